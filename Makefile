@@ -1,0 +1,55 @@
+# Two entry points matter: `make run` (demo witness site) and `make test` (everything CI checks).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo-data
+# Debian packages the tests drive for real: age/minisign for interop, tor for --verify-config,
+# chromium for the JavaScript-off browser tests.
+APT_TOOLS := age minisign tor chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: venv tools lint test run wheelhouse bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[server,test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+tools:
+	@missing=""; for t in $(APT_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing from Debian:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# pytest exits non-zero when a test fails and with 5 when no test ran; both fail `make test`.
+test: venv tools lint
+	$(BIN)/python -m pytest --cov --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+run: venv
+	$(BIN)/python -m intake.demo --data-dir $(DEMO_DIR)
+	INTAKE_DATA_DIR=$(DEMO_DIR) $(BIN)/intake serve --bind 127.0.0.1:8080
+
+wheelhouse: venv
+	rm -rf wheelhouse && mkdir -p wheelhouse
+	$(BIN)/python -m pip wheel -q -w wheelhouse .
+	cd wheelhouse && for w in *.whl; do echo "$$w --hash=sha256:$$(sha256sum $$w | cut -d' ' -f1)"; done > requirements.txt
+
+bench: venv tools
+	$(BIN)/python bench/crypto.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage

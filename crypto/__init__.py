@@ -1,0 +1,1 @@
+"""age v1 sealed files, minisign signatures and witness keys, on PyNaCl and the standard library."""

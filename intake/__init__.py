@@ -1,0 +1,1 @@
+"""The witness site and the admin CLI `intake`."""
