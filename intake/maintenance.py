@@ -1,0 +1,110 @@
+"""The sweep: what a crash or an abandoned form left behind (`intake sweep`, app start-up)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, select
+from sqlalchemy.orm import Session
+
+from intake.blobstore import BlobStore
+from intake.clock import hour_bucket, utc_now
+from intake.db import SessionFactory
+from intake.models import AttemptBudget, Blob, DraftBlob, FormToken, PendingDraft, Reply
+
+__all__ = ["ORPHAN_MIN_AGE", "TEMP_MIN_IDLE", "SweepReport", "referenced_blob_names", "sweep"]
+
+# Temps hold only ciphertext, so removing one late costs nothing, while removing one another
+# worker is still writing destroys a witness's upload. A Tor upload can stall for minutes;
+# six idle hours is far beyond any live one.
+TEMP_MIN_IDLE = timedelta(hours=6)
+# A committed blob without a row is either a crash's leftover or a blob whose row is being
+# committed right now; a day of ctime age separates the two with room to spare.
+ORPHAN_MIN_AGE = timedelta(hours=24)
+# Attempt-budget rows older than this are history nobody needs.
+BUDGET_KEEP_HOURS = 48
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """Counts of what one sweep removed."""
+
+    temps_removed: int = 0
+    orphans_removed: int = 0
+    drafts_expired: int = 0
+    draft_blobs_removed: int = 0
+    tokens_expired: int = 0
+    budget_hours_removed: int = 0
+
+
+def referenced_blob_names(session: Session) -> set[str]:
+    """Every blob name a row points at. A table that references blobs must be listed here."""
+    names: set[str] = set()
+    for column in (Blob.name, DraftBlob.name, Reply.blob_name):
+        names.update(session.scalars(select(column)))
+    return names
+
+
+def _expire_drafts(session: Session, hour: int) -> tuple[int, list[str]]:
+    drafts = session.scalars(select(PendingDraft).where(PendingDraft.expires_hour <= hour)).all()
+    names = [blob.name for draft in drafts for blob in draft.blobs]
+    for draft in drafts:
+        session.delete(draft)
+    return len(drafts), names
+
+
+def _delete_rows(session: Session, hour: int) -> tuple[int, int]:
+    # A DELETE statement's result is always a CursorResult (the ORM types it more loosely).
+    tokens = cast(
+        CursorResult[Any],
+        session.execute(delete(FormToken).where(FormToken.expires_hour <= hour)),
+    )
+    budget = cast(
+        CursorResult[Any],
+        session.execute(delete(AttemptBudget).where(AttemptBudget.hour < hour - BUDGET_KEEP_HOURS)),
+    )
+    return tokens.rowcount or 0, budget.rowcount or 0
+
+
+def sweep(
+    sessions: SessionFactory,
+    store: BlobStore,
+    *,
+    now: datetime | None = None,
+    temp_min_idle: timedelta = TEMP_MIN_IDLE,
+    orphan_min_age: timedelta = ORPHAN_MIN_AGE,
+) -> SweepReport:
+    """Remove expired drafts (rows, then their blobs), expired form tokens, old budget rows,
+    idle temp files and orphaned blobs. Safe while the site runs. Raises StorageError or a
+    SQLAlchemy error (the CLI turns it into DatabaseError).
+    """
+    hour = hour_bucket(now or utc_now())
+    with sessions() as session:
+        drafts, draft_blob_names = _expire_drafts(session, hour)
+        tokens, budget = _delete_rows(session, hour)
+        # Rows first: after a crash between the two steps the files are orphans the next
+        # sweep removes, never rows pointing at missing files.
+        session.commit()
+    for name in draft_blob_names:
+        if store.exists(name):
+            store.delete_secure(name)
+    temps = store.sweep_temps(min_idle_seconds=temp_min_idle.total_seconds())
+    candidates = store.names(min_age_seconds=orphan_min_age.total_seconds())
+    orphans = 0
+    if candidates:
+        with sessions() as session:
+            referenced = referenced_blob_names(session)
+        for name in candidates:
+            if name not in referenced:
+                store.delete_secure(name)
+                orphans += 1
+    return SweepReport(
+        temps_removed=temps,
+        orphans_removed=orphans,
+        drafts_expired=drafts,
+        draft_blobs_removed=len(draft_blob_names),
+        tokens_expired=tokens,
+        budget_hours_removed=budget,
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations for the intake schema (env.py, versions/); run through intake.schema."""

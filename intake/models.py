@@ -1,0 +1,297 @@
+"""The database tables: random ids, sealed-blob references and day-granularity dates, nothing else.
+
+What a seized database yields is exactly what these columns hold, so each one earns its place:
+no IP address, user agent, timestamp finer than a day (an hour number where a TTL needs it),
+plaintext or file name. Schema changes go through Alembic (intake/migrations/).
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import date
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from protocol.ids import new_reply_id, new_witness_id
+
+__all__ = [
+    "AttemptBudget",
+    "Base",
+    "Blob",
+    "BlobRecipient",
+    "BlobRole",
+    "DraftBlob",
+    "FormToken",
+    "InvestigatorKey",
+    "KeyStatus",
+    "PendingDraft",
+    "Reply",
+    "Submission",
+    "SubmissionState",
+    "Witness",
+    "new_id",
+]
+
+# Lengths: ids are "W-"/"S-"/"R-" + 16 Crockford characters (protocol.ids) or 22 url-safe
+# characters (new_id); blob names 32 hex characters (protocol.ids.new_blob_name); fingerprints
+# "SHA256:" + 43 base64 characters; age recipients 62 characters.
+ID_LEN = 32
+BLOB_NAME_LEN = 64
+FINGERPRINT_LEN = 64
+RECIPIENT_LEN = 128
+SHA256_HEX_LEN = 64
+
+
+def new_id() -> str:
+    """A random row id (128 bits): ids reveal neither order nor count."""
+    return secrets.token_urlsafe(16)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention: Alembic names constraints the same everywhere."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+def _values(enum_cls: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in enum_cls]
+
+
+def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+    # A VARCHAR with a CHECK constraint rather than a native PostgreSQL enum: adding a value
+    # later is then a plain migration on both databases.
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=_values,
+        validate_strings=True,
+    )
+
+
+class KeyStatus(enum.StrEnum):
+    """An investigator key is active (new submissions are sealed to it) or retired (never again)."""
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class SubmissionState(enum.StrEnum):
+    """stored → exported (in a bundle) → purged (acknowledged by an investigator, blobs deleted)."""
+
+    STORED = "stored"
+    EXPORTED = "exported"
+    PURGED = "purged"
+
+
+class BlobRole(enum.StrEnum):
+    """A submission's sealed submission.json (manifest) or one of its sealed files."""
+
+    MANIFEST = "manifest"
+    FILE = "file"
+
+
+class InvestigatorKey(Base):
+    """An investigator's age recipient and minisign public key; never deleted, only retired."""
+
+    __tablename__ = "investigator_key"
+
+    fingerprint: Mapped[str] = mapped_column(String(FINGERPRINT_LEN), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(RECIPIENT_LEN), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    signing_key: Mapped[str] = mapped_column(Text)  # minisign public key file text
+    signing_key_id: Mapped[str] = mapped_column(String(16), index=True)  # minisign key id, hex
+    status: Mapped[KeyStatus] = mapped_column(_enum(KeyStatus, "key_status"))
+    added_on: Mapped[date] = mapped_column(Date)
+    retired_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Witness(Base):
+    """A codename's lookup value and reply key. Outlives purges so a witness can still return."""
+
+    __tablename__ = "witness"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=new_witness_id)
+    lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    reply_recipient: Mapped[str] = mapped_column(String(RECIPIENT_LEN))
+    created_on: Mapped[date] = mapped_column(Date)
+
+    submissions: Mapped[list[Submission]] = relationship(back_populates="witness")
+    replies: Mapped[list[Reply]] = relationship(back_populates="witness")
+
+
+class Reply(Base):
+    """An investigator's reply, sealed offline to the witness's reply recipient."""
+
+    __tablename__ = "reply"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=new_reply_id)
+    witness_id: Mapped[str] = mapped_column(ForeignKey("witness.id"), index=True)
+    blob_name: Mapped[str] = mapped_column(String(BLOB_NAME_LEN), unique=True)
+    created_on: Mapped[date] = mapped_column(Date)
+    signed_by: Mapped[str] = mapped_column(ForeignKey("investigator_key.fingerprint"))
+
+    witness: Mapped[Witness] = relationship(back_populates="replies")
+
+
+class Submission(Base):
+    """One sealed submission (a testimony, a follow-up or a consent change) and its lifecycle."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)  # protocol.ids
+    witness_id: Mapped[str] = mapped_column(ForeignKey("witness.id"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("submission.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    received_on: Mapped[date] = mapped_column(Date, index=True)
+    # The sealed submission.json; kept after a purge (a random name is no information).
+    manifest_blob: Mapped[str] = mapped_column(String(BLOB_NAME_LEN))
+    file_count: Mapped[int] = mapped_column(Integer)
+    sealed_bytes: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[SubmissionState] = mapped_column(
+        _enum(SubmissionState, "submission_state"), default=SubmissionState.STORED
+    )
+    exported_on: Mapped[date | None] = mapped_column(Date)
+    acked_on: Mapped[date | None] = mapped_column(Date)
+    purged_on: Mapped[date | None] = mapped_column(Date)
+
+    witness: Mapped[Witness] = relationship(back_populates="submissions")
+    blobs: Mapped[list[Blob]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Blob(Base):
+    """A sealed file in the blob store belonging to a submission; the row goes when it is purged."""
+
+    __tablename__ = "blob"
+
+    name: Mapped[str] = mapped_column(String(BLOB_NAME_LEN), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[BlobRole] = mapped_column(_enum(BlobRole, "blob_role"))
+    sealed_size: Mapped[int] = mapped_column(BigInteger)
+    sealed_sha256: Mapped[str] = mapped_column(String(SHA256_HEX_LEN))
+
+    submission: Mapped[Submission] = relationship(back_populates="blobs")
+    recipients: Mapped[list[BlobRecipient]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class BlobRecipient(Base):
+    """Which investigator key fingerprints a blob's header is sealed to (updated by re-wraps)."""
+
+    __tablename__ = "blob_recipient"
+
+    blob_name: Mapped[str] = mapped_column(
+        ForeignKey("blob.name", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str] = mapped_column(
+        ForeignKey("investigator_key.fingerprint"), primary_key=True, index=True
+    )
+
+
+class PendingDraft(Base):
+    """Files already received and sealed for a form the server sent back with an error.
+
+    It belongs to no witness (the codename is only made at the final submission); the form
+    carries a random draft token and this row holds only its hash. `expires_hour` is an hour
+    number (intake.clock.hour_bucket): the 24 h TTL needs hours, and an hour is as fine as the
+    database ever gets.
+    """
+
+    __tablename__ = "pending_draft"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=new_id)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    expires_hour: Mapped[int] = mapped_column(Integer, index=True)
+    file_count: Mapped[int] = mapped_column(Integer, default=0)
+    sealed_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    blobs: Mapped[list[DraftBlob]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class DraftBlob(Base):
+    """A sealed file kept for a pending draft; it becomes a Blob when the draft is submitted.
+
+    `keyring_digest` is `intake.keyring.fingerprint_set_digest` of the keys it was sealed to, so
+    the final submission can tell whether the keyring changed since.
+    """
+
+    __tablename__ = "draft_blob"
+
+    name: Mapped[str] = mapped_column(String(BLOB_NAME_LEN), primary_key=True)
+    draft_id: Mapped[str] = mapped_column(
+        ForeignKey("pending_draft.id", ondelete="CASCADE"), index=True
+    )
+    sealed_size: Mapped[int] = mapped_column(BigInteger)
+    sealed_sha256: Mapped[str] = mapped_column(String(SHA256_HEX_LEN))
+    keyring_digest: Mapped[str] = mapped_column(String(SHA256_HEX_LEN))
+
+
+class FormToken(Base):
+    """A one-time submission token (its hash): a double click or a refresh submits once."""
+
+    __tablename__ = "form_token"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_hour: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class AttemptBudget(Base):
+    """Codename derivations per clock hour, counted globally (no client is ever identified)."""
+
+    __tablename__ = "attempt_budget"
+
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- witness-web section -------------------------------------------------------------------
+# The witness-site helper appends its tables below this line, each with its own Alembic
+# migration in intake/migrations/versions/ (down_revision = the latest one there).
+
+
+# --- witness-web ---
+class DraftFile(Base):
+    """What the server must remember of a draft's file to seal it into submission.json later.
+
+    Name, declared type, plaintext SHA-256 and size, group and the file key, as JSON sealed
+    (age, X25519) to a key derived from the draft token, which only the witness's form holds:
+    at rest the server cannot read a kept file's name, and the witness cannot forge the hashes.
+    """
+
+    __tablename__ = "draft_file"
+
+    blob_name: Mapped[str] = mapped_column(
+        ForeignKey("draft_blob.name", ondelete="CASCADE"), primary_key=True
+    )
+    sealed_meta: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,39 @@
+"""The witness site: blueprint, upload request class and translations, wired by `init_web`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+__all__ = ["init_web"]
+
+# A form may be filled in slowly and its files take hours over Tor: 2 GiB at 50 KB/s is about
+# 12 hours. The CSRF token (checked when the POST starts) and the session holding its secret
+# must outlive a long day of writing plus that upload: 25 hours for the token, 26 for the
+# session that carries it.
+CSRF_TIME_LIMIT = timedelta(hours=25)
+SESSION_LIFETIME = timedelta(hours=26)
+
+
+def init_web(app: Flask, services: Any) -> None:
+    """Install the witness site on `app`: request class, i18n, page helpers and the blueprint.
+
+    `services` is `intake.context.Services` made by `create_app`; the views receive it
+    through `make_blueprint`, never a global.
+    """
+    # Imported here so `import intake.web` stays cheap for tools that only need the name.
+    from intake.web.blueprint import make_blueprint
+    from intake.web.i18n import init_i18n
+    from intake.web.pages import init_pages
+    from intake.web.upload import SealingRequest
+
+    app.request_class = SealingRequest
+    app.config.update(
+        WTF_CSRF_TIME_LIMIT=int(CSRF_TIME_LIMIT.total_seconds()),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+    )
+    init_i18n(app)
+    init_pages(app)
+    app.register_blueprint(make_blueprint(services))

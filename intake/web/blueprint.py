@@ -1,0 +1,28 @@
+"""The witness blueprint, built from the collaborators handed over by the app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint
+
+from intake.context import Services
+from intake.web.services.context import WebContext
+from intake.web.views import followup, pages, testimony, witness
+
+__all__ = ["STATIC_DIR", "make_blueprint"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def make_blueprint(services: Services) -> Blueprint:
+    """The witness blueprint bound to `services`; the one stylesheet is served from 'self'."""
+    ctx = WebContext.build(services)
+    bp = Blueprint("web", __name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    pages.register(bp)
+    testimony.register(bp, ctx)
+    witness.register(bp, ctx)
+    followup.register(bp, ctx)
+    # Tests reach the context (the derivation counter) through the blueprint.
+    bp.web_context = ctx  # type: ignore[attr-defined]
+    return bp

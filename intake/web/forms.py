@@ -1,0 +1,198 @@
+"""WTForms definitions of the testimony form (brief form.md, sections A-D) and the return pages.
+
+Only the consent gate (A3), the recipient classes (A4) and the account (B1) are required; every
+other question may stay empty, which is stored as "don't know / prefer not to say" (rule F5).
+The files themselves are not WTForms fields: their bytes are sealed by the request class while
+they arrive, and each group's questions live in a `FileGroupForm`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from intake.web import choices as c
+
+SHORT_TEXT_MAX = 500
+"""Characters in a one-line answer (a unit name, a settlement): generous, and bounds memory."""
+LONG_TEXT_MAX = 20_000
+"""Characters in a secondary free-text answer."""
+ACCOUNT_MAX = 100_000
+"""Characters in the account B1: SecureDrop caps a message at 100,000 too."""
+
+_COORDINATES = re.compile(r"^\s*-?\d{1,2}(\.\d+)?\s*[,; ]\s*-?\d{1,3}(\.\d+)?\s*$")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes; values are the option codes that were ticked."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _short(label: Any) -> StringField:
+    return StringField(label, [Optional(), Length(max=SHORT_TEXT_MAX)])
+
+
+def _long(label: Any, maximum: int = LONG_TEXT_MAX) -> TextAreaField:
+    return TextAreaField(label, [Optional(), Length(max=maximum)])
+
+
+def _pick(label: Any, list_name: str) -> SelectField:
+    return SelectField(label, choices=c.with_unknown(list_name), default=c.UNKNOWN)
+
+
+def _many(label: Any, list_name: str) -> MultiCheckboxField:
+    return MultiCheckboxField(label, choices=c.choices(list_name), default=[])
+
+
+class FileGroupForm(Form):
+    """The questions about one group of files (C2, C3, C4, C10, C11)."""
+
+    shows = _long(_l("What do these files show?"))
+    recorded_by = _pick(_l("Who recorded them?"), "recorded_by")
+    recorded_by_detail = _short(_l("More about who recorded them (optional)"))
+    generation = _pick(_l("Are they originals or copies?"), "file_generation")
+    original_kept = _pick(_l("Do you or someone else still have the originals?"), "yes_no_unsure")
+    graphic = _pick(_l("Do they contain graphic violence?"), "yes_no_unsure")
+    risk = _pick(
+        _l("Could anyone in them be put at risk if they were shown (faces, names, addresses)?"),
+        "yes_no_unsure",
+    )
+
+
+class TestimonyForm(Form):
+    """The whole testimony on one page."""
+
+    consent = BooleanField(
+        _l("I have read the information above and want to send my testimony"),
+        [InputRequired(message=_l("Please confirm that you want to send your testimony."))],
+    )
+    recipients = _many(_l("Who may receive your information?"), "recipient_class")
+    account = TextAreaField(
+        _l("Describe what happened, in your own words"),
+        [InputRequired(message=_l("Please describe what happened.")), Length(max=ACCOUNT_MAX)],
+    )
+    source = _pick(_l("How do you know this?"), "source_type")
+    source_detail = _short(_l("More about how you know (optional)"))
+    incident_types = _many(_l("What kind of incident was it?"), "incident_type")
+    incident_other = _short(_l("If other, what was it?"))
+    event_date = DateField(_l("Date of the event"), [Optional()])
+    date_precision = _pick(_l("How exact is this date?"), "date_precision")
+    time_from = TimeField(_l("Time of day (Kyiv time), from"), [Optional()])
+    time_to = TimeField(_l("until (optional)"), [Optional()])
+    time_approximate = BooleanField(_l("The time is approximate"))
+    oblast = _pick(_l("Oblast"), "oblast")
+    settlement = _short(_l("Settlement or hromada"))
+    place = _long(_l("Describe the place"))
+    coordinates = _short(_l("Coordinates, if you know them (latitude, longitude)"))
+    coordinates_precision = _pick(_l("How exact are the coordinates?"), "location_precision")
+    victims_min = IntegerField(_l("Number of victims, at least"), [Optional(), NumberRange(0)])
+    victims_max = IntegerField(_l("at most"), [Optional(), NumberRange(0)])
+    victim_categories = _many(_l("Who were the victims?"), "victim_category")
+    victim_details = _long(_l("Details that identify the victims (only if it is safe)"))
+    perpetrators = _long(_l("Who did it? Describe them"))
+    force = _pick(_l("Which force?"), "force")
+    unit = _short(_l("Unit name or number"))
+    call_signs = _long(_l("Call-signs you heard (one per line)"), SHORT_TEXT_MAX * 4)
+    insignia = _short(_l("Uniforms, insignia or patches"))
+    vehicles = _short(_l("Vehicles and their markings"))
+    order_heard = _pick(_l("Did you hear an order being given?"), "yes_no_unsure")
+    orders = _long(_l("Who ordered what? Use the words you heard"))
+    other_witnesses = _long(_l("Other witnesses or evidence you know of"))
+    reported_elsewhere = _many(_l("Have you reported this elsewhere?"), "reported_elsewhere")
+    report_refs = _short(_l("Reference numbers of those reports"))
+    group1 = FormField(FileGroupForm)
+    group2 = FormField(FileGroupForm)
+    group3 = FormField(FileGroupForm)
+    identify = RadioField(
+        _l("Would you like to tell us who you are?"), choices=c.NO_YES, default="no"
+    )
+    name = _short(_l("Your name, or how investigators may refer to you"))
+    role = _pick(_l("Your role at the time"), "witness_role")
+    contact = RadioField(_l("May investigators contact you?"), choices=c.NO_YES, default="no")
+    contact_how = RadioField(
+        _l("How?"), choices=c.choices("contact_method"), default="receipt-code"
+    )
+    contact_other = _long(_l("The other way to reach you"))
+    contact_notes = _long(_l("Safe times, or what we must know before contacting you"))
+    testify = _pick(
+        _l("Would you be willing to give a formal statement or testify?"), "willing_to_testify"
+    )
+    support_info = BooleanField(_l("Show me where to find psychological, medical or legal support"))
+    # Hidden from people by CSS; bots that fill every field fill this one (SecureDrop #6302).
+    website = StringField(_l("Leave this field empty"))
+
+    def validate_recipients(self, field: MultiCheckboxField) -> None:
+        """A4 is required: at least one class of recipient."""
+        if not field.data:
+            raise ValidationError(_l("Please choose at least one recipient."))
+
+    def validate_event_date(self, field: DateField) -> None:
+        """A date in the future is a typing slip worth pointing out."""
+        if field.data is not None and field.data > dt.datetime.now(dt.UTC).date():
+            raise ValidationError(_l("This date is in the future."))
+
+    def validate_coordinates(self, field: StringField) -> None:
+        """Two decimal numbers, so that the investigators can map them."""
+        if field.data and not _COORDINATES.match(field.data):
+            raise ValidationError(_l("Write two numbers, for example 50.4501, 30.5234."))
+
+    def validate_victims_max(self, field: IntegerField) -> None:
+        """The range must be in order."""
+        low = self.victims_min.data
+        if field.data is not None and low is not None and field.data < low:
+            raise ValidationError(_l("The largest number is smaller than the smallest."))
+
+
+class FollowUpForm(Form):
+    """More text and files for an earlier submission, from a returning witness."""
+
+    parent = SelectField(_l("Which of your submissions does this add to?"), choices=[])
+    account = TextAreaField(
+        _l("What would you like to add?"), [Optional(), Length(max=ACCOUNT_MAX)]
+    )
+    group1 = FormField(FileGroupForm)
+    website = StringField(_l("Leave this field empty"))
+
+
+class ConsentForm(Form):
+    """Withdraw or narrow the consent given with a submission (sealed like a follow-up)."""
+
+    parent = SelectField(_l("Which submission does this change apply to?"), choices=[])
+    recipients = _many(_l("Who may receive your information from now on?"), "recipient_class")
+    withdraw = BooleanField(_l("Withdraw my consent completely: do not use this testimony"))
+
+    def validate_recipients(self, field: MultiCheckboxField) -> None:
+        """Either some recipients remain, or consent is withdrawn."""
+        if not field.data and not self.withdraw.data:
+            raise ValidationError(_l("Choose who may still receive it, or withdraw completely."))
+
+
+class LoginForm(Form):
+    """The codename given on the receipt."""
+
+    codename = StringField(
+        _l("Your codename"),
+        [InputRequired(message=_l("Please type your codename.")), Length(max=400)],
+        # Browsers must not remember, complete or "correct" a codename.
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )

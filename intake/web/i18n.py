@@ -1,0 +1,41 @@
+"""Interface language: English source strings, Ukrainian and Russian catalogues.
+
+Tor Browser sends `Accept-Language: en-US` for everyone (so that the language does not
+fingerprint its user), so the language is never negotiated: the witness picks it with a plain
+`?lang=` link and the choice is kept in the session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import Babel
+
+LANGUAGES: dict[str, str] = {"en": "English", "uk": "Українська", "ru": "Русский"}
+"""Locale code -> the language's own name, in the order the picker shows them."""
+
+DEFAULT_LANGUAGE = "en"
+SESSION_KEY = "lang"
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+
+
+def current_language() -> str:
+    """The locale for this request: the session's choice, else English."""
+    chosen = session.get(SESSION_KEY)
+    return chosen if isinstance(chosen, str) and chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def remember_language_choice() -> None:
+    """Store a `?lang=` choice from the query string in the session (before each request)."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        session[SESSION_KEY] = chosen
+
+
+def init_i18n(app: Flask) -> None:
+    """Install Flask-Babel on `app` with our catalogues and the session-based selector."""
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
+    Babel(app, locale_selector=current_language)
+    app.before_request(remember_language_choice)

@@ -1,0 +1,65 @@
+"""Rendering helpers shared by the views: the common page context, sizes, action URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, make_response, render_template, url_for
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+
+from intake.web.i18n import LANGUAGES, current_language
+
+__all__ = ["LEAVE_URL", "action_url", "filesize", "init_pages", "page"]
+
+LEAVE_URL = "https://www.wikipedia.org/"
+"""Where "Leave this site" goes: an ordinary, neutral site (form rule F2)."""
+
+CSRF_ARG = "csrf"
+ONCE_ARG = "once"
+DRAFT_ARG = "draft"
+
+
+def filesize(size: int) -> str:
+    """A size for people, in the page's language (powers of 1000, as file managers show)."""
+    if size < 1000:
+        return ngettext("%(num)d byte", "%(num)d bytes", size)
+    units = (_("%(size)s KB"), _("%(size)s MB"), _("%(size)s GB"), _("%(size)s TB"))
+    value = float(size)
+    for unit in units:
+        value /= 1000
+        if value < 1000 or unit is units[-1]:
+            return unit % {"size": format_decimal(round(value, 1), format="#,##0.#")}
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def action_url(endpoint: str, **params: str | None) -> str:
+    """The URL a form posts to, carrying the CSRF token (and any one-time or draft token).
+
+    The tokens travel in the URL, not the body, so the server checks them before it reads a
+    single byte of a body that may be gigabytes long.
+    """
+    query = {key: value for key, value in params.items() if value}
+    return url_for(endpoint, **{CSRF_ARG: generate_csrf()}, **query)
+
+
+def page(template: str, status: int = 200, *, one_time: bool = False, **context: Any) -> Response:
+    """Render `template` as a response; `one_time` pages open language links in a new tab."""
+    body = render_template(template, one_time_page=one_time, **context)
+    return make_response(body, status)
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "lang": current_language(),
+        "languages": LANGUAGES,
+        "leave_url": LEAVE_URL,
+        "one_time_page": False,
+    }
+
+
+def init_pages(app: Flask) -> None:
+    """Template globals for every page, the error page included."""
+    app.context_processor(_common)
+    app.add_template_filter(filesize, "filesize")

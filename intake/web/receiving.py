@@ -1,0 +1,86 @@
+"""The steps of a sealing POST that surround the service call: checks before the body, the
+upload session while it is parsed, and the clean-up after it, whatever happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Response, request
+from flask_wtf.csrf import validate_csrf
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from wtforms.validators import ValidationError
+
+from intake.web.pages import CSRF_ARG, ONCE_ARG, page
+from intake.web.services.context import WebContext
+from intake.web.services.drafts import Draft
+from intake.web.services.guards import form_token_used
+from intake.web.services.receive import KeyringSnapshot, new_upload
+from intake.web.upload import UploadSession, attach_upload_session
+
+__all__ = ["BodyFailedError", "csrf_ok", "parse_body", "receiving", "refuse_before_body"]
+
+
+class BodyFailedError(Exception):
+    """The body could not be read to its end: too large, too many parts, or the client left."""
+
+    def __init__(self, *, too_large: bool) -> None:
+        super().__init__("the request body could not be read")
+        self.too_large = too_large
+
+
+def csrf_ok() -> bool:
+    """Whether the CSRF token in the action URL is valid (never looks at the body)."""
+    try:
+        validate_csrf(request.args.get(CSRF_ARG, ""))
+    except ValidationError:
+        return False
+    return True
+
+
+def refuse_before_body(ctx: WebContext, *, one_time: bool = True) -> Response | None:
+    """The answer to a POST that fails a check needing no body, or None to go on.
+
+    The order matters only for which page is shown; none of them reads the body.
+    """
+    if not csrf_ok():
+        return page("expired.html", 400)
+    length = request.content_length
+    if length is not None and length > ctx.limits.max_request_bytes:
+        return page("limit.html", 413, limit="too_large", kept=None)
+    if one_time:
+        token = request.args.get(ONCE_ARG, "")
+        if not token:
+            return page("expired.html", 400)
+        if form_token_used(ctx.sessions, token):
+            return page("already.html", 409)
+    return None
+
+
+@contextmanager
+def receiving(
+    ctx: WebContext, snapshot: KeyringSnapshot, draft: Draft | None
+) -> Iterator[UploadSession]:
+    """An upload session for this request; whatever nobody claimed is removed on the way out.
+
+    The file limit counts the files a draft already holds.
+    """
+    held = len(draft.files) if draft else 0
+    upload = new_upload(ctx.store, snapshot, max(0, ctx.limits.max_files - held))
+    attach_upload_session(request, upload)
+    try:
+        yield upload
+    finally:
+        upload.discard_unclaimed()
+
+
+def parse_body() -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
+    """Read the whole body now, sealing file parts as they come; raises BodyFailedError."""
+    try:
+        return request.form, request.files
+    except RequestEntityTooLarge as exc:
+        raise BodyFailedError(too_large=True) from exc
+    except ClientDisconnected as exc:
+        raise BodyFailedError(too_large=False) from exc

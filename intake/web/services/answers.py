@@ -1,0 +1,152 @@
+"""From the validated WTForms forms to protocol's `Answers`, keyed by the form.md field ids.
+
+An empty answer is left out (absent means "not answered", which is what "don't know / prefer
+not to say" stores); free text is kept exactly as typed (rule F7), only line endings unified.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, time
+from typing import Any
+
+from wtforms import Form
+
+from protocol.entries import Answers
+from protocol.fields import FOLLOW_UP_FIELDS, GROUP_FIELDS, TESTIMONY_FIELDS, AnswerValue
+
+__all__ = ["KYIV_TIME_ZONE", "follow_up_answers", "group_answers", "testimony_answers"]
+
+KYIV_TIME_ZONE = "Europe/Kyiv"
+"""B5: times are asked in Kyiv time (form.md), and the zone travels with them."""
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+# form.md field id -> the WTForms field that answers it.
+_TESTIMONY: Mapping[str, str] = {
+    "A3": "consent",
+    "A4": "recipients",
+    "B1": "account",
+    "B2": "source",
+    "B2_detail": "source_detail",
+    "B3": "incident_types",
+    "B3_other": "incident_other",
+    "B4_date": "event_date",
+    "B4_precision": "date_precision",
+    "B5_from": "time_from",
+    "B5_to": "time_to",
+    "B5_approximate": "time_approximate",
+    "B6_oblast": "oblast",
+    "B6_settlement": "settlement",
+    "B6_description": "place",
+    "B6_precision": "coordinates_precision",
+    "B7_min": "victims_min",
+    "B7_max": "victims_max",
+    "B7_categories": "victim_categories",
+    "B7_details": "victim_details",
+    "B8_description": "perpetrators",
+    "B8_force": "force",
+    "B8_unit": "unit",
+    "B8_insignia": "insignia",
+    "B8_vehicles": "vehicles",
+    "B8_order_heard": "order_heard",
+    "B8_orders": "orders",
+    "B9": "other_witnesses",
+    "B10": "reported_elsewhere",
+    "B10_refs": "report_refs",
+    "D2": "role",
+    "D5": "contact_notes",
+    "D6": "testify",
+}
+
+_GROUP: Mapping[str, str] = {
+    "C2": "shows",
+    "C3": "recorded_by",
+    "C3_detail": "recorded_by_detail",
+    "C4": "generation",
+    "C4_original_kept": "original_kept",
+    "C10": "graphic",
+    "C11": "risk",
+}
+
+
+def _text(value: str) -> str:
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _value(data: Any) -> AnswerValue | None:
+    """A WTForms value as an answer, or None when it is empty (= not answered)."""
+    if isinstance(data, bool):
+        return data or None
+    if isinstance(data, int):
+        return data
+    if isinstance(data, date):
+        return data.isoformat()
+    if isinstance(data, time):
+        return data.strftime("%H:%M")
+    if isinstance(data, list):
+        return tuple(dict.fromkeys(str(item) for item in data)) or None
+    if isinstance(data, str):
+        return _text(data) if data.strip() else None
+    return None
+
+
+def _collect(form: Form, mapping: Mapping[str, str]) -> dict[str, AnswerValue]:
+    answers: dict[str, AnswerValue] = {}
+    for field_id, name in mapping.items():
+        value = _value(form[name].data)
+        if value is not None:
+            answers[field_id] = value
+    return answers
+
+
+def _coordinates(text: str | None) -> dict[str, AnswerValue]:
+    numbers = _NUMBER.findall(text or "")
+    if len(numbers) != 2:
+        return {}
+    return {"B6_lat": float(numbers[0]), "B6_lon": float(numbers[1])}
+
+
+def _month_only(answers: dict[str, AnswerValue]) -> None:
+    """Precision "month only": the day the date input forced on the witness is not a claim."""
+    day = answers.get("B4_date")
+    if answers.get("B4_precision") == "month" and isinstance(day, str):
+        answers["B4_date"] = day[:7]
+
+
+def testimony_answers(form: Form) -> Answers:
+    """The testimony's answers (sections A, B and D); raises ProtocolError on a schema slip.
+
+    D7 (support information) is deliberately absent: form.md says nothing about it is stored.
+    """
+    answers = _collect(form, _TESTIMONY)
+    answers.update(_coordinates(form["coordinates"].data))
+    _month_only(answers)
+    if "B5_from" in answers or "B5_to" in answers:
+        answers["B5_timezone"] = KYIV_TIME_ZONE
+    signs = [line.strip() for line in (form["call_signs"].data or "").splitlines()]
+    if any(signs):
+        answers["B8_callsigns"] = tuple(dict.fromkeys(sign for sign in signs if sign))
+    identify = form["identify"].data == "yes"
+    answers["D0"] = identify
+    if identify and (name := _value(form["name"].data)) is not None:
+        answers["D1"] = name
+    contact = form["contact"].data == "yes"
+    answers["D3"] = contact
+    if contact:
+        answers["D4"] = form["contact_how"].data
+        if form["contact_how"].data == "other-channel" and form["contact_other"].data:
+            answers["D4_other"] = _text(form["contact_other"].data)
+    return Answers.parse(answers, TESTIMONY_FIELDS)
+
+
+def group_answers(group_form: Form) -> Answers:
+    """One file group's answers (C2-C4, C10, C11), stored with each of its files."""
+    return Answers.parse(_collect(group_form, _GROUP), GROUP_FIELDS)
+
+
+def follow_up_answers(form: Form) -> Answers:
+    """A follow-up's text (B1), if any."""
+    value = _value(form["account"].data)
+    return Answers.parse({} if value is None else {"B1": value}, FOLLOW_UP_FIELDS)

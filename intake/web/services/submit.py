@@ -1,0 +1,229 @@
+"""Committing a submission: reseal headers if the keyring moved, seal submission.json, one
+transaction for every row. Blobs are named first and the database row committed last; on any
+failure the blobs this call named are removed again, so no blob outlives a missing row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crypto.age import seal_bytes
+from intake.blobstore import new_blob_name
+from intake.clock import utc_now, utc_today
+from intake.models import (
+    Blob,
+    BlobRecipient,
+    BlobRole,
+    PendingDraft,
+    Submission,
+    SubmissionState,
+    Witness,
+)
+from intake.web.services.context import WebContext
+from intake.web.services.guards import form_token_used, mark_form_token_used
+from intake.web.services.incoming import IncomingFile
+from intake.web.services.receive import KeyringSnapshot, forget_blobs, snapshot_keyring
+from intake.web.services.storage import reseal_header, write_blob
+from protocol import ids
+from protocol.entries import Answers, ConsentChange, FileEntry
+from protocol.schema import Submission as SubmissionDoc
+from protocol.schema import SubmissionKind
+
+__all__ = [
+    "AlreadyReceivedError",
+    "NewSubmission",
+    "NewWitness",
+    "NoActiveKeyError",
+    "Receipt",
+    "ReceiptFile",
+    "commit_submission",
+]
+
+
+class AlreadyReceivedError(Exception):
+    """This form was already submitted (a refresh or a double click won the race)."""
+
+
+class NoActiveKeyError(Exception):
+    """The keyring has no active key: nothing can be sealed, the site is not accepting."""
+
+
+@dataclass(frozen=True)
+class NewWitness:
+    """A witness row to create with the submission (the codename's lookup and reply key)."""
+
+    lookup: bytes
+    reply_recipient: str
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """What the caller knows about a submission before it is committed."""
+
+    kind: SubmissionKind
+    answers: Answers
+    ui_language: str
+    reply_recipient: str
+    form_token: str
+    files: Sequence[IncomingFile] = ()
+    group_answers: dict[int, Answers] = field(default_factory=dict)
+    witness_id: str | None = None
+    new_witness: NewWitness | None = None
+    parent_id: str | None = None
+    consent_change: ConsentChange | None = None
+    draft_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptFile:
+    """One line of the receipt: what was received, exactly."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the response to the POST shows once (never stored)."""
+
+    reference: str
+    files: tuple[ReceiptFile, ...]
+    codename: str | None = None
+    support_info: bool = False
+
+
+def _reseal_moved(
+    ctx: WebContext, files: Sequence[IncomingFile], now: KeyringSnapshot
+) -> list[IncomingFile]:
+    """Files sealed to an older keyring get a header for the current one (file key known)."""
+    current: list[IncomingFile] = []
+    for file in files:
+        if file.keyring_digest != now.digest:
+            result = reseal_header(ctx.store, file.blob_name, file.file_key, now.recipients)
+            file = file.resealed(result.sealed_size, result.sealed_sha256, now.digest)
+        current.append(file)
+    return current
+
+
+def _document(
+    new: NewSubmission, files: Sequence[IncomingFile], sid: str, form_version: str
+) -> SubmissionDoc:
+    empty = Answers()
+    entries = tuple(
+        FileEntry(
+            blob_name=f.blob_name,
+            sealed_sha256=f.sealed_sha256,
+            plaintext_sha256=f.plaintext_sha256,
+            size=f.size,
+            declared_type=f.declared_type,
+            original_name=f.original_name,
+            group=f.group,
+            group_answers=new.group_answers.get(f.group, empty),
+        )
+        for f in files
+    )
+    return SubmissionDoc(
+        kind=new.kind,
+        submission_id=sid,
+        form_version=form_version,
+        ui_language=new.ui_language,
+        received_at=utc_now().replace(microsecond=0),
+        parent_id=new.parent_id,
+        witness_reply_recipient=new.reply_recipient,
+        answers=new.answers,
+        files=entries,
+        consent_change=new.consent_change,
+    )
+
+
+def _blob_row(name: str, sid: str, role: BlobRole, size: int, sha: str, fps: Sequence[str]) -> Blob:
+    blob = Blob(name=name, submission_id=sid, role=role, sealed_size=size, sealed_sha256=sha)
+    blob.recipients = [BlobRecipient(blob_name=name, fingerprint=fp) for fp in fps]
+    return blob
+
+
+def _write_rows(
+    session: Session,
+    new: NewSubmission,
+    sid: str,
+    files: Sequence[IncomingFile],
+    manifest: tuple[str, int, str],
+    fps: Sequence[str],
+) -> None:
+    today = utc_today()
+    witness_id = new.witness_id
+    if new.new_witness is not None:
+        witness = Witness(
+            lookup=new.new_witness.lookup,
+            reply_recipient=new.new_witness.reply_recipient,
+            created_on=today,
+        )
+        session.add(witness)
+        session.flush()
+        witness_id = witness.id
+    if new.draft_id is not None and (draft := session.get(PendingDraft, new.draft_id)):
+        session.delete(draft)  # its files become this submission's blobs below
+        session.flush()
+    name, size, sha = manifest
+    row = Submission(
+        id=sid,
+        witness_id=witness_id,
+        parent_id=new.parent_id,
+        kind=new.kind,
+        received_on=today,
+        manifest_blob=name,
+        file_count=len(files),
+        sealed_bytes=size + sum(f.sealed_size for f in files),
+        state=SubmissionState.STORED,
+    )
+    row.blobs = [_blob_row(name, sid, BlobRole.MANIFEST, size, sha, fps)] + [
+        _blob_row(f.blob_name, sid, BlobRole.FILE, f.sealed_size, f.sealed_sha256, fps)
+        for f in files
+    ]
+    session.add(row)
+    mark_form_token_used(session, new.form_token)
+
+
+def commit_submission(ctx: WebContext, new: NewSubmission, *, fresh: Sequence[str]) -> str:
+    """Seal submission.json, name its blob, and commit every row; returns the submission id.
+
+    `fresh` names the blobs committed for this request (removed again on failure; a draft's
+    older blobs stay with the draft). Raises NoActiveKeyError, AlreadyReceivedError, or
+    whatever storage or the database raised.
+    """
+    now = snapshot_keyring(ctx.keyring)
+    if not now.recipients:
+        raise NoActiveKeyError
+    sid = ids.new_submission_id()
+    named = list(fresh)
+    try:
+        files = _reseal_moved(ctx, new.files, now)
+        sealed = seal_bytes(
+            _document(new, files, sid, ctx.form_version).to_json(), list(now.recipients)
+        )
+        manifest_name = new_blob_name()
+        manifest = write_blob(ctx.store, manifest_name, sealed)
+        named.append(manifest_name)
+        with ctx.sessions() as session:
+            _write_rows(
+                session,
+                new,
+                sid,
+                files,
+                (manifest_name, manifest.sealed_size, manifest.sealed_sha256),
+                now.fingerprints,
+            )
+            try:
+                session.commit()
+            except IntegrityError as exc:
+                if form_token_used(ctx.sessions, new.form_token):
+                    raise AlreadyReceivedError from exc
+                raise
+    except BaseException:
+        forget_blobs(ctx.store, named)
+        raise
+    return sid

@@ -1,0 +1,201 @@
+"""Receiving a testimony or a follow-up once its body is parsed: honeypot, validation, drafts,
+the codename, and the commit. Views call these and only render what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from werkzeug.datastructures import FileStorage, MultiDict
+from wtforms import Form
+
+from intake.web.choices import plain
+from intake.web.forms import FollowUpForm, TestimonyForm
+from intake.web.services.answers import follow_up_answers, group_answers, testimony_answers
+from intake.web.services.context import WebContext
+from intake.web.services.drafts import Draft, KeptSummary, keep_in_draft
+from intake.web.services.incoming import IncomingFile
+from intake.web.services.receive import KeyringSnapshot, forget_blobs, settle_received
+from intake.web.services.submit import (
+    NewSubmission,
+    NewWitness,
+    Receipt,
+    ReceiptFile,
+    commit_submission,
+)
+from intake.web.upload import UploadSession
+from protocol import ids
+
+__all__ = ["FollowUpTarget", "FormRejected", "Received", "receive_follow_up", "receive_testimony"]
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a request brought: its parsed text, its files, and the draft it continues."""
+
+    upload: UploadSession
+    snapshot: KeyringSnapshot
+    formdata: MultiDict[str, str]
+    files: MultiDict[str, FileStorage]
+    draft: Draft | None
+    form_token: str
+    language: str
+
+
+@dataclass(frozen=True)
+class FormRejected:
+    """The form goes back with errors; the files that arrived whole wait in `draft`."""
+
+    form: Form
+    draft: Draft | None
+    problems: tuple[LazyString, ...]
+
+    @property
+    def kept(self) -> KeptSummary | None:
+        return self.draft.summary() if self.draft else None
+
+
+@dataclass(frozen=True)
+class FollowUpTarget:
+    """The logged-in witness a follow-up belongs to."""
+
+    witness_id: str
+    reply_recipient: str
+    parents: tuple[str, ...]
+
+
+def _receipt_files(files: Sequence[IncomingFile]) -> tuple[ReceiptFile, ...]:
+    return tuple(ReceiptFile(f.original_name, f.size, f.plaintext_sha256) for f in files)
+
+
+def _decoy_receipt(ctx: WebContext, received: Received, support: bool) -> Receipt:
+    """What a bot that filled the honeypot sees: a receipt like any other, nothing stored."""
+    files = [
+        ReceiptFile(w.filename, w.plain_size, w.plain_sha256.hexdigest())
+        for w in received.upload.completed()
+    ]
+    return Receipt(
+        reference=ids.new_submission_id(),
+        files=tuple(files),
+        codename=ctx.codenames.new(),
+        support_info=support,
+    )
+
+
+def _text_bytes(formdata: MultiDict[str, str]) -> int:
+    return sum(len(value.encode("utf-8")) for value in formdata.values())
+
+
+def _problems(ctx: WebContext, received: Received, files: int) -> list[LazyString]:
+    problems: list[LazyString] = []
+    limits = ctx.limits
+    if received.upload.refused_files or files > limits.max_files:
+        problems.append(
+            _l(
+                "You chose more files than one submission can take (%(max)d). We kept the "
+                "first ones, listed above. Send this form, then add the others with your "
+                "codename.",
+                max=limits.max_files,
+            )
+        )
+    if _text_bytes(received.formdata) > limits.max_text_bytes:
+        problems.append(_l("Your answers are longer than we can accept. Please shorten them."))
+    return problems
+
+
+def _settle(
+    ctx: WebContext, received: Received, form: Form, problems: list[LazyString]
+) -> FormRejected | tuple[IncomingFile, ...]:
+    """Commit the whole files; on any problem keep them in the draft and reject the form."""
+    fresh = settle_received(received.upload, received.files, received.snapshot)
+    valid = form.validate()
+    if valid and not problems:
+        return (*(received.draft.files if received.draft else ()), *fresh)
+    draft = received.draft
+    if fresh:
+        try:
+            draft = keep_in_draft(
+                ctx.sessions, draft, fresh, ttl_hours=ctx.limits.pending_draft_ttl_hours
+            )
+        except BaseException:
+            forget_blobs(ctx.store, [f.blob_name for f in fresh])
+            raise
+    return FormRejected(form=form, draft=draft, problems=tuple(problems))
+
+
+def _fresh_names(received: Received, files: Sequence[IncomingFile]) -> list[str]:
+    kept = {f.blob_name for f in received.draft.files} if received.draft else set()
+    return [f.blob_name for f in files if f.blob_name not in kept]
+
+
+def receive_testimony(ctx: WebContext, received: Received) -> Receipt | FormRejected:
+    """Validate, then commit a new witness's testimony and make their codename.
+
+    Raises AlreadyReceivedError, NoActiveKeyError, KdfBusyError or a storage/database error.
+    """
+    form = TestimonyForm(received.formdata)
+    if form.website.data:
+        return _decoy_receipt(ctx, received, bool(form.support_info.data))
+    count = len(received.upload.completed()) + (len(received.draft.files) if received.draft else 0)
+    settled = _settle(ctx, received, form, _problems(ctx, received, count))
+    if isinstance(settled, FormRejected):
+        return settled
+    try:
+        codename = ctx.codenames.new()
+        keys = ctx.deriver.derive(codename)
+        recipient = str(keys.identity.recipient())
+        new = NewSubmission(
+            kind="testimony",
+            answers=testimony_answers(form),
+            ui_language=received.language,
+            reply_recipient=recipient,
+            form_token=received.form_token,
+            files=settled,
+            group_answers={i: group_answers(form[f"group{i}"].form) for i in (1, 2, 3)},
+            new_witness=NewWitness(lookup=keys.lookup, reply_recipient=recipient),
+            draft_id=received.draft.draft_id if received.draft else None,
+        )
+    except BaseException:
+        forget_blobs(ctx.store, _fresh_names(received, settled))
+        raise
+    sid = commit_submission(ctx, new, fresh=_fresh_names(received, settled))
+    return Receipt(
+        reference=sid,
+        files=_receipt_files(settled),
+        codename=codename,
+        support_info=bool(form.support_info.data),
+    )
+
+
+def receive_follow_up(
+    ctx: WebContext, received: Received, target: FollowUpTarget
+) -> Receipt | FormRejected:
+    """More words and files from a logged-in witness, linked to one of their submissions."""
+    form = FollowUpForm(received.formdata)
+    form.parent.choices = plain(target.parents)
+    if form.website.data:
+        return _decoy_receipt(ctx, received, support=False)
+    count = len(received.upload.completed()) + (len(received.draft.files) if received.draft else 0)
+    problems = _problems(ctx, received, count)
+    if not (form.account.data or "").strip() and not count:
+        problems.append(_l("Please write something or choose at least one file."))
+    settled = _settle(ctx, received, form, problems)
+    if isinstance(settled, FormRejected):
+        return settled
+    new = NewSubmission(
+        kind="follow_up",
+        answers=follow_up_answers(form),
+        ui_language=received.language,
+        reply_recipient=target.reply_recipient,
+        form_token=received.form_token,
+        files=settled,
+        group_answers={1: group_answers(form["group1"].form)},
+        witness_id=target.witness_id,
+        parent_id=form.parent.data,
+        draft_id=received.draft.draft_id if received.draft else None,
+    )
+    sid = commit_submission(ctx, new, fresh=_fresh_names(received, settled))
+    return Receipt(reference=sid, files=_receipt_files(settled))

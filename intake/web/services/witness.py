@@ -1,0 +1,185 @@
+"""A returning witness: login with the codename, their submissions, replies, consent changes.
+
+The codename's key is derived exactly once per login, inside the login request, and the replies
+are opened into that one response; neither the key nor an opened reply is ever stored. Later
+pages know only the witness id the session holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from crypto.age import open_bytes
+from crypto.errors import CryptoError
+from crypto.witness import normalise_codename
+from crypto.x25519 import X25519Identity
+from intake.errors import IntakeError
+from intake.models import Reply, SubmissionState, Witness
+from intake.web.forms import ConsentForm
+from intake.web.services.context import WebContext
+from intake.web.services.guards import take_attempt
+from intake.web.services.submit import NewSubmission, Receipt, commit_submission
+from protocol.entries import Answers, ConsentChange
+
+__all__ = [
+    "AttemptsExhaustedError",
+    "Account",
+    "OpenedReply",
+    "SubmissionLine",
+    "account_of",
+    "change_consent",
+    "codename_is_blank",
+    "consent_change_of",
+    "login",
+    "parent_belongs",
+]
+
+_log = logging.getLogger(__name__)
+
+
+class AttemptsExhaustedError(Exception):
+    """The hour's codename budget is spent: refused before any derivation."""
+
+
+@dataclass(frozen=True)
+class SubmissionLine:
+    """One row of "your submissions"."""
+
+    reference: str
+    kind: str
+    received_on: date
+    file_count: int
+    sealed_bytes: int
+    delivered: bool
+
+
+@dataclass(frozen=True)
+class OpenedReply:
+    """A reply opened for this response only (`text` None when it could not be opened)."""
+
+    received_on: date
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Account:
+    """What the account pages show; replies only in the login response."""
+
+    witness_id: str
+    reply_recipient: str
+    submissions: tuple[SubmissionLine, ...]
+    replies: tuple[OpenedReply, ...] = ()
+    reply_count: int = 0
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """Submissions a follow-up or a consent change may refer to (testimonies, newest first)."""
+        return tuple(s.reference for s in self.submissions if s.kind == "testimony")
+
+
+def _lines(witness: Witness) -> tuple[SubmissionLine, ...]:
+    rows = sorted(witness.submissions, key=lambda s: (s.received_on, s.id), reverse=True)
+    return tuple(
+        SubmissionLine(
+            reference=row.id,
+            kind=row.kind,
+            received_on=row.received_on,
+            file_count=row.file_count,
+            sealed_bytes=row.sealed_bytes,
+            delivered=row.state is SubmissionState.PURGED,
+        )
+        for row in rows
+    )
+
+
+def _open_reply(ctx: WebContext, reply: Reply, identity: X25519Identity) -> OpenedReply:
+    try:
+        with ctx.store.open(reply.blob_name) as handle:
+            text = open_bytes(handle.read(), [identity]).decode("utf-8", errors="replace")
+    except (CryptoError, IntakeError) as exc:
+        _log.warning("a reply could not be opened (%s)", type(exc).__name__)
+        text = None
+    return OpenedReply(received_on=reply.created_on, text=text)
+
+
+def account_of(ctx: WebContext, witness_id: str) -> Account | None:
+    """The account of a logged-in witness, without replies (those need the codename)."""
+    with ctx.sessions() as session:
+        witness = session.get(Witness, witness_id)
+        if witness is None:
+            return None
+        return Account(
+            witness_id=witness.id,
+            reply_recipient=witness.reply_recipient,
+            submissions=_lines(witness),
+            reply_count=len(witness.replies),
+        )
+
+
+def login(ctx: WebContext, codename: str) -> Account | None:
+    """The account with its replies opened, or None for any codename that is not known.
+
+    Refuses before deriving when the hour's budget is spent (AttemptsExhaustedError); a
+    codename that is empty once normalised is a form error the caller catches first.
+    Raises KdfBusyError when no derivation slot frees up.
+    """
+    if not take_attempt(ctx.sessions, ctx.limits.codename_attempts_per_hour):
+        raise AttemptsExhaustedError
+    keys = ctx.deriver.derive(codename)
+    with ctx.sessions() as session:
+        witness = session.scalar(select(Witness).where(Witness.lookup == keys.lookup))
+        if witness is None:
+            return None
+        replies = sorted(witness.replies, key=lambda r: (r.created_on, r.id))
+        return Account(
+            witness_id=witness.id,
+            reply_recipient=witness.reply_recipient,
+            submissions=_lines(witness),
+            replies=tuple(_open_reply(ctx, r, keys.identity) for r in replies),
+            reply_count=len(replies),
+        )
+
+
+def codename_is_blank(codename: str) -> bool:
+    """Whether nothing is left of the codename once spacing and case are normalised."""
+    return not normalise_codename(codename)
+
+
+def change_consent(
+    ctx: WebContext,
+    account: Account,
+    *,
+    parent_id: str,
+    change: ConsentChange,
+    language: str,
+    form_token: str,
+) -> Receipt:
+    """Seal a consent change for one of the witness's testimonies, like any follow-up."""
+    new = NewSubmission(
+        kind="consent_change",
+        answers=Answers(),
+        ui_language=language,
+        reply_recipient=account.reply_recipient,
+        form_token=form_token,
+        witness_id=account.witness_id,
+        parent_id=parent_id,
+        consent_change=change,
+    )
+    return Receipt(reference=commit_submission(ctx, new, fresh=()), files=())
+
+
+def parent_belongs(account: Account, parent_id: str) -> bool:
+    """Whether `parent_id` is one of this witness's own testimonies."""
+    return parent_id in account.parents
+
+
+
+def consent_change_of(form: ConsentForm) -> ConsentChange:
+    """The change a validated consent form asks for."""
+    if form.withdraw.data:
+        return ConsentChange(action="withdraw")
+    return ConsentChange(action="narrow", recipients=tuple(dict.fromkeys(form.recipients.data)))

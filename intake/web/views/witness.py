@@ -1,0 +1,93 @@
+"""A returning witness: log in with the codename, see the account, log out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, session, url_for
+
+from intake.context import allow_without_active_key
+from intake.web.forms import LoginForm
+from intake.web.i18n import SESSION_KEY as LANG_KEY
+from intake.web.pages import action_url, page
+from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
+from intake.web.services.codename import KdfBusyError
+from intake.web.services.context import WebContext
+from intake.web.services.witness import (
+    AttemptsExhaustedError,
+    account_of,
+    codename_is_blank,
+    login,
+)
+
+__all__ = ["WITNESS_KEY", "register"]
+
+WITNESS_KEY = "witness"
+"""The session holds the witness id after a login, and nothing else about them."""
+
+# Tor Browser forgets cookies with "New Identity"; this asks any browser to do the same.
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
+
+def login_page(form: LoginForm, status: int = 200, *, unknown: bool = False) -> Response:
+    form.codename.data = ""  # never echo a codename back, right or wrong
+    return page(
+        "login.html", status, form=form, action=action_url("web.login_post"), unknown=unknown
+    )
+
+
+def start_session(witness_id: str) -> None:
+    """A fresh session for the witness: only the language choice survives from before."""
+    language = session.get(LANG_KEY)
+    session.clear()
+    if language:
+        session[LANG_KEY] = language
+    session[WITNESS_KEY] = witness_id
+    session.permanent = True
+
+
+def register(bp: Blueprint, ctx: WebContext) -> None:
+    """Add the login, account and logout routes to `bp`."""
+
+    @bp.get("/return")
+    def login_form() -> Response:
+        return login_page(LoginForm())
+
+    @bp.post("/return")
+    @allow_without_active_key
+    def login_post() -> Response:
+        refusal = refuse_before_body(ctx, one_time=False)
+        if refusal is not None:
+            return refusal
+        try:
+            formdata, _files = parse_body()
+        except BodyFailedError:
+            return page("limit.html", 413, limit="body", kept=None)
+        form = LoginForm(formdata)
+        if not form.validate() or codename_is_blank(form.codename.data or ""):
+            return login_page(form, 422)
+        try:
+            account = login(ctx, form.codename.data or "")
+        except AttemptsExhaustedError:
+            return page("attempts.html", 429)
+        except KdfBusyError:
+            return page("busy.html", 503)
+        if account is None:
+            return login_page(LoginForm(), 403, unknown=True)
+        start_session(account.witness_id)
+        return page("account.html", one_time=True, account=account, opened=True)
+
+    @bp.get("/account")
+    def account() -> Response:
+        found = account_of(ctx, session.get(WITNESS_KEY, ""))
+        if found is None:
+            return redirect(url_for("web.login_form"))  # type: ignore[return-value]
+        return page("account.html", account=found, opened=False)
+
+    @bp.post("/logout")
+    @allow_without_active_key
+    def logout() -> Response:
+        # No CSRF check: a forged logout costs a witness nothing (SameSite=Strict anyway), and
+        # a witness whose session expired must still be able to leave cleanly.
+        session.clear()
+        response = page("logged_out.html")
+        response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+        return response

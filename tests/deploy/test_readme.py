@@ -1,0 +1,131 @@
+"""deploy/README.md: the tested code blocks work, and its paths agree with the shipped files."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nacl.bindings
+import pytest
+
+from tests.deploy.conftest import DEPLOY, defaults_files, directives, installable_copy, run_tor
+
+README = (DEPLOY / "README.md").read_text(encoding="utf-8")
+
+
+def readme_block(name: str) -> str:
+    """The fenced code block right after `<!-- tested: NAME -->`."""
+    match = re.search(
+        rf"<!-- tested: {re.escape(name)} -->\s*```[a-z]*\n(.*?)\n\s*```", README, re.S
+    )
+    assert match, f"README.md has no tested block {name!r}"
+    return "\n".join(line.removeprefix("  ") for line in match.group(1).splitlines()) + "\n"
+
+
+def heredoc(block: str) -> str:
+    """The text of the first `<<'EOF'` here-document in a shell block."""
+    match = re.search(r"<<'EOF'\n(.*?)\nEOF\n", block, re.S)
+    assert match
+    return match.group(1) + "\n"
+
+
+def test_every_shipped_deploy_file_is_documented() -> None:
+    shipped = [p for p in DEPLOY.rglob("*") if p.is_file() and p.name != "README.md"]
+    assert shipped
+    for path in shipped:
+        assert f"`{path.relative_to(DEPLOY)}`" in README, path
+
+
+def test_paths_agree_with_the_units() -> None:
+    site = directives((DEPLOY / "systemd" / "intake.service").read_text(encoding="utf-8"))
+    exec_start = dict(site)["ExecStart"].split()
+    for path in (exec_start[0].rsplit("/bin/", 1)[0], exec_start[2], dict(site)["ReadWritePaths"]):
+        assert path in README, path
+    assert "intake.wsgi:app" in README
+
+
+def test_client_auth_keygen_makes_a_matching_x25519_pair(tmp_path: Path) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", readme_block("client-auth-keygen")],
+        cwd=tmp_path,
+        check=True,
+        timeout=30,
+    )
+    private = (tmp_path / "admin.private").read_text().strip()
+    public = (tmp_path / "admin.public").read_text().strip()
+    # tor wants unpadded base32 of the raw 32-byte keys (tor(1), CLIENT AUTHORIZATION).
+    assert re.fullmatch(r"[A-Z2-7]{52}", private)
+    assert re.fullmatch(r"[A-Z2-7]{52}", public)
+    secret = base64.b32decode(private + "====")
+    assert nacl.bindings.crypto_scalarmult_base(secret) == base64.b32decode(public + "====")
+    assert (tmp_path / "admin.pem").stat().st_mode & 0o077 == 0
+
+
+def test_onionbalance_instance_line_verifies_in_the_witness_block(tor: str, tmp_path: Path) -> None:
+    line = readme_block("onionbalance-instance").strip()
+    text = (DEPLOY / "torrc").read_text(encoding="utf-8")
+    text = text.replace(
+        "HiddenServicePoWDefensesEnabled 1\n", f"HiddenServicePoWDefensesEnabled 1\n{line}\n"
+    )
+    torrc = installable_copy(tmp_path, text)
+    frontend = "wrxdvcaqpuzakbfww5sxs6r2uybczwijzfn2ezy2osaj7iox7kl7nhad.onion"
+    (tmp_path / "witness" / "ob_config").write_text(f"MasterOnionAddress {frontend}\n")
+    for defaults in defaults_files(tmp_path):
+        assert "Configuration was valid" in run_tor(
+            tor, tmp_path, torrc, defaults, "--verify-config"
+        )
+
+
+def test_intake_admin_wrapper_passes_the_service_environment(tmp_path: Path) -> None:
+    script = heredoc(readme_block("intake-admin"))
+    fake_intake = tmp_path / "intake"
+    fake_intake.write_text('#!/bin/sh\necho "args=$*"\nenv | grep ^INTAKE_ | sort\numask\npwd\n')
+    fake_intake.chmod(0o755)
+    env_file = tmp_path / "intake.env"
+    env_file.write_text("INTAKE_DATABASE_URL=postgresql+psycopg://intake@db/intake\n")
+    script = (
+        script.replace("runuser -u intake -- ", "")
+        .replace("/opt/intake/venv/bin/intake", str(fake_intake))
+        .replace("/etc/intake/intake.env", str(env_file))
+        .replace("/var/lib/intake", str(tmp_path))
+    )
+    wrapper = tmp_path / "intake-admin"
+    wrapper.write_text(script)
+    wrapper.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    out = subprocess.run(
+        [str(wrapper), "keys", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=30,
+    ).stdout.splitlines()
+    assert out == [
+        "args=keys list",
+        "INTAKE_DATABASE_URL=postgresql+psycopg://intake@db/intake",
+        f"INTAKE_DATA_DIR={tmp_path}",
+        "0077",
+        str(tmp_path),
+    ]
+
+
+def test_nginx_fallback_never_buffers_to_disk_or_logs() -> None:
+    conf = readme_block("nginx")
+    for directive in (
+        "access_log off;",
+        "proxy_http_version 1.1;",
+        "proxy_request_buffering off;",
+        "proxy_buffering off;",
+        "proxy_max_temp_file_size 0;",
+        "proxy_pass http://127.0.0.1:8080;",
+    ):
+        assert directive in conf
+    assert "http2" not in conf.split("#")[0]
+    assert re.search(r"listen 127\.0\.0\.1:\d+;", conf)

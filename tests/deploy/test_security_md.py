@@ -1,0 +1,77 @@
+"""SECURITY.md: the threat model covers what issue 6 asks, and its numbers match the code."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from tests.deploy.conftest import REPO
+
+TEXT = (REPO / "SECURITY.md").read_text(encoding="utf-8")
+MIB = 1024 * 1024
+
+
+def section(title: str) -> str:
+    """The text under a `## ` or `### ` heading, up to the next heading of any level."""
+    match = re.search(rf"^#{{2,3}} {re.escape(title)}\n(.*?)(?=^#{{2,3}} |\Z)", TEXT, re.S | re.M)
+    assert match, f"SECURITY.md has no section {title!r}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Assets",
+        "A seized server (powered off, or its disks copied)",
+        "A live compromise of the server (root, or code execution as the service)",
+        "A network observer",
+        "A malicious submitter",
+        "A lost or seized investigator laptop",
+        "An insider",
+        "Key derivation parameters and why",
+        "What is logged",
+        "The sealed-file format and interoperability",
+        "Reporting a vulnerability",
+    ],
+)
+def test_every_required_section_is_there(title: str) -> None:
+    assert len(section(title).split()) > 40
+
+
+def test_seizure_names_what_the_disk_and_the_databases_keep() -> None:
+    seized = section("A seized server (powered off, or its disks copied)")
+    for needle in ("ctime", "WAL", "secure_delete", "dead tuples", "SSD", "order of rows", "day"):
+        assert needle in seized, needle
+
+
+def test_live_compromise_is_stated_plainly() -> None:
+    assert "new testimony in memory as it arrives" in section(
+        "A live compromise of the server (root, or code execution as the service)"
+    )
+
+
+def test_revocation_is_honest_about_old_copies() -> None:
+    laptop = section("A lost or seized investigator laptop")
+    assert "taken before the re-wrap still opens" in laptop
+
+
+def test_kdf_parameters_match_the_code() -> None:
+    witness = pytest.importorskip("crypto.witness")
+    scrypt = pytest.importorskip("crypto.scrypt")
+    kdf = section("Key derivation parameters and why")
+    cost = witness.DEFAULT_COST
+    assert f"opslimit {cost.opslimit}, memlimit {cost.memlimit // MIB} MiB" in kdf
+    for label in (witness.SALT_LABEL, witness.LOOKUP_LABEL, witness.REPLY_IDENTITY_LABEL):
+        assert f"`{label.decode()}`" in kdf
+    assert f"log N {scrypt.DEFAULT_LOG_N}" in kdf
+
+
+def test_codename_entropy_matches_the_word_list() -> None:
+    codename = pytest.importorskip("intake.web.services.codename")
+    words = len(codename.CodenameFactory.from_eff_long().words)
+    bits = codename.CODENAME_WORDS * math.log2(words)
+    kdf = section("Key derivation parameters and why")
+    assert f"{codename.CODENAME_WORDS} words drawn with `secrets` from the {words} plain" in kdf
+    assert f"about {round(bits)} bits in" in kdf

@@ -1,0 +1,188 @@
+"""Fixtures for the witness site: a real app on a migrated database, an investigator key, a
+fast codename KDF, and helpers that drive the forms the way a browser without JavaScript does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from crypto.age import open_bytes
+from crypto.minisign import SigningKey
+from crypto.witness import FAST_TEST_COST
+from crypto.x25519 import X25519Identity
+from intake.app import build_services, create_app
+from intake.config import Config, Limits
+from intake.context import Services
+from intake.datadir import init_data_dir
+from intake.keyring import NewKey
+from intake.web.blueprint import make_blueprint
+from intake.web.services.codename import KeyDeriver
+from intake.web.services.context import KDF_COST_KEY, WebContext
+
+POSTGRES_ENV = "INTAKE_TEST_DATABASE_URL"
+
+
+def _backends() -> list[Any]:
+    params: list[Any] = ["sqlite"]
+    params.append(
+        pytest.param(
+            "postgresql",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(
+                    not os.environ.get(POSTGRES_ENV), reason=f"{POSTGRES_ENV} unset"
+                ),
+            ],
+        )
+    )
+    return params
+
+
+@pytest.fixture(params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a private schema on the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'intake.sqlite3'}"
+        return
+    base = os.environ[POSTGRES_ENV]
+    schema = f"web_{secrets.token_hex(6)}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@dataclass
+class Site:
+    """One running witness site and what tests need to look inside it."""
+
+    app: Flask
+    config: Config
+    services: Services
+    investigator: X25519Identity
+
+    @property
+    def ctx(self) -> WebContext:
+        return self.app.blueprints["web"].web_context  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def deriver(self) -> KeyDeriver:
+        return self.ctx.deriver
+
+    def client(self) -> FlaskClient:
+        return self.app.test_client()
+
+    def open_blob(self, name: str, identity: X25519Identity | None = None) -> bytes:
+        with self.services.store.open(name) as handle:
+            return open_bytes(handle.read(), [identity or self.investigator])
+
+    def raw_blob(self, name: str) -> bytes:
+        with self.services.store.open(name) as handle:
+            return handle.read()
+
+
+def add_investigator(services: Services, name: str = "Investigator") -> X25519Identity:
+    identity = X25519Identity.generate()
+    signing = SigningKey.generate().verify_key().to_file_text()
+    services.keyring.add(NewKey.parse(str(identity.recipient()), name=name, signing_key=signing))
+    return identity
+
+
+def make_site(tmp_path: Path, database_url: str, **limits: int) -> Site:
+    config = Config.for_data_dir(
+        tmp_path / "data", database_url=database_url, limits=Limits(**limits)
+    )
+    services = build_services(config)
+    init_data_dir(config, services.engine)
+    investigator = add_investigator(services)
+    app = create_app(config, services=services)
+    app.config.update(TESTING=True, **{KDF_COST_KEY: FAST_TEST_COST})
+    return Site(app=app, config=config, services=services, investigator=investigator)
+
+
+@pytest.fixture
+def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
+    made = make_site(tmp_path, database_url)
+    yield made
+    made.services.engine.dispose()
+
+
+@pytest.fixture
+def client(site: Site) -> FlaskClient:
+    return site.client()
+
+
+_ACTION = re.compile(r'<form id="([a-z-]+)" method="post"[^>]*action="([^"]+)"')
+
+
+def form_action(html: str, form_id: str) -> str:
+    """The action URL of form `form_id` in a page (with its CSRF and one-time tokens)."""
+    for found_id, action in _ACTION.findall(html):
+        if found_id == form_id:
+            return action.replace("&amp;", "&")
+    raise AssertionError(f"no form {form_id!r} in the page")
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+def minimal_testimony(**extra: Any) -> dict[str, Any]:
+    """The least a browser sends for a valid testimony (the required answers)."""
+    data: dict[str, Any] = {
+        "consent": "y",
+        "recipients": ["investigators", "icc-otp"],
+        "account": "I saw soldiers take my neighbour away.",
+        "identify": "no",
+        "contact": "no",
+        "contact_how": "receipt-code",
+    }
+    data.update(extra)
+    return data
+
+
+_CODENAME = re.compile(r'<p class="codename" id="codename">([a-z ]+)</p>')
+_REFERENCE = re.compile(r'<strong id="reference">(S-[0-9A-Z]{16})</strong>')
+
+
+def codename_of(html: str) -> str:
+    match = _CODENAME.search(html)
+    assert match, "no codename on the page"
+    return match.group(1)
+
+
+def reference_of(html: str) -> str:
+    match = _REFERENCE.search(html)
+    assert match, "no reference on the page"
+    return match.group(1)
+
+
+__all__ = [
+    "Site",
+    "add_investigator",
+    "codename_of",
+    "form_action",
+    "make_blueprint",
+    "make_site",
+    "minimal_testimony",
+    "query_of",
+    "reference_of",
+]

@@ -1,0 +1,304 @@
+"""The testimony form end to end: receipt, rows, sealed blobs, drafts, limits, one-time tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from intake.keyring import NewKey
+from intake.models import Blob, BlobRecipient, BlobRole, DraftBlob, FormToken, PendingDraft
+from intake.models import Submission as SubmissionRow
+from intake.models import Witness
+from intake.web import upload as upload_module
+from protocol.schema import Submission
+from tests.intake.web.conftest import (
+    Site,
+    add_investigator,
+    codename_of,
+    form_action,
+    make_site,
+    minimal_testimony,
+    query_of,
+    reference_of,
+)
+
+PHOTO = bytes(range(256)) * 400  # 100 KiB
+VIDEO = b"\x00\x01video-frame" * 50_000  # ~650 KB: over Werkzeug's 500 KB spool threshold
+NOTE = "A note in the file: щоденник".encode()
+
+
+def _action(client: FlaskClient, path: str = "/testimony", form_id: str = "testimony-form") -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    return form_action(response.get_data(as_text=True), form_id)
+
+
+def _post(client: FlaskClient, action: str, data: dict[str, Any]) -> Any:
+    return client.post(action, data=data, content_type="multipart/form-data")
+
+
+def _count(site: Site, model: Any) -> int:
+    with site.services.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _files(*items: tuple[bytes, str, str]) -> list[tuple[io.BytesIO, str, str]]:
+    return [(io.BytesIO(data), name, kind) for data, name, kind in items]
+
+
+def _manifest(site: Site, reference: str) -> Submission:
+    with site.services.sessions() as session:
+        row = session.get(SubmissionRow, reference)
+        assert row is not None
+        return Submission.from_json(site.open_blob(row.manifest_blob))
+
+
+def test_landing_and_form_render(client: FlaskClient) -> None:
+    landing = client.get("/").get_data(as_text=True)
+    assert "Start your testimony" in landing
+    page = client.get("/testimony").get_data(as_text=True)
+    assert page.index('id="leave-site"') < page.index("<main")
+    for field in ('name="consent"', 'name="account"', 'name="group1-files"', 'name="group3-files"'):
+        assert field in page
+    assert 'type="month"' not in page and 'type="week"' not in page
+    assert page.count(" multiple") >= 3
+    assert re.search(r'<textarea[^>]* name="account" required', page)
+    assert re.search(r'<input id="consent" name="consent" required type="checkbox"', page)
+    assert page.count(" required") == 2  # browser-native checks: only A3 and B1
+    query = query_of(form_action(page, "testimony-form"))
+    assert set(query) == {"csrf", "once"}
+
+
+def test_testimony_with_files_in_two_groups(site: Site, client: FlaskClient) -> None:
+    data = minimal_testimony(
+        incident_types=["torture", "detention-disappearance"],
+        oblast="UA-63",
+        event_date="2024-03-05",
+        date_precision="month",
+        time_from="12:05",
+        coordinates="49.99, 36.23",
+        call_signs="Gnom\nBelka",
+        victims_min="2",
+        victims_max="5",
+        **{"group1-shows": "The yard after the shelling", "group1-graphic": "yes"},
+        **{"group2-shows": "A note", "group2-recorded_by": "me"},
+    )
+    data["group1-files"] = _files((PHOTO, "yard.jpg", "image/jpeg"), (VIDEO, "yard.mp4", "video/mp4"))
+    data["group2-files"] = _files((NOTE, "note.txt", "text/plain"))
+    data["group3-files"] = _files((b"", "", "application/octet-stream"))  # an empty input
+    response = _post(client, _action(client), data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    codename = codename_of(html)
+    assert len(codename.split()) == 7
+    assert "English words" in html
+    for content in (PHOTO, VIDEO, NOTE):
+        assert hashlib.sha256(content).hexdigest() in html
+    reference = reference_of(html)
+
+    doc = _manifest(site, reference)
+    assert doc.kind == "testimony" and doc.ui_language == "en" and doc.parent_id is None
+    answers = doc.answers.values
+    assert answers["A3"] is True and answers["B1"] == data["account"]
+    assert answers["B4_date"] == "2024-03" and answers["B5_timezone"] == "Europe/Kyiv"
+    assert answers["B6_lat"] == 49.99 and answers["B8_callsigns"] == ("Gnom", "Belka")
+    assert answers["D0"] is False and answers["D3"] is False and "D7" not in answers
+    by_name = {entry.original_name: entry for entry in doc.files}
+    assert set(by_name) == {"yard.jpg", "yard.mp4", "note.txt"}
+    assert by_name["yard.mp4"].group == 1 and by_name["note.txt"].group == 2
+    assert by_name["yard.jpg"].group_answers.values["C10"] == "yes"
+    assert by_name["note.txt"].group_answers.values["C3"] == "me"
+    for entry, content in ((by_name["yard.jpg"], PHOTO), (by_name["yard.mp4"], VIDEO)):
+        raw = site.raw_blob(entry.blob_name)
+        assert content[:1000] not in raw  # ciphertext at rest
+        assert hashlib.sha256(raw).hexdigest() == entry.sealed_sha256
+        assert site.open_blob(entry.blob_name) == content
+        assert entry.plaintext_sha256 == hashlib.sha256(content).hexdigest()
+        assert entry.size == len(content)
+
+    with site.services.sessions() as session:
+        row = session.get(SubmissionRow, reference)
+        assert row is not None and row.file_count == 3 and row.kind == "testimony"
+        blobs = session.scalars(select(Blob).where(Blob.submission_id == reference)).all()
+        assert sorted(b.role for b in blobs).count(BlobRole.FILE) == 3
+        assert {r.fingerprint for b in blobs for r in b.recipients} == set(
+            site.services.keyring.active_fingerprints()
+        )
+        witness = session.get(Witness, row.witness_id)
+        assert witness is not None and witness.reply_recipient == doc.witness_reply_recipient
+    assert _count(site, FormToken) == 1
+    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
+    assert site.deriver.calls == 1
+
+
+def test_refresh_or_double_click_submits_once(site: Site, client: FlaskClient) -> None:
+    action = _action(client)
+    first = _post(client, action, minimal_testimony())
+    assert first.status_code == 200
+    again = _post(client, action, minimal_testimony())
+    assert again.status_code == 409
+    assert "already received" in again.get_data(as_text=True)
+    assert _count(site, SubmissionRow) == 1
+    assert site.deriver.calls == 1
+
+
+def test_bad_csrf_is_refused_before_the_body_is_read(
+    site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    original = upload_module.SealingRequest._get_file_stream
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append("file")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(upload_module.SealingRequest, "_get_file_stream", spy)
+    action = _action(client)
+    query = query_of(action)
+    data = minimal_testimony()
+    data["group1-files"] = _files((PHOTO, "a.jpg", "image/jpeg"))
+    for bad in (f"/testimony?once={query['once']}", f"/testimony?csrf=forged&once={query['once']}"):
+        data["group1-files"] = _files((PHOTO, "a.jpg", "image/jpeg"))
+        response = _post(client, bad, data)
+        assert response.status_code == 400
+        assert "expired" in response.get_data(as_text=True)
+    other = site.client()  # another browser's session: the token is not theirs
+    data["group1-files"] = _files((PHOTO, "a.jpg", "image/jpeg"))
+    assert _post(other, action, data).status_code == 400
+    assert opened == []
+    assert _count(site, SubmissionRow) == 0
+    data["group1-files"] = _files((PHOTO, "a.jpg", "image/jpeg"))
+    assert _post(client, action, data).status_code == 200
+    assert opened == ["file"]
+
+
+def test_error_keeps_answers_and_whole_files_in_a_draft(site: Site, client: FlaskClient) -> None:
+    data = minimal_testimony(account="", settlement="Izium")  # B1 missing
+    data["group1-files"] = _files((VIDEO, "long.mp4", "video/mp4"), (NOTE, "n.txt", "text/plain"))
+    response = _post(client, _action(client), data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="error-summary"' in html and "Please describe what happened." in html
+    assert 'value="Izium"' in html
+    assert "We kept 2 files" in html and "long.mp4" in html
+    assert _count(site, PendingDraft) == 1 and _count(site, DraftBlob) == 2
+    assert _count(site, SubmissionRow) == 0
+    action = form_action(html, "testimony-form")
+    assert "draft" in query_of(action)
+
+    again = minimal_testimony(settlement="Izium")
+    again["group2-files"] = _files((PHOTO, "third.jpg", "image/jpeg"))
+    receipt = _post(client, action, again)
+    text = receipt.get_data(as_text=True)
+    assert receipt.status_code == 200, text
+    doc = _manifest(site, reference_of(text))
+    assert sorted(f.original_name for f in doc.files) == ["long.mp4", "n.txt", "third.jpg"]
+    for entry in doc.files:
+        content = {"long.mp4": VIDEO, "n.txt": NOTE, "third.jpg": PHOTO}[entry.original_name]
+        assert site.open_blob(entry.blob_name) == content
+    assert _count(site, PendingDraft) == 0 and _count(site, DraftBlob) == 0
+    assert _count(site, Blob) == 4
+
+
+def test_honeypot_pretends_and_keeps_nothing(site: Site, client: FlaskClient) -> None:
+    data = minimal_testimony(website="http://spam.example")
+    data["group1-files"] = _files((PHOTO, "spam.jpg", "image/jpeg"))
+    response = _post(client, _action(client), data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert len(codename_of(html).split()) == 7
+    assert _count(site, SubmissionRow) == 0 and _count(site, Witness) == 0
+    assert list(site.services.store.blob_dir.iterdir()) == []  # type: ignore[attr-defined]
+    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
+    assert site.deriver.calls == 0
+
+
+def test_too_many_files_keeps_the_first_ones(tmp_path: Any, database_url: str) -> None:
+    site = make_site(tmp_path, database_url, max_files=2)
+    client = site.client()
+    data = minimal_testimony()
+    data["group1-files"] = _files(*((bytes([i]) * 1000, f"f{i}.bin", "x/y") for i in range(3)))
+    response = _post(client, _action(client), data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "more files than one submission can take (2)" in html
+    assert "We kept 2 files" in html
+    assert _count(site, DraftBlob) == 2
+    site.services.engine.dispose()
+
+
+def test_request_over_the_size_limit_is_refused_unread(tmp_path: Any, database_url: str) -> None:
+    site = make_site(tmp_path, database_url, max_request_bytes=200_000)
+    client = site.client()
+    data = minimal_testimony()
+    data["group1-files"] = _files((VIDEO, "big.mp4", "video/mp4"))
+    response = _post(client, _action(client), data)
+    assert response.status_code == 413
+    assert "Nothing of it was stored" in response.get_data(as_text=True) or (
+        "nothing of it was stored" in response.get_data(as_text=True)
+    )
+    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
+    assert _count(site, SubmissionRow) == 0
+    site.services.engine.dispose()
+
+
+def test_keyring_rotated_during_upload_reseals_to_the_new_keys(
+    site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intake.web.services import testimony as service
+
+    new_identity: list[Any] = []
+    settle = service.settle_received
+
+    def settle_then_rotate(*args: Any, **kwargs: Any) -> Any:
+        settled = settle(*args, **kwargs)
+        fresh = add_investigator(site.services, name="Successor")
+        old = site.services.keyring.active_fingerprints()
+        site.services.keyring.retire(
+            next(fp for fp in old if fp != _fp(fresh)), force=True
+        )
+        new_identity.append(fresh)
+        return settled
+
+    monkeypatch.setattr(service, "settle_received", settle_then_rotate)
+    data = minimal_testimony()
+    data["group1-files"] = _files((VIDEO, "v.mp4", "video/mp4"))
+    response = _post(client, _action(client), data)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    successor = new_identity[0]
+    reference = reference_of(response.get_data(as_text=True))
+    with site.services.sessions() as session:
+        blobs = session.scalars(select(Blob).where(Blob.submission_id == reference)).all()
+        fingerprints = set(session.scalars(select(BlobRecipient.fingerprint)))
+    assert fingerprints == {_fp(successor)}
+    for blob in blobs:
+        assert site.open_blob(blob.name, successor)
+        with pytest.raises(Exception, match=""):
+            site.open_blob(blob.name)  # the retired key no longer opens new testimony
+        raw = site.raw_blob(blob.name)
+        assert hashlib.sha256(raw).hexdigest() == blob.sealed_sha256
+
+
+def _fp(identity: Any) -> str:
+    from crypto.keyfile import fingerprint
+
+    return fingerprint(identity.recipient())
+
+
+def test_no_active_key_gives_the_calm_503(site: Site, client: FlaskClient) -> None:
+    action = _action(client)
+    fingerprint = site.services.keyring.active_fingerprints()[0]
+    site.services.keyring.retire(fingerprint, force=True)
+    assert client.get("/testimony").status_code == 503
+    response = _post(client, action, minimal_testimony())
+    assert response.status_code == 503
+    assert "not accepting" in response.get_data(as_text=True)
+    assert _count(site, SubmissionRow) == 0
+    del NewKey, json

@@ -1,0 +1,54 @@
+"""triage stays offline and light: no web stack in any triage module, no crypto in `--help`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+WEB_STACK = {"flask", "werkzeug", "gunicorn", "flask_wtf", "flask_babel", "intake"}
+
+# Runs in a fresh interpreter: this test process has imported all sorts of things already.
+_IMPORT_EVERYTHING = textwrap.dedent(
+    """
+    import importlib, json, pkgutil, sys
+    import triage, triage.cli
+    names = sorted(m.name for m in pkgutil.walk_packages(triage.__path__, "triage."))
+    for name in names:
+        importlib.import_module(name)
+    top = sorted({m.split(".")[0] for m in sys.modules})
+    print(json.dumps({"modules": names, "top": top}))
+    """
+)
+
+_HELP_ONLY = textwrap.dedent(
+    """
+    import json, sys
+    from triage.cli import triage
+    try:
+        triage.main(["--help"], prog_name="triage")
+    except SystemExit:
+        pass
+    sys.stdout = sys.__stdout__
+    print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+    """
+)
+
+
+def _python(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()[-1]
+
+
+def test_no_triage_module_imports_the_web_stack():
+    report = json.loads(_python(_IMPORT_EVERYTHING))
+    assert "triage.cli.age_cmds" in report["modules"]
+    assert "triage.errors" in report["modules"]
+    assert WEB_STACK.isdisjoint(report["top"])
+
+
+def test_help_imports_neither_crypto_nor_heavy_libraries():
+    top = set(json.loads(_python(_HELP_ONLY)))
+    assert "click" in top
+    assert top.isdisjoint({"crypto", "nacl", "sqlalchemy", "rich", *WEB_STACK})
