@@ -1,4 +1,4 @@
-"""Seal and open one file with crypto.age, `triage encrypt/decrypt` and the `age` binary, side by side.
+"""Seal and open one file with crypto.age, `triage encrypt/decrypt` and the `age` binary.
 
 Usage: .venv/bin/python bench/crypto.py [--size 1GiB] [--small 10MiB] [--dir DIR] [--profile]
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TRIAGE = Path(sys.executable).parent / "triage"
+GNU_TIME = Path("/usr/bin/time")
 UNITS = {"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "kb": 10**3}
 UNITS |= {"mb": 10**6, "gb": 10**9}
 
@@ -61,17 +62,37 @@ def parse_size(text: str) -> int:
 
 
 def measure(argv: list[str], *, inner_time: bool = False) -> Run:
-    """Run argv, reap it with wait4 for its own ru_maxrss; time it (or read the time it prints)."""
-    start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
+    """Run argv; its wall time (or the time it prints) and its own peak RSS.
+
+    Peak RSS: Linux carries the parent's high-water mark into a forked child across exec, so
+    wait4 on a child of this (large) process would report at least this process's peak. GNU
+    time is a tiny parent and reports its child's ru_maxrss; without it, VmHWM of the child's
+    own address space is polled from /proc until it exits.
+    """
+    with tempfile.NamedTemporaryFile("r", prefix="rss-") as rss:
+        wrapper = ["/usr/bin/time", "-f", "%M", "-o", rss.name] if GNU_TIME.exists() else []
+        start = time.perf_counter()
+        child = subprocess.Popen([*wrapper, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        peak = 0
+        while child.poll() is None:
+            peak = max(peak, _vm_hwm(child.pid))
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        out, err = child.communicate()
+        if wrapper:
+            peak = int(rss.read().split()[-1]) * 1024  # KiB
     if child.returncode != 0:
         raise SystemExit(f"{argv[:3]} failed ({child.returncode}): {err.decode()}")
-    seconds = float(out.decode().split()[-1]) if inner_time else elapsed
-    return Run(seconds, usage.ru_maxrss * 1024)  # Linux reports KiB
+    return Run(float(out.decode().split()[-1]) if inner_time else elapsed, peak)
+
+
+def _vm_hwm(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) * 1024 if match else 0
 
 
 def tools(work: Path, key: Path, recipient: str) -> dict[str, dict[str, list[str]]]:
@@ -119,13 +140,15 @@ def bench(work: Path, size: int) -> dict[str, dict[str, Run]]:
         ["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True
     ).stdout.strip()
     expected = make_plaintext(work / "plain", size)
-    subprocess.run(["age", "-r", recipient, "-o", str(work / "by-age.age"), str(work / "plain")])
+    age_seal = ["age", "-r", recipient, "-o", str(work / "by-age.age"), str(work / "plain")]
+    subprocess.run(age_seal, check=True)
     results: dict[str, dict[str, Run]] = {}
     for name, commands in tools(work, key, recipient).items():
         inner = name.startswith("crypto.age")
         results[name] = {"seal": measure(commands["seal"], inner_time=inner)}
         # What each tool sealed must open with age, and what it opened must be the plaintext.
-        subprocess.run(["age", "-d", "-i", str(key), "-o", str(work / "opened"), str(work / "sealed")])
+        age_open = ["age", "-d", "-i", str(key), "-o", str(work / "opened"), str(work / "sealed")]
+        subprocess.run(age_open, check=True)
         assert sha256(work / "opened") == expected, f"{name}: sealed file does not round-trip"
         os.unlink(work / "sealed")
         os.unlink(work / "opened")
@@ -145,29 +168,44 @@ def pick_dir(requested: Path | None, size: int) -> Path:
 
 
 def mib(n: float) -> str:
-    return f"{n / (1 << 20):6.1f} MiB"
+    return f"{n / (1 << 20):.1f} MiB"
 
 
-def report(size: int, results: dict[str, dict[str, Run]], small: dict[str, dict[str, Run]]) -> None:
+def report(
+    size: int, results: dict[str, dict[str, Run]], small_size: int, small: dict[str, dict[str, Run]]
+) -> None:
     age = results["age"]
-    print(f"\n{'':26}{'seal MB/s':>10}{'x age':>7}{'peak RSS':>12}"
-          f"{'open MB/s':>11}{'x age':>7}{'peak RSS':>12}")
+    head = f"{'':26}{'seal MB/s':>10}{'x age':>7}{'peak RSS':>12}  {'open MB/s':>10}{'x age':>7}"
+    print(f"\n{head}{'peak RSS':>12}")
     for name, runs in results.items():
         cells = []
         for op in ("seal", "open"):
             rate = size / runs[op].seconds / 1e6
             ratio = age[op].seconds / runs[op].seconds
             cells.append(f"{rate:10.1f}{ratio:7.2f}{mib(runs[op].peak_rss):>12}")
-        print(f"{name:26}{cells[0]} {cells[1]}")
-    print(f"\npeak RSS, {mib(small_size := SMALL[0]).strip()} vs {mib(size).strip()}:")
+        print(f"{name:26}{cells[0]}  {cells[1]}")
+    print(f"\npeak RSS at {mib(small_size)} vs {mib(size)}:")
     for name in results:
-        pairs = [f"{op} {mib(small[name][op].peak_rss).strip()} vs "
-                 f"{mib(results[name][op].peak_rss).strip()}" for op in ("seal", "open")]
+        pairs = [
+            f"{op} {mib(small[name][op].peak_rss)} vs {mib(results[name][op].peak_rss)}"
+            for op in ("seal", "open")
+        ]
         print(f"  {name:26}" + ";  ".join(pairs))
-    del small_size
 
 
-SMALL: list[int] = [10 << 20]
+def profile(size: int, base: Path) -> None:
+    """Where in-process time goes: cProfile of sealing and opening `size` bytes."""
+    with tempfile.TemporaryDirectory(dir=base, prefix="bench-crypto-") as work_dir:
+        work = Path(work_dir)
+        key = work / "key.txt"
+        subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
+        make_plaintext(work / "plain", size)
+        wrapped = f"import cProfile\ncProfile.run({CHILD!r}, sort='tottime')"
+        for mode, src, dst in (("seal", "plain", "sealed"), ("open", "sealed", "opened")):
+            argv = [sys.executable, "-c", wrapped, mode, str(key), str(work / src), str(work / dst)]
+            done = subprocess.run(argv, capture_output=True, text=True, check=True)
+            print(f"--- {mode} ---")
+            print("\n".join(done.stdout.splitlines()[:30]))
 
 
 def main() -> None:
@@ -177,40 +215,24 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, help="working directory (default /dev/shm if roomy)")
     parser.add_argument("--profile", action="store_true", help="cProfile the in-process runs")
     args = parser.parse_args()
-    SMALL[0] = args.small
-    if args.profile:
-        profile(args.size, pick_dir(args.dir, args.size))
-        return
     base = pick_dir(args.dir, args.size)
-    kind = "tmpfs (RAM): measures CPU, not the disk" if str(base).startswith("/dev/shm") else "disk"
-    age_version = subprocess.run(["age", "--version"], capture_output=True, text=True).stdout
-    print(f"bench/crypto.py: {args.size} bytes ({mib(args.size).strip()}), files in {base} ({kind})")
-    print(f"age {age_version.strip()}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs")
+    if args.profile:
+        profile(args.size, base)
+        return
+    kind = "tmpfs in RAM: measures CPU, not the disk" if base == Path("/dev/shm") else "disk"
+    age_version = subprocess.run(["age", "--version"], capture_output=True, text=True, check=True)
+    print(f"bench/crypto.py: {args.size} bytes ({mib(args.size)}); files in {base} ({kind})")
+    print(
+        f"age {age_version.stdout.strip()}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs"
+    )
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory(dir=base, prefix="bench-crypto-") as small_dir:
         small = bench(Path(small_dir), args.small)
     with tempfile.TemporaryDirectory(dir=base, prefix="bench-crypto-") as work:
         results = bench(Path(work), args.size)
-    report(args.size, results, small)
+    report(args.size, results, args.small, small)
     print("load average at end:   {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(json.dumps({n: {op: vars(r) for op, r in runs.items()} for n, runs in results.items()}))
-
-
-def profile(size: int, base: Path) -> None:
-    """Where in-process time goes: cProfile of sealing and opening `size` bytes."""
-    code = "import cProfile, sys; sys.argv = ['x', *sys.argv[1:]]; cProfile.run(sys.argv.pop(1) if False else CHILD, sort='cumulative')"
-    del code
-    with tempfile.TemporaryDirectory(dir=base, prefix="bench-crypto-") as work_dir:
-        work = Path(work_dir)
-        key = work / "key.txt"
-        subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
-        make_plaintext(work / "plain", size)
-        for mode, src, dst in (("seal", "plain", "sealed"), ("open", "sealed", "opened")):
-            wrapped = f"import cProfile\ncProfile.run({CHILD!r}, sort='tottime')"
-            argv = [sys.executable, "-c", wrapped, mode, str(key), str(work / src), str(work / dst)]
-            print(f"--- {mode} ---")
-            print("\n".join(subprocess.run(argv, capture_output=True, text=True, check=True)
-                            .stdout.splitlines()[:30]))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def b64decode(text: str | bytes) -> bytes:
     Non-canonical means unused trailing bits that are not zero, or a length of 1 mod 4; both
     would let two different strings carry the same bytes, which the age header MAC must not allow.
     """
-    raw = text.encode("ascii") if isinstance(text, str) else bytes(text)
+    raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
     if len(raw) % 4 == 1 or not B64_ALPHABET.issuperset(raw):
         raise ValueError("invalid base64")
     try:

@@ -6,12 +6,13 @@ import hmac
 import io
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
 from crypto import kdf, scrypt
+from crypto._source import Source, sniff
 from crypto.armor import ArmorReader, ArmorWriter, looks_armored
 from crypto.errors import ArmorError, HeaderError, MacError, NoIdentityMatchError
 from crypto.header import MAX_LINE_BYTES, Header, Identity, Recipient, mac_input, with_mac
@@ -150,47 +151,7 @@ def seal_bytes(data: bytes, recipients: Sequence[Recipient], *, armor: bool = Fa
     return out.getvalue()
 
 
-class _Source:
-    """A binary stream with bytes pushed back in front of it (those read to sniff for armor)."""
-
-    def __init__(self, stream: BinaryIO, prefix: bytes) -> None:
-        self._stream = stream
-        self._prefix = prefix
-
-    def read(self, size: int = -1, /) -> bytes:
-        if not self._prefix:
-            return self._stream.read(size)
-        data, self._prefix = self._prefix, b""
-        if size < 0:
-            return data + self._stream.read()
-        if len(data) > size:
-            data, self._prefix = data[:size], data[size:]
-        return data
-
-    def readline(self, size: int = -1, /) -> bytes:
-        if not self._prefix:
-            return self._stream.readline(size)
-        limit = len(self._prefix) if size < 0 else min(size, len(self._prefix))
-        newline = self._prefix.find(b"\n", 0, limit)
-        cut = limit if newline < 0 else newline + 1
-        line, self._prefix = self._prefix[:cut], self._prefix[cut:]
-        if newline < 0 and (size < 0 or len(line) < size):
-            line += self._stream.readline(-1 if size < 0 else size - len(line))
-        return line
-
-
-def _sniff(inp: BinaryIO, armored: bool | None) -> tuple[_Source | ArmorReader, bool]:
-    if armored is not None:
-        source = _Source(inp, b"")
-        return (ArmorReader(source.read), True) if armored else (source, False)
-    first = inp.readline(MAX_LINE_BYTES + 1)
-    source = _Source(inp, first)
-    if looks_armored(first):
-        return ArmorReader(source.read), True
-    return source, False
-
-
-def _unlock(source: _Source | ArmorReader, identities: Sequence[Identity]) -> tuple[bytes, Header]:
+def _unlock(source: Source | ArmorReader, identities: Sequence[Identity]) -> tuple[bytes, Header]:
     """Parse the header, unwrap the file key and verify the MAC over the bytes as read."""
     header, covered = Header.parse(source)
     if len(header.stanzas) > 1 and any(s.type == scrypt.STANZA_TYPE for s in header.stanzas):
@@ -208,7 +169,7 @@ def _unlock(source: _Source | ArmorReader, identities: Sequence[Identity]) -> tu
 
 def open_stream(
     inp: BinaryIO, identities: Sequence[Identity], *, armored: bool | None = None
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Open an age file (binary, or armored: detected unless `armored` says) chunk by chunk.
 
     The header is read and checked before this returns, so `HeaderError`, `ArmorError`,
@@ -216,7 +177,7 @@ def open_stream(
     each chunk's plaintext once that chunk authenticated, and raises `PayloadError` (or
     `ArmorError`) at the first bad chunk: callers must then discard everything received.
     """
-    source, _ = _sniff(inp, armored)
+    source, _ = sniff(inp, armored)
     file_key, _ = _unlock(source, identities)
     nonce = source.read(PAYLOAD_NONCE_SIZE)
     if len(nonce) != PAYLOAD_NONCE_SIZE:
@@ -265,5 +226,5 @@ def rewrap_header(
     first = inp.readline(MAX_LINE_BYTES + 1)
     if looks_armored(first):
         raise ArmorError("re-wrapping needs the binary file, not its armored form")
-    file_key, header = _unlock(_Source(inp, first), identities)
+    file_key, header = _unlock(Source(inp, first), identities)
     return header_for_file_key(file_key, new_recipients), start + header.size

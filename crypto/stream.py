@@ -2,15 +2,16 @@
 
 This module takes a 32-byte payload key and knows nothing of headers or recipients. Chunks are
 independent, and PyNaCl releases the GIL inside libsodium, so batches of chunks run on two worker
-threads while the calling thread reads and writes. A fixed number of batches is in flight at any
-time, so memory stays bounded (a few MiB) whatever the payload size. Payloads of a single batch
-never start a thread.
+threads. Workers take turns, strictly in batch order, for the one step that must be sequential
+(writing sealed output, or reading sealed input), so I/O overlaps with the crypto. A fixed number
+of batches is in flight, so memory stays bounded (a few MiB) whatever the payload size. A
+payload of a single batch never starts a thread.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
@@ -227,7 +228,7 @@ class _Opener:
         return not self.eof and bool(self._read(1))
 
 
-def open_payload(read: Callable[[int], bytes], key: bytes) -> Iterator[bytes]:
+def open_payload(read: Callable[[int], bytes], key: bytes) -> Generator[bytes, None, None]:
     """Yield the plaintext of each chunk, in order, only once that chunk has authenticated.
 
     `read(n)` returns up to n bytes, and b"" at EOF; it is called from worker threads, one call

@@ -18,7 +18,7 @@ from intake.config import Config
 from intake.context import EXTENSION_KEY, KEYLESS_ATTR, Services
 from intake.datadir import read_secret_key
 from intake.db import make_engine, make_session_factory
-from intake.errors import DatabaseError
+from intake.errors import DatabaseError, IntakeError
 from intake.http_errors import NotAcceptingSubmissions, message_key_for
 from intake.keyring import Keyring
 from intake.maintenance import sweep
@@ -94,6 +94,14 @@ def _error_page(exc: HTTPException) -> BaseResponse:
     return response
 
 
+def _start_up_sweep(services: Services) -> None:
+    """Sweep what a crash left; a failure is logged, never fatal (the site matters more)."""
+    try:
+        sweep(services.sessions, services.store)
+    except IntakeError as exc:
+        _log.warning("the start-up sweep failed (%s); run `intake sweep`", exc.category)
+
+
 def _quiet_request_logging() -> None:
     # Werkzeug's development server logs one line per request with the client's address and
     # the URL; under gunicorn there is no access log at all (deploy/gunicorn.conf.py).
@@ -107,7 +115,17 @@ def create_app(config: Config, *, services: Services | None = None) -> Flask:
     unreachable or not migrated: run `intake migrate`). Runs the start-up sweep, which only
     takes idle temp files and old orphans, so it is safe while other workers serve uploads.
     """
+    built = services is None
     services = services or build_services(config)
+    try:
+        return _build_app(config, services)
+    except BaseException:
+        if built:  # nobody else holds this engine: close its pooled connections
+            services.engine.dispose()
+        raise
+
+
+def _build_app(config: Config, services: Services) -> Flask:
     status = schema_status(services.engine)
     if not status.at_head:
         raise DatabaseError(
@@ -128,6 +146,6 @@ def create_app(config: Config, *, services: Services | None = None) -> Flask:
     _quiet_request_logging()
     app.before_request(_refuse_without_active_key)
     app.register_error_handler(HTTPException, _error_page)
-    sweep(services.sessions, services.store)
+    _start_up_sweep(services)
     init_web(app, services)
     return app

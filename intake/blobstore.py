@@ -12,6 +12,7 @@ import errno
 import io
 import os
 import re
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ class BlobStore(Protocol):
     def open(self, name: str) -> BinaryIO: ...
     def exists(self, name: str) -> bool: ...
     def size(self, name: str) -> int: ...
-    def delete_secure(self, name: str) -> None: ...
+    def delete_secure(self, name: str, *, missing_ok: bool = False) -> None: ...
     def sweep_temps(self, *, min_idle_seconds: float) -> int: ...
     def names(self, *, min_age_seconds: float = 0.0) -> list[str]: ...
 
@@ -74,6 +75,16 @@ class _TempWriter(io.BufferedWriter):
 
 class _RawFile(io.FileIO):
     """The unbuffered file under a _TempWriter (a Python subclass, so tests can fail writes)."""
+
+
+def _changed_before(path: Path, cutoff: float, *, ctime: bool) -> bool:
+    """Whether a regular file's mtime (or ctime) is at or before `cutoff`; False once gone."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:  # another worker's sweep took it a moment ago
+        return False
+    changed = info.st_ctime if ctime else info.st_mtime
+    return stat.S_ISREG(info.st_mode) and changed <= cutoff
 
 
 def _fsync_dir(path: Path) -> None:
@@ -149,8 +160,7 @@ class LocalBlobStore:
     def discard(self, temp_name: str) -> None:
         """Delete a temporary file (a failed or refused upload); a missing one is fine."""
         path = self._path(self.temp_dir, temp_name)
-        if path.exists():
-            self._overwrite_and_unlink(path)
+        self._overwrite_and_unlink(path, missing_ok=True)
 
     def open(self, name: str) -> BinaryIO:
         """The sealed blob, opened for reading. Raises StorageError if it does not exist."""
@@ -167,15 +177,23 @@ class LocalBlobStore:
         with _storage_errors("reading a blob's size"):
             return path.stat().st_size
 
-    def delete_secure(self, name: str) -> None:
+    def delete_secure(self, name: str, *, missing_ok: bool = False) -> None:
         """Overwrite a committed blob with zeros, fsync, then unlink it.
 
         On SSDs and copy-on-write filesystems the old blocks may survive (SECURITY.md says so);
-        what the blob held is ciphertext either way.
+        what the blob held is ciphertext either way. `missing_ok`: a blob another process
+        deleted first is fine (two workers sweeping at start-up).
         """
-        self._overwrite_and_unlink(self._path(self.blob_dir, name))
+        self._overwrite_and_unlink(self._path(self.blob_dir, name), missing_ok=missing_ok)
 
-    def _overwrite_and_unlink(self, path: Path) -> None:
+    def _overwrite_and_unlink(self, path: Path, *, missing_ok: bool = False) -> None:
+        if missing_ok:
+            try:
+                self._overwrite_and_unlink(path)
+            except StorageError as exc:
+                if not isinstance(exc.__cause__, FileNotFoundError):
+                    raise
+            return
         with _storage_errors("deleting a blob"):
             with path.open("r+b") as handle:
                 remaining = os.fstat(handle.fileno()).st_size
@@ -198,8 +216,8 @@ class LocalBlobStore:
         cutoff = time.time() - min_idle_seconds
         removed = 0
         for path in self.temp_dir.iterdir():
-            if _NAME.fullmatch(path.name) and path.is_file() and path.stat().st_mtime <= cutoff:
-                self._overwrite_and_unlink(path)
+            if _NAME.fullmatch(path.name) and _changed_before(path, cutoff, ctime=False):
+                self._overwrite_and_unlink(path, missing_ok=True)
                 removed += 1
         return removed
 
@@ -215,5 +233,5 @@ class LocalBlobStore:
         return sorted(
             path.name
             for path in self.blob_dir.iterdir()
-            if _NAME.fullmatch(path.name) and path.stat().st_ctime <= cutoff
+            if _NAME.fullmatch(path.name) and _changed_before(path, cutoff, ctime=True)
         )

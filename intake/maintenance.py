@@ -48,11 +48,13 @@ def referenced_blob_names(session: Session) -> set[str]:
 
 
 def _expire_drafts(session: Session, hour: int) -> tuple[int, list[str]]:
-    drafts = session.scalars(select(PendingDraft).where(PendingDraft.expires_hour <= hour)).all()
-    names = [blob.name for draft in drafts for blob in draft.blobs]
-    for draft in drafts:
-        session.delete(draft)
-    return len(drafts), names
+    expired = select(PendingDraft.id).where(PendingDraft.expires_hour <= hour)
+    ids = list(session.scalars(expired))
+    names = list(session.scalars(select(DraftBlob.name).where(DraftBlob.draft_id.in_(ids))))
+    # A Core DELETE (the database cascades to draft blobs): when two workers sweep at once,
+    # the second deletes nothing instead of failing on rows that vanished.
+    session.execute(delete(PendingDraft).where(PendingDraft.id.in_(ids)))
+    return len(ids), names
 
 
 def _delete_rows(session: Session, hour: int) -> tuple[int, int]:
@@ -88,8 +90,7 @@ def sweep(
         # sweep removes, never rows pointing at missing files.
         session.commit()
     for name in draft_blob_names:
-        if store.exists(name):
-            store.delete_secure(name)
+        store.delete_secure(name, missing_ok=True)
     temps = store.sweep_temps(min_idle_seconds=temp_min_idle.total_seconds())
     candidates = store.names(min_age_seconds=orphan_min_age.total_seconds())
     orphans = 0
@@ -98,7 +99,7 @@ def sweep(
             referenced = referenced_blob_names(session)
         for name in candidates:
             if name not in referenced:
-                store.delete_secure(name)
+                store.delete_secure(name, missing_ok=True)
                 orphans += 1
     return SweepReport(
         temps_removed=temps,

@@ -295,3 +295,20 @@ class DraftFile(Base):
         ForeignKey("draft_blob.name", ondelete="CASCADE"), primary_key=True
     )
     sealed_meta: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- transfer ---
+class ExportedBlob(Base):
+    """The SHA-256 a blob had in its submission's last export (`intake export`).
+
+    An ack names the hashes of what the investigator imported; a re-wrap applied since then
+    changes the blob's header and so its current hash, so `intake purge` compares the ack with
+    these. The row goes with the blob when it is purged.
+    """
+
+    __tablename__ = "exported_blob"
+
+    blob_name: Mapped[str] = mapped_column(
+        ForeignKey("blob.name", ondelete="CASCADE"), primary_key=True
+    )
+    sealed_sha256: Mapped[str] = mapped_column(String(SHA256_HEX_LEN))

@@ -18,7 +18,7 @@ from intake.cli._common import ExitCode, FunnelGroup
 __all__ = ["ExitCode", "main"]
 
 
-@click.group(cls=FunnelGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("intake", cls=FunnelGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Show the traceback when a command fails.")
 @click.version_option(package_name="testimony-intake", prog_name="intake")
 def main(verbose: bool) -> None:

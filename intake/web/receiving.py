@@ -49,7 +49,13 @@ def refuse_before_body(ctx: WebContext, *, one_time: bool = True) -> Response | 
         return page("expired.html", 400)
     length = request.content_length
     if length is not None and length > ctx.limits.max_request_bytes:
-        return page("limit.html", 413, limit="too_large", kept=None)
+        return page(
+            "limit.html",
+            413,
+            limit="too_large",
+            kept=None,
+            max_request_bytes=ctx.limits.max_request_bytes,
+        )
     if one_time:
         token = request.args.get(ONCE_ARG, "")
         if not token:

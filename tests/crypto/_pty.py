@@ -1,4 +1,4 @@
-"""Run a program on a fresh pseudo-terminal and answer its passphrase prompts (age reads /dev/tty)."""
+"""Run a program on a fresh pseudo-terminal and answer its passphrase prompts (as age wants)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import time
 from collections.abc import Sequence
 
 
-def run_with_tty(argv: Sequence[str], answers: Sequence[bytes], timeout: float = 60.0) -> tuple[int, bytes]:
+def run_with_tty(
+    argv: Sequence[str], answers: Sequence[bytes], timeout: float = 60.0
+) -> tuple[int, bytes]:
     """Run `argv` with a pty as its controlling terminal; type `answers` at each prompt.
 
     A prompt is any new output mentioning "passphrase". Returns (exit status, terminal output).
@@ -17,7 +19,7 @@ def run_with_tty(argv: Sequence[str], answers: Sequence[bytes], timeout: float =
     pid, master = pty.fork()
     if pid == 0:  # the child: nothing but exec, it has a pty as stdin/stdout/stderr and /dev/tty
         try:
-            os.execvp(argv[0], list(argv))
+            os.execvp(argv[0], list(argv))  # noqa: S606 - the test's own fixed argv
         finally:
             os._exit(127)
     output = bytearray()
@@ -35,7 +37,11 @@ def run_with_tty(argv: Sequence[str], answers: Sequence[bytes], timeout: float =
                 if not data:
                     break
                 output += data
-            if pending and b"passphrase" in output[since_answer:].lower() and output.rstrip().endswith(b":"):
+            if (
+                pending
+                and b"passphrase" in output[since_answer:].lower()
+                and output.rstrip().endswith(b":")
+            ):
                 os.write(master, pending.pop(0) + b"\n")
                 since_answer = len(output)
         else:

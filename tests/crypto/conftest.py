@@ -63,3 +63,24 @@ def age_key(tmp_path: Path, age_keygen_bin: str) -> AgeKey:
         line for line in path.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-")
     )
     return AgeKey(path, public, X25519Identity.parse(secret))
+
+
+# The two fixtures below serve the witness and minisign tests (written by other helpers), which
+# share this directory: the cheapest costs libsodium accepts, imported lazily so that a change in
+# those modules cannot break the rest of the crypto tests at collection time.
+@pytest.fixture
+def fast_kdf() -> object:
+    from crypto.witness import FAST_TEST_COST  # noqa: PLC0415 - see above
+
+    return FAST_TEST_COST
+
+
+@pytest.fixture
+def fast_scrypt() -> object:
+    import nacl.pwhash.scrypt  # noqa: PLC0415 - see above
+
+    from crypto.minisign import ScryptCost  # noqa: PLC0415 - see above
+
+    return ScryptCost(
+        opslimit=nacl.pwhash.scrypt.OPSLIMIT_MIN, memlimit=nacl.pwhash.scrypt.MEMLIMIT_MIN
+    )

@@ -67,8 +67,14 @@ def test_several_stanzas_keep_their_order() -> None:
         ("control byte", b"age-encryption.org/v1\n-> a\x7f\n\n--- " + b"A" * 43 + b"\n"),
         ("high byte", b"age-encryption.org/v1\n-> \xc3\xa9\n\n--- " + b"A" * 43 + b"\n"),
         ("bad start", b"age-encryption.org/v1\n->a\n\n--- " + b"A" * 43 + b"\n"),
-        ("long body line", b"age-encryption.org/v1\n-> a\n" + b"A" * 65 + b"\n\n--- " + b"A" * 43 + b"\n"),
-        ("missing short line", b"age-encryption.org/v1\n-> a\n" + b"A" * 64 + b"\n--- " + b"A" * 43 + b"\n"),
+        (
+            "long body line",
+            b"age-encryption.org/v1\n-> a\n" + b"A" * 65 + b"\n\n--- " + b"A" * 43 + b"\n",
+        ),
+        (
+            "missing short line",
+            b"age-encryption.org/v1\n-> a\n" + b"A" * 64 + b"\n--- " + b"A" * 43 + b"\n",
+        ),
         ("padding", b"age-encryption.org/v1\n-> a\nAA==\n--- " + b"A" * 43 + b"\n"),
         ("non-canonical", b"age-encryption.org/v1\n-> a\nAB\n--- " + b"A" * 43 + b"\n"),
         ("bad length", b"age-encryption.org/v1\n-> a\nAAAAA\n--- " + b"A" * 43 + b"\n"),

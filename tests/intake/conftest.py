@@ -170,9 +170,9 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def cli(env: dict[str, str]) -> Iterator[CliFixture]:
+def cli(env: dict[str, str]) -> CliFixture:
     """Runs `intake …` in-process against `env`: `cli("keys", "list")`."""
-    yield CliFixture(CliRunner(), env)
+    return CliFixture(CliRunner(), env)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""LocalBlobStore: atomic commits, private files, day-normalised times, path checks, secure delete."""
+"""LocalBlobStore: atomic commits, private files, day times, path checks, secure delete."""
 
 from __future__ import annotations
 
@@ -188,3 +188,10 @@ def test_enospc_on_a_buffered_flush_is_disk_full(
     with pytest.raises(DiskFullError):
         handle.close()
     assert handle.closed
+
+
+def test_delete_of_a_missing_blob(store: LocalBlobStore) -> None:
+    name = new_blob_name()
+    with pytest.raises(StorageError, match="no such blob"):
+        store.delete_secure(name)
+    store.delete_secure(name, missing_ok=True)

@@ -17,10 +17,10 @@ def _differences(engine: Engine) -> list[object]:
         return list(compare_metadata(MigrationContext.configure(conn), Base.metadata))
 
 
-def _check_constraints(engine: Engine) -> dict[str, list[str | None]]:
+def _check_constraints(engine: Engine) -> dict[str, list[str]]:
     inspector = inspect(engine)
     return {
-        table: sorted(c["name"] for c in inspector.get_check_constraints(table))
+        table: sorted(str(c["name"]) for c in inspector.get_check_constraints(table))
         for table in inspector.get_table_names()
     }
 

@@ -86,15 +86,12 @@ def test_witness_lookup_is_unique(services: Services) -> None:
 
 
 def test_enum_columns_are_checked_by_the_database(services: Services) -> None:
+    insert = text(
+        "INSERT INTO investigator_key (fingerprint, recipient, name, signing_key, "
+        "signing_key_id, status, added_on) VALUES ('f', 'r', 'n', 's', 'i', 'bogus', '2025-01-01')"
+    )
     with services.sessions() as session, pytest.raises(IntegrityError):
-        session.execute(
-            text(
-                "INSERT INTO investigator_key (fingerprint, recipient, name, signing_key, "
-                "signing_key_id, status, added_on) VALUES ('f', 'r', 'n', 's', 'i', 'bogus', "
-                "'2025-01-01')"
-            )
-        )
-        session.commit()
+        session.execute(insert)
 
 
 def test_enum_values_are_checked_in_python(services: Services) -> None:
@@ -115,7 +112,7 @@ def test_enum_values_are_checked_in_python(services: Services) -> None:
                 manifest_blob="0" * 32,
                 file_count=0,
                 sealed_bytes=0,
-                state="lost",  # type: ignore[arg-type]
+                state="lost",
             )
         )
         with pytest.raises(StatementError):

@@ -96,6 +96,18 @@ def test_output_is_a_directory(runner: CliRunner, sealed: Path, age_key: AgeKey,
     )
 
 
+def test_output_in_a_missing_directory(
+    runner: CliRunner, sealed: Path, age_key: AgeKey, tmp_path: Path
+):
+    target = tmp_path / "nowhere" / "out"
+    failed(
+        run(runner, "decrypt", "-i", age_key.identity_file, "-o", target, sealed),
+        ExitCode.USAGE,
+        f"triage: error: {target}: no such directory: {target.parent}",
+        "triage: hint: give -o the path of a file to create or replace",
+    )
+
+
 # --- files and keys ------------------------------------------------------------------------
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import textwrap
+
+import pytest
+from pytest_socket import SocketBlockedError
 
 WEB_STACK = {"flask", "werkzeug", "gunicorn", "flask_wtf", "flask_babel", "intake"}
 
@@ -52,3 +56,10 @@ def test_help_imports_neither_crypto_nor_heavy_libraries():
     top = set(json.loads(_python(_HELP_ONLY)))
     assert "click" in top
     assert top.isdisjoint({"crypto", "nacl", "sqlalchemy", "rich", *WEB_STACK})
+
+
+def test_sockets_are_disabled_in_triage_tests():
+    # pytest-socket warns, then raises; with filterwarnings=error the warning is the exception.
+    blocked = (SocketBlockedError, UserWarning)
+    with pytest.raises(blocked, match="A test tried to use socket.socket"):
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM)

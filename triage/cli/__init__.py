@@ -15,6 +15,9 @@ __all__ = ["COMMANDS", "main", "triage"]
 COMMANDS: dict[str, str] = {
     "decrypt": "triage.cli.age_cmds:decrypt",
     "encrypt": "triage.cli.age_cmds:encrypt",
+    "keygen": "triage.cli.keygen:keygen",
+    "init": "triage.cli.keygen:init",
+    "import": "triage.cli.import_cmd:import_bundle",
 }
 
 

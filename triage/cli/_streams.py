@@ -40,7 +40,7 @@ def output_option(function: F) -> F:
         "--output",
         metavar="OUTPUT",
         help="Write the result to OUTPUT instead of standard output. An existing file is "
-        "replaced, as age does, but only once the result is complete.",
+        "replaced, as age does, but only once the result is complete; a new one gets mode 0600.",
     )(function)
 
 
@@ -103,18 +103,22 @@ def output_path(name: str | None) -> Path | None:
     """The real path to write for `-o name`, or None for standard output ("-" or no -o).
 
     Symlinks are resolved so that replacing the file writes through the link, as age does.
-    Raises TriageError for a directory.
+    Raises TriageError for a directory, or a file in a directory that does not exist.
     """
     if name is None or name == "-":
         return None
     path = Path(os.path.realpath(name))
     if path.is_dir():
-        raise TriageError(
-            f"{name}: is a directory",
-            hints=["give -o the path of a file to create or replace"],
-            exit_code=ExitCode.USAGE,
-        )
-    return path
+        problem = "is a directory"
+    elif not path.parent.is_dir():
+        problem = f"no such directory: {path.parent}"
+    else:
+        return path
+    raise TriageError(
+        f"{name}: {problem}",
+        hints=["give -o the path of a file to create or replace"],
+        exit_code=ExitCode.USAGE,
+    )
 
 
 def streams_into(path: Path) -> bool:

@@ -29,6 +29,10 @@ __all__ = ["decrypt", "encrypt"]
 
 # Read 1 MiB at a time: 16 STREAM chunks per write, so the sealer can spread them over cores.
 _READ_SIZE = 1 << 20
+# What may reach a terminal: text bytes (UTF-8 lead and continuation bytes included), and not
+# the UTF-8 encoding of a C1 control such as U+009B, which some terminals obey as CSI.
+_TEXT_BYTES = b"\t\n\r" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
+_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")
 
 _ENCRYPT_EPILOG = """\
 INPUT defaults to standard input. Binary output is refused when it would go to a
@@ -63,7 +67,7 @@ Examples:
 """
 
 
-@click.command(epilog=_ENCRYPT_EPILOG, no_args_is_help=False)
+@click.command(epilog=_ENCRYPT_EPILOG)
 @click.option(
     "-r",
     "--recipient",
@@ -201,7 +205,3 @@ def _has_control_characters(chunk: bytes) -> bool:
     # Escape sequences hidden in a sealed file must not drive the terminal. Tab, newline and
     # carriage return are text; C0 controls, DEL and UTF-8-encoded C1 controls are not.
     return bool(chunk.translate(None, _TEXT_BYTES)) or _C1_CONTROL.search(chunk) is not None
-
-
-_TEXT_BYTES = b"\t\n\r" + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
-_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")

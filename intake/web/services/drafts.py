@@ -123,7 +123,7 @@ def load_draft(sessions: SessionFactory, token: str | None) -> Draft | None:
             .join(DraftFile, DraftFile.blob_name == DraftBlob.name)
             .where(DraftBlob.draft_id == draft.id)
             .order_by(DraftBlob.name)
-        ).tuples()
+        )
         try:
             files = tuple(_from_meta(row, meta, identity) for row, meta in rows)
         except (CryptoError, ValueError, KeyError):

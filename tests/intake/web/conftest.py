@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import TestResponse, stream_encode_multipart
 from sqlalchemy import create_engine, text
 
 from crypto.age import open_bytes
@@ -130,6 +132,27 @@ def client(site: Site) -> FlaskClient:
     return site.client()
 
 
+def post_multipart(client: FlaskClient, url: str, data: dict[str, Any]) -> TestResponse:
+    """POST `data` as multipart/form-data, as a browser does, encoded in memory.
+
+    (Werkzeug's test client would otherwise spool a body over 500 KB to a temporary file of
+    its own, which the temp-file test must not mistake for the server's.)
+    """
+    fields = MultiDict()
+    for key, value in data.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, tuple):
+                item = FileStorage(stream=item[0], filename=item[1], content_type=item[2])
+            fields.add(key, item)
+    stream, length, boundary = stream_encode_multipart(fields, use_tempfile=False)
+    return client.post(
+        url,
+        input_stream=stream,
+        content_length=length,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
 _ACTION = re.compile(r'<form id="([a-z-]+)" method="post"[^>]*action="([^"]+)"')
 
 
@@ -183,6 +206,7 @@ __all__ = [
     "make_blueprint",
     "make_site",
     "minimal_testimony",
+    "post_multipart",
     "query_of",
     "reference_of",
 ]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+
+from crypto.errors import CryptoError
 from sqlalchemy import func, select
 
-from intake.keyring import NewKey
 from intake.models import Blob, BlobRecipient, BlobRole, DraftBlob, FormToken, PendingDraft
 from intake.models import Submission as SubmissionRow
 from intake.models import Witness
@@ -25,6 +25,7 @@ from tests.intake.web.conftest import (
     form_action,
     make_site,
     minimal_testimony,
+    post_multipart,
     query_of,
     reference_of,
 )
@@ -41,7 +42,7 @@ def _action(client: FlaskClient, path: str = "/testimony", form_id: str = "testi
 
 
 def _post(client: FlaskClient, action: str, data: dict[str, Any]) -> Any:
-    return client.post(action, data=data, content_type="multipart/form-data")
+    return post_multipart(client, action, data)
 
 
 def _count(site: Site, model: Any) -> int:
@@ -280,7 +281,7 @@ def test_keyring_rotated_during_upload_reseals_to_the_new_keys(
     assert fingerprints == {_fp(successor)}
     for blob in blobs:
         assert site.open_blob(blob.name, successor)
-        with pytest.raises(Exception, match=""):
+        with pytest.raises(CryptoError):
             site.open_blob(blob.name)  # the retired key no longer opens new testimony
         raw = site.raw_blob(blob.name)
         assert hashlib.sha256(raw).hexdigest() == blob.sealed_sha256
@@ -301,4 +302,3 @@ def test_no_active_key_gives_the_calm_503(site: Site, client: FlaskClient) -> No
     assert response.status_code == 503
     assert "not accepting" in response.get_data(as_text=True)
     assert _count(site, SubmissionRow) == 0
-    del NewKey, json

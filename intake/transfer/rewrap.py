@@ -1,0 +1,208 @@
+"""`intake keys apply-rewrap`: headers re-wrapped offline (`triage rewrap`) replace stored ones.
+
+Two passes over the bundle. The first changes nothing: signature (an active investigator key),
+meta, the declared recipient set against the active keyring, every header's shape, and every
+stored blob against the hash its header was made from (or already carrying that header). The
+second swaps the headers one file at a time (atomic per file, see _swap) and updates each
+blob's row as it goes, so an interrupted apply is finished by running it again.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from crypto.errors import HeaderError
+from crypto.header import MAX_HEADER_BYTES, Header
+from crypto.x25519 import STANZA_TYPE
+from intake.blobstore import BlobStore
+from intake.db import SessionFactory
+from intake.errors import BundleError
+from intake.keyring import Keyring
+from intake.models import Blob, BlobRecipient, InvestigatorKey, KeyStatus
+from intake.transfer._bundles import SignedBundle, open_signed
+from intake.transfer._swap import current_header, describe, swap_header
+from intake.transfer.layout import RewrapBlob, RewrapMeta
+
+__all__ = ["BlobChange", "RewrapReport", "apply_rewrap"]
+
+_IN_CHUNK = 500  # names per IN (...) query: far below SQLite's and PostgreSQL's limits
+
+
+@dataclass(frozen=True)
+class BlobChange:
+    """One blob whose header (or whose row, after an interrupted apply) changed."""
+
+    blob_name: str
+    submission_id: str
+    old_sha256: str
+    new_sha256: str
+    old_fingerprints: tuple[str, ...]
+    new_fingerprints: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RewrapReport:
+    """What an apply changed, what it left, and what is still sealed to retired keys."""
+
+    changed: tuple[BlobChange, ...]
+    unchanged: tuple[str, ...]
+    not_stored: tuple[str, ...]
+    recipients: tuple[str, ...]
+    still_on_retired_keys: int
+    signer_fingerprint: str
+    signer_name: str
+
+
+def _refuse(message: str, hint: str) -> BundleError:
+    return BundleError(f"refused rewrap: {message}; nothing was changed", hint=hint)
+
+
+def _check_meta(bundle: SignedBundle, keyring: Keyring) -> RewrapMeta:
+    meta = RewrapMeta.parse(bundle.reader.manifest.meta)
+    if [i.name for i in bundle.reader.manifest.items] != [b.item for b in meta.blobs]:
+        raise _refuse(
+            "its items are not exactly the listed headers, in order", "see docs/bundles.md"
+        )
+    active = frozenset(keyring.active_fingerprints())
+    if meta.fingerprints != active:
+        missing = sorted(active - meta.fingerprints)
+        extra = sorted(meta.fingerprints - active)
+        raise _refuse(
+            f"it wraps to another recipient set than the active keyring (missing {missing}, "
+            f"not active {extra})",
+            "re-wrap to exactly the keys `intake keys list` shows as active",
+        )
+    return meta
+
+
+def _headers(bundle: SignedBundle, meta: RewrapMeta) -> Iterator[tuple[RewrapBlob, bytes]]:
+    """Each blob with its new header, checked for shape (the MAC needs the file key)."""
+    for blob, item in zip(meta.blobs, bundle.reader.items(), strict=True):
+        if item.entry.size > MAX_HEADER_BYTES:
+            raise _refuse(f"the header for {blob.blob_name} is too large", "see docs/bundles.md")
+        data = item.read_all(MAX_HEADER_BYTES)
+        try:
+            header, _covered = Header.parse(io.BytesIO(data))
+        except HeaderError as exc:
+            raise _refuse(f"the header for {blob.blob_name} does not parse ({exc})", "") from exc
+        types = [s.type for s in header.stanzas]
+        if header.size != len(data) or types != [STANZA_TYPE] * len(meta.recipients):
+            raise _refuse(
+                f"the header for {blob.blob_name} is not one X25519 stanza per declared "
+                "recipient and nothing else",
+                "make it with `triage rewrap`",
+            )
+        yield blob, data
+
+
+def _rows(session: Session, names: Sequence[str]) -> dict[str, Blob]:
+    rows: dict[str, Blob] = {}
+    for start in range(0, len(names), _IN_CHUNK):
+        chunk = names[start : start + _IN_CHUNK]
+        rows.update((b.name, b) for b in session.scalars(select(Blob).where(Blob.name.in_(chunk))))
+    return rows
+
+
+def _plan(bundle: SignedBundle, meta: RewrapMeta, session: Session, store: BlobStore) -> set[str]:
+    """The stored blobs the bundle applies to. Raises BundleError before anything changes."""
+    rows = _rows(session, [b.blob_name for b in meta.blobs])
+    planned: set[str] = set()
+    for blob, header in _headers(bundle, meta):
+        row = rows.get(blob.blob_name)
+        if row is None:
+            continue
+        if row.sealed_sha256 != blob.sealed_sha256 and current_header(store, row.name) != header:
+            raise _refuse(
+                f"the stored blob {row.name} ({row.submission_id}) is not the file its new "
+                "header was made from",
+                "export it again and re-wrap that copy",
+            )
+        planned.add(blob.blob_name)
+    return planned
+
+
+def _update_row(row: Blob, new_sha: str, new_size: int, fingerprints: frozenset[str]) -> BlobChange:
+    old_fps = tuple(sorted(r.fingerprint for r in row.recipients))
+    change = BlobChange(
+        row.name,
+        row.submission_id,
+        row.sealed_sha256,
+        new_sha,
+        old_fps,
+        tuple(sorted(fingerprints)),
+    )
+    row.submission.sealed_bytes += new_size - row.sealed_size
+    row.sealed_sha256, row.sealed_size = new_sha, new_size
+    # Remove and add only the difference: re-inserting a kept key's row would collide.
+    row.recipients = [r for r in row.recipients if r.fingerprint in fingerprints] + [
+        BlobRecipient(blob_name=row.name, fingerprint=fp)
+        for fp in sorted(fingerprints - set(old_fps))
+    ]
+    return change
+
+
+def _apply_one(
+    session: Session, store: BlobStore, blob: RewrapBlob, header: bytes, meta: RewrapMeta
+) -> BlobChange | None:
+    row = session.get(Blob, blob.blob_name)
+    if row is None:  # purged since the first pass
+        return None
+    if current_header(store, row.name) == header:
+        # Already applied (an earlier run stopped before its row was updated): repair the row.
+        found = describe(store, row.name)
+        if found.sha256 == row.sealed_sha256:
+            return None
+    else:
+        found = swap_header(store, row.name, header, expected_sha256=blob.sealed_sha256)
+    change = _update_row(row, found.sha256, found.size, meta.fingerprints)
+    session.commit()
+    return change
+
+
+def _retired_count(sessions: SessionFactory) -> int:
+    with sessions() as session:
+        query = (
+            select(func.count(distinct(BlobRecipient.blob_name)))
+            .join(InvestigatorKey, InvestigatorKey.fingerprint == BlobRecipient.fingerprint)
+            .where(InvestigatorKey.status == KeyStatus.RETIRED)
+        )
+        return int(session.scalar(query) or 0)
+
+
+def apply_rewrap(
+    sessions: SessionFactory, store: BlobStore, keyring: Keyring, path: Path
+) -> RewrapReport:
+    """Apply the rewrap bundle at `path`; returns what changed.
+
+    Raises BundleError (refused: nothing changed) or StorageError (a blob could not be
+    swapped: those before it are done, and running the command again finishes the rest).
+    """
+    with open_signed(path, "rewrap", keyring) as bundle, sessions() as session:
+        meta = _check_meta(bundle, keyring)
+        planned = _plan(bundle, meta, session, store)
+        checked = bundle.reader.manifest_bytes
+    changed: list[BlobChange] = []
+    with open_signed(path, "rewrap", keyring) as bundle, sessions() as session:
+        if bundle.reader.manifest_bytes != checked:
+            raise BundleError("the bundle changed while it was being applied")
+        for blob, header in _headers(bundle, meta):
+            if blob.blob_name in planned:
+                change = _apply_one(session, store, blob, header, meta)
+                if change is not None:
+                    changed.append(change)
+    done = {c.blob_name for c in changed}
+    return RewrapReport(
+        changed=tuple(changed),
+        unchanged=tuple(sorted(planned - done)),
+        not_stored=tuple(b.blob_name for b in meta.blobs if b.blob_name not in planned),
+        recipients=tuple(sorted(meta.fingerprints)),
+        still_on_retired_keys=_retired_count(sessions),
+        signer_fingerprint=bundle.signer.fingerprint,
+        signer_name=bundle.signer.name,
+    )

@@ -1,0 +1,1 @@
+"""Tests of intake/transfer: export, purge, replies import and re-wrap, on SQLite and PostgreSQL."""

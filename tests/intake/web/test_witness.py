@@ -1,0 +1,218 @@
+"""A returning witness: login, replies opened on that one page, follow-up, consent, logout."""
+
+from __future__ import annotations
+
+import base64
+import io
+import zlib
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from crypto.age import seal_bytes
+from crypto.x25519 import X25519Recipient
+from intake.blobstore import new_blob_name
+from intake.clock import utc_today
+from intake.models import Reply, SubmissionState, Witness
+from intake.models import Submission as SubmissionRow
+from intake.web.services.storage import write_blob
+from protocol.schema import Submission
+from tests.intake.web.conftest import (
+    Site,
+    codename_of,
+    form_action,
+    make_site,
+    minimal_testimony,
+    post_multipart,
+    reference_of,
+)
+
+REPLY_TEXT = "Thank you. Could you tell us which street this was? — слідчий"
+
+
+def _testify(client: FlaskClient) -> tuple[str, str]:
+    page = client.get("/testimony").get_data(as_text=True)
+    response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    return codename_of(html), reference_of(html)
+
+
+def _reply(site: Site, reference: str, text: str = REPLY_TEXT) -> None:
+    with site.services.sessions() as session:
+        row = session.get(SubmissionRow, reference)
+        assert row is not None
+        witness = session.get(Witness, row.witness_id)
+        assert witness is not None
+        recipient = X25519Recipient.parse(witness.reply_recipient)
+        name = new_blob_name()
+        write_blob(site.services.store, name, seal_bytes(text.encode(), [recipient]))
+        session.add(
+            Reply(
+                witness_id=witness.id,
+                blob_name=name,
+                created_on=utc_today(),
+                signed_by=site.services.keyring.active_fingerprints()[0],
+            )
+        )
+        session.commit()
+
+
+def _login(client: FlaskClient, codename: str) -> Any:
+    page = client.get("/return").get_data(as_text=True)
+    return client.post(form_action(page, "login-form"), data={"codename": codename})
+
+
+def _session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    payload = cookie.value.split(".")[0]
+    compressed = payload.startswith(".")
+    raw = base64.urlsafe_b64decode(payload.lstrip(".") + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if compressed else raw).decode("utf-8", "replace")
+
+
+def test_login_opens_replies_on_that_page_only(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    _reply(site, reference)
+    calls = site.deriver.calls
+    messy = "  " + codename.upper().replace(" ", " -  ") + " "
+    response = _login(site.client(), messy)  # a new browser, case and spacing changed
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    assert REPLY_TEXT in html
+    assert reference in html
+    assert site.deriver.calls == calls + 1
+
+
+def test_account_page_later_shows_no_replies_and_the_cookie_holds_no_secret(
+    site: Site, client: FlaskClient
+) -> None:
+    codename, reference = _testify(client)
+    _reply(site, reference)
+    browser = site.client()
+    assert _login(browser, codename).status_code == 200
+    later = browser.get("/account")
+    html = later.get_data(as_text=True)
+    assert later.status_code == 200
+    assert reference in html and REPLY_TEXT not in html
+    assert "You have 1 reply." in html
+    cookie = _session_cookie(browser)
+    assert "witness" in cookie
+    for word in codename.split():
+        assert word not in cookie
+
+
+def test_wrong_codenames_all_get_the_same_page(site: Site, client: FlaskClient) -> None:
+    _testify(client)
+    calls = site.deriver.calls
+    browser = site.client()
+    first = _login(browser, "apple banana cherry delta echo foxtrot golf")
+    second = _login(browser, "zebra yak xylophone walrus violin umbrella tulip")
+    assert first.status_code == second.status_code == 403
+    assert first.get_data() == second.get_data()
+    assert "We do not know this codename" in first.get_data(as_text=True)
+    assert site.deriver.calls == calls + 2
+    assert browser.get("/account").status_code == 302
+
+
+def test_attempt_budget_refuses_before_deriving(tmp_path: Any, database_url: str) -> None:
+    site = make_site(tmp_path, database_url, codename_attempts_per_hour=2)
+    browser = site.client()
+    for _ in range(2):
+        assert _login(browser, "one two three four five six seven").status_code == 403
+    calls = site.deriver.calls
+    refused = _login(browser, "one two three four five six seven")
+    assert refused.status_code == 429
+    assert "Too many codename attempts" in refused.get_data(as_text=True)
+    assert site.deriver.calls == calls
+    site.services.engine.dispose()
+
+
+def test_follow_up_links_to_the_same_witness(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    browser = site.client()
+    assert _login(browser, codename).status_code == 200
+    calls = site.deriver.calls
+    page = browser.get("/account/add").get_data(as_text=True)
+    data = {
+        "parent": reference,
+        "account": "I remembered the unit's patch: a wolf.",
+        "group1-files": [(io.BytesIO(b"more evidence" * 100), "later.jpg", "image/jpeg")],
+        "group1-shows": "The patch",
+    }
+    response = post_multipart(browser, form_action(page, "follow-up-form"), data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    assert 'id="codename"' not in html
+    added = reference_of(html)
+    assert site.deriver.calls == calls  # no second derivation for a follow-up
+    with site.services.sessions() as session:
+        first = session.get(SubmissionRow, reference)
+        second = session.get(SubmissionRow, added)
+        assert first is not None and second is not None
+        assert second.witness_id == first.witness_id and second.parent_id == reference
+        assert second.kind == "follow_up"
+        doc = Submission.from_json(site.open_blob(second.manifest_blob))
+    assert doc.answers.values["B1"] == data["account"]
+    assert site.open_blob(doc.files[0].blob_name) == b"more evidence" * 100
+    account = browser.get("/account").get_data(as_text=True)
+    assert added in account and reference in account
+
+
+def test_consent_change_is_sealed_like_a_follow_up(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    browser = site.client()
+    _login(browser, codename)
+    page = browser.get("/account/consent").get_data(as_text=True)
+    action = form_action(page, "consent-form")
+    narrowed = browser.post(action, data={"parent": reference, "recipients": ["investigators"]})
+    assert narrowed.status_code == 200, narrowed.get_data(as_text=True)
+    with site.services.sessions() as session:
+        rows = session.scalars(
+            select(SubmissionRow).where(SubmissionRow.kind == "consent_change")
+        ).all()
+        assert len(rows) == 1 and rows[0].parent_id == reference
+        doc = Submission.from_json(site.open_blob(rows[0].manifest_blob))
+    assert doc.consent_change is not None
+    assert doc.consent_change.action == "narrow"
+    assert doc.consent_change.recipients == ("investigators",)
+    page = browser.get("/account/consent").get_data(as_text=True)
+    withdrawn = browser.post(
+        form_action(page, "consent-form"), data={"parent": reference, "withdraw": "y"}
+    )
+    assert withdrawn.status_code == 200
+    empty = browser.get("/account/consent").get_data(as_text=True)
+    refused = browser.post(form_action(empty, "consent-form"), data={"parent": reference})
+    assert refused.status_code == 422
+
+
+def test_purged_submissions_show_as_delivered(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    with site.services.sessions() as session:
+        row = session.get(SubmissionRow, reference)
+        assert row is not None
+        row.state = SubmissionState.PURGED
+        session.commit()
+    browser = site.client()
+    html = _login(browser, codename).get_data(as_text=True)
+    assert "Delivered to investigators" in html
+
+
+def test_logout_clears_the_session_and_the_site_data(site: Site, client: FlaskClient) -> None:
+    codename, _reference = _testify(client)
+    browser = site.client()
+    _login(browser, codename)
+    response = browser.post("/logout")
+    assert response.status_code == 200
+    assert response.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    assert "New Identity" in response.get_data(as_text=True)
+    assert browser.get("/account").status_code == 302
+
+
+def test_account_pages_need_a_login(client: FlaskClient) -> None:
+    for path in ("/account", "/account/add", "/account/consent"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith("/return")

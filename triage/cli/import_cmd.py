@@ -1,0 +1,74 @@
+"""`triage import BUNDLE`: verify and import an export bundle, then write the signed ack."""
+
+# ruff: noqa: PLC0415  # services (crypto, sqlalchemy, rich) load inside the command
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from triage.cli._ws import with_workspace
+
+if TYPE_CHECKING:
+    from triage.importer import ImportReport
+    from triage.workspace.context import WorkContext
+
+__all__ = ["import_bundle"]
+
+_EPILOG = """\
+Every item of the bundle is checked against its manifest in one pass; if anything
+is wrong with the bundle, nothing is imported. Submissions sealed to your identity
+are opened, every file is opened and its SHA-256 compared with the sealed
+submission.json, and files stay sealed in the workspace. Importing the same bundle
+again changes nothing and writes a new ack.
+
+The ack names only the submissions opened and fully verified here; copy it to the
+server for 'intake purge --ack ACK'.
+"""
+
+
+@click.command("import", epilog=_EPILOG)
+@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--ack",
+    "ack_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Where to write the ack bundle (default: WORKSPACE/acks/ack-TIME.bundle).",
+)
+@with_workspace
+def import_bundle(ctx: WorkContext, bundle: Path, ack_path: Path | None) -> None:
+    """Import an export bundle from the server."""
+    from triage.cli._progress import BarProgress
+    from triage.importer import run_import
+
+    with BarProgress("importing") as progress:
+        report = run_import(ctx, bundle, ack_path=ack_path, progress=progress)
+    _print(report)
+
+
+def _print(report: ImportReport) -> None:
+    echo: Any = click.echo
+    echo(f"bundle: {report.submissions_in_bundle} submissions")
+    echo(f"imported: {len(report.new)} new, {len(report.known)} already in the workspace")
+    if report.not_yours:
+        echo(f"not for your key: {report.not_yours} (left for other investigators)")
+    for ident, problems in sorted(report.unverified.items()):
+        echo(f"NOT VERIFIED {ident}: {'; '.join(problems)}")
+    for problem in report.problems:
+        echo(f"problem: {problem}")
+    for ident in report.recipient_mismatch:
+        echo(f"warning: {ident}: the export's reply key differs from the sealed one")
+    for effect in report.consent:
+        what = "consent withdrawn" if effect.withdrawn else "consent narrowed"
+        echo(f"{what}: {effect.submission_id} (by {effect.change_id})")
+    if report.ignored:
+        echo(f"ignored {len(report.ignored)} unknown items")
+    if report.ack_files:
+        where = ", ".join(str(p) for p in report.ack_files)
+        echo(f"ack: {report.acked} submissions in {where}")
+        echo("copy the ack to the server and run 'intake purge --ack ACK'", err=True)
+    else:
+        echo("ack: none written (nothing was verified)")

@@ -1,0 +1,198 @@
+"""One streamed pass over an export bundle: every item checked, each sealed file opened and
+hashed as it goes by, what this identity opens staged (still sealed) for the import."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Callable, Container, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from crypto.age import open_bytes, open_stream
+from crypto.errors import CryptoError, NoIdentityMatchError
+from crypto.x25519 import X25519Identity
+from protocol.bundle import ItemReader, open_bundle
+from protocol.errors import ProtocolError
+from protocol.manifest import Manifest
+from protocol.schema import MAX_SUBMISSION_JSON, Submission
+from triage.export_meta import ExportMeta
+
+__all__ = ["BlobResult", "ScanResult", "SubmissionResult", "scan_bundle"]
+
+State = Literal["opened", "known", "not-yours", "damaged", "invalid"]
+_SUBMISSION_ITEM = re.compile(r"submissions/(S-[0-9A-Z]{16})\.json\.age")
+_BLOB_ITEM = re.compile(r"blobs/([0-9a-f]{32})")
+# A sealed submission.json: the document's limit plus age's per-chunk tag and a header.
+_MAX_SEALED_JSON = MAX_SUBMISSION_JSON + MAX_SUBMISSION_JSON // 4096 + 65536
+
+
+@dataclass
+class BlobResult:
+    name: str
+    item: str
+    sealed_sha256: str
+    state: State
+    staged: Path | None = None
+    plaintext_sha256: str | None = None
+    plaintext_size: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class SubmissionResult:
+    item: str
+    sealed_sha256: str
+    state: State
+    submission_id: str | None = None
+    staged: Path | None = None
+    submission: Submission | None = None
+    plain: bytes | None = None
+    detail: str = ""
+
+
+@dataclass
+class ScanResult:
+    manifest: Manifest
+    manifest_sha256: str
+    meta: ExportMeta
+    blobs: dict[str, BlobResult] = field(default_factory=dict)
+    submissions: list[SubmissionResult] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+class _Tee(io.RawIOBase):
+    """Reads an item, copying every byte read to `sink` (when set) and reporting progress."""
+
+    def __init__(self, item: ItemReader, sink: BinaryIO | None, progress: Callable[[int], None]):
+        self._item, self.sink, self._progress = item, sink, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        data = self._item.read(len(buffer))
+        buffer[: len(data)] = data
+        if self.sink is not None:
+            self.sink.write(data)
+        self._progress(len(data))
+        return len(data)
+
+    def drain(self) -> None:
+        while self.readinto(bytearray(1 << 20)):
+            pass
+
+
+@dataclass
+class _Scanner:
+    identities: Sequence[X25519Identity]
+    staging: Path
+    known_blobs: Container[str]
+    known_submissions: Container[str]
+    progress: Callable[[int], None]
+
+    def blob(self, item: ItemReader, name: str) -> BlobResult:
+        result = BlobResult(name, item.entry.name, item.entry.sha256, "opened")
+        if name in self.known_blobs:
+            _Tee(item, None, self.progress).drain()
+            result.state = "known"
+            return result
+        staged = self.staging / name
+        with staged.open("xb") as sink:
+            tee = _Tee(item, sink, self.progress)
+            self._open_blob(io.BufferedReader(tee, 1 << 20), result)
+            if result.state != "opened":
+                tee.sink = None
+            tee.drain()
+        if result.state == "opened":
+            result.staged = staged
+        else:
+            staged.unlink()
+        return result
+
+    def _open_blob(self, stream: BinaryIO, result: BlobResult) -> None:
+        digest, size = hashlib.sha256(), 0
+        try:
+            for chunk in open_stream(stream, self.identities):
+                digest.update(chunk)
+                size += len(chunk)
+        except NoIdentityMatchError:
+            result.state = "not-yours"
+            return
+        except CryptoError as exc:
+            result.state, result.detail = "damaged", f"{exc.category}: {exc}"
+            return
+        result.plaintext_sha256, result.plaintext_size = digest.hexdigest(), size
+
+    def submission(self, item: ItemReader, wanted_id: str | None) -> SubmissionResult:
+        result = SubmissionResult(item.entry.name, item.entry.sha256, "opened", wanted_id)
+        if wanted_id is not None and wanted_id in self.known_submissions:
+            _Tee(item, None, self.progress).drain()
+            result.state = "known"
+            return result
+        if item.entry.size > _MAX_SEALED_JSON:
+            _Tee(item, None, self.progress).drain()
+            result.state, result.detail = "invalid", "sealed submission.json is too large"
+            return result
+        sealed = item.read_all(_MAX_SEALED_JSON)
+        self.progress(len(sealed))
+        self._open_submission(sealed, result, wanted_id)
+        if result.state == "opened" and result.submission is not None:
+            result.staged = self.staging / f"{result.submission.submission_id}.json.age"
+            result.staged.write_bytes(sealed)
+        return result
+
+    def _open_submission(self, sealed: bytes, result: SubmissionResult, wanted: str | None) -> None:
+        try:
+            result.plain = open_bytes(sealed, self.identities)
+            result.submission = Submission.from_json(result.plain)
+        except NoIdentityMatchError:
+            result.state = "not-yours"
+        except CryptoError as exc:
+            result.state, result.detail = "damaged", f"{exc.category}: {exc}"
+        except ProtocolError as exc:
+            result.state, result.detail = "invalid", exc.diagnostics()
+        else:
+            found = result.submission.submission_id
+            if wanted is not None and found != wanted:
+                result.state = "invalid"
+                result.detail = f"item {result.item} holds submission {found}"
+            result.submission_id = found
+
+
+def scan_bundle(
+    path: Path,
+    identities: Sequence[X25519Identity],
+    staging: Path,
+    *,
+    known_blobs: Container[str] = (),
+    known_submissions: Container[str] = (),
+    progress: Callable[[int], None] = lambda _n: None,
+    on_manifest: Callable[[Manifest], None] = lambda _m: None,
+) -> ScanResult:
+    """Read the export bundle at `path` once. Raises ProtocolError when the bundle itself is
+    malformed or any item differs from its manifest entry (then nothing may be imported)."""
+    scanner = _Scanner(identities, staging, known_blobs, known_submissions, progress)
+    with open_bundle(path, expect_kind="export") as reader:
+        on_manifest(reader.manifest)
+        meta = ExportMeta.parse(reader.manifest.meta)
+        digest = hashlib.sha256(reader.manifest_bytes).hexdigest()
+        scan = ScanResult(reader.manifest, digest, meta)
+        for item in reader.items():
+            _scan_item(scanner, scan, item)
+    return scan
+
+
+def _scan_item(scanner: _Scanner, scan: ScanResult, item: ItemReader) -> None:
+    name = item.entry.name
+    if match := _SUBMISSION_ITEM.fullmatch(name):
+        scan.submissions.append(scanner.submission(item, match.group(1)))
+    elif (match := _BLOB_ITEM.fullmatch(name)) and scan.meta.is_document_blob(match.group(1)):
+        scan.submissions.append(scanner.submission(item, scan.meta.document_owner(match.group(1))))
+    elif match:
+        scan.blobs[match.group(1)] = scanner.blob(item, match.group(1))
+    else:
+        _Tee(item, None, scanner.progress).drain()
+        scan.ignored.append(name)
