@@ -1,4 +1,4 @@
-"""A small lazily-started thread pool, and turns that make numbered jobs do one step in order."""
+"""Concurrency plumbing: a lazily started thread pool, ordered turns, reusable buffers."""
 
 from __future__ import annotations
 
@@ -66,3 +66,22 @@ class Turns:
             with self._cond:
                 self._next += 1
                 self._cond.notify_all()
+
+
+class Buffers:
+    """Fixed-size buffers handed between threads and reused (list append/pop are atomic)."""
+
+    def __init__(self, size: int, keep: int) -> None:
+        self._size = size
+        self._keep = keep
+        self._free: list[bytearray] = []
+
+    def take(self) -> bytearray:
+        try:
+            return self._free.pop()
+        except IndexError:
+            return bytearray(self._size)
+
+    def give(self, buf: bytearray) -> None:
+        if len(self._free) < self._keep:
+            self._free.append(buf)

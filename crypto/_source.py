@@ -26,6 +26,14 @@ class Source:
             return data
         return data + self._stream.read(size - len(data))
 
+    def readinto(self, view: memoryview, /) -> int:
+        """Fill up to len(view) bytes from the stream, without an intermediate copy if it can."""
+        if self._prefix or not hasattr(self._stream, "readinto"):
+            data = self.read(len(view))
+            view[: len(data)] = data
+            return len(data)
+        return self._stream.readinto(view) or 0
+
     def readline(self, size: int = -1, /) -> bytes:
         if not self._prefix:
             return self._stream.readline(size)

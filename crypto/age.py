@@ -66,7 +66,7 @@ class Sealer:
         nonce = os.urandom(PAYLOAD_NONCE_SIZE)
         self._armor = ArmorWriter(out) if armor else None
         sink = self._armor.write if self._armor is not None else out.write
-        sink(head + nonce)
+        sink(memoryview(head + nonce))
         self._payload = StreamWriter(kdf.payload_key(self.file_key, nonce), sink)
         self._state = "open"
 
@@ -182,7 +182,7 @@ def open_stream(
     nonce = source.read(PAYLOAD_NONCE_SIZE)
     if len(nonce) != PAYLOAD_NONCE_SIZE:
         raise HeaderError("the payload nonce is missing or short")
-    return open_payload(source.read, kdf.payload_key(file_key, nonce))
+    return open_payload(source.readinto, kdf.payload_key(file_key, nonce))
 
 
 def open_bytes(data: bytes, identities: Sequence[Identity]) -> bytes:

@@ -89,6 +89,12 @@ class ArmorReader:
             self._decode_some()
         return self._take(len(self._out) if size < 0 else min(size, len(self._out)))
 
+    def readinto(self, view: memoryview, /) -> int:
+        """Decode up to len(view) bytes into `view`; returns how many (0 at the end)."""
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
     def readline(self, size: int = -1, /) -> bytes:
         """One decoded line, at most `size` bytes."""
         limit = size if size >= 0 else 1 << 62

@@ -41,7 +41,9 @@ def workspace_error(message: str, *hints: str) -> TriageError:
     return TriageError(message, hints=hints, category="workspace", exit_code=ExitCode.FAILURE)
 
 
-def not_found(what: str, ident: str, hint: str = "run 'triage list' to see what exists") -> TriageError:
+def not_found(
+    what: str, ident: str, hint: str = "run 'triage list' to see what exists"
+) -> TriageError:
     return TriageError(f"no {what} {ident!r} in this workspace", hints=[hint], category="not_found")
 
 

@@ -67,7 +67,9 @@ def recompute_consent(session: Session, witnesses: Iterable[str]) -> list[Consen
     """Re-apply every known consent change of these witnesses. Returns what changed."""
     effects = []
     for witness in sorted(set(witnesses)):
-        rows = list(session.scalars(select(Submission).where(Submission.witness_recipient == witness)))
+        rows = list(
+            session.scalars(select(Submission).where(Submission.witness_recipient == witness))
+        )
         changes = _changes(rows)
         by_id = {row.id: row for row in rows}
         for row in rows:

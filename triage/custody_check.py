@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hmac
 import json
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from crypto.errors import SignatureError
@@ -55,21 +55,36 @@ def _check_entry(
     raw: bytes, line: int, prev: str, keys: Sequence[VerifyKey], workspace_id: str
 ) -> str:
     """The entry's own problem, or "" when it is sound."""
-    try:
-        entry = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return "not a JSON object"
-    if not isinstance(entry, dict) or tuple(sorted(entry)) != tuple(sorted(FIELDS)):
-        return "not a custody entry (fields missing or added)"
-    if entry["seq"] != line:
-        return f"seq is {entry['seq']!r}, expected {line} (a line was removed or inserted)"
-    if entry["prev_hash"] != prev:
-        return "prev_hash does not match the entry before it (the chain is broken here)"
-    if not hmac.compare_digest(str(entry["entry_hash"]), entry_hash(entry)):
-        return "entry_hash does not match the entry's content (this line was altered)"
+    entry = _parse(raw)
+    if entry is None:
+        return "not a custody entry (not JSON, or fields missing or added)"
+    checks = (
+        (
+            entry["seq"] == line,
+            f"seq is {entry['seq']!r}, expected {line} (lines removed or added)",
+        ),
+        (entry["prev_hash"] == prev, "prev_hash does not match the entry before it"),
+        (
+            hmac.compare_digest(str(entry["entry_hash"]), entry_hash(entry)),
+            "entry_hash does not match the entry's content (this line was altered)",
+        ),
+    )
+    for ok, problem in checks:
+        if not ok:
+            return problem
     if entry["action"] == "checkpoint":
         return _check_checkpoint(entry, keys, workspace_id)
     return ""
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(entry, dict) or sorted(entry) != sorted(FIELDS):
+        return None
+    return entry
 
 
 def _check_checkpoint(entry: dict[str, Any], keys: Sequence[VerifyKey], workspace_id: str) -> str:

@@ -1,4 +1,4 @@
-"""Columns derived once from an opened submission: claims to filter on, a date window, search text."""
+"""Columns derived once from an opened submission: claims to filter on, date window, search text."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ APPROXIMATE_DAYS = 3
 
 
 def joined(values: Iterable[str]) -> str:
-    """"|a|b|": a LIKE '%|a|%' filter then matches whole codes only."""
+    """ "|a|b|": a LIKE '%|a|%' filter then matches whole codes only."""
     items = sorted(set(values))
     return "|" + "|".join(items) + "|" if items else ""
 

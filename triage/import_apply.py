@@ -15,6 +15,7 @@ from protocol.schema import Submission as Sealed
 from triage import derive
 from triage.custody import EntrySpec
 from triage.import_scan import BlobResult, ScanResult, SubmissionResult
+from triage.translit import tokens
 from triage.workspace.blobs import BlobStore
 from triage.workspace.models import Attachment, Submission
 
@@ -89,6 +90,7 @@ def _row(result: SubmissionResult, sealed: Sealed, scan: ScanResult, actor: str)
         consent_original=consent,
         document=plain.decode("utf-8"),
         search_text=derive.search_text(sealed),
+        unit_tokens=derive.joined(tokens(derive.unit_texts(sealed))),
         sealed_item=result.item,
         sealed_sha256=result.sealed_sha256,
         sealed_blob=scan.meta.document_blob(sealed.submission_id),
@@ -155,11 +157,11 @@ def new_rows(
 
 def _entries_for_submission(applied: Applied, row: Submission, bundle: str) -> None:
     received = {"bundle_manifest_sha256": bundle, "item": row.sealed_item}
-    applied.entries.append(
-        EntrySpec("received", "submission", row.id, row.sealed_sha256, received)
-    )
+    applied.entries.append(EntrySpec("received", "submission", row.id, row.sealed_sha256, received))
     decrypted = {"decrypted_by": row.decrypted_by, "kind": row.kind}
-    applied.entries.append(EntrySpec("decrypted", "submission", row.id, row.plain_sha256, decrypted))
+    applied.entries.append(
+        EntrySpec("decrypted", "submission", row.id, row.plain_sha256, decrypted)
+    )
 
 
 def _verified_entry(sub_id: str, entry: FileEntry, state: tuple[str, str]) -> EntrySpec:

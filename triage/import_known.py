@@ -36,11 +36,15 @@ def _repair(attachment: Attachment, scan: ScanResult, store: BlobStore, known: K
     attachment.state, attachment.state_detail, attachment.stored = state, detail, True
     details = {"submission_id": attachment.submission_id, "result": state, "repaired": True}
     known.entries.append(
-        EntrySpec("verified", "attachment", attachment.blob_name, attachment.plaintext_sha256, details)
+        EntrySpec(
+            "verified", "attachment", attachment.blob_name, attachment.plaintext_sha256, details
+        )
     )
 
 
-def _one(session: Session, result: SubmissionResult, scan: ScanResult, store: BlobStore, known: Known) -> None:
+def _one(
+    session: Session, result: SubmissionResult, scan: ScanResult, store: BlobStore, known: Known
+) -> None:
     row = session.get(Submission, result.submission_id)
     if row is None:
         return

@@ -77,7 +77,11 @@ def _ack_path(ctx: WorkContext, chosen: Path | None) -> Path:
     if chosen is not None:
         return chosen
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return ctx.workspace.dir("acks") / f"ack-{stamp}.bundle"
+    folder = ctx.workspace.dir("acks")
+    candidates = (folder / f"ack-{stamp}-{n}.bundle" for n in range(1, 10_000))
+    return next(
+        p for p in candidates if not p.exists() and not p.with_name(p.name + ".part001").exists()
+    )
 
 
 def run_import(
@@ -107,7 +111,9 @@ def run_import(
             ):
                 raise _nothing_opens(ctx)
             acks = _apply(ctx, session, scan, store, report)
-        _write_ack(ctx, scan, acks, ack_path, report, signing_key)
+        _write_ack(
+            ctx, scan=scan, acks=acks, chosen=ack_path, report=report, signing_key=signing_key
+        )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
@@ -170,6 +176,7 @@ def _summary_entry(scan: ScanResult, report: ImportReport) -> EntrySpec:
 
 def _write_ack(
     ctx: WorkContext,
+    *,
     scan: ScanResult,
     acks: list[AckItem],
     chosen: Path | None,

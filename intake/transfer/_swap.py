@@ -61,12 +61,18 @@ def describe(store: BlobStore, name: str) -> SealedFile:
 
 
 def swap_header(
-    store: BlobStore, name: str, new_header: bytes, *, expected_sha256: str
+    store: BlobStore,
+    name: str,
+    new_header: bytes,
+    *,
+    expected_sha256: str,
+    expected_new_sha256: str,
 ) -> SealedFile:
     """Give blob `name` the header `new_header`, keeping its payload byte for byte.
 
-    The old file must hash to `expected_sha256` (checked while copying, before the swap).
-    Returns the new file's size and hash. Raises StorageError; the blob is then unchanged.
+    The old file must hash to `expected_sha256` and the new one to `expected_new_sha256` (what
+    the laptop computed from its copy): both are checked before the swap. Returns the new
+    file's size and hash. Raises StorageError; the blob is then unchanged.
     """
     temp, out = store.create_temp()
     try:
@@ -82,6 +88,11 @@ def swap_header(
             raise StorageError(
                 f"the stored blob {name} is not the file the new header was made from",
                 hint="it changed since it was exported: export it again and re-wrap that copy",
+            )
+        if not hmac.compare_digest(new_digest.hexdigest(), expected_new_sha256):
+            raise StorageError(
+                f"the re-wrapped blob {name} would not be the file the laptop computed",
+                hint="export it again and re-wrap that copy; this blob was not changed",
             )
         store.commit(temp, name, replace=True)
     except BaseException:

@@ -159,6 +159,30 @@ def _mark_exported(session: Session, plan: ExportPlan, today: date) -> None:
             session.merge(ExportedBlob(blob_name=blob.name, sealed_sha256=blob.sha256))
 
 
+def _write(
+    plan: ExportPlan,
+    store: BlobStore,
+    out: Path,
+    max_part_size: int | None,
+    progress: Callable[[int], None] | None,
+) -> list[Path]:
+    items = [blob.source(store) for s in plan.submissions for blob in s.blobs]
+    meta = {"submissions": [s.meta() for s in plan.submissions]}
+    try:
+        return write_bundle(
+            out, "export", items, meta=meta, max_part_size=max_part_size, progress=progress
+        )
+    except FileExistsError as exc:
+        raise BundleError(
+            str(exc), hint="choose another --out: a bundle is never overwritten"
+        ) from exc
+    except ProtocolError as exc:
+        raise StorageError(
+            f"a stored blob differs from its record: {exc.message}",
+            hint="run `intake doctor`; nothing was exported",
+        ) from exc
+
+
 def run_export(
     plan: ExportPlan,
     sessions: SessionFactory,
@@ -176,21 +200,7 @@ def run_export(
     """
     if not plan.submissions:
         raise BundleError("nothing to export", hint="--all exports again what was exported")
-    items = [blob.source(store) for s in plan.submissions for blob in s.blobs]
-    meta = {"submissions": [s.meta() for s in plan.submissions]}
-    try:
-        paths = write_bundle(
-            out, "export", items, meta=meta, max_part_size=max_part_size, progress=progress
-        )
-    except FileExistsError as exc:
-        raise BundleError(
-            str(exc), hint="choose another --out: a bundle is never overwritten"
-        ) from exc
-    except ProtocolError as exc:
-        raise StorageError(
-            f"a stored blob differs from its record: {exc.message}",
-            hint="run `intake doctor`; nothing was exported",
-        ) from exc
+    paths = _write(plan, store, out, max_part_size, progress)
     try:
         with sessions() as session:
             _mark_exported(session, plan, today or utc_today())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from crypto.errors import KeyFormatError
 from crypto.keyfile import fingerprint
@@ -21,9 +21,8 @@ from protocol.errors import ProtocolError
 
 __all__ = [
     "AckedSubmission",
-    "DeclaredRecipient",
     "ReplyEntry",
-    "RewrapBlob",
+    "RewrapHeader",
     "RewrapMeta",
     "blob_item",
     "header_item",
@@ -60,15 +59,25 @@ def _bad(message: str) -> BundleError:
     return BundleError(f"bundle meta: {message}", hint="the bundle does not follow docs/bundles.md")
 
 
-def _object(value: object, what: str, keys: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict) or set(value) != keys:
-        raise _bad(f"{what} must be an object with exactly the keys {sorted(keys)}")
+def _object(
+    value: object, what: str, keys: set[str], optional: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """`value` as an object with all of `keys`, perhaps some of `optional`, and nothing else."""
+    if not isinstance(value, dict) or not keys <= set(value) <= keys | optional:
+        listed = sorted(keys) + [f"({name})" for name in sorted(optional)]
+        raise _bad(f"{what} must be an object with exactly the keys {listed}")
     return value
 
 
 def _list(value: object, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise _bad(f"{what} must be a list")
+    return value
+
+
+def _mapping(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad(f"{what} must be an object")
     return value
 
 
@@ -116,6 +125,12 @@ def _unique(values: list[str], what: str) -> None:
         raise _bad(f"a {what} is listed twice")
 
 
+# What triage adds for people reading a bundle: who signed, which export an ack answers. The
+# signature is what the server trusts, so these are checked for shape only.
+_SIGNED_BY = frozenset({"signed_by"})
+_ACK_INFO = frozenset({"acknowledged_by", "signing_key_id", "export"})
+
+
 @dataclass(frozen=True)
 class AckedSubmission:
     """One acknowledged submission: every item of it the investigator verified, by hash."""
@@ -141,7 +156,7 @@ class AckedSubmission:
 
 def parse_ack_meta(meta: Mapping[str, Any]) -> list[AckedSubmission]:
     """The submissions an ack bundle's meta acknowledges. Raises BundleError."""
-    doc = _object(dict(meta), "ack meta", {"submissions"})
+    doc = _object(dict(meta), "ack meta", {"submissions"}, _ACK_INFO)
     acked = [AckedSubmission.parse(entry) for entry in _list(doc["submissions"], "submissions")]
     _unique([a.submission_id for a in acked], "submission")
     if not acked:
@@ -162,83 +177,101 @@ class ReplyEntry:
         return reply_item(self.reply_id)
 
     @classmethod
-    def parse(cls, value: object) -> ReplyEntry:
-        keys = {"reply_id", "witness_reply_recipient", "submission_id"}
-        entry = _object(value, "a reply", keys)
+    def parse(cls, reply_id: str, value: object) -> ReplyEntry:
+        entry = _object(value, "a reply", {"witness_reply_recipient", "submission_id"})
+        recipient = _recipient(entry["witness_reply_recipient"], "witness_reply_recipient")
         return cls(
-            reply_id=_canonical(entry["reply_id"], ids.REPLY, "reply_id"),
-            witness_reply_recipient=str(
-                _recipient(entry["witness_reply_recipient"], "witness_reply_recipient")
-            ),
+            reply_id=_canonical(reply_id, ids.REPLY, "a reply id"),
+            witness_reply_recipient=str(recipient),
             submission_id=_canonical(entry["submission_id"], ids.SUBMISSION, "submission_id"),
         )
 
 
-def parse_replies_meta(meta: Mapping[str, Any]) -> list[ReplyEntry]:
-    """The replies a replies bundle's meta lists. Raises BundleError."""
-    doc = _object(dict(meta), "replies meta", {"replies"})
-    replies = [ReplyEntry.parse(entry) for entry in _list(doc["replies"], "replies")]
-    _unique([r.reply_id for r in replies], "reply id")
-    return replies
+def parse_replies_meta(meta: Mapping[str, Any]) -> dict[str, ReplyEntry]:
+    """The replies a replies bundle's meta lists, by item name. Raises BundleError."""
+    doc = _object(dict(meta), "replies meta", {"replies"}, _SIGNED_BY)
+    replies = [ReplyEntry.parse(rid, v) for rid, v in _mapping(doc["replies"], "replies").items()]
+    return {reply.item: reply for reply in replies}
+
+
+HeaderRole = Literal["submission", "attachment"]
+_HEADER_KEYS = {"role", "blob_name", "submission_id"} | {
+    "old_header_length",
+    "old_sealed_sha256",
+    "new_sealed_sha256",
+}
 
 
 @dataclass(frozen=True)
-class DeclaredRecipient:
-    """A recipient a rewrap bundle declares, its fingerprint checked against the key itself."""
+class RewrapHeader:
+    """One new header: which blob, and the hashes and header length that pin it to one file.
 
-    recipient: X25519Recipient
-    fingerprint: str
+    `blob_name` is None for a submission.json whose blob name the laptop did not learn; the
+    server then finds it from `submission_id`.
+    """
 
-    @classmethod
-    def parse(cls, value: object) -> DeclaredRecipient:
-        entry = _object(value, "a declared recipient", {"recipient", "fingerprint"})
-        recipient = _recipient(entry["recipient"], "recipient")
-        if entry["fingerprint"] != fingerprint(recipient):
-            raise _bad(f"the fingerprint declared for {recipient} is not its fingerprint")
-        return cls(recipient=recipient, fingerprint=fingerprint(recipient))
-
-
-@dataclass(frozen=True)
-class RewrapBlob:
-    """A blob to re-wrap, and the SHA-256 of the sealed file its new header was made from."""
-
-    blob_name: str
-    sealed_sha256: str
-
-    @property
-    def item(self) -> str:
-        return header_item(self.blob_name)
+    item: str
+    role: HeaderRole
+    blob_name: str | None
+    submission_id: str
+    old_header_length: int
+    old_sealed_sha256: str
+    new_sealed_sha256: str
 
     @classmethod
-    def parse(cls, value: object) -> RewrapBlob:
-        entry = _object(value, "a re-wrapped blob", {"blob_name", "sealed_sha256"})
+    def parse(cls, item: str, value: object) -> RewrapHeader:
+        entry = _object(value, f"the entry for {item[:80]!r}", _HEADER_KEYS)
+        role, raw_blob, length = entry["role"], entry["blob_name"], entry["old_header_length"]
+        if role not in ("submission", "attachment"):
+            raise _bad(f"the role of {item[:80]!r} is neither submission nor attachment")
+        sid = _canonical(entry["submission_id"], ids.SUBMISSION, "submission_id")
+        blob = None if raw_blob is None else _blob_name(raw_blob, "blob_name")
+        if blob is None and role != "submission":
+            raise _bad(f"{item[:80]!r} names no blob")
+        expected = header_item(blob) if blob else f"headers/submissions/{sid}.json.age"
+        if item != expected:
+            raise _bad(f"the item {item[:80]!r} should be named {expected}")
+        if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+            raise _bad(f"old_header_length of {item[:80]!r} is not a positive integer")
         return cls(
-            blob_name=_blob_name(entry["blob_name"], "blob_name"),
-            sealed_sha256=_sha256(entry["sealed_sha256"], "sealed_sha256"),
+            item=item,
+            role=role,
+            blob_name=blob,
+            submission_id=sid,
+            old_header_length=length,
+            old_sealed_sha256=_sha256(entry["old_sealed_sha256"], "old_sealed_sha256"),
+            new_sealed_sha256=_sha256(entry["new_sealed_sha256"], "new_sealed_sha256"),
         )
 
 
 @dataclass(frozen=True)
 class RewrapMeta:
-    """A rewrap bundle's meta: the recipient set it wrapped to, and the blobs."""
+    """A rewrap bundle's meta: the recipient set it wrapped to, and each header by item."""
 
-    recipients: tuple[DeclaredRecipient, ...]
-    blobs: tuple[RewrapBlob, ...]
+    recipients: tuple[X25519Recipient, ...]
+    headers: Mapping[str, RewrapHeader]
 
     @property
     def fingerprints(self) -> frozenset[str]:
-        return frozenset(r.fingerprint for r in self.recipients)
+        return frozenset(fingerprint(r) for r in self.recipients)
 
     @classmethod
     def parse(cls, meta: Mapping[str, Any]) -> RewrapMeta:
         """Raises BundleError."""
-        doc = _object(dict(meta), "rewrap meta", {"recipients", "blobs"})
+        keys = {"recipients", "recipient_keys", "headers"}
+        doc = _object(dict(meta), "rewrap meta", keys, _SIGNED_BY)
         recipients = tuple(
-            DeclaredRecipient.parse(r) for r in _list(doc["recipients"], "recipients")
+            _recipient(key, "a recipient key") for key in _list(doc["recipient_keys"], "keys")
         )
         if not recipients:
             raise _bad("the rewrap declares no recipient")
-        _unique([r.fingerprint for r in recipients], "recipient")
-        blobs = tuple(RewrapBlob.parse(b) for b in _list(doc["blobs"], "blobs"))
-        _unique([b.blob_name for b in blobs], "blob")
-        return cls(recipients=recipients, blobs=blobs)
+        declared = _list(doc["recipients"], "recipients")
+        _unique([str(r) for r in recipients], "recipient key")
+        fingerprints = sorted(fingerprint(r) for r in recipients)
+        if not all(isinstance(fp, str) for fp in declared) or sorted(declared) != fingerprints:
+            raise _bad("recipients are not the fingerprints of recipient_keys")
+        headers = {
+            item: RewrapHeader.parse(item, entry)
+            for item, entry in _mapping(doc["headers"], "headers").items()
+        }
+        return cls(recipients=recipients, headers=headers)

@@ -115,8 +115,7 @@ def _delete_files(store: BlobStore, names: Sequence[str]) -> int:
     failed = 0
     for name in names:
         try:
-            if store.exists(name):
-                store.delete_secure(name)
+            store.delete_secure(name, missing_ok=True)
         except IntakeError:
             failed += 1
     if failed:

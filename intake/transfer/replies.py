@@ -9,8 +9,9 @@ stored by this import are removed again.
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,7 +27,7 @@ from intake.db import SessionFactory
 from intake.errors import BundleError, IntakeError
 from intake.keyring import Keyring
 from intake.models import Reply, Submission, Witness
-from intake.transfer._bundles import open_signed
+from intake.transfer._bundles import SignedBundle, open_signed
 from intake.transfer.layout import ReplyEntry, parse_replies_meta
 
 __all__ = ["MAX_REPLY_BYTES", "RepliesReport", "import_replies"]
@@ -71,10 +72,10 @@ def _witness_for(session: Session, entry: ReplyEntry) -> str:
     return row.witness_id
 
 
-def _check_items(entries: Sequence[ReplyEntry], names: Sequence[str]) -> None:
-    if list(names) != [entry.item for entry in entries]:
+def _check_items(entries: Mapping[str, ReplyEntry], names: Sequence[str]) -> None:
+    if sorted(names) != sorted(entries):
         raise _refuse(
-            "its items are not exactly the listed replies, in order",
+            "its items are not exactly the listed replies",
             "the bundle does not follow docs/bundles.md",
         )
 
@@ -104,11 +105,36 @@ def _store(store: BlobStore, data: bytes) -> str:
 
 def _forget(store: BlobStore, names: Sequence[str]) -> None:
     for name in names:
-        try:
-            if store.exists(name):
-                store.delete_secure(name)
-        except IntakeError:
-            pass  # a leftover sealed reply without a row: `intake sweep` removes it later
+        # A leftover sealed reply without a row is an orphan `intake sweep` removes later.
+        with contextlib.suppress(IntakeError):
+            store.delete_secure(name, missing_ok=True)
+
+
+_Stored = tuple[ReplyEntry, str, str]  # the reply, its witness id, its blob name
+
+
+def _receive(
+    bundle: SignedBundle,
+    session: Session,
+    store: BlobStore,
+    stored: list[_Stored],
+    skipped: list[str],
+) -> None:
+    """Check the whole bundle against the database and store each new reply's blob."""
+    reader = bundle.reader
+    entries = parse_replies_meta(reader.manifest.meta)
+    _check_items(entries, [item.name for item in reader.manifest.items])
+    witnesses = {item: _witness_for(session, entry) for item, entry in entries.items()}
+    for item in reader.items():
+        entry = entries[item.entry.name]
+        if session.get(Reply, entry.reply_id) is not None:
+            skipped.append(entry.reply_id)
+            continue
+        if item.entry.size > MAX_REPLY_BYTES:
+            raise _refuse(f"reply {entry.reply_id} is over 1 MiB", "shorten the reply")
+        data = item.read_all(MAX_REPLY_BYTES)
+        _check_sealed(entry, data)
+        stored.append((entry, witnesses[entry.item], _store(store, data)))
 
 
 def import_replies(
@@ -120,34 +146,22 @@ def import_replies(
     today: date | None = None,
 ) -> RepliesReport:
     """Import the replies bundle at `path`. Raises BundleError (nothing imported)."""
-    stored: list[tuple[ReplyEntry, str, str]] = []  # entry, witness id, blob name
+    stored: list[_Stored] = []
     skipped: list[str] = []
     try:
         with open_signed(path, "replies", keyring) as bundle, sessions() as session:
-            reader = bundle.reader
-            entries = parse_replies_meta(reader.manifest.meta)
-            _check_items(entries, [item.name for item in reader.manifest.items])
-            witnesses = {e.reply_id: _witness_for(session, e) for e in entries}
-            for entry, item in zip(entries, reader.items(), strict=True):
-                if session.get(Reply, entry.reply_id) is not None:
-                    skipped.append(entry.reply_id)
-                    continue
-                if item.entry.size > MAX_REPLY_BYTES:
-                    raise _refuse(f"reply {entry.reply_id} is over 1 MiB", "shorten the reply")
-                data = item.read_all(MAX_REPLY_BYTES)
-                _check_sealed(entry, data)
-                stored.append((entry, witnesses[entry.reply_id], _store(store, data)))
+            _receive(bundle, session, store, stored, skipped)
             day = today or utc_today()
-            for entry, witness_id, name in stored:
-                session.add(
-                    Reply(
-                        id=entry.reply_id,
-                        witness_id=witness_id,
-                        blob_name=name,
-                        created_on=day,
-                        signed_by=bundle.signer.fingerprint,
-                    )
+            session.add_all(
+                Reply(
+                    id=entry.reply_id,
+                    witness_id=witness_id,
+                    blob_name=name,
+                    created_on=day,
+                    signed_by=bundle.signer.fingerprint,
                 )
+                for entry, witness_id, name in stored
+            )
             session.commit()
     except BaseException:
         _forget(store, [name for _e, _w, name in stored])

@@ -2,15 +2,16 @@
 
 Two passes over the bundle. The first changes nothing: signature (an active investigator key),
 meta, the declared recipient set against the active keyring, every header's shape, and every
-stored blob against the hash its header was made from (or already carrying that header). The
-second swaps the headers one file at a time (atomic per file, see _swap) and updates each
-blob's row as it goes, so an interrupted apply is finished by running it again.
+stored blob against the hash and header length of the file its header was made from (or
+already carrying that header). The second swaps the headers one file at a time (atomic per
+file, see _swap; the result must hash to what the laptop computed) and updates each blob's row
+as it goes, so an interrupted apply is finished by running it again.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,16 +23,16 @@ from crypto.header import MAX_HEADER_BYTES, Header
 from crypto.x25519 import STANZA_TYPE
 from intake.blobstore import BlobStore
 from intake.db import SessionFactory
-from intake.errors import BundleError
+from intake.errors import BundleError, StorageError
 from intake.keyring import Keyring
-from intake.models import Blob, BlobRecipient, InvestigatorKey, KeyStatus
+from intake.models import Blob, BlobRecipient, BlobRole, InvestigatorKey, KeyStatus, Submission
 from intake.transfer._bundles import SignedBundle, open_signed
 from intake.transfer._swap import current_header, describe, swap_header
-from intake.transfer.layout import RewrapBlob, RewrapMeta
+from intake.transfer.layout import RewrapHeader, RewrapMeta
 
 __all__ = ["BlobChange", "RewrapReport", "apply_rewrap"]
 
-_IN_CHUNK = 500  # names per IN (...) query: far below SQLite's and PostgreSQL's limits
+_REMAKE = "make it with `triage rewrap` (crypto.age.rewrap_header)"
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,8 @@ def _refuse(message: str, hint: str) -> BundleError:
 
 def _check_meta(bundle: SignedBundle, keyring: Keyring) -> RewrapMeta:
     meta = RewrapMeta.parse(bundle.reader.manifest.meta)
-    if [i.name for i in bundle.reader.manifest.items] != [b.item for b in meta.blobs]:
-        raise _refuse(
-            "its items are not exactly the listed headers, in order", "see docs/bundles.md"
-        )
+    if sorted(i.name for i in bundle.reader.manifest.items) != sorted(meta.headers):
+        raise _refuse("its items are not exactly the listed headers", "see docs/bundles.md")
     active = frozenset(keyring.active_fingerprints())
     if meta.fingerprints != active:
         missing = sorted(active - meta.fingerprints)
@@ -81,49 +80,69 @@ def _check_meta(bundle: SignedBundle, keyring: Keyring) -> RewrapMeta:
     return meta
 
 
-def _headers(bundle: SignedBundle, meta: RewrapMeta) -> Iterator[tuple[RewrapBlob, bytes]]:
-    """Each blob with its new header, checked for shape (the MAC needs the file key)."""
-    for blob, item in zip(meta.blobs, bundle.reader.items(), strict=True):
+def _headers(bundle: SignedBundle, meta: RewrapMeta) -> Iterator[tuple[RewrapHeader, bytes]]:
+    """Each entry with its new header, checked for shape (the MAC needs the file key)."""
+    for item in bundle.reader.items():
+        entry = meta.headers[item.entry.name]
         if item.entry.size > MAX_HEADER_BYTES:
-            raise _refuse(f"the header for {blob.blob_name} is too large", "see docs/bundles.md")
+            raise _refuse(f"{entry.item} is too large for a header", "see docs/bundles.md")
         data = item.read_all(MAX_HEADER_BYTES)
         try:
             header, _covered = Header.parse(io.BytesIO(data))
         except HeaderError as exc:
-            raise _refuse(f"the header for {blob.blob_name} does not parse ({exc})", "") from exc
+            raise _refuse(f"{entry.item} does not parse as an age header ({exc})", _REMAKE) from exc
         types = [s.type for s in header.stanzas]
         if header.size != len(data) or types != [STANZA_TYPE] * len(meta.recipients):
             raise _refuse(
-                f"the header for {blob.blob_name} is not one X25519 stanza per declared "
-                "recipient and nothing else",
-                "make it with `triage rewrap`",
+                f"{entry.item} is not one X25519 stanza per declared recipient and nothing else",
+                _REMAKE,
             )
-        yield blob, data
+        yield entry, data
 
 
-def _rows(session: Session, names: Sequence[str]) -> dict[str, Blob]:
-    rows: dict[str, Blob] = {}
-    for start in range(0, len(names), _IN_CHUNK):
-        chunk = names[start : start + _IN_CHUNK]
-        rows.update((b.name, b) for b in session.scalars(select(Blob).where(Blob.name.in_(chunk))))
-    return rows
+def _resolve(session: Session, entry: RewrapHeader) -> Blob | None:
+    """The stored blob the entry is for; None when it is no longer stored (purged)."""
+    name = entry.blob_name
+    if name is None:
+        submission = session.get(Submission, entry.submission_id)
+        if submission is None:
+            return None
+        name = submission.manifest_blob
+    row = session.get(Blob, name)
+    if row is None:
+        return None
+    role = "submission" if row.role is BlobRole.MANIFEST else "attachment"
+    if row.submission_id != entry.submission_id or role != entry.role:
+        raise _refuse(
+            f"{entry.item} says {entry.role} of {entry.submission_id}, but that blob is the "
+            f"{role} of {row.submission_id}",
+            "see docs/bundles.md",
+        )
+    return row
 
 
-def _plan(bundle: SignedBundle, meta: RewrapMeta, session: Session, store: BlobStore) -> set[str]:
-    """The stored blobs the bundle applies to. Raises BundleError before anything changes."""
-    rows = _rows(session, [b.blob_name for b in meta.blobs])
-    planned: set[str] = set()
-    for blob, header in _headers(bundle, meta):
-        row = rows.get(blob.blob_name)
+def _plan(
+    bundle: SignedBundle, meta: RewrapMeta, session: Session, store: BlobStore
+) -> dict[str, str]:
+    """Item name -> blob name of every header to apply. Raises BundleError, changing nothing."""
+    planned: dict[str, str] = {}
+    for entry, header in _headers(bundle, meta):
+        row = _resolve(session, entry)
         if row is None:
             continue
-        if row.sealed_sha256 != blob.sealed_sha256 and current_header(store, row.name) != header:
+        if row.name in planned.values():
+            raise _refuse(f"two headers are for the blob {row.name}", "see docs/bundles.md")
+        current = current_header(store, row.name)
+        made_from_this = (
+            row.sealed_sha256 == entry.old_sealed_sha256 and len(current) == entry.old_header_length
+        )
+        if current != header and not made_from_this:
             raise _refuse(
                 f"the stored blob {row.name} ({row.submission_id}) is not the file its new "
                 "header was made from",
                 "export it again and re-wrap that copy",
             )
-        planned.add(blob.blob_name)
+        planned[entry.item] = row.name
     return planned
 
 
@@ -148,19 +167,36 @@ def _update_row(row: Blob, new_sha: str, new_size: int, fingerprints: frozenset[
 
 
 def _apply_one(
-    session: Session, store: BlobStore, blob: RewrapBlob, header: bytes, meta: RewrapMeta
+    session: Session,
+    store: BlobStore,
+    name: str,
+    entry: RewrapHeader,
+    header: bytes,
+    *,
+    fingerprints: frozenset[str],
 ) -> BlobChange | None:
-    row = session.get(Blob, blob.blob_name)
+    """Swap one blob's header (or repair its row after an interrupted run) and commit."""
+    row = session.get(Blob, name)
     if row is None:  # purged since the first pass
         return None
-    if current_header(store, row.name) == header:
-        # Already applied (an earlier run stopped before its row was updated): repair the row.
-        found = describe(store, row.name)
-        if found.sha256 == row.sealed_sha256:
-            return None
+    if current_header(store, name) != header:
+        found = swap_header(
+            store,
+            name,
+            header,
+            expected_sha256=entry.old_sealed_sha256,
+            expected_new_sha256=entry.new_sealed_sha256,
+        )
+    elif row.sealed_sha256 == entry.new_sealed_sha256:
+        return None  # applied before, row and all
     else:
-        found = swap_header(store, row.name, header, expected_sha256=blob.sealed_sha256)
-    change = _update_row(row, found.sha256, found.size, meta.fingerprints)
+        found = describe(store, name)
+        if found.sha256 != entry.new_sealed_sha256:
+            raise StorageError(
+                f"the stored blob {name} has its new header but not the expected SHA-256",
+                hint="run `intake doctor`; export it again and re-wrap that copy",
+            )
+    change = _update_row(row, found.sha256, found.size, fingerprints)
     session.commit()
     return change
 
@@ -191,16 +227,19 @@ def apply_rewrap(
     with open_signed(path, "rewrap", keyring) as bundle, sessions() as session:
         if bundle.reader.manifest_bytes != checked:
             raise BundleError("the bundle changed while it was being applied")
-        for blob, header in _headers(bundle, meta):
-            if blob.blob_name in planned:
-                change = _apply_one(session, store, blob, header, meta)
+        for entry, header in _headers(bundle, meta):
+            if entry.item in planned:
+                name = planned[entry.item]
+                change = _apply_one(
+                    session, store, name, entry, header, fingerprints=meta.fingerprints
+                )
                 if change is not None:
                     changed.append(change)
     done = {c.blob_name for c in changed}
     return RewrapReport(
         changed=tuple(changed),
-        unchanged=tuple(sorted(planned - done)),
-        not_stored=tuple(b.blob_name for b in meta.blobs if b.blob_name not in planned),
+        unchanged=tuple(sorted(set(planned.values()) - done)),
+        not_stored=tuple(sorted(set(meta.headers) - set(planned))),
         recipients=tuple(sorted(meta.fingerprints)),
         still_on_retired_keys=_retired_count(sessions),
         signer_fingerprint=bundle.signer.fingerprint,

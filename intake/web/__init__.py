@@ -7,6 +7,11 @@ from typing import Any
 
 from flask import Flask
 
+from intake.web.blueprint import make_blueprint
+from intake.web.i18n import init_i18n
+from intake.web.pages import init_pages
+from intake.web.upload import SealingRequest
+
 __all__ = ["init_web"]
 
 # A form may be filled in slowly and its files take hours over Tor: 2 GiB at 50 KB/s is about
@@ -23,12 +28,6 @@ def init_web(app: Flask, services: Any) -> None:
     `services` is `intake.context.Services` made by `create_app`; the views receive it
     through `make_blueprint`, never a global.
     """
-    # Imported here so `import intake.web` stays cheap for tools that only need the name.
-    from intake.web.blueprint import make_blueprint
-    from intake.web.i18n import init_i18n
-    from intake.web.pages import init_pages
-    from intake.web.upload import SealingRequest
-
     app.request_class = SealingRequest
     app.config.update(
         WTF_CSRF_TIME_LIMIT=int(CSRF_TIME_LIMIT.total_seconds()),

@@ -26,10 +26,12 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.i18n import get_translations as wtforms_translations
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake.web import choices as c
+from intake.web.i18n import current_language
 
 SHORT_TEXT_MAX = 500
 """Characters in a one-line answer (a unit name, a settlement): generous, and bounds memory."""
@@ -41,7 +43,18 @@ ACCOUNT_MAX = 100_000
 _COORDINATES = re.compile(r"^\s*-?\d{1,2}(\.\d+)?\s*[,; ]\s*-?\d{1,3}(\.\d+)?\s*$")
 
 
-class MultiCheckboxField(SelectMultipleField):
+# WTForms ships no type information (mypy sees its classes as Any), hence the
+# `type: ignore[misc]` on every subclass below: subclassing is how WTForms is used.
+class _Form(Form):  # type: ignore[misc]
+    """A form whose built-in messages ("Not a valid integer value") follow the page's language:
+    WTForms ships Ukrainian and Russian catalogues for them."""
+
+    class Meta:
+        def get_translations(self, form: Form) -> Any:
+            return wtforms_translations([current_language()])
+
+
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     """A list of checkboxes; values are the option codes that were ticked."""
 
     widget = ListWidget(prefix_label=False)
@@ -64,7 +77,7 @@ def _many(label: Any, list_name: str) -> MultiCheckboxField:
     return MultiCheckboxField(label, choices=c.choices(list_name), default=[])
 
 
-class FileGroupForm(Form):
+class FileGroupForm(_Form):
     """The questions about one group of files (C2, C3, C4, C10, C11)."""
 
     shows = _long(_l("What do these files show?"))
@@ -79,7 +92,7 @@ class FileGroupForm(Form):
     )
 
 
-class TestimonyForm(Form):
+class TestimonyForm(_Form):
     """The whole testimony on one page."""
 
     consent = BooleanField(
@@ -163,7 +176,7 @@ class TestimonyForm(Form):
             raise ValidationError(_l("The largest number is smaller than the smallest."))
 
 
-class FollowUpForm(Form):
+class FollowUpForm(_Form):
     """More text and files for an earlier submission, from a returning witness."""
 
     parent = SelectField(_l("Which of your submissions does this add to?"), choices=[])
@@ -174,7 +187,7 @@ class FollowUpForm(Form):
     website = StringField(_l("Leave this field empty"))
 
 
-class ConsentForm(Form):
+class ConsentForm(_Form):
     """Withdraw or narrow the consent given with a submission (sealed like a follow-up)."""
 
     parent = SelectField(_l("Which submission does this change apply to?"), choices=[])
@@ -187,7 +200,7 @@ class ConsentForm(Form):
             raise ValidationError(_l("Choose who may still receive it, or withdraw completely."))
 
 
-class LoginForm(Form):
+class LoginForm(_Form):
     """The codename given on the receipt."""
 
     codename = StringField(

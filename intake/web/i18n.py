@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
 
 LANGUAGES: dict[str, str] = {"en": "English", "uk": "Українська", "ru": "Русский"}
@@ -21,7 +21,9 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
 
 def current_language() -> str:
-    """The locale for this request: the session's choice, else English."""
+    """The locale for this request: the session's choice, else English (also outside one)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     chosen = session.get(SESSION_KEY)
     return chosen if isinstance(chosen, str) and chosen in LANGUAGES else DEFAULT_LANGUAGE
 

@@ -24,13 +24,13 @@ DRAFT_ARG = "draft"
 def filesize(size: int) -> str:
     """A size for people, in the page's language (powers of 1000, as file managers show)."""
     if size < 1000:
-        return ngettext("%(num)d byte", "%(num)d bytes", size)
+        return str(ngettext("%(num)d byte", "%(num)d bytes", size))
     units = (_("%(size)s KB"), _("%(size)s MB"), _("%(size)s GB"), _("%(size)s TB"))
     value = float(size)
     for unit in units:
         value /= 1000
         if value < 1000 or unit is units[-1]:
-            return unit % {"size": format_decimal(round(value, 1), format="#,##0.#")}
+            return str(unit) % {"size": format_decimal(round(value, 1), format="#,##0.#")}
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -40,8 +40,9 @@ def action_url(endpoint: str, **params: str | None) -> str:
     The tokens travel in the URL, not the body, so the server checks them before it reads a
     single byte of a body that may be gigabytes long.
     """
-    query = {key: value for key, value in params.items() if value}
-    return url_for(endpoint, **{CSRF_ARG: generate_csrf()}, **query)
+    query: dict[str, Any] = {key: value for key, value in params.items() if value}
+    query[CSRF_ARG] = generate_csrf()
+    return url_for(endpoint, **query)
 
 
 def page(template: str, status: int = 200, *, one_time: bool = False, **context: Any) -> Response:

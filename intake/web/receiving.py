@@ -88,5 +88,6 @@ def parse_body() -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
         return request.form, request.files
     except RequestEntityTooLarge as exc:
         raise BodyFailedError(too_large=True) from exc
-    except ClientDisconnected as exc:
+    except (ClientDisconnected, ValueError) as exc:
+        # ValueError: the multipart body ended before its closing boundary, or is malformed.
         raise BodyFailedError(too_large=False) from exc

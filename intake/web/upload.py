@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, cast
 
 from flask import Request
+from werkzeug.formparser import FormDataParser
 
 from crypto.age import Sealer
 
@@ -208,6 +209,14 @@ def attach_upload_session(request: Request, upload: UploadSession) -> None:
 
 class SealingRequest(Request):
     """Flask's request with file parts sealed on arrival (or discarded without a session)."""
+
+    def make_form_data_parser(self) -> FormDataParser:
+        """Werkzeug's parser, but loud: a body cut off before its closing boundary (or not
+        multipart at all) raises ValueError instead of silently yielding an empty form, so a
+        half-received upload is never mistaken for a form the witness left empty."""
+        parser = super().make_form_data_parser()
+        parser.silent = False
+        return parser
 
     def _get_file_stream(
         self,

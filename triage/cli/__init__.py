@@ -18,6 +18,19 @@ COMMANDS: dict[str, str] = {
     "keygen": "triage.cli.keygen:keygen",
     "init": "triage.cli.keygen:init",
     "import": "triage.cli.import_cmd:import_bundle",
+    "list": "triage.cli.browse:list_submissions",
+    "show": "triage.cli.browse:show",
+    "extract": "triage.cli.browse:extract",
+    "status": "triage.cli.edit:status",
+    "tag": "triage.cli.edit:tag",
+    "note": "triage.cli.edit:note",
+    "links": "triage.cli.links_cmds:links",
+    "incident": "triage.cli.links_cmds:incident",
+    "log": "triage.cli.log_cmds:log",
+    "reply": "triage.cli.reply_cmds:reply",
+    "replies": "triage.cli.reply_cmds:replies",
+    "rewrap": "triage.cli.rewrap_cmd:rewrap",
+    "case": "triage.cli.case_cmds:case",
 }
 
 

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -50,7 +50,9 @@ def work_context(
             f"pass --workspace DIR or set {ENV}; create one with 'triage init'",
         )
     prompt = "Enter passphrase for your identity:"
-    ctx = WorkContext.open(workspace, identity, CachedPassphrase(Passphrases(passphrase_file), prompt))
+    ctx = WorkContext.open(
+        workspace, identity, CachedPassphrase(Passphrases(passphrase_file), prompt)
+    )
     try:
         yield ctx
     finally:
@@ -75,12 +77,14 @@ def with_workspace(function: F) -> F:
         metavar="IDENTITY",
         help="Use this identity file instead of the one the workspace remembers.",
     )(decorated)
-    decorated = click.option(
-        "-w",
-        "--workspace",
-        envvar=ENV,
-        type=click.Path(file_okay=False, path_type=Path),
-        metavar="DIR",
-        help=f"The workspace directory (default: ${ENV}).",
-    )(decorated)
-    return decorated  # type: ignore[no-any-return]
+    return cast(
+        F,
+        click.option(
+            "-w",
+            "--workspace",
+            envvar=ENV,
+            type=click.Path(file_okay=False, path_type=Path),
+            metavar="DIR",
+            help=f"The workspace directory (default: ${ENV}).",
+        )(decorated),
+    )

@@ -43,9 +43,7 @@ class WorkContext:
     _signing: SigningKey | None = field(default=None, repr=False)
 
     @classmethod
-    def open(
-        cls, root: Path, identity: Path | None, passphrase: PassphraseSource
-    ) -> WorkContext:
+    def open(cls, root: Path, identity: Path | None, passphrase: PassphraseSource) -> WorkContext:
         """Open the workspace at `root`; `identity` overrides the one it remembers (-i)."""
         workspace = Workspace.open(root)
         path = identity if identity is not None else workspace.config.identity

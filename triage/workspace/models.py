@@ -54,6 +54,7 @@ class Submission(Base):
     consent_original: Mapped[str] = mapped_column(String(400), default="")
     document: Mapped[str] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    unit_tokens: Mapped[str] = mapped_column(Text, default="")  # "|155|shtorm|", folded
     sealed_item: Mapped[str] = mapped_column(String(120))
     sealed_sha256: Mapped[str] = mapped_column(String(SHA_LEN))
     sealed_blob: Mapped[str | None] = mapped_column(String(40))  # the server's name, if told
@@ -146,7 +147,7 @@ class Reply(Base):
 
 
 class ImportRecord(Base):
-    """One import run: which export bundle (by the SHA-256 of its bundle.json) and what came of it."""
+    """One import run: which export bundle (SHA-256 of its bundle.json), what came of it."""
 
     __tablename__ = "import_record"
 

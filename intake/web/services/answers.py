@@ -77,19 +77,20 @@ def _text(value: str) -> str:
 
 def _value(data: Any) -> AnswerValue | None:
     """A WTForms value as an answer, or None when it is empty (= not answered)."""
+    answer: AnswerValue | None = None
     if isinstance(data, bool):
-        return data or None
-    if isinstance(data, int):
-        return data
-    if isinstance(data, date):
-        return data.isoformat()
-    if isinstance(data, time):
-        return data.strftime("%H:%M")
-    if isinstance(data, list):
-        return tuple(dict.fromkeys(str(item) for item in data)) or None
-    if isinstance(data, str):
-        return _text(data) if data.strip() else None
-    return None
+        answer = data or None
+    elif isinstance(data, int):
+        answer = data
+    elif isinstance(data, date):
+        answer = data.isoformat()
+    elif isinstance(data, time):
+        answer = data.strftime("%H:%M")
+    elif isinstance(data, list):
+        answer = tuple(dict.fromkeys(str(item) for item in data)) or None
+    elif isinstance(data, str) and data.strip():
+        answer = _text(data)
+    return answer
 
 
 def _collect(form: Form, mapping: Mapping[str, str]) -> dict[str, AnswerValue]:

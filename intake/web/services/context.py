@@ -24,6 +24,7 @@ def _configured_cost() -> KdfCost:
     cost = current_app.config.get(KDF_COST_KEY)
     return cost if isinstance(cost, KdfCost) else DEFAULT_COST
 
+
 FORM_VERSION = "2025.1"
 """The testimony form's version, sealed with every submission (what the witness was asked)."""
 

@@ -3,7 +3,8 @@
 A witness must never send a 2 GB video twice. When a submission is refused (a field to fix, too
 many files), every file that arrived whole is committed as a sealed blob and listed in a draft;
 the re-rendered form carries a random draft token in a hidden field, and the next submission
-of that form takes the files over. Drafts expire after `pending_draft_ttl_hours` (24 h).
+of that form takes the files over. Drafts expire after `pending_draft_ttl_hours` (24 h);
+`intake.maintenance.sweep` removes expired ones with their blobs.
 
 The database holds the token's hash; each file's metadata (its name among it) is sealed to an
 X25519 key derived from the token, so only a request carrying the form can read it back.
@@ -24,13 +25,12 @@ from sqlalchemy.orm import Session
 from crypto.age import open_bytes, seal_bytes
 from crypto.errors import CryptoError
 from crypto.x25519 import X25519Identity
-from intake.blobstore import BlobStore
 from intake.clock import hour_bucket
 from intake.db import SessionFactory
 from intake.models import DraftBlob, DraftFile, PendingDraft
 from intake.web.services.incoming import IncomingFile
 
-__all__ = ["Draft", "KeptSummary", "keep_in_draft", "load_draft", "sweep_expired_drafts"]
+__all__ = ["Draft", "KeptSummary", "keep_in_draft", "load_draft"]
 
 _LOOKUP_LABEL = b"intake.web/v1/draft-lookup\n"
 _KEY_LABEL = b"intake.web/v1/draft-key\n"
@@ -184,18 +184,3 @@ def _draft_row(session: Session, draft: Draft | None, raw: bytes, ttl_hours: int
     session.add(row)
     session.flush()
     return row
-
-
-def sweep_expired_drafts(sessions: SessionFactory, store: BlobStore) -> int:
-    """Delete expired drafts and their sealed blobs; returns how many drafts went."""
-    now = hour_bucket()
-    with sessions() as session:
-        expired = session.scalars(select(PendingDraft).where(PendingDraft.expires_hour < now)).all()
-        for draft in expired:
-            names = session.scalars(select(DraftBlob.name).where(DraftBlob.draft_id == draft.id))
-            for name in list(names):
-                if store.exists(name):
-                    store.delete_secure(name)
-            session.delete(draft)
-        session.commit()
-        return len(expired)

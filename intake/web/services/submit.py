@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,10 +103,11 @@ def _reseal_moved(
     """Files sealed to an older keyring get a header for the current one (file key known)."""
     current: list[IncomingFile] = []
     for file in files:
-        if file.keyring_digest != now.digest:
-            result = reseal_header(ctx.store, file.blob_name, file.file_key, now.recipients)
-            file = file.resealed(result.sealed_size, result.sealed_sha256, now.digest)
-        current.append(file)
+        if file.keyring_digest == now.digest:
+            current.append(file)
+            continue
+        result = reseal_header(ctx.store, file.blob_name, file.file_key, now.recipients)
+        current.append(file.resealed(result.sealed_size, result.sealed_sha256, now.digest))
     return current
 
 
@@ -140,50 +142,61 @@ def _document(
     )
 
 
-def _blob_row(name: str, sid: str, role: BlobRole, size: int, sha: str, fps: Sequence[str]) -> Blob:
-    blob = Blob(name=name, submission_id=sid, role=role, sealed_size=size, sealed_sha256=sha)
-    blob.recipients = [BlobRecipient(blob_name=name, fingerprint=fp) for fp in fps]
-    return blob
+@dataclass(frozen=True)
+class _SealedBlob:
+    """A committed blob as its database row needs it."""
+
+    name: str
+    role: BlobRole
+    size: int
+    sha256: str
+
+
+def _blob_row(sid: str, blob: _SealedBlob, fingerprints: Sequence[str]) -> Blob:
+    row = Blob(
+        name=blob.name,
+        submission_id=sid,
+        role=blob.role,
+        sealed_size=blob.size,
+        sealed_sha256=blob.sha256,
+    )
+    row.recipients = [BlobRecipient(blob_name=blob.name, fingerprint=fp) for fp in fingerprints]
+    return row
+
+
+def _witness_id(session: Session, new: NewSubmission) -> str | None:
+    if new.new_witness is None:
+        return new.witness_id
+    witness = Witness(
+        lookup=new.new_witness.lookup,
+        reply_recipient=new.new_witness.reply_recipient,
+        created_on=utc_today(),
+    )
+    session.add(witness)
+    session.flush()
+    return witness.id
 
 
 def _write_rows(
-    session: Session,
-    new: NewSubmission,
-    sid: str,
-    files: Sequence[IncomingFile],
-    manifest: tuple[str, int, str],
-    fps: Sequence[str],
+    session: Session, new: NewSubmission, sid: str, blobs: Sequence[_SealedBlob], fps: Sequence[str]
 ) -> None:
-    today = utc_today()
-    witness_id = new.witness_id
-    if new.new_witness is not None:
-        witness = Witness(
-            lookup=new.new_witness.lookup,
-            reply_recipient=new.new_witness.reply_recipient,
-            created_on=today,
-        )
-        session.add(witness)
-        session.flush()
-        witness_id = witness.id
+    """The submission's rows; `blobs[0]` is its sealed submission.json."""
+    witness_id = _witness_id(session, new)
     if new.draft_id is not None and (draft := session.get(PendingDraft, new.draft_id)):
         session.delete(draft)  # its files become this submission's blobs below
         session.flush()
-    name, size, sha = manifest
     row = Submission(
         id=sid,
         witness_id=witness_id,
         parent_id=new.parent_id,
         kind=new.kind,
-        received_on=today,
-        manifest_blob=name,
-        file_count=len(files),
-        sealed_bytes=size + sum(f.sealed_size for f in files),
+        received_on=utc_today(),
+        manifest_blob=blobs[0].name,
+        file_count=sum(1 for b in blobs if b.role is BlobRole.FILE),
+        sealed_bytes=sum(b.size for b in blobs),
         state=SubmissionState.STORED,
     )
-    row.blobs = [_blob_row(name, sid, BlobRole.MANIFEST, size, sha, fps)] + [
-        _blob_row(f.blob_name, sid, BlobRole.FILE, f.sealed_size, f.sealed_sha256, fps)
-        for f in files
-    ]
+    row.blobs = [_blob_row(sid, blob, fps) for blob in blobs]
     session.add(row)
     mark_form_token_used(session, new.form_token)
 
@@ -208,15 +221,17 @@ def commit_submission(ctx: WebContext, new: NewSubmission, *, fresh: Sequence[st
         manifest_name = new_blob_name()
         manifest = write_blob(ctx.store, manifest_name, sealed)
         named.append(manifest_name)
+        blobs = [
+            _SealedBlob(
+                manifest_name, BlobRole.MANIFEST, manifest.sealed_size, manifest.sealed_sha256
+            ),
+            *(
+                _SealedBlob(f.blob_name, BlobRole.FILE, f.sealed_size, f.sealed_sha256)
+                for f in files
+            ),
+        ]
         with ctx.sessions() as session:
-            _write_rows(
-                session,
-                new,
-                sid,
-                files,
-                (manifest_name, manifest.sealed_size, manifest.sealed_sha256),
-                now.fingerprints,
-            )
+            _write_rows(session, new, sid, blobs, now.fingerprints)
             try:
                 session.commit()
             except IntegrityError as exc:

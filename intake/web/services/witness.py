@@ -177,7 +177,6 @@ def parent_belongs(account: Account, parent_id: str) -> bool:
     return parent_id in account.parents
 
 
-
 def consent_change_of(form: ConsentForm) -> ConsentChange:
     """The change a validated consent form asks for."""
     if form.withdraw.data:

@@ -87,13 +87,18 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             with receiving(ctx, snapshot, draft) as upload:
                 formdata, files = parse_body()
                 received = Received(
-                    upload, snapshot, formdata, files, draft, request.args[ONCE_ARG],
+                    upload,
+                    snapshot,
+                    formdata,
+                    files,
+                    draft,
+                    request.args[ONCE_ARG],
                     current_language(),
                 )
                 outcome = receive_follow_up(ctx, received, target)
                 if isinstance(outcome, Receipt):
                     return page("receipt.html", one_time=True, receipt=outcome, kind="follow_up")
-                outcome.form.parent.choices = _choices(account)  # type: ignore[attr-defined]
+                outcome.form.parent.choices = _choices(account)
                 return follow_up_page(account, outcome.form, outcome)
         except BodyFailedError as exc:
             kept = draft.summary() if draft else None
@@ -128,8 +133,12 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             return consent_page(account, form, 422)
         try:
             receipt = change_consent(
-                ctx, account, parent_id=form.parent.data, change=consent_change_of(form),
-                language=current_language(), form_token=request.args[ONCE_ARG],
+                ctx,
+                account,
+                parent_id=form.parent.data,
+                change=consent_change_of(form),
+                language=current_language(),
+                form_token=request.args[ONCE_ARG],
             )
         except AlreadyReceivedError:
             return page("already.html", 409)

@@ -67,7 +67,12 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             with receiving(ctx, snapshot, draft) as upload:
                 formdata, files = parse_body()
                 received = Received(
-                    upload, snapshot, formdata, files, draft, request.args[ONCE_ARG],
+                    upload,
+                    snapshot,
+                    formdata,
+                    files,
+                    draft,
+                    request.args[ONCE_ARG],
                     current_language(),
                 )
                 return answer(ctx, receive_testimony(ctx, received))

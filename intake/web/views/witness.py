@@ -34,6 +34,15 @@ def login_page(form: LoginForm, status: int = 200, *, unknown: bool = False) -> 
     )
 
 
+def _parsed_login_form() -> LoginForm | None:
+    """The login form from the body, or None when the body could not be read."""
+    try:
+        formdata, _files = parse_body()
+    except BodyFailedError:
+        return None
+    return LoginForm(formdata)
+
+
 def start_session(witness_id: str) -> None:
     """A fresh session for the witness: only the language choice survives from before."""
     language = session.get(LANG_KEY)
@@ -42,6 +51,21 @@ def start_session(witness_id: str) -> None:
         session[LANG_KEY] = language
     session[WITNESS_KEY] = witness_id
     session.permanent = True
+
+
+def _log_in(ctx: WebContext, codename: str) -> Response:
+    """Derive once, and answer with the account and its opened replies, or the same refusal
+    for every unknown codename."""
+    try:
+        account = login(ctx, codename)
+    except AttemptsExhaustedError:
+        return page("attempts.html", 429)
+    except KdfBusyError:
+        return page("busy.html", 503)
+    if account is None:
+        return login_page(LoginForm(), 403, unknown=True)
+    start_session(account.witness_id)
+    return page("account.html", one_time=True, account=account, opened=True)
 
 
 def register(bp: Blueprint, ctx: WebContext) -> None:
@@ -57,23 +81,12 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         refusal = refuse_before_body(ctx, one_time=False)
         if refusal is not None:
             return refusal
-        try:
-            formdata, _files = parse_body()
-        except BodyFailedError:
+        form = _parsed_login_form()
+        if form is None:
             return page("limit.html", 413, limit="body", kept=None)
-        form = LoginForm(formdata)
         if not form.validate() or codename_is_blank(form.codename.data or ""):
             return login_page(form, 422)
-        try:
-            account = login(ctx, form.codename.data or "")
-        except AttemptsExhaustedError:
-            return page("attempts.html", 429)
-        except KdfBusyError:
-            return page("busy.html", 503)
-        if account is None:
-            return login_page(LoginForm(), 403, unknown=True)
-        start_session(account.witness_id)
-        return page("account.html", one_time=True, account=account, opened=True)
+        return _log_in(ctx, form.codename.data or "")
 
     @bp.get("/account")
     def account() -> Response:

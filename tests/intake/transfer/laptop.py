@@ -70,7 +70,9 @@ def ack_meta(export: Export, only: Iterable[str] | None = None) -> dict[str, Any
             {"name": f"blobs/{f['blob_name']}", "sha256": f["sealed_sha256"]} for f in sub["files"]
         ]
         entries.append({"submission_id": sid, "items": items})
-    return {"submissions": entries}
+    # triage also says who acknowledges and which export: informational for the server.
+    export_info = {"manifest_sha256": "0" * 64, "created": export.manifest.created.isoformat()}
+    return {"submissions": entries, "acknowledged_by": "SHA256:x", "export": export_info}
 
 
 def write_signed(
@@ -112,39 +114,55 @@ def write_replies(
     path: Path, drafts: Sequence[ReplyDraft], signing_key: SigningKey
 ) -> tuple[Path, list[str]]:
     """What `triage replies export` writes; returns the path and the reply ids."""
-    entries, items, reply_ids = [], [], []
+    entries, items, reply_ids = {}, [], []
     for draft in drafts:
         rid = draft.reply_id or new_reply_id()
         sealed = seal_bytes(draft.text.encode(), [X25519Recipient.parse(draft.recipient)])
         items.append(ItemSource.from_bytes(f"replies/{rid}.age", sealed))
-        entries.append(
-            {
-                "reply_id": rid,
-                "witness_reply_recipient": draft.recipient,
-                "submission_id": draft.submission_id,
-            }
-        )
+        entries[rid] = {
+            "witness_reply_recipient": draft.recipient,
+            "submission_id": draft.submission_id,
+        }
         reply_ids.append(rid)
-    return write_signed(path, "replies", signing_key, {"replies": entries}, items), reply_ids
+    meta = {"replies": entries, "signed_by": "SHA256:informational"}
+    return write_signed(path, "replies", signing_key, meta, items), reply_ids
 
 
-def recipients_meta(recipients: Sequence[X25519Recipient]) -> list[dict[str, str]]:
-    return [{"recipient": str(r), "fingerprint": fingerprint(r)} for r in recipients]
+def rewrap_meta(
+    recipients: Sequence[X25519Recipient], headers: Mapping[str, Any]
+) -> dict[str, Any]:
+    return {
+        "recipients": sorted(fingerprint(r) for r in recipients),
+        "recipient_keys": sorted(str(r) for r in recipients),
+        "headers": dict(headers),
+    }
 
 
 def rewrap_parts(
     export: Export,
     identities: Sequence[Identity],
     recipients: Sequence[X25519Recipient],
-) -> tuple[list[dict[str, str]], list[ItemSource]]:
-    """What `triage rewrap` computes: per exported blob a new header for `recipients`."""
-    blobs, items = [], []
-    for blob_name, item in export.blob_items():
-        data = export.items[item]
-        header, _offset = rewrap_header(io.BytesIO(data), identities, recipients)
-        blobs.append({"blob_name": blob_name, "sealed_sha256": hashlib.sha256(data).hexdigest()})
-        items.append(ItemSource.from_bytes(f"headers/{blob_name}", header))
-    return blobs, items
+) -> tuple[dict[str, dict[str, Any]], list[ItemSource]]:
+    """What `triage rewrap` computes: per exported blob a new header for `recipients`, and
+    the facts that pin it to the file it was made from."""
+    headers, items = {}, []
+    for sub in export.submissions:
+        sid = sub["submission_id"]
+        blobs = [("submission", sub["manifest_blob"], f"submissions/{sid}.json.age")]
+        blobs += [("attachment", f["blob_name"], f"blobs/{f['blob_name']}") for f in sub["files"]]
+        for role, blob_name, item in blobs:
+            data = export.items[item]
+            header, offset = rewrap_header(io.BytesIO(data), identities, recipients)
+            headers[f"headers/{blob_name}"] = {
+                "role": role,
+                "blob_name": blob_name,
+                "submission_id": sid,
+                "old_header_length": offset,
+                "old_sealed_sha256": hashlib.sha256(data).hexdigest(),
+                "new_sealed_sha256": hashlib.sha256(header + data[offset:]).hexdigest(),
+            }
+            items.append(ItemSource.from_bytes(f"headers/{blob_name}", header))
+    return headers, items
 
 
 def write_rewrap(
@@ -157,6 +175,6 @@ def write_rewrap(
     declared: Sequence[X25519Recipient] | None = None,
 ) -> Path:
     """A rewrap bundle for every blob of `export`; `declared` lies about the recipient set."""
-    blobs, items = rewrap_parts(export, identities, recipients)
-    meta = {"recipients": recipients_meta(declared or recipients), "blobs": blobs}
+    headers, items = rewrap_parts(export, identities, recipients)
+    meta = rewrap_meta(declared or recipients, headers)
     return write_signed(path, "rewrap", signing_key, meta, items)

@@ -2,13 +2,15 @@
 
 Submissions are committed with `intake.web.services.submit.commit_submission`, exactly as the
 site does after a form post (files sealed to the active keyring, then submission.json), and
-returning witnesses log in with `intake.web.services.witness.login`.
+returning witnesses log in through the site's pages (or its `login` service).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,11 +18,12 @@ from sqlalchemy import select
 
 from crypto.age import Sealer
 from crypto.witness import FAST_TEST_COST, WitnessKeys, derive
+from intake.app import create_app
 from intake.blobstore import new_blob_name
 from intake.context import Services
 from intake.models import Witness
 from intake.web.services.codename import CodenameFactory, KeyDeriver
-from intake.web.services.context import WebContext
+from intake.web.services.context import KDF_COST_KEY, WebContext
 from intake.web.services.guards import new_form_token
 from intake.web.services.incoming import IncomingFile
 from intake.web.services.receive import snapshot_keyring
@@ -115,5 +118,18 @@ def submit(
 
 
 def witness_login(services: Services, codename: str) -> Account | None:
-    """A returning witness logging in on the site (replies opened with their codename)."""
+    """A returning witness logging in, at the service level (replies opened with the codename)."""
     return login(web_context(services), codename)
+
+
+def browser_login(services: Services, codename: str) -> str:
+    """A returning witness logging in through the site's pages; returns the account page HTML."""
+    app = create_app(services.config, services=services)
+    app.config.update(TESTING=True, **{KDF_COST_KEY: FAST_TEST_COST})
+    client = app.test_client()
+    form = client.get("/return").get_data(as_text=True)
+    match = re.search(r'<form id="login-form" method="post" action="([^"]+)"', form)
+    assert match is not None, form
+    response = client.post(html.unescape(match.group(1)), data={"codename": codename})
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)

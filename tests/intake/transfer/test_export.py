@@ -110,3 +110,12 @@ def test_a_blob_altered_on_disk_stops_the_export(stock: Stock, tmp_path: Path) -
     assert "intake: error: a stored blob differs from its record" in result.stderr
     assert list(tmp_path.glob("export.bundle*")) == []
     assert set(_states(stock).values()) == {SubmissionState.STORED}
+
+
+def test_a_missing_blob_stops_the_export(stock: Stock, tmp_path: Path) -> None:
+    name = next(iter(stock.first.files))
+    (stock.services.config.blob_dir / "blobs" / name).unlink()
+    result = stock.cli("export", "--out", str(tmp_path / "export.bundle"))
+    assert result.exit_code == ExitCode.STORAGE
+    assert "no such blob" in result.stderr
+    assert list(tmp_path.glob("*export.bundle*")) == []

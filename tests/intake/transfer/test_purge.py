@@ -9,8 +9,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from crypto.minisign import SigningKey
+from intake.blobstore import LocalBlobStore
 from intake.cli import ExitCode
+from intake.errors import StorageError
 from intake.models import Blob, BlobRecipient, ExportedBlob, Submission, SubmissionState, Witness
+from intake.transfer import purge_acknowledged
 from tests.intake.conftest import Investigator
 from tests.intake.transfer.conftest import Stock
 from tests.intake.transfer.laptop import (
@@ -166,3 +169,30 @@ def test_an_export_given_as_an_ack_is_refused(stock: Stock, tmp_path: Path) -> N
 
 def test_a_missing_ack_file_is_refused(stock: Stock, tmp_path: Path) -> None:
     _refused(stock, tmp_path / "nowhere", "no bundle at")
+
+
+def test_without_an_active_key_nothing_can_vouch_for_an_ack(
+    stock: Stock, exported: Export, tmp_path: Path
+) -> None:
+    ack = write_ack(tmp_path / "ack", exported, stock.investigator.signing_key)
+    stock.services.keyring.retire(stock.investigator.fingerprint, force=True)
+    _refused(stock, ack, "no active investigator key")
+
+
+class _StuckStore(LocalBlobStore):
+    """A store whose deletions fail (a read-only or vanished mount)."""
+
+    def delete_secure(self, name: str, *, missing_ok: bool = False) -> None:
+        raise StorageError("deleting a blob failed: Read-only file system")
+
+
+def test_rows_are_purged_even_when_files_cannot_be_deleted(
+    stock: Stock, exported: Export, tmp_path: Path
+) -> None:
+    ack = write_ack(tmp_path / "ack", exported, stock.investigator.signing_key)
+    store = _StuckStore(stock.services.config.blob_dir)
+    services = stock.services
+    with pytest.raises(StorageError, match="6 of 6 purged blob"):
+        purge_acknowledged(services.sessions, store, services.keyring, ack)
+    assert _count(stock, Blob) == 0  # the rows went first: the files are orphans for the sweep
+    assert len(_blob_files(stock)) == 6

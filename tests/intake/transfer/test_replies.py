@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from crypto.minisign import SigningKey
+from crypto.x25519 import X25519Identity
 from intake.cli import ExitCode
 from intake.models import Reply
 from protocol.bundle import ItemSource
@@ -62,8 +63,6 @@ def _refused(stock: Stock, path: Path, message: str) -> None:
 
 
 def test_a_reply_for_an_unknown_witness_is_refused(stock: Stock, tmp_path: Path) -> None:
-    from crypto.x25519 import X25519Identity
-
     stranger = str(X25519Identity.generate().recipient())
     drafts = [_draft(stock), ReplyDraft(stock.first.submission_id, stranger, "hello")]
     path, _ids = write_replies(tmp_path / "replies", drafts, stock.investigator.signing_key)
@@ -83,20 +82,19 @@ def test_replies_signed_by_an_unknown_key_are_refused(stock: Stock, tmp_path: Pa
 
 
 def test_unsigned_replies_are_refused(stock: Stock, tmp_path: Path) -> None:
-    path = write_unsigned(tmp_path / "replies", "replies", {"replies": []})
+    path = write_unsigned(tmp_path / "replies", "replies", {"replies": {}})
     _refused(stock, path, "unsigned or refused bundle")
 
 
 def test_a_reply_that_is_not_an_age_file_is_refused(stock: Stock, tmp_path: Path) -> None:
     draft = _draft(stock)
     meta = {
-        "replies": [
-            {
-                "reply_id": "R-0000000000000000",
+        "replies": {
+            "R-0000000000000000": {
                 "witness_reply_recipient": draft.recipient,
                 "submission_id": draft.submission_id,
             }
-        ]
+        }
     }
     item = ItemSource.from_bytes("replies/R-0000000000000000.age", b"plain words\n")
     path = write_signed(
@@ -110,7 +108,7 @@ def test_replies_whose_items_do_not_match_the_meta_are_refused(
 ) -> None:
     item = ItemSource.from_bytes("replies/R-0000000000000000.age", b"x")
     path = write_signed(
-        tmp_path / "replies", "replies", stock.investigator.signing_key, {"replies": []}, [item]
+        tmp_path / "replies", "replies", stock.investigator.signing_key, {"replies": {}}, [item]
     )
     _refused(stock, path, "its items are not exactly the listed replies")
 
@@ -122,3 +120,9 @@ def test_a_corrupted_replies_bundle_is_refused(stock: Stock, tmp_path: Path) -> 
     data[data.rindex(b"age-encryption.org/v1") + 200] ^= 1  # inside the last sealed reply
     path.write_bytes(bytes(data))
     _refused(stock, path, "integrity")
+
+
+def test_a_reply_over_one_mib_is_refused(stock: Stock, tmp_path: Path) -> None:
+    big = _draft(stock, "x" * (1024 * 1024))
+    path, _ids = write_replies(tmp_path / "replies", [big], stock.investigator.signing_key)
+    _refused(stock, path, "is over 1 MiB")

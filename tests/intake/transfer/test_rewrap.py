@@ -1,4 +1,4 @@
-"""`intake keys apply-rewrap`: new headers, same payloads, atomic per file; refusals change nothing."""
+"""`intake keys apply-rewrap`: new headers, same payloads, atomic per file; refusals change none."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from tests.intake.conftest import Investigator
 from tests.intake.transfer.conftest import Stock
 from tests.intake.transfer.laptop import (
     Export,
-    recipients_meta,
+    rewrap_meta,
     rewrap_parts,
     write_ack,
     write_rewrap,
@@ -135,26 +136,71 @@ def test_a_rewrap_declaring_the_wrong_recipient_set_is_refused(
     _refused(rotated, path, "another recipient set than the active keyring")
 
 
+def _parts(rotated: Rotated) -> tuple[dict[str, dict[str, Any]], list[ItemSource]]:
+    return rewrap_parts(rotated.export, [rotated.old.identity], [rotated.new.recipient])
+
+
+def _write(
+    rotated: Rotated,
+    path: Path,
+    headers: dict[str, dict[str, Any]],
+    items: list[ItemSource],
+    key: SigningKey | None = None,
+) -> Path:
+    meta = rewrap_meta([rotated.new.recipient], headers)
+    return write_signed(path, "rewrap", key or rotated.new.signing_key, meta, items)
+
+
 def test_a_rewrap_signed_by_an_unknown_key_is_refused(rotated: Rotated, tmp_path: Path) -> None:
-    blobs, items = rewrap_parts(rotated.export, [rotated.old.identity], [rotated.new.recipient])
-    meta = {"recipients": recipients_meta([rotated.new.recipient]), "blobs": blobs}
-    path = write_signed(tmp_path / "rewrap", "rewrap", SigningKey.generate(), meta, items)
+    path = _write(rotated, tmp_path / "rewrap", *_parts(rotated), SigningKey.generate())
     _refused(rotated, path, "not a known key")
 
 
 def test_a_rewrap_signed_by_the_retired_key_is_refused(rotated: Rotated, tmp_path: Path) -> None:
-    blobs, items = rewrap_parts(rotated.export, [rotated.old.identity], [rotated.new.recipient])
-    meta = {"recipients": recipients_meta([rotated.new.recipient]), "blobs": blobs}
-    path = write_signed(tmp_path / "rewrap", "rewrap", rotated.old.signing_key, meta, items)
+    path = _write(rotated, tmp_path / "rewrap", *_parts(rotated), rotated.old.signing_key)
     _refused(rotated, path, "not a known key")
 
 
-def test_a_header_made_from_another_file_is_refused(rotated: Rotated, tmp_path: Path) -> None:
-    blobs, items = rewrap_parts(rotated.export, [rotated.old.identity], [rotated.new.recipient])
-    blobs[-1]["sealed_sha256"] = "0" * 64
-    meta = {"recipients": recipients_meta([rotated.new.recipient]), "blobs": blobs}
-    path = write_signed(tmp_path / "rewrap", "rewrap", rotated.new.signing_key, meta, items)
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("old_sealed_sha256", "0" * 64), ("old_header_length", 17)],
+)
+def test_a_header_made_from_another_file_is_refused(
+    rotated: Rotated, tmp_path: Path, field: str, value: object
+) -> None:
+    headers, items = _parts(rotated)
+    headers[items[-1].name][field] = value
+    path = _write(rotated, tmp_path / "rewrap", headers, items)
     _refused(rotated, path, "is not the file its new header was made from")
+
+
+def test_a_header_naming_another_role_is_refused(rotated: Rotated, tmp_path: Path) -> None:
+    headers, items = _parts(rotated)
+    headers[items[0].name]["role"] = "attachment"  # the first is a submission.json
+    path = _write(rotated, tmp_path / "rewrap", headers, items)
+    _refused(rotated, path, "but that blob is the submission of")
+
+
+def test_a_wrong_expected_result_leaves_the_blob_unchanged(
+    rotated: Rotated, tmp_path: Path
+) -> None:
+    headers, items = _parts(rotated)
+    headers[items[0].name]["new_sealed_sha256"] = "0" * 64
+    path = _write(rotated, tmp_path / "rewrap", headers, items)
+    _refused(rotated, path, "would not be the file the laptop computed", ExitCode.STORAGE)
+
+
+def test_a_submission_json_may_be_named_by_its_submission(rotated: Rotated, tmp_path: Path) -> None:
+    headers, items = _parts(rotated)
+    first = items[0]
+    entry = headers.pop(first.name)
+    item = f"headers/submissions/{entry['submission_id']}.json.age"
+    headers[item] = entry | {"blob_name": None}
+    with first.opener() as stream:
+        items[0] = ItemSource.from_bytes(item, stream.read())
+    code, out, err = rotated.apply(_write(rotated, tmp_path / "rewrap", headers, items))
+    assert code == 0, err
+    assert "re-wrapped 6 blob(s)" in out
 
 
 @pytest.mark.parametrize(
@@ -168,13 +214,11 @@ def test_a_header_made_from_another_file_is_refused(rotated: Rotated, tmp_path: 
 def test_a_malformed_header_is_refused(
     rotated: Rotated, tmp_path: Path, mangle: Callable[[bytes], bytes], message: str
 ) -> None:
-    blobs, items = rewrap_parts(rotated.export, [rotated.old.identity], [rotated.new.recipient])
+    headers, items = _parts(rotated)
     last = items[-1]
     with last.opener() as stream:
         items[-1] = ItemSource.from_bytes(last.name, mangle(stream.read()))
-    meta = {"recipients": recipients_meta([rotated.new.recipient]), "blobs": blobs}
-    path = write_signed(tmp_path / "rewrap", "rewrap", rotated.new.signing_key, meta, items)
-    _refused(rotated, path, message)
+    _refused(rotated, _write(rotated, tmp_path / "rewrap", headers, items), message)
 
 
 def test_a_corrupted_rewrap_bundle_is_refused(rotated: Rotated, tmp_path: Path) -> None:

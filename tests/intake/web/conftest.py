@@ -1,12 +1,11 @@
-"""Fixtures for the witness site: a real app on a migrated database, an investigator key, a
-fast codename KDF, and helpers that drive the forms the way a browser without JavaScript does.
+"""Fixtures for the witness site: a real app on a migrated database (intake-core's `db_url`), an
+investigator key, a fast codename KDF, and helpers that drive the forms like a browser without
+JavaScript.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, stream_encode_multipart
-from sqlalchemy import create_engine, text
 
 from crypto.age import open_bytes
 from crypto.minisign import SigningKey
@@ -32,44 +30,6 @@ from intake.keyring import NewKey
 from intake.web.blueprint import make_blueprint
 from intake.web.services.codename import KeyDeriver
 from intake.web.services.context import KDF_COST_KEY, WebContext
-
-POSTGRES_ENV = "INTAKE_TEST_DATABASE_URL"
-
-
-def _backends() -> list[Any]:
-    params: list[Any] = ["sqlite"]
-    params.append(
-        pytest.param(
-            "postgresql",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(
-                    not os.environ.get(POSTGRES_ENV), reason=f"{POSTGRES_ENV} unset"
-                ),
-            ],
-        )
-    )
-    return params
-
-
-@pytest.fixture(params=_backends())
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a private schema on the test PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'intake.sqlite3'}"
-        return
-    base = os.environ[POSTGRES_ENV]
-    schema = f"web_{secrets.token_hex(6)}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @dataclass
@@ -121,8 +81,9 @@ def make_site(tmp_path: Path, database_url: str, **limits: int) -> Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
-    made = make_site(tmp_path, database_url)
+def site(tmp_path: Path, db_url: str) -> Iterator[Site]:
+    """The witness site on `db_url` (intake-core's fixture: SQLite, and PostgreSQL when set)."""
+    made = make_site(tmp_path, db_url)
     yield made
     made.services.engine.dispose()
 
@@ -142,8 +103,10 @@ def post_multipart(client: FlaskClient, url: str, data: dict[str, Any]) -> TestR
     for key, value in data.items():
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, tuple):
-                item = FileStorage(stream=item[0], filename=item[1], content_type=item[2])
-            fields.add(key, item)
+                stream, filename, content_type = item
+                fields.add(key, FileStorage(stream, filename, content_type=content_type))
+            else:
+                fields.add(key, item)
     stream, length, boundary = stream_encode_multipart(fields, use_tempfile=False)
     return client.post(
         url,

@@ -20,8 +20,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 from wtforms import StringField, TextAreaField
 
-from intake.web import upload as upload_module
 from intake.web import forms
+from intake.web import upload as upload_module
 from tests.intake.web.conftest import (
     Site,
     codename_of,
@@ -128,14 +128,19 @@ def test_no_canary_in_clear_anywhere(
             data[name] = f"{canary} {name}"
     content = (canary.encode() + b" in the file ") * (BIG // 40)
     data["group1-files"] = [(io.BytesIO(content), f"{canary}-name.mp4", "video/mp4")]
-    response = post_multipart(client, form_action(client.get("/testimony").get_data(as_text=True), "testimony-form"), data)
+    response = post_multipart(
+        client, form_action(client.get("/testimony").get_data(as_text=True), "testimony-form"), data
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
     codename, reference = codename_of(html), reference_of(html)
 
     browser = site.client()
     login = browser.get("/return").get_data(as_text=True)
-    assert browser.post(form_action(login, "login-form"), data={"codename": codename}).status_code == 200
+    assert (
+        browser.post(form_action(login, "login-form"), data={"codename": codename}).status_code
+        == 200
+    )
     page = browser.get("/account/add").get_data(as_text=True)
     follow_up = {
         "parent": reference,

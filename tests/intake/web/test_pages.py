@@ -8,10 +8,16 @@ import pytest
 from flask.testing import FlaskClient
 
 from intake.security_headers import HEADERS
-from intake.web.choices import LABELS
 from intake.web import forms
+from intake.web.choices import LABELS
 from protocol import codes
-from tests.intake.web.conftest import Site, codename_of, form_action, minimal_testimony, post_multipart
+from tests.intake.web.conftest import (
+    Site,
+    codename_of,
+    form_action,
+    minimal_testimony,
+    post_multipart,
+)
 
 PAGES = ["/", "/testimony", "/return"]
 
@@ -20,9 +26,12 @@ def _assert_page(html: str) -> None:
     assert html.index('id="leave-site"') < html.index("<main")
     for code in ("en", "uk", "ru"):
         assert f'id="lang-{code}"' in html
-    assert "<script" not in html.lower() and " on" + "click=" not in html.lower()
+    assert "<script" not in html.lower()
+    assert " on" + "click=" not in html.lower()
     for url in re.findall(r'(?:src|href|action)="([^"]+)"', html):
-        assert not url.startswith(("http://", "https://", "//")) or url == "https://www.wikipedia.org/"
+        assert (
+            not url.startswith(("http://", "https://", "//")) or url == "https://www.wikipedia.org/"
+        )
     assert 'rel="stylesheet" href="/static/style.css"' in html
 
 
@@ -40,7 +49,8 @@ def test_stylesheet_is_served_from_self(client: FlaskClient) -> None:
         assert response.status_code == 200
         assert response.mimetype == "text/css"
         css = response.get_data(as_text=True)
-    assert "@import" not in css and "url(" not in css
+    assert "@import" not in css
+    assert "url(" not in css
 
 
 def test_receipt_and_error_pages_have_the_frame(site: Site, client: FlaskClient) -> None:
@@ -57,10 +67,12 @@ def test_receipt_and_error_pages_have_the_frame(site: Site, client: FlaskClient)
 
 def test_language_link_switches_and_sticks(client: FlaskClient) -> None:
     page = client.get("/?lang=uk").get_data(as_text=True)
-    assert '<html lang="uk">' in page and "Покинути цей сайт" in page
+    assert '<html lang="uk">' in page
+    assert "Покинути цей сайт" in page
     assert '<html lang="uk">' in client.get("/testimony").get_data(as_text=True)
     russian = client.get("/testimony?lang=ru").get_data(as_text=True)
-    assert '<html lang="ru">' in russian and "Покинуть этот сайт" in russian
+    assert '<html lang="ru">' in russian
+    assert "Покинуть этот сайт" in russian
     assert '<html lang="ru">' in client.get("/?lang=xx").get_data(as_text=True)  # unknown: kept
     assert '<html lang="en">' in client.get("/?lang=en").get_data(as_text=True)
 
@@ -86,3 +98,9 @@ def test_every_protocol_code_has_a_label_and_no_more() -> None:
 def test_form_field_ids_are_stable() -> None:
     names = {field.name for field in forms.TestimonyForm()}
     assert {"consent", "recipients", "account", "group1", "group2", "group3", "website"} <= names
+
+
+def test_csrf_and_session_outlive_a_slow_tor_upload(site: Site) -> None:
+    assert site.app.config["WTF_CSRF_TIME_LIMIT"] >= 25 * 3600
+    assert site.app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() >= 24 * 3600
+    assert site.app.config["MAX_CONTENT_LENGTH"] == site.config.limits.max_request_bytes

@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import stream_encode_multipart
 
 from crypto.errors import CryptoError
-from sqlalchemy import func, select
-
-from intake.models import Blob, BlobRecipient, BlobRole, DraftBlob, FormToken, PendingDraft
+from crypto.keyfile import fingerprint
+from intake.models import Blob, BlobRecipient, BlobRole, DraftBlob, FormToken, PendingDraft, Witness
 from intake.models import Submission as SubmissionRow
-from intake.models import Witness
 from intake.web import upload as upload_module
+from intake.web.services import testimony as service
 from protocol.schema import Submission
 from tests.intake.web.conftest import (
     Site,
@@ -68,7 +70,8 @@ def test_landing_and_form_render(client: FlaskClient) -> None:
     assert page.index('id="leave-site"') < page.index("<main")
     for field in ('name="consent"', 'name="account"', 'name="group1-files"', 'name="group3-files"'):
         assert field in page
-    assert 'type="month"' not in page and 'type="week"' not in page
+    assert 'type="month"' not in page
+    assert 'type="week"' not in page
     assert page.count(" multiple") >= 3
     assert re.search(r'<textarea[^>]* name="account" required', page)
     assert re.search(r'<input id="consent" name="consent" required type="checkbox"', page)
@@ -91,7 +94,9 @@ def test_testimony_with_files_in_two_groups(site: Site, client: FlaskClient) -> 
         **{"group1-shows": "The yard after the shelling", "group1-graphic": "yes"},
         **{"group2-shows": "A note", "group2-recorded_by": "me"},
     )
-    data["group1-files"] = _files((PHOTO, "yard.jpg", "image/jpeg"), (VIDEO, "yard.mp4", "video/mp4"))
+    data["group1-files"] = _files(
+        (PHOTO, "yard.jpg", "image/jpeg"), (VIDEO, "yard.mp4", "video/mp4")
+    )
     data["group2-files"] = _files((NOTE, "note.txt", "text/plain"))
     data["group3-files"] = _files((b"", "", "application/octet-stream"))  # an empty input
     response = _post(client, _action(client), data)
@@ -105,15 +110,23 @@ def test_testimony_with_files_in_two_groups(site: Site, client: FlaskClient) -> 
     reference = reference_of(html)
 
     doc = _manifest(site, reference)
-    assert doc.kind == "testimony" and doc.ui_language == "en" and doc.parent_id is None
+    assert doc.kind == "testimony"
+    assert doc.ui_language == "en"
+    assert doc.parent_id is None
     answers = doc.answers.values
-    assert answers["A3"] is True and answers["B1"] == data["account"]
-    assert answers["B4_date"] == "2024-03" and answers["B5_timezone"] == "Europe/Kyiv"
-    assert answers["B6_lat"] == 49.99 and answers["B8_callsigns"] == ("Gnom", "Belka")
-    assert answers["D0"] is False and answers["D3"] is False and "D7" not in answers
+    assert answers["A3"] is True
+    assert answers["B1"] == data["account"]
+    assert answers["B4_date"] == "2024-03"
+    assert answers["B5_timezone"] == "Europe/Kyiv"
+    assert answers["B6_lat"] == 49.99
+    assert answers["B8_callsigns"] == ("Gnom", "Belka")
+    assert answers["D0"] is False
+    assert answers["D3"] is False
+    assert "D7" not in answers
     by_name = {entry.original_name: entry for entry in doc.files}
     assert set(by_name) == {"yard.jpg", "yard.mp4", "note.txt"}
-    assert by_name["yard.mp4"].group == 1 and by_name["note.txt"].group == 2
+    assert by_name["yard.mp4"].group == 1
+    assert by_name["note.txt"].group == 2
     assert by_name["yard.jpg"].group_answers.values["C10"] == "yes"
     assert by_name["note.txt"].group_answers.values["C3"] == "me"
     for entry, content in ((by_name["yard.jpg"], PHOTO), (by_name["yard.mp4"], VIDEO)):
@@ -126,14 +139,17 @@ def test_testimony_with_files_in_two_groups(site: Site, client: FlaskClient) -> 
 
     with site.services.sessions() as session:
         row = session.get(SubmissionRow, reference)
-        assert row is not None and row.file_count == 3 and row.kind == "testimony"
+        assert row is not None
+        assert row.file_count == 3
+        assert row.kind == "testimony"
         blobs = session.scalars(select(Blob).where(Blob.submission_id == reference)).all()
         assert sorted(b.role for b in blobs).count(BlobRole.FILE) == 3
         assert {r.fingerprint for b in blobs for r in b.recipients} == set(
             site.services.keyring.active_fingerprints()
         )
         witness = session.get(Witness, row.witness_id)
-        assert witness is not None and witness.reply_recipient == doc.witness_reply_recipient
+        assert witness is not None
+        assert witness.reply_recipient == doc.witness_reply_recipient
     assert _count(site, FormToken) == 1
     assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
     assert site.deriver.calls == 1
@@ -186,10 +202,13 @@ def test_error_keeps_answers_and_whole_files_in_a_draft(site: Site, client: Flas
     response = _post(client, _action(client), data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert 'id="error-summary"' in html and "Please describe what happened." in html
+    assert 'id="error-summary"' in html
+    assert "Please describe what happened." in html
     assert 'value="Izium"' in html
-    assert "We kept 2 files" in html and "long.mp4" in html
-    assert _count(site, PendingDraft) == 1 and _count(site, DraftBlob) == 2
+    assert "We kept 2 files" in html
+    assert "long.mp4" in html
+    assert _count(site, PendingDraft) == 1
+    assert _count(site, DraftBlob) == 2
     assert _count(site, SubmissionRow) == 0
     action = form_action(html, "testimony-form")
     assert "draft" in query_of(action)
@@ -204,7 +223,8 @@ def test_error_keeps_answers_and_whole_files_in_a_draft(site: Site, client: Flas
     for entry in doc.files:
         content = {"long.mp4": VIDEO, "n.txt": NOTE, "third.jpg": PHOTO}[entry.original_name]
         assert site.open_blob(entry.blob_name) == content
-    assert _count(site, PendingDraft) == 0 and _count(site, DraftBlob) == 0
+    assert _count(site, PendingDraft) == 0
+    assert _count(site, DraftBlob) == 0
     assert _count(site, Blob) == 4
 
 
@@ -215,14 +235,15 @@ def test_honeypot_pretends_and_keeps_nothing(site: Site, client: FlaskClient) ->
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert len(codename_of(html).split()) == 7
-    assert _count(site, SubmissionRow) == 0 and _count(site, Witness) == 0
+    assert _count(site, SubmissionRow) == 0
+    assert _count(site, Witness) == 0
     assert list(site.services.store.blob_dir.iterdir()) == []  # type: ignore[attr-defined]
     assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
     assert site.deriver.calls == 0
 
 
-def test_too_many_files_keeps_the_first_ones(tmp_path: Any, database_url: str) -> None:
-    site = make_site(tmp_path, database_url, max_files=2)
+def test_too_many_files_keeps_the_first_ones(tmp_path: Any, db_url: str) -> None:
+    site = make_site(tmp_path, db_url, max_files=2)
     client = site.client()
     data = minimal_testimony()
     data["group1-files"] = _files(*((bytes([i]) * 1000, f"f{i}.bin", "x/y") for i in range(3)))
@@ -235,8 +256,8 @@ def test_too_many_files_keeps_the_first_ones(tmp_path: Any, database_url: str) -
     site.services.engine.dispose()
 
 
-def test_request_over_the_size_limit_is_refused_unread(tmp_path: Any, database_url: str) -> None:
-    site = make_site(tmp_path, database_url, max_request_bytes=200_000)
+def test_request_over_the_size_limit_is_refused_unread(tmp_path: Any, db_url: str) -> None:
+    site = make_site(tmp_path, db_url, max_request_bytes=200_000)
     client = site.client()
     data = minimal_testimony()
     data["group1-files"] = _files((VIDEO, "big.mp4", "video/mp4"))
@@ -253,8 +274,6 @@ def test_request_over_the_size_limit_is_refused_unread(tmp_path: Any, database_u
 def test_keyring_rotated_during_upload_reseals_to_the_new_keys(
     site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from intake.web.services import testimony as service
-
     new_identity: list[Any] = []
     settle = service.settle_received
 
@@ -262,9 +281,7 @@ def test_keyring_rotated_during_upload_reseals_to_the_new_keys(
         settled = settle(*args, **kwargs)
         fresh = add_investigator(site.services, name="Successor")
         old = site.services.keyring.active_fingerprints()
-        site.services.keyring.retire(
-            next(fp for fp in old if fp != _fp(fresh)), force=True
-        )
+        site.services.keyring.retire(next(fp for fp in old if fp != _fp(fresh)), force=True)
         new_identity.append(fresh)
         return settled
 
@@ -288,8 +305,6 @@ def test_keyring_rotated_during_upload_reseals_to_the_new_keys(
 
 
 def _fp(identity: Any) -> str:
-    from crypto.keyfile import fingerprint
-
     return fingerprint(identity.recipient())
 
 
@@ -302,3 +317,72 @@ def test_no_active_key_gives_the_calm_503(site: Site, client: FlaskClient) -> No
     assert response.status_code == 503
     assert "not accepting" in response.get_data(as_text=True)
     assert _count(site, SubmissionRow) == 0
+
+
+def test_a_body_cut_off_midway_keeps_nothing(site: Site, client: FlaskClient) -> None:
+    action = _action(client)
+    fields = MultiDict(minimal_testimony())
+    fields.add("group1-files", FileStorage(io.BytesIO(PHOTO), "whole.jpg", content_type="x/y"))
+    fields.add("group2-files", FileStorage(io.BytesIO(VIDEO), "cut.mp4", content_type="x/y"))
+    stream, length, boundary = stream_encode_multipart(fields, use_tempfile=False)
+    body = stream.read()
+    response = client.post(
+        action,
+        input_stream=io.BytesIO(body[: len(body) - len(VIDEO) // 2]),  # the client went away
+        content_length=length,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 400
+    assert "Nothing from this attempt was kept" in response.get_data(as_text=True)
+    assert _count(site, SubmissionRow) == 0
+    assert _count(site, PendingDraft) == 0
+    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
+    assert list(site.services.store.blob_dir.iterdir()) == []  # type: ignore[attr-defined]
+
+
+def test_total_text_cap_sends_the_form_back(tmp_path: Any, db_url: str) -> None:
+    site = make_site(tmp_path, db_url, max_text_bytes=2000)
+    client = site.client()
+    data = minimal_testimony(place="x" * 1500, orders="y" * 1500)
+    response = _post(client, _action(client), data)
+    assert response.status_code == 422
+    assert "longer than we can accept" in response.get_data(as_text=True)
+    assert _count(site, SubmissionRow) == 0
+    site.services.engine.dispose()
+
+
+def test_field_errors_are_in_the_witness_language(client: FlaskClient) -> None:
+    client.get("/?lang=uk")
+    data = minimal_testimony(victims_min="багато", account="")
+    response = _post(client, _action(client), data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Опишіть, будь ласка, що сталося." in html
+    assert "Недійсне ціле число" in html
+
+
+def test_draft_files_follow_a_keyring_rotation(site: Site, client: FlaskClient) -> None:
+    data = minimal_testimony(account="")
+    data["group1-files"] = _files((VIDEO, "kept.mp4", "video/mp4"))
+    rejected = _post(client, _action(client), data)
+    assert rejected.status_code == 422
+    successor = add_investigator(site.services, name="Successor")
+    for old in site.services.keyring.active_fingerprints():
+        if old != fingerprint(successor.recipient()):
+            site.services.keyring.retire(old, force=True)
+    action = form_action(rejected.get_data(as_text=True), "testimony-form")
+    receipt = _post(client, action, minimal_testimony())
+    assert receipt.status_code == 200, receipt.get_data(as_text=True)
+    reference = reference_of(receipt.get_data(as_text=True))
+    with site.services.sessions() as session:
+        row = session.get(SubmissionRow, reference)
+        assert row is not None
+        doc = Submission.from_json(site.open_blob(row.manifest_blob, successor))
+        blobs = {b.name: b for b in session.scalars(select(Blob)).all()}
+    (entry,) = doc.files
+    assert site.open_blob(entry.blob_name, successor) == VIDEO
+    with pytest.raises(CryptoError):
+        site.open_blob(entry.blob_name)
+    raw = site.raw_blob(entry.blob_name)
+    assert hashlib.sha256(raw).hexdigest() == entry.sealed_sha256
+    assert blobs[entry.blob_name].sealed_sha256 == entry.sealed_sha256

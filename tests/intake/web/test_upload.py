@@ -51,7 +51,8 @@ def test_writer_seals_as_bytes_arrive_and_hashes_both_sides(store: LocalBlobStor
     temp.commit("a" * 32)
     upload.claim(writer)
     sealed = (store.blob_dir / ("a" * 32)).read_bytes()
-    assert data not in sealed and data[:4096] not in sealed
+    assert data not in sealed
+    assert data[:4096] not in sealed
     assert hashlib.sha256(sealed).hexdigest() == writer.sealed_sha256
     assert len(sealed) == writer.sealed_size
     assert open_bytes(sealed, [identity]) == data

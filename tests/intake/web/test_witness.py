@@ -96,7 +96,8 @@ def test_account_page_later_shows_no_replies_and_the_cookie_holds_no_secret(
     later = browser.get("/account")
     html = later.get_data(as_text=True)
     assert later.status_code == 200
-    assert reference in html and REPLY_TEXT not in html
+    assert reference in html
+    assert REPLY_TEXT not in html
     assert "You have 1 reply." in html
     cookie = _session_cookie(browser)
     assert "witness" in cookie
@@ -117,8 +118,8 @@ def test_wrong_codenames_all_get_the_same_page(site: Site, client: FlaskClient) 
     assert browser.get("/account").status_code == 302
 
 
-def test_attempt_budget_refuses_before_deriving(tmp_path: Any, database_url: str) -> None:
-    site = make_site(tmp_path, database_url, codename_attempts_per_hour=2)
+def test_attempt_budget_refuses_before_deriving(tmp_path: Any, db_url: str) -> None:
+    site = make_site(tmp_path, db_url, codename_attempts_per_hour=2)
     browser = site.client()
     for _ in range(2):
         assert _login(browser, "one two three four five six seven").status_code == 403
@@ -151,14 +152,17 @@ def test_follow_up_links_to_the_same_witness(site: Site, client: FlaskClient) ->
     with site.services.sessions() as session:
         first = session.get(SubmissionRow, reference)
         second = session.get(SubmissionRow, added)
-        assert first is not None and second is not None
-        assert second.witness_id == first.witness_id and second.parent_id == reference
+        assert first is not None
+        assert second is not None
+        assert second.witness_id == first.witness_id
+        assert second.parent_id == reference
         assert second.kind == "follow_up"
         doc = Submission.from_json(site.open_blob(second.manifest_blob))
     assert doc.answers.values["B1"] == data["account"]
     assert site.open_blob(doc.files[0].blob_name) == b"more evidence" * 100
     account = browser.get("/account").get_data(as_text=True)
-    assert added in account and reference in account
+    assert added in account
+    assert reference in account
 
 
 def test_consent_change_is_sealed_like_a_follow_up(site: Site, client: FlaskClient) -> None:
@@ -173,7 +177,8 @@ def test_consent_change_is_sealed_like_a_follow_up(site: Site, client: FlaskClie
         rows = session.scalars(
             select(SubmissionRow).where(SubmissionRow.kind == "consent_change")
         ).all()
-        assert len(rows) == 1 and rows[0].parent_id == reference
+        assert len(rows) == 1
+        assert rows[0].parent_id == reference
         doc = Submission.from_json(site.open_blob(rows[0].manifest_blob))
     assert doc.consent_change is not None
     assert doc.consent_change.action == "narrow"

@@ -1,0 +1,1 @@
+"""Fuzz tests: hostile bytes and documents get our typed errors, never another exception."""

@@ -1,0 +1,135 @@
+"""`triage list`, `triage show` and `triage extract`: finding and reading submissions."""
+
+# ruff: noqa: PLC0415  # services (sqlalchemy, rich, crypto) load inside the commands
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from triage.cli._ws import with_workspace
+
+if TYPE_CHECKING:
+    from triage.browse import ListRow
+    from triage.workspace.context import WorkContext
+
+__all__ = ["extract", "list_submissions", "show"]
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+@click.command("list")
+@click.option("--status", help="Only this status (e.g. new, triaged, withdrawn).")
+@click.option("--type", "incident_type", help="Only this claimed incident type (e.g. torture).")
+@click.option("--oblast", help="Only this oblast: ISO code (UA-23) or name (Zaporizhzhia).")
+@click.option("--since", type=_DAY, help="Received on or after this day (YYYY-MM-DD).")
+@click.option("--until", type=_DAY, help="Received on or before this day (YYYY-MM-DD).")
+@click.option(
+    "--tag", "tags", multiple=True, help="Only with this tag. Repeatable (all must match)."
+)
+@click.option("--search", help="Words that must all appear (any script: Шторм finds Shtorm).")
+@click.option("--limit", type=click.IntRange(min=0), help="At most this many (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one submission each (all rows).")
+@with_workspace
+def list_submissions(
+    ctx: WorkContext,
+    *,
+    status: str | None,
+    incident_type: str | None,
+    oblast: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    tags: tuple[str, ...],
+    search: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """List submissions, newest first (100 unless --limit; --json lists all)."""
+    from triage.browse import Filters, list_rows
+
+    if limit is None:
+        limit = 0 if as_json else 100
+    tags = tuple(tag.casefold() for tag in tags)
+    filters = Filters(status, incident_type, oblast, _day(since), _day(until), tags, search, limit)
+    with ctx.session() as session:
+        rows, total = list_rows(session, filters)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row.to_json(), ensure_ascii=False))
+        return
+    _table(rows, total)
+
+
+def _table(rows: list[ListRow], total: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from triage.textsafe import neutralise_line
+
+    table = Table(box=None, header_style="bold")
+    for name in ("id", "day", "status", "claimed types", "oblast", "files", "tags"):
+        table.add_column(name)
+    for row in rows:
+        tags = neutralise_line(", ".join(row.tags))
+        table.add_row(
+            row.id, row.day.isoformat(), row.status, ", ".join(row.types),
+            row.oblast or "", str(row.files), tags,
+        )  # fmt: skip
+    console = Console(highlight=False)
+    console.print(table)
+    console.print(f"{len(rows)} of {total} shown")
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@with_workspace
+def show(ctx: WorkContext, ident: str) -> None:
+    """Show a submission: the testimony as written, its files and their verification."""
+    from rich.console import Console
+    from sqlalchemy import select
+
+    from triage.browse import get_submission
+    from triage.show import render_submission
+    from triage.workspace.models import IncidentMember, Note
+
+    with ctx.session() as session:
+        row = get_submission(session, ident)
+        notes = list(session.scalars(select(Note).where(Note.submission_id == row.id)))
+        members = select(IncidentMember).where(IncidentMember.submission_id == row.id)
+        ctx.record("viewed", "submission", row.id, object_sha256=row.plain_sha256)
+        render_submission(
+            Console(highlight=False, soft_wrap=True), row, notes, list(session.scalars(members))
+        )
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@click.option(
+    "--to",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Folder to write the files into (created if missing; nothing is overwritten).",
+)
+@with_workspace
+def extract(ctx: WorkContext, ident: str, folder: Path) -> None:
+    """Open a submission's files into DIR, bit for bit, each checked against its SHA-256."""
+    from triage.browse import get_submission
+    from triage.extract import extract_files
+
+    with ctx.session() as session:
+        row = get_submission(session, ident)
+        for done in extract_files(ctx, row, folder):
+            if done.path is None:
+                click.echo(f"{done.attachment.blob_name}: {done.skipped}")
+            else:
+                click.echo(f"{done.path}  sha256 {done.attachment.plaintext_sha256}  verified")

@@ -1,0 +1,118 @@
+"""`triage links` (corroboration suggestions) and `triage incident new|add|show`."""
+
+# ruff: noqa: PLC0415  # services (sqlalchemy) load inside the commands
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from triage.cli._ws import with_workspace
+
+if TYPE_CHECKING:
+    from triage.workspace.context import WorkContext
+
+__all__ = ["incident", "links"]
+
+_LINKS_EPILOG = """\
+Same file (same SHA-256) and same witness (same reply key) are shown so they are not
+mistaken for corroboration: they are one source. Candidates share at least two of:
+overlapping date windows, the oblast, unit or call-sign tokens (compared across
+Ukrainian, Russian and English spellings). Nothing is linked automatically: add a
+submission to an incident with 'triage incident add'.
+"""
+
+
+@click.command(epilog=_LINKS_EPILOG)
+@click.argument("ident", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per related submission.")
+@with_workspace
+def links(ctx: WorkContext, ident: str, as_json: bool) -> None:
+    """Suggest submissions related to ID, with the reasons."""
+    from triage.browse import get_submission
+    from triage.links import find_links
+
+    with ctx.session() as session:
+        row = get_submission(session, ident)
+        found = find_links(session, row)
+    for link in found:
+        if as_json:
+            record = {
+                "id": link.submission_id,
+                "kinds": sorted(link.kinds),
+                "reasons": link.reasons,
+                "independent": link.independent,
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
+            continue
+        label = "possibly independent" if link.independent else "same source"
+        click.echo(f"{link.submission_id}  ({label})")
+        for reason in link.reasons:
+            click.echo(f"    {reason}")
+    if not found and not as_json:
+        click.echo("no related submissions found")
+
+
+@click.group()
+def incident() -> None:
+    """Group submissions into incidents (one event: one place, one time)."""
+
+
+@incident.command("new")
+@click.argument("title")
+@click.option("--oblast", help="Where it happened: ISO code (UA-23) or name.")
+@with_workspace
+def incident_new(ctx: WorkContext, title: str, oblast: str | None) -> None:
+    """Create an incident; prints its id."""
+    from triage.incidents import new_incident
+
+    with ctx.session() as session:
+        made = new_incident(ctx, session, title, oblast)
+    click.echo(made.id)
+
+
+@incident.command("add")
+@click.argument("incident_id", metavar="INCIDENT")
+@click.argument("idents", nargs=-1, required=True, metavar="ID...")
+@click.option(
+    "--role",
+    default="corroborating",
+    show_default=True,
+    type=click.Choice(["primary", "corroborating", "contextual"]),
+    help="How the submission relates to the incident.",
+)
+@with_workspace
+def incident_add(ctx: WorkContext, incident_id: str, idents: tuple[str, ...], role: str) -> None:
+    """Link submissions to an incident (a confirmed suggestion; logged)."""
+    from triage.incidents import add_members
+
+    with ctx.session() as session:
+        added = add_members(ctx, session, incident_id, idents, role)
+    click.echo(f"added {len(added)}: {', '.join(added) or 'all were already linked'}")
+
+
+@incident.command("show")
+@click.argument("incident_id", metavar="INCIDENT")
+@with_workspace
+def incident_show(ctx: WorkContext, incident_id: str) -> None:
+    """Show an incident, its submissions and its independent sources."""
+    from triage.incidents import get_incident, independent_sources, status_label
+    from triage.textsafe import neutralise_line
+
+    with ctx.session() as session:
+        found = get_incident(session, incident_id)
+        rows = [member.submission for member in found.members]
+        sources = independent_sources(rows)
+        click.echo(f"{found.id}  {neutralise_line(found.title)}")
+        click.echo(f"status: {status_label(found.status)}   oblast: {found.oblast or 'not set'}")
+        for member in found.members:
+            sub = member.submission
+            click.echo(
+                f"  {sub.id}  {member.role:<13} {sub.status:<10} {sub.day}  files {len(sub.files)}"
+            )
+        click.echo(f"submissions: {len(rows)}   independent sources: {sources.count}")
+        for group in sources.groups:
+            if len(group) > 1:
+                click.echo(f"  one source: {', '.join(group)} (same witness or same file)")
