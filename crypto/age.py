@@ -16,13 +16,14 @@ from crypto._source import Source, sniff
 from crypto.armor import ArmorReader, ArmorWriter, looks_armored
 from crypto.errors import ArmorError, HeaderError, MacError, NoIdentityMatchError
 from crypto.header import MAX_LINE_BYTES, Header, Identity, Recipient, mac_input, with_mac
-from crypto.stream import StreamWriter, open_payload
+from crypto.stream import ReadInto, StreamWriter, open_payload, open_payload_to
 
 __all__ = [
     "PAYLOAD_NONCE_SIZE",
     "Sealer",
     "header_for_file_key",
     "open_bytes",
+    "open_into",
     "open_stream",
     "open_to_file",
     "rewrap_header",
@@ -167,27 +168,50 @@ def _unlock(source: Source | ArmorReader, identities: Sequence[Identity]) -> tup
     return file_key, header
 
 
-def open_stream(
-    inp: BinaryIO, identities: Sequence[Identity], *, armored: bool | None = None
-) -> Generator[bytes, None, None]:
-    """Open an age file (binary, or armored: detected unless `armored` says) chunk by chunk.
-
-    The header is read and checked before this returns, so `HeaderError`, `ArmorError`,
-    `NoIdentityMatchError` and `MacError` come from the call itself. The iterator then yields
-    each chunk's plaintext once that chunk authenticated, and raises `PayloadError` (or
-    `ArmorError`) at the first bad chunk: callers must then discard everything received.
-    """
+def _payload(
+    inp: BinaryIO, identities: Sequence[Identity], armored: bool | None
+) -> tuple[ReadInto, bytes]:
+    """Read and check everything before the payload; return its reader and key."""
     source, _ = sniff(inp, armored)
     file_key, _ = _unlock(source, identities)
     nonce = source.read(PAYLOAD_NONCE_SIZE)
     if len(nonce) != PAYLOAD_NONCE_SIZE:
         raise HeaderError("the payload nonce is missing or short")
-    return open_payload(source.readinto, kdf.payload_key(file_key, nonce))
+    return source.readinto, kdf.payload_key(file_key, nonce)
+
+
+def open_stream(
+    inp: BinaryIO, identities: Sequence[Identity], *, armored: bool | None = None
+) -> Generator[bytes, None, None]:
+    """Open an age file (binary, or armored: detected unless `armored` says) as it streams.
+
+    The header is read and checked before this returns, so `HeaderError`, `ArmorError`,
+    `NoIdentityMatchError` and `MacError` come from the call itself. The generator then yields
+    plaintext (a batch of chunks at a time) only once it authenticated, and raises
+    `PayloadError` (or `ArmorError`) at the first bad chunk: callers must then discard
+    everything received. Closing the generator early stops its worker threads.
+    """
+    return open_payload(*_payload(inp, identities, armored))
+
+
+def open_into(
+    inp: BinaryIO, identities: Sequence[Identity], out: BinaryIO, *, armored: bool | None = None
+) -> int:
+    """Open an age file into `out`; returns the plaintext size. Faster than `open_stream`.
+
+    `out.write` is called from worker threads (one call at a time, in order) with buffers it
+    must not keep, as any `write` may assume. Raises like `open_stream`: header errors before
+    anything is written, payload errors after `out` received the chunks that authenticated.
+    """
+    readinto, key = _payload(inp, identities, armored)
+    return open_payload_to(readinto, key, out.write)
 
 
 def open_bytes(data: bytes, identities: Sequence[Identity]) -> bytes:
     """Open an age file held in memory; raises like `open_stream`."""
-    return b"".join(open_stream(io.BytesIO(data), identities))
+    out = io.BytesIO()
+    open_into(io.BytesIO(data), identities, out)
+    return out.getvalue()
 
 
 def open_to_file(inp: BinaryIO, identities: Sequence[Identity], target: Path) -> int:
@@ -196,14 +220,11 @@ def open_to_file(inp: BinaryIO, identities: Sequence[Identity], target: Path) ->
     `target` appears (atomically replacing any file there) only after the final chunk has
     authenticated; on any failure the temporary file is removed and nothing is left at `target`.
     """
-    chunks = open_stream(inp, identities)
+    readinto, key = _payload(inp, identities, None)  # header errors: no file made at all
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    size = 0
     try:
         with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-                size += len(chunk)
+            size = open_payload_to(readinto, key, out.write)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, target)

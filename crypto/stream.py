@@ -11,17 +11,28 @@ whatever the payload size. A payload of a single batch never starts a thread.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
-from crypto._aead import TAG_SIZE, open_into, seal_into
+from crypto._aead import TAG_SIZE, seal_into
+from crypto._chunks import (
+    BATCH_BYTES,
+    BATCH_CHUNKS,
+    CHUNK_SIZE,
+    MAX_IN_FLIGHT,
+    SEALED_CHUNK_SIZE,
+    ReadInto,
+    Sink,
+    chunk_nonce,
+)
 from crypto._lanes import Buffers, Lanes, Turns
-from crypto.errors import PayloadError
+from crypto._opening import Opener, run
 
 __all__ = [
     "CHUNK_SIZE",
+    "MAX_IN_FLIGHT",
     "SEALED_CHUNK_SIZE",
     "TAG_SIZE",
     "ReadInto",
@@ -32,27 +43,17 @@ __all__ = [
     "open_payload_to",
 ]
 
-CHUNK_SIZE = 64 * 1024
-SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
-# 8 chunks (512 KiB) per batch amortise the hand-off to a worker; 3 batches in flight keep both
-# workers busy while the other step does I/O. Together they bound buffers to a few MiB.
-BATCH_CHUNKS = 8
-BATCH_BYTES = BATCH_CHUNKS * SEALED_CHUNK_SIZE
-MAX_IN_FLIGHT = 3
-_COUNTER_LIMIT = 1 << 88  # the nonce holds an 11-byte big-endian chunk counter
 
-ReadInto = Callable[[memoryview], int | None]
-# Receives output from worker threads, one call at a time, in order. Like any `write()`, it
-# must not keep the buffer it is given once it returns: the buffer is reused.
-Sink = Callable[[memoryview], object]
+@dataclass(frozen=True)
+class _Batch:
+    """Chunks handed to a worker: sealed into `buf`, from their sources, then written in turn."""
 
-
-def chunk_nonce(index: int, *, last: bool) -> bytes:
-    """The 12-byte nonce of chunk `index`: the counter, then 1 for the final chunk, else 0."""
-    if not 0 <= index < _COUNTER_LIMIT:
-        # Unreachable in practice (2^88 chunks), but a wrapped counter would reuse nonces.
-        raise PayloadError("STREAM chunk counter out of range")
-    return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+    number: int  # batch order, for the write turns
+    start: int  # index of the first chunk
+    buf: bytearray
+    sources: list[tuple[bytes, int] | None]  # (bytes, offset), or None: already in `buf`
+    sizes: list[int]  # plaintext sizes; all full but possibly the last
+    final: bool  # the last chunk is the payload's final chunk
 
 
 class StreamWriter:
@@ -89,13 +90,13 @@ class StreamWriter:
             raise ValueError("write to a finished or aborted payload writer")
         view = memoryview(data).cast("B")
         length = len(view)
-        borrow = type(data) is bytes
+        immutable = data if isinstance(data, bytes) else None
         pos = 0
         while pos < length:
             if self._fill == CHUNK_SIZE:  # full, and more data is here: it is not the last
                 self._next_chunk()
-            if borrow and self._fill == 0 and length - pos >= CHUNK_SIZE:
-                self._sources[-1] = (data, pos)  # type: ignore[assignment]  # bytes, checked
+            if immutable is not None and self._fill == 0 and length - pos >= CHUNK_SIZE:
+                self._sources[-1] = (immutable, pos)  # sealed from there, no copy
                 self._fill = take = CHUNK_SIZE
             else:
                 take = min(CHUNK_SIZE - self._fill, length - pos)
@@ -134,9 +135,8 @@ class StreamWriter:
 
     def _submit(self, *, final: bool) -> None:
         sizes = [CHUNK_SIZE] * (len(self._sources) - 1) + [self._fill]
-        job = partial(
-            self._seal, self._batches, self._next_index, self._buf, self._sources, sizes, final
-        )
+        batch = _Batch(self._batches, self._next_index, self._buf, self._sources, sizes, final)
+        job = partial(self._seal, batch)
         self._batches += 1
         self._next_index += len(sizes)
         self._buf, self._sources, self._fill = self._buffers.take(), [None], 0
@@ -145,149 +145,17 @@ class StreamWriter:
         while inflight and (len(inflight) > MAX_IN_FLIGHT or inflight[0].done()):
             inflight.popleft().result()
 
-    def _seal(
-        self,
-        number: int,
-        start: int,
-        buf: bytearray,
-        sources: list[tuple[bytes, int] | None],
-        sizes: list[int],
-        final: bool,
-    ) -> None:
-        last = len(sizes) - 1
-        for i, (source, size) in enumerate(zip(sources, sizes, strict=True)):
+    def _seal(self, batch: _Batch) -> None:
+        buf, last = batch.buf, len(batch.sizes) - 1
+        for i, (source, size) in enumerate(zip(batch.sources, batch.sizes, strict=True)):
             at = i * SEALED_CHUNK_SIZE
             src, offset = source if source is not None else (buf, at)
-            nonce = chunk_nonce(start + i, last=final and i == last)
+            nonce = chunk_nonce(batch.start + i, last=batch.final and i == last)
             seal_into(buf, at, src, offset, size, nonce=nonce, key=self._key)
-        with self._turns.turn(number):
+        with self._turns.turn(batch.number):
             if not self._turns.failed:
-                self._sink(memoryview(buf)[: last * SEALED_CHUNK_SIZE + sizes[-1] + TAG_SIZE])
+                self._sink(memoryview(buf)[: last * SEALED_CHUNK_SIZE + batch.sizes[-1] + TAG_SIZE])
         self._buffers.give(buf)
-
-
-@dataclass(frozen=True)
-class _Opened:
-    chunks: int  # how many chunks this batch read
-    size: int  # plaintext bytes of the chunks that authenticated, in order
-    final: bool = False  # the last of them was the chunk marked final
-    trailing: bool = False  # more chunks followed the final one in this batch
-    error: str | None = None  # why the chunk after them was refused
-    plaintext: bytes = b""  # a copy of that plaintext, when there is no sink
-
-
-def _open_chunks(key: bytes, start: int, sealed: bytearray, size: int, out: bytearray) -> _Opened:
-    """Open the chunks in sealed[:size] into `out`, stopping at a failure or the final chunk."""
-    chunks = -(-size // SEALED_CHUNK_SIZE)
-    done = 0
-    for i in range(chunks):
-        index, offset = start + i, i * SEALED_CHUNK_SIZE
-        length = min(SEALED_CHUNK_SIZE, size - offset)
-        error, final = None, False
-        if length < TAG_SIZE:
-            error = "truncated chunk"
-        elif length == TAG_SIZE and index > 0:
-            error = "empty final chunk after data"
-        # A full chunk is normally not the last; a short one must be (it ended at EOF).
-        elif not (
-            length == SEALED_CHUNK_SIZE
-            and open_into(out, done, sealed, offset, length, nonce=_middle(index), key=key)
-        ):
-            final = open_into(out, done, sealed, offset, length, nonce=_last(index), key=key)
-            error = None if final else f"chunk {index} is not authentic"
-        if error is None:
-            done += length - TAG_SIZE
-        if error is not None or final:
-            return _Opened(chunks, done, final, i + 1 < chunks, error)
-    return _Opened(chunks, done)
-
-
-def _middle(index: int) -> bytes:
-    return chunk_nonce(index, last=False)
-
-
-def _last(index: int) -> bytes:
-    return chunk_nonce(index, last=True)
-
-
-def _read_full(readinto: ReadInto, view: memoryview) -> int:
-    """Fill `view` unless EOF comes first; pipes and raw files may return short reads."""
-    got = 0
-    while got < len(view):
-        count = readinto(view[got:])
-        if not count:
-            break
-        got += count
-    return got
-
-
-class _Opener:
-    """Workers take turns reading batches and open them in parallel. With a sink they take
-    turns again to write what authenticated; without, the plaintext comes back as bytes."""
-
-    def __init__(self, readinto: ReadInto, key: bytes, sink: Sink | None) -> None:
-        self._readinto = readinto
-        self._key = key
-        self._sink = sink
-        self._next_index = 0
-        self._reads = Turns()
-        self._writes = Turns()
-        self._sealed = Buffers(BATCH_BYTES, MAX_IN_FLIGHT + 1)
-        self._plain = Buffers(BATCH_CHUNKS * CHUNK_SIZE, MAX_IN_FLIGHT + 1)
-        self.eof = False
-
-    def job(self, number: int) -> _Opened:
-        sealed, out = self._sealed.take(), self._plain.take()
-        try:
-            with self._reads.turn(number):
-                size = 0
-                if not (self.eof or self._reads.failed):
-                    size = _read_full(self._readinto, memoryview(sealed))
-                    self.eof = size < BATCH_BYTES
-                start = self._next_index
-                self._next_index += -(-size // SEALED_CHUNK_SIZE)
-            opened = _open_chunks(self._key, start, sealed, size, out)
-            if self._sink is None:
-                return replace(opened, plaintext=bytes(memoryview(out)[: opened.size]))
-            with self._writes.turn(number):
-                if not self._writes.failed and opened.size:
-                    self._sink(memoryview(out)[: opened.size])
-                if opened.error is not None or opened.final:
-                    self._writes.failed = True  # nothing after this batch may be written
-            return opened
-        finally:
-            self._sealed.give(sealed)
-            self._plain.give(out)
-
-    def has_more(self) -> bool:
-        """Whether input follows (called only once no job is running)."""
-        return not self.eof and bool(self._readinto(memoryview(bytearray(1))))
-
-
-def _run(opener: _Opener) -> Generator[_Opened, None, None]:
-    """Keep a few jobs in flight; yield their results in order; enforce how the payload ends."""
-    lanes = Lanes()
-    inflight: deque[Future[_Opened]] = deque()
-    number = 0
-    try:
-        while True:
-            while not opener.eof and len(inflight) < MAX_IN_FLIGHT:
-                # The first batch runs here: a small payload then never starts a thread.
-                inflight.append(lanes.run(partial(opener.job, number), inline=number == 0))
-                number += 1
-            if not inflight:
-                raise PayloadError("the payload ends before its final chunk")
-            opened = inflight.popleft().result()
-            yield opened
-            if opened.error is not None:
-                raise PayloadError(opened.error)
-            if opened.final:
-                later = sum(job.result().chunks for job in inflight)
-                if opened.trailing or later or opener.has_more():
-                    raise PayloadError("data after the final chunk")
-                return
-    finally:
-        lanes.close()
 
 
 def open_payload(readinto: ReadInto, key: bytes) -> Generator[bytes, None, None]:
@@ -301,7 +169,7 @@ def open_payload(readinto: ReadInto, key: bytes) -> Generator[bytes, None, None]
     """
     if len(key) != 32:
         raise ValueError("the payload key is 32 bytes")
-    for opened in _run(_Opener(readinto, key, None)):
+    for opened in run(Opener(readinto, key, None)):
         if opened.plaintext:
             yield opened.plaintext
 
@@ -315,4 +183,4 @@ def open_payload_to(readinto: ReadInto, key: bytes, sink: Sink) -> int:
     """
     if len(key) != 32:
         raise ValueError("the payload key is 32 bytes")
-    return sum(opened.size for opened in _run(_Opener(readinto, key, sink)))
+    return sum(opened.size for opened in run(Opener(readinto, key, sink)))

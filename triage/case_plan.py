@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from protocol import codes
 from triage._errors_ws import usage
-from triage.derive import split
+from triage._lists import split
 from triage.workspace.models import Attachment, Submission
 
 __all__ = ["Decision", "plan_case"]

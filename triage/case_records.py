@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from protocol import codes
+from triage._lists import split
 from triage.case_files import write_text
 from triage.case_plan import Decision
 from triage.custody import CustodyLog, checkpoint_text
-from triage.derive import split
 from triage.incidents import independent_sources
 from triage.workspace.context import WorkContext, tool_version
 from triage.workspace.models import Incident

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol.schema import Submission as SealedSubmission
-from triage.derive import joined, split
+from triage._lists import joined, split
 from triage.workspace.models import Submission
 
 __all__ = ["ConsentEffect", "recompute_consent"]

@@ -8,22 +8,13 @@ from datetime import date, timedelta
 
 from protocol import codes
 from protocol.schema import Submission
+from triage._lists import joined, split
 from triage.translit import normalise
 
 __all__ = ["date_window", "joined", "search_text", "split", "unit_texts"]
 
 # "approximate" means the witness was not sure of the day: a few days either side.
 APPROXIMATE_DAYS = 3
-
-
-def joined(values: Iterable[str]) -> str:
-    """ "|a|b|": a LIKE '%|a|%' filter then matches whole codes only."""
-    items = sorted(set(values))
-    return "|" + "|".join(items) + "|" if items else ""
-
-
-def split(value: str) -> list[str]:
-    return [item for item in value.split("|") if item]
 
 
 def date_window(text: str | None, precision: str | None) -> tuple[date, date] | None:

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from triage.derive import split
+from triage._lists import split
 from triage.translit import GENERIC_WORDS
 from triage.workspace.models import Attachment, Submission
 

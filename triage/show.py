@@ -9,8 +9,8 @@ from rich.console import Console
 from crypto.keyfile import fingerprint
 from crypto.x25519 import X25519Recipient
 from protocol.schema import Submission as Sealed
+from triage._lists import split
 from triage.answers_text import Line, answer_sections, group_lines
-from triage.derive import split
 from triage.textsafe import safe_markup
 from triage.workspace.models import Attachment, IncidentMember, Note, Submission
 

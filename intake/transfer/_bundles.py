@@ -16,7 +16,7 @@ from intake.errors import BundleError
 from intake.keyring import Keyring, SigningKeyEntry
 from protocol.bundle import BundleReader, open_bundle
 from protocol.errors import ProtocolError
-from protocol.manifest import BundleKind
+from protocol.manifest import SIGNATURE_NAME, BundleKind
 
 __all__ = ["SignedBundle", "bundle_error", "open_signed"]
 
@@ -33,8 +33,9 @@ _HINTS = {
 
 def bundle_error(exc: ProtocolError, path: Path) -> BundleError:
     """The BundleError the admin sees for a ProtocolError while reading `path`."""
-    what = "unsigned or " if "minisig" in exc.message else ""
-    prefix = f"{what}refused bundle {path.name}"
+    # protocol reports a missing signature as a member out of place; say what it means.
+    unsigned = exc.category == "bundle" and SIGNATURE_NAME in exc.message
+    prefix = f"{'unsigned or ' if unsigned else ''}refused bundle {path.name}"
     return BundleError(f"{prefix}: {exc.diagnostics()}", hint=_HINTS.get(exc.category))
 
 

@@ -126,12 +126,14 @@ def _plan(
 ) -> dict[str, str]:
     """Item name -> blob name of every header to apply. Raises BundleError, changing nothing."""
     planned: dict[str, str] = {}
+    names: set[str] = set()
     for entry, header in _headers(bundle, meta):
         row = _resolve(session, entry)
         if row is None:
             continue
-        if row.name in planned.values():
+        if row.name in names:
             raise _refuse(f"two headers are for the blob {row.name}", "see docs/bundles.md")
+        names.add(row.name)
         current = current_header(store, row.name)
         made_from_this = (
             row.sealed_sha256 == entry.old_sealed_sha256 and len(current) == entry.old_header_length

@@ -18,6 +18,7 @@ from crypto.stream import (
     StreamWriter,
     chunk_nonce,
     open_payload,
+    open_payload_to,
 )
 
 KEY = bytes(range(32))
@@ -213,9 +214,9 @@ def test_memory_in_flight_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     writer = StreamWriter(KEY, out.write)
     original = writer._seal  # observing the batches handed to workers
 
-    def spy(number: int, start: int, buf: bytearray, sizes: list[int], final: bool) -> None:
+    def spy(batch: object) -> None:
         seen.append(len(writer._inflight))
-        original(number, start, buf, sizes, final)
+        original(batch)  # type: ignore[arg-type]
 
     monkeypatch.setattr(writer, "_seal", spy)
     for _ in range(100):
@@ -230,3 +231,58 @@ def test_wrong_key_sizes_are_refused() -> None:
         StreamWriter(b"short", io.BytesIO().write)
     with pytest.raises(ValueError, match="32 bytes"):
         next(open_payload(io.BytesIO().readinto, b"short"))
+
+
+def into_sink(sealed: bytes) -> tuple[bytes, PayloadError | None]:
+    out = io.BytesIO()
+    try:
+        size = open_payload_to(io.BytesIO(sealed).readinto, KEY, out.write)
+    except PayloadError as exc:
+        return out.getvalue(), exc
+    assert size == len(out.getvalue())
+    return out.getvalue(), None
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_opening_into_a_sink(size: int) -> None:
+    data = os.urandom(size)
+    assert into_sink(seal(data)) == (data, None)
+
+
+def test_a_sink_gets_only_authentic_chunks_in_order() -> None:
+    data = os.urandom(20 * CHUNK_SIZE + 9)
+    sealed = bytearray(seal(data))
+    sealed[11 * SEALED_CHUNK_SIZE] ^= 0x80
+    got, error = into_sink(bytes(sealed))
+    assert got == data[: 11 * CHUNK_SIZE]
+    assert "chunk 11" in str(error)
+    whole = data[: 20 * CHUNK_SIZE]  # ends on a full final chunk, which can have data after it
+    got, error = into_sink(seal(whole) + seal(os.urandom(30 * CHUNK_SIZE)))
+    assert got == whole  # the final chunk, then nothing from what follows it
+    assert "after the final chunk" in str(error)
+    got, error = into_sink(seal(data)[: 17 * SEALED_CHUNK_SIZE])
+    assert got == data[: 17 * CHUNK_SIZE]
+    assert "ends before" in str(error)
+
+
+def test_caller_buffers_may_change_after_write() -> None:
+    out = io.BytesIO()
+    writer = StreamWriter(KEY, out.write)
+    piece = bytearray(3 * CHUNK_SIZE)
+    for letter in b"abcd":
+        piece[:] = bytes([letter]) * len(piece)  # the caller reuses its buffer at once
+        writer.write(piece)
+    writer.finish()
+    assert b"".join(opened(out.getvalue())) == b"".join(bytes([c]) * len(piece) for c in b"abcd")
+
+
+def test_bytes_are_sealed_in_place_of_copies_but_mixed_writes_still_line_up() -> None:
+    data = os.urandom(30 * CHUNK_SIZE + 77)
+    out = io.BytesIO()
+    writer = StreamWriter(KEY, out.write)
+    writer.write(data[:100])  # a partly filled chunk: the next bytes must be copied to it
+    writer.write(data[100 : 20 * CHUNK_SIZE])
+    writer.write(bytearray(data[20 * CHUNK_SIZE : 20 * CHUNK_SIZE + 5]))
+    writer.write(data[20 * CHUNK_SIZE + 5 :])
+    writer.finish()
+    assert b"".join(opened(out.getvalue())) == data

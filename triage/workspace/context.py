@@ -1,22 +1,28 @@
-"""A command's working context: the opened workspace, its database, custody log and keys."""
+"""A command's working context: the opened workspace, its database, custody log and keys.
+
+crypto (and PyNaCl) is imported only when a key is first needed, so commands that need none
+(`list`, `status`, `tag`) start faster.
+"""
+
+# ruff: noqa: PLC0415  # see the docstring
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from crypto.keyfile import fingerprint
-from crypto.minisign import SigningKey, VerifyKey
-from crypto.x25519 import X25519Identity
 from triage.custody import Actor, CustodyLog, EntrySpec
-from triage.keys import KeyPaths, load_identities, load_signing_key
 from triage.workspace.layout import Workspace
+
+if TYPE_CHECKING:
+    from crypto.minisign import SigningKey, VerifyKey
+    from crypto.x25519 import X25519Identity
+    from triage.keys import KeyPaths
 
 __all__ = ["WorkContext", "tool_version"]
 
@@ -24,6 +30,8 @@ PassphraseSource = Callable[[], bytes]
 
 
 def tool_version() -> str:
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("testimony-intake")
     except importlib.metadata.PackageNotFoundError:
@@ -41,6 +49,7 @@ class WorkContext:
     _engine: Engine | None = field(default=None, repr=False)
     _identities: list[X25519Identity] | None = field(default=None, repr=False)
     _signing: SigningKey | None = field(default=None, repr=False)
+    _version: str | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, root: Path, identity: Path | None, passphrase: PassphraseSource) -> WorkContext:
@@ -51,6 +60,8 @@ class WorkContext:
 
     @property
     def keys(self) -> KeyPaths:
+        from triage.keys import KeyPaths
+
         return KeyPaths.beside(self.identity_path)
 
     def engine(self) -> Engine:
@@ -62,6 +73,8 @@ class WorkContext:
         return sessionmaker(self.engine(), expire_on_commit=False)()
 
     def identities(self) -> list[X25519Identity]:
+        from triage.keys import load_identities
+
         if self._identities is None:
             self._identities = load_identities(self.identity_path, self.passphrase)
         return self._identities
@@ -69,23 +82,31 @@ class WorkContext:
     def fingerprint(self) -> str:
         """Who acts: the unlocked identity, else the one the workspace remembers."""
         if self._identities:
+            from crypto.keyfile import fingerprint
+
             return fingerprint(self._identities[0].recipient())
         return self.workspace.config.fingerprint
 
     def signing_key(self) -> SigningKey:
+        from triage.keys import load_signing_key
+
         if self._signing is None:
             self._signing = load_signing_key(self.keys.signing_key, self.passphrase)
         return self._signing
 
     def verify_keys(self) -> list[VerifyKey]:
         """The workspace's minisign key, and the overriding identity's when -i is given."""
+        from crypto.minisign import VerifyKey
+
         keys = [VerifyKey.parse(self.workspace.config.verify_key)]
         if self.overridden and self.keys.verify_key.is_file():
             keys.append(VerifyKey.parse(self.keys.verify_key.read_text(encoding="ascii")))
         return keys
 
     def log(self) -> CustodyLog:
-        actor = Actor(self.fingerprint(), tool_version(), self.workspace.config.workspace_id)
+        if self._version is None:
+            self._version = tool_version()
+        actor = Actor(self.fingerprint(), self._version, self.workspace.config.workspace_id)
         return CustodyLog(self.workspace.log_path, actor)
 
     def record(self, action: str, object_type: str, object_id: str, **kw: Any) -> None:
@@ -93,7 +114,7 @@ class WorkContext:
         self.log().append(EntrySpec(action, object_type, object_id, **kw))
 
     def checkpoint(self, reason: str) -> dict[str, Any]:
-        from triage.custody_check import write_checkpoint  # noqa: PLC0415 - rarely needed
+        from triage.custody_check import write_checkpoint
 
         key = self.signing_key()
         return write_checkpoint(self.log(), key, self.workspace.config.workspace_id, reason)

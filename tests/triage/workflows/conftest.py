@@ -38,7 +38,8 @@ class Bench:
 
     root: Path
     investigator: Investigator
-    run: Callable[..., Result]
+    run: Callable[..., Result]  # in the workspace, with the passphrase file
+    cli: Callable[..., Result]  # bare, as a recipient runs `triage case verify`
 
 
 def run_triage(runner: CliRunner, *args: str, env: dict[str, str] | None = None) -> Result:
@@ -80,4 +81,7 @@ def bench(tmp_path: Path, runner: CliRunner, investigator: Investigator) -> Benc
         options = ["-w", str(root), "--passphrase-file", pf]
         return runner.invoke(triage, [*args[:depth], *options, *args[depth:]], env=env)
 
-    return Bench(root, investigator, run)
+    def cli(*args: str) -> Result:
+        return runner.invoke(triage, list(args))
+
+    return Bench(root, investigator, run, cli)

@@ -17,13 +17,14 @@ from triage.errors import ExitCode
 @pytest.fixture
 def imported(bench: Bench, tmp_path: Path) -> list[Built]:
     me = [bench.investigator.recipient]
+    first = answers_for(B3=["torture"], B6_oblast="UA-23", B1="Бригада «Шторм» в селі")
+    second = answers_for(B3=["civilians-killed", "torture"], B6_oblast="UA-63", D3=True)
+    third = answers_for(B3=["deportation"], B1="They took the children by bus")
     subs = [
-        build(me, answers=answers_for(B3=["torture"], B6_oblast="UA-23", B1="Бригада «Шторм» в селі"),
-              received_at=datetime(2024, 11, 20, 9, tzinfo=UTC), files=[FileSpec(b"1" * 200_000)]),
-        build(me, answers=answers_for(B3=["civilians-killed", "torture"], B6_oblast="UA-63", D3=True),
-              received_at=datetime(2024, 12, 1, 9, tzinfo=UTC)),
-        build(me, answers=answers_for(B3=["deportation"], B1="They took the children by bus"),
-              received_at=datetime(2025, 1, 5, 9, tzinfo=UTC)),
+        build(me, answers=first, received_at=datetime(2024, 11, 20, 9, tzinfo=UTC),
+              files=[FileSpec(b"1" * 200_000)]),
+        build(me, answers=second, received_at=datetime(2024, 12, 1, 9, tzinfo=UTC)),
+        build(me, answers=third, received_at=datetime(2025, 1, 5, 9, tzinfo=UTC)),
     ]  # fmt: skip
     assert bench.run("import", str(export_bundle(tmp_path / "e", subs))).exit_code == 0
     return subs
@@ -47,7 +48,8 @@ def test_list_and_filters(bench: Bench, imported: list[Built]):
     assert _ids(bench, "--search", "children bus") == [third]
     assert _ids(bench, "--status", "new") == [third, second, first]
     table = bench.run("list", "--limit", "1").stdout
-    assert "1 of 3 shown" in table and third in table
+    assert "1 of 3 shown" in table
+    assert third in table
 
 
 def test_unknown_filter_values_are_usage_errors(bench: Bench, imported: list[Built]):
@@ -68,7 +70,9 @@ def test_show_lays_out_the_testimony_and_logs_the_view(bench: Bench, imported: l
     assert json.loads(log[-1])["action"] == "viewed"
 
 
-def test_extract_is_bit_for_bit_and_never_overwrites(bench: Bench, imported: list[Built], tmp_path: Path):
+def test_extract_is_bit_for_bit_and_never_overwrites(
+    bench: Bench, imported: list[Built], tmp_path: Path
+):
     out = tmp_path / "files"
     assert bench.run("extract", imported[0].id, "--to", str(out)).exit_code == 0
     (written,) = out.iterdir()

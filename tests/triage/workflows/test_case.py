@@ -15,7 +15,14 @@ import pytest
 
 from protocol.schema import ConsentChange
 from tests.triage.workflows.conftest import Bench
-from tests.triage.workflows.factory import Built, FileSpec, Witness, answers_for, build, export_bundle
+from tests.triage.workflows.factory import (
+    Built,
+    FileSpec,
+    Witness,
+    answers_for,
+    build,
+    export_bundle,
+)
 from triage.errors import ExitCode
 
 VIDEO = b"original video bytes " * 5000
@@ -32,16 +39,31 @@ class Case:
 @pytest.fixture
 def case(bench: Bench, tmp_path: Path) -> Case:
     me, quitter = [bench.investigator.recipient], Witness()
-    named = build(me, answers=answers_for(D0=True, D1="Олена Петрівна", D3=True),
-                  files=[FileSpec(VIDEO, original_name="IMG_0042.MOV", declared_type="video/quicktime")])  # fmt: skip
-    icc_only = build(me, answers=answers_for(A4=["icc-otp"]), files=[FileSpec(b"audio" * 100, declared_type="audio/ogg")])
+    video = FileSpec(VIDEO, original_name="IMG_0042.MOV", declared_type="video/quicktime")
+    named = build(me, answers=answers_for(D0=True, D1="Олена Петрівна", D3=True), files=[video])
+    icc_only = build(
+        me,
+        answers=answers_for(A4=["icc-otp"]),
+        files=[FileSpec(b"audio" * 100, declared_type="audio/ogg")],
+    )
     withdrawn = build(me, witness=quitter)
-    change = build(me, witness=quitter, kind="consent_change", consent_change=ConsentChange("withdraw"))
+    change = build(
+        me, witness=quitter, kind="consent_change", consent_change=ConsentChange("withdraw")
+    )
     bundle = export_bundle(tmp_path / "export", [named, icc_only, withdrawn, change])
     assert bench.run("import", str(bundle)).exit_code == 0
-    incident = bench.run("incident", "new", "Execution of prisoners", "--oblast", "UA-23").stdout.strip()
-    assert bench.run("incident", "add", incident, named.id, icc_only.id, withdrawn.id).exit_code == 0
+    incident = bench.run(
+        "incident", "new", "Execution of prisoners", "--oblast", "UA-23"
+    ).stdout.strip()
+    assert (
+        bench.run("incident", "add", incident, named.id, icc_only.id, withdrawn.id).exit_code == 0
+    )
     return Case(incident, named, icc_only, withdrawn)
+
+
+def _tool(where: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The real tool a recipient would run, in the bundle folder."""
+    return subprocess.run(argv, cwd=where, capture_output=True, text=True, check=False)
 
 
 def _export(bench: Bench, case: Case, to: Path, *extra: str, klass: str = "ua-prosecutors"):
@@ -57,18 +79,17 @@ def test_case_bundle_passes_sha256sum_and_minisign(bench: Bench, case: Case, tmp
     assert result.exit_code == 0, result.output
     assert f"{case.icc_only.id}: WITHHELD: the witness consented to icc-otp" in result.stdout
     assert f"{case.withdrawn.id}: WITHHELD: the witness withdrew consent" in result.stdout
-    sums = subprocess.run(["sha256sum", "-c", "manifest.sha256"], cwd=to, capture_output=True, text=True)
+    sums = _tool(to, "sha256sum", "-c", "manifest.sha256")
     assert sums.returncode == 0, sums.stdout + sums.stderr
     assert "FAILED" not in sums.stdout
-    signed = subprocess.run(["minisign", "-Vm", "manifest.sha256", "-p", "minisign.pub"],
-                            cwd=to, capture_output=True, text=True)  # fmt: skip
+    signed = _tool(to, "minisign", "-Vm", "manifest.sha256", "-p", "minisign.pub")
     assert signed.returncode == 0, signed.stderr
     assert f"triage case {case.incident} to OPG-Ukraine" in signed.stdout
-    checkpoint = subprocess.run(["minisign", "-Vm", "custody/checkpoint.txt", "-p", "minisign.pub"],
-                                cwd=to, capture_output=True, text=True)  # fmt: skip
+    checkpoint = _tool(to, "minisign", "-Vm", "custody/checkpoint.txt", "-p", "minisign.pub")
     assert checkpoint.returncode == 0, checkpoint.stderr
-    verified = bench.run("case", "verify", str(to))
-    assert verified.exit_code == 0 and "case bundle intact" in verified.stdout
+    verified = bench.cli("case", "verify", str(to))
+    assert verified.exit_code == 0
+    assert "case bundle intact" in verified.stdout
 
     (original,) = (to / "originals").iterdir()
     assert original.read_bytes() == VIDEO
@@ -81,8 +102,12 @@ def test_case_bundle_passes_sha256sum_and_minisign(bench: Bench, case: Case, tmp
     assert record["recipient"] == {"name": "OPG Ukraine", "class": "ua-prosecutors"}
     assert {w["submission_id"] for w in record["withheld"]} == {case.icc_only.id, case.withdrawn.id}
     assert record["override"] is None
-    custody = [json.loads(line) for line in (to / "custody" / "custody.jsonl").read_text().splitlines()]
-    assert {"received", "decrypted", "verified", "exported", "checkpoint"} <= {e["action"] for e in custody}
+    custody = [
+        json.loads(line) for line in (to / "custody" / "custody.jsonl").read_text().splitlines()
+    ]
+    assert {"received", "decrypted", "verified", "exported", "checkpoint"} <= {
+        e["action"] for e in custody
+    }
     assert "independent_sources" in json.loads((to / "incident.json").read_text())
 
 
@@ -96,21 +121,24 @@ def test_tampered_case_bundle_is_rejected(bench: Bench, case: Case, tmp_path: Pa
     data = bytearray(original.read_bytes())
     data[1000] ^= 1
     original.write_bytes(bytes(data))
-    result = bench.run("case", "verify", str(to))
+    result = bench.cli("case", "verify", str(to))
     assert result.exit_code == ExitCode.DAMAGED
     assert f"originals/{original.name} does not match its SHA-256" in result.stderr
-    assert subprocess.run(["sha256sum", "--quiet", "-c", "manifest.sha256"], cwd=to, capture_output=True).returncode != 0
+    assert _tool(to, "sha256sum", "--quiet", "-c", "manifest.sha256").returncode != 0
 
     extra = tmp_path / "extra"
     shutil.copytree(pristine, extra)
     (extra / "testimony" / "S-INSERTED.json").write_text("{}")
-    assert "S-INSERTED.json is not in manifest.sha256" in bench.run("case", "verify", str(extra)).stderr
+    assert (
+        "S-INSERTED.json is not in manifest.sha256"
+        in bench.cli("case", "verify", str(extra)).stderr
+    )
 
     relisted = tmp_path / "relisted"
     shutil.copytree(pristine, relisted)
     with (relisted / "manifest.sha256").open("a") as manifest:
         manifest.write(f"{'0' * 64}  extra.txt\n")
-    result = bench.run("case", "verify", str(relisted))
+    result = bench.cli("case", "verify", str(relisted))
     assert result.exit_code == ExitCode.SIGNATURE
     assert "signature over manifest.sha256 does not verify" in result.stderr
 
@@ -149,5 +177,5 @@ def test_seal_to_leaves_only_the_sealed_tar(bench: Bench, case: Case, tmp_path: 
         names = tar.getnames()
         tar.extractall(tmp_path / "unsealed", filter="data")
     assert "CASE-SEALED/manifest.sha256" in names
-    assert bench.run("case", "verify", str(tmp_path / "unsealed" / "CASE-SEALED")).exit_code == 0
+    assert bench.cli("case", "verify", str(tmp_path / "unsealed" / "CASE-SEALED")).exit_code == 0
     assert _export(bench, case, to, "--seal-to", prosecutor.recipient).exit_code == ExitCode.IO

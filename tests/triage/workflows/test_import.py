@@ -59,7 +59,9 @@ def test_import_twice_is_idempotent_and_acks_both_times(bench: Bench, tmp_path: 
     assert all(b"v" * 100 not in p.read_bytes() for p in stored if p.is_file())
 
 
-def test_bundle_for_another_investigator_opens_nothing(bench: Bench, make_investigator, tmp_path: Path):
+def test_bundle_for_another_investigator_opens_nothing(
+    bench: Bench, make_investigator, tmp_path: Path
+):
     other: Investigator = make_investigator("taras")
     bundle = export_bundle(tmp_path / "b", [build([other.recipient], files=[FileSpec(b"x")])])
     result = bench.run("import", str(bundle))
@@ -69,7 +71,9 @@ def test_bundle_for_another_investigator_opens_nothing(bench: Bench, make_invest
     assert _count(bench, Submission) == 0
 
 
-def test_only_what_opens_here_is_imported_and_acked(bench: Bench, make_investigator, tmp_path: Path):
+def test_only_what_opens_here_is_imported_and_acked(
+    bench: Bench, make_investigator, tmp_path: Path
+):
     other: Investigator = make_investigator("taras")
     mine = build([bench.investigator.recipient])
     theirs = build([other.recipient])
@@ -81,7 +85,9 @@ def test_only_what_opens_here_is_imported_and_acked(bench: Bench, make_investiga
 
 
 def test_a_damaged_bundle_imports_nothing(bench: Bench, tmp_path: Path):
-    bundle = export_bundle(tmp_path / "b", [build([bench.investigator.recipient], files=[FileSpec(b"z" * 5000)])])
+    bundle = export_bundle(
+        tmp_path / "b", [build([bench.investigator.recipient], files=[FileSpec(b"z" * 5000)])]
+    )
     data = bytearray(bundle.read_bytes())
     data[data.index(b"z" * 0 + b"age-encryption.org/v1") + 200] ^= 1  # inside the first item
     bundle.write_bytes(bytes(data))
@@ -94,7 +100,7 @@ def test_a_damaged_bundle_imports_nothing(bench: Bench, tmp_path: Path):
 def test_tampered_sealed_blob_is_not_verified_nor_acked(bench: Bench, tmp_path: Path):
     me = [bench.investigator.recipient]
     good, bad = build(me, files=[FileSpec(b"a" * 70000)]), build(me, files=[FileSpec(b"b" * 70000)])
-    (name, sealed), = bad.blobs.items()
+    ((name, sealed),) = bad.blobs.items()
     tampered = bytearray(sealed)
     tampered[-100] ^= 0xFF  # in the payload: the header still opens, a chunk fails
     bundle = export_bundle(tmp_path / "b", [good, bad], replace_blobs={name: bytes(tampered)})
@@ -105,11 +111,16 @@ def test_tampered_sealed_blob_is_not_verified_nor_acked(bench: Bench, tmp_path: 
     shown = bench.run("show", bad.id)
     assert "damaged" in shown.stdout
     assert "payload" in shown.stdout
-    assert bench.run("extract", bad.id, "--to", str(tmp_path / "out")).stdout.count("not extracted") == 1
+    assert (
+        bench.run("extract", bad.id, "--to", str(tmp_path / "out")).stdout.count("not extracted")
+        == 1
+    )
 
 
 def test_attachment_whose_hash_does_not_match(bench: Bench, tmp_path: Path):
-    liar = build([bench.investigator.recipient], files=[FileSpec(b"c" * 100, claimed_sha256="0" * 64)])
+    liar = build(
+        [bench.investigator.recipient], files=[FileSpec(b"c" * 100, claimed_sha256="0" * 64)]
+    )
     result = bench.run("import", str(export_bundle(tmp_path / "b", [liar])))
     assert result.exit_code == 0
     assert f"NOT VERIFIED {liar.id}" in result.stdout
@@ -121,7 +132,9 @@ def test_withdrawal_marks_the_witness_submissions_withdrawn(bench: Bench, tmp_pa
     me, witness = [bench.investigator.recipient], Witness()
     first = build(me, witness=witness)
     other = build(me)  # another witness: untouched
-    withdraw = build(me, witness=witness, kind="consent_change", consent_change=ConsentChange("withdraw"))
+    withdraw = build(
+        me, witness=witness, kind="consent_change", consent_change=ConsentChange("withdraw")
+    )
     assert bench.run("import", str(export_bundle(tmp_path / "a", [first, other]))).exit_code == 0
     result = bench.run("import", str(export_bundle(tmp_path / "b", [withdraw])))
     assert result.exit_code == 0
@@ -133,8 +146,15 @@ def test_withdrawal_marks_the_witness_submissions_withdrawn(bench: Bench, tmp_pa
 
 def test_narrowed_consent(bench: Bench, tmp_path: Path):
     me, witness = [bench.investigator.recipient], Witness()
-    first = build(me, witness=witness, answers=answers_for(A4=["investigators", "icc-otp", "ua-prosecutors"]))
-    narrow = build(me, witness=witness, kind="consent_change", consent_change=ConsentChange("narrow", ("icc-otp",)))
+    first = build(
+        me, witness=witness, answers=answers_for(A4=["investigators", "icc-otp", "ua-prosecutors"])
+    )
+    narrow = build(
+        me,
+        witness=witness,
+        kind="consent_change",
+        consent_change=ConsentChange("narrow", ("icc-otp",)),
+    )
     result = bench.run("import", str(export_bundle(tmp_path / "a", [first, narrow])))
     assert f"consent narrowed: {first.id}" in result.stdout
     assert "consent now: icc-otp" in bench.run("show", first.id).stdout
@@ -142,14 +162,16 @@ def test_narrowed_consent(bench: Bench, tmp_path: Path):
 
 def test_hostile_file_name_and_terminal_escapes_are_neutralised(bench: Bench, tmp_path: Path):
     hostile = "\x1b]0;pwned\x07\x1b[2J[bold red]FAKE[/] \u202eevil"
-    answers = answers_for(B1=f"Witness text {hostile}\x9b31m end", B8_unit="[link=file:///etc]x[/link]")
-    built = build(
-        [bench.investigator.recipient], answers=answers,
-        files=[FileSpec(b"d" * 10, original_name="../../.bashrc\x1b[31m", declared_type="text/plain")],
-    )  # fmt: skip
+    answers = answers_for(
+        B1=f"Witness text {hostile}\x9b31m end", B8_unit="[link=file:///etc]x[/link]"
+    )
+    sent = FileSpec(b"d" * 10, original_name="../../.bashrc\x1b[31m", declared_type="text/plain")
+    built = build([bench.investigator.recipient], answers=answers, files=[sent])
     assert bench.run("import", str(export_bundle(tmp_path / "b", [built]))).exit_code == 0
     shown = bench.run("show", built.id).stdout
-    assert "\x1b" not in shown and "\x9b" not in shown and "\x07" not in shown
+    assert "\x1b" not in shown
+    assert "\x9b" not in shown
+    assert "\x07" not in shown
     assert "\u202e" not in shown
     assert "[bold red]FAKE[/]" in shown  # markup shown as text, not obeyed
     assert "[link=file:///etc]x[/link]" in shown

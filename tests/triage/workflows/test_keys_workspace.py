@@ -26,7 +26,7 @@ def test_keygen_writes_three_files_and_prints_the_public_parts(investigator: Inv
     assert (_mode(identity), _mode(signing), _mode(public)) == (0o600, 0o600, 0o644)
     assert identity.read_bytes().startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")
     assert "AGE-SECRET-KEY" not in identity.read_text()
-    opened = read_identities(identity, passphrase_cb=lambda: PASSPHRASE.encode())
+    opened = read_identities(identity, passphrase_cb=PASSPHRASE.encode)
     assert str(opened[0].recipient()) == investigator.recipient
     key = SigningKey.from_file_text(signing.read_text(), PASSPHRASE.encode())
     vk = VerifyKey.parse(public.read_text())
@@ -58,7 +58,14 @@ def test_wrong_passphrase_is_refused(runner: CliRunner, investigator: Investigat
     wrong.write_text("not it\n")
     result = runner.invoke(
         triage,
-        ["init", str(tmp_path / "ws"), "-i", str(investigator.identity), "--passphrase-file", str(wrong)],
+        [
+            "init",
+            str(tmp_path / "ws"),
+            "-i",
+            str(investigator.identity),
+            "--passphrase-file",
+            str(wrong),
+        ],
     )
     assert result.exit_code == ExitCode.KEY
     assert "triage: error: wrong passphrase for" in result.stderr
@@ -73,11 +80,20 @@ def test_init_makes_a_private_workspace_that_remembers_the_identity(bench: Bench
     assert _mode(bench.root / "triage.sqlite") == 0o600
 
 
-def test_init_refuses_a_directory_others_can_read(runner: CliRunner, investigator: Investigator, tmp_path: Path):
+def test_init_refuses_a_directory_others_can_read(
+    runner: CliRunner, investigator: Investigator, tmp_path: Path
+):
     loose = tmp_path / "loose"
     loose.mkdir(mode=0o755)
     loose.chmod(0o755)
-    args = ["init", str(loose), "-i", str(investigator.identity), "--passphrase-file", str(investigator.passphrase_file)]
+    args = [
+        "init",
+        str(loose),
+        "-i",
+        str(investigator.identity),
+        "--passphrase-file",
+        str(investigator.passphrase_file),
+    ]
     result = run_triage(runner, *args)
     assert result.exit_code == ExitCode.FAILURE
     assert "can be read by other users (mode 0755)" in result.stderr

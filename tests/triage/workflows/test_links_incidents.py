@@ -27,21 +27,29 @@ def test_links_shared_video_same_witness_and_unit_across_scripts(bench: Bench, t
     c = build(me, files=[video])  # the same video, re-shared by someone else
     d = build(me, witness=witness)
     e = build(me, witness=witness)
-    far = build(me, answers=answers_for(B4_date="2023-01-01", B4_precision="exact", B6_oblast="UA-46",
-                                        B8_unit="155th brigade"))  # fmt: skip
-    assert bench.run("import", str(export_bundle(tmp_path / "x", [a, b, c, d, e, far]))).exit_code == 0
+    elsewhere = answers_for(
+        B4_date="2023-01-01", B4_precision="exact", B6_oblast="UA-46", B8_unit="155th brigade"
+    )
+    far = build(me, answers=elsewhere)
+    assert (
+        bench.run("import", str(export_bundle(tmp_path / "x", [a, b, c, d, e, far]))).exit_code == 0
+    )
 
     found = _links(bench, a.id)
     assert set(found) == {b.id, c.id}
-    assert found[c.id]["kinds"] == ["shared-file"] and not found[c.id]["independent"]
+    assert found[c.id]["kinds"] == ["shared-file"]
+    assert not found[c.id]["independent"]
     assert "shared provenance, not independent" in found[c.id]["reasons"][0]
-    assert found[b.id]["kinds"] == ["candidate"] and found[b.id]["independent"]
+    assert found[b.id]["kinds"] == ["candidate"]
+    assert found[b.id]["independent"]
     reasons = " | ".join(found[b.id]["reasons"])
-    assert "same oblast UA-23" in reasons and "overlapping dates" in reasons
+    assert "same oblast UA-23" in reasons
+    assert "overlapping dates" in reasons
     assert "shared unit/call-sign tokens: 155, shtorm" in reasons
     assert _links(bench, d.id)[e.id]["kinds"] == ["same-witness"]
     human = bench.run("links", a.id).stdout
-    assert "(same source)" in human and "(possibly independent)" in human
+    assert "(same source)" in human
+    assert "(possibly independent)" in human
 
 
 def test_incident_counts_independent_sources(bench: Bench, tmp_path: Path):
@@ -54,8 +62,11 @@ def test_incident_counts_independent_sources(bench: Bench, tmp_path: Path):
     made = bench.run("incident", "new", "Shelling of the school", "--oblast", "Kharkiv")
     assert made.exit_code == 0, made.output
     incident = made.stdout.strip()
-    assert incident.startswith("UA63-") and incident.endswith("-0001")
-    added = bench.run("incident", "add", incident, a.id, b.id, c.id, d.id, e.id, "--role", "primary")
+    assert incident.startswith("UA63-")
+    assert incident.endswith("-0001")
+    added = bench.run(
+        "incident", "add", incident, a.id, b.id, c.id, d.id, e.id, "--role", "primary"
+    )
     assert "added 5" in added.stdout
     shown = bench.run("incident", "show", incident).stdout
     assert "submissions: 5   independent sources: 3" in shown

@@ -1,0 +1,30 @@
+"""The STREAM layout shared by sealing and opening: chunk sizes, nonces, batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from crypto._aead import TAG_SIZE
+from crypto.errors import PayloadError
+
+CHUNK_SIZE = 64 * 1024
+SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
+# 8 chunks (512 KiB) per batch amortise the hand-off to a worker; 3 batches in flight keep both
+# workers busy while the other step does I/O. Together they bound buffers to a few MiB.
+BATCH_CHUNKS = 8
+BATCH_BYTES = BATCH_CHUNKS * SEALED_CHUNK_SIZE
+MAX_IN_FLIGHT = 3
+_COUNTER_LIMIT = 1 << 88  # the nonce holds an 11-byte big-endian chunk counter
+
+ReadInto = Callable[[memoryview], int | None]
+# Receives output from worker threads, one call at a time, in order. Like any `write()`, it
+# must not keep the buffer it is given once it returns: the buffer is reused.
+Sink = Callable[[memoryview], object]
+
+
+def chunk_nonce(index: int, *, last: bool) -> bytes:
+    """The 12-byte nonce of chunk `index`: the counter, then 1 for the final chunk, else 0."""
+    if not 0 <= index < _COUNTER_LIMIT:
+        # Unreachable in practice (2^88 chunks), but a wrapped counter would reuse nonces.
+        raise PayloadError("STREAM chunk counter out of range")
+    return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")

@@ -1,0 +1,251 @@
+"""A witness's whole visit in a real browser with JavaScript off, against a real gunicorn.
+
+Debian's Chromium, driven by Playwright, goes landing → form with files in two groups →
+receipt → return with the codename → a reply shown → follow-up → logout, in English and in
+Ukrainian, screenshotting each page at desktop width and at 320 px. Every request the pages
+make is recorded: none may leave the site's origin. Afterwards every stored file opens with the
+investigator's key to exactly the bytes the browser sent.
+"""
+
+from __future__ import annotations
+
+import gettext
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crypto.witness import derive
+from intake.web.i18n import TRANSLATIONS_DIR
+from tests.e2e.conftest import LiveSite
+from tests.intake.transfer.laptop import ReplyDraft, write_replies
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+# No sandbox: the test may run as root in a container, where Chromium's sandbox cannot start.
+# The rest keeps the browser from calling home, so that every request seen is the site's.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+NARROW = {"width": 320, "height": 640}
+# Set to keep the screenshots somewhere to look at (they go to the test's tmp dir otherwise).
+SCREENSHOT_ENV = "INTAKE_E2E_SCREENSHOTS"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.enable_socket,
+    pytest.mark.allow_hosts(["127.0.0.1"]),
+    pytest.mark.skipif(
+        not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (make tools installs chromium)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as driver:
+        launched = driver.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Visit:
+    """One witness's browser session: its pages, the requests they made, the screenshots."""
+
+    site: LiveSite
+    context: Any
+    lang: str
+    shots: Path
+    requests: list[str] = field(default_factory=list)
+    shot_count: int = 0
+
+    def __post_init__(self) -> None:
+        self.context.on("request", lambda request: self.requests.append(request.url))
+        catalogue = gettext.translation(
+            "messages", TRANSLATIONS_DIR, languages=[self.lang], fallback=self.lang == "en"
+        )
+        self.t = catalogue.gettext
+
+    def check_page(self, page: Any, title_msgid: str, name: str) -> None:
+        """The page is in the visit's language, has the expected title, and fits 320 px."""
+        assert page.locator("html").get_attribute("lang") == self.lang
+        assert page.locator("#page-title").inner_text().strip() == self.t(title_msgid)
+        assert page.locator("#leave-site").count() == 1
+        self.shot_count += 1
+        stem = self.shots / f"{self.lang}-{self.shot_count:02d}-{name}"
+        page.screenshot(path=f"{stem}-desktop.png", full_page=True)
+        page.set_viewport_size(NARROW)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        page.screenshot(path=f"{stem}-320.png", full_page=True)
+        page.set_viewport_size(DESKTOP)
+        assert overflow <= 0, f"{name} scrolls sideways at 320 px by {overflow} px"
+
+
+def payload(name: str, mime: str, size: int) -> dict[str, Any]:
+    """A file as Playwright hands it to <input type=file>: random bytes under `name`."""
+    return {"name": name, "mimeType": mime, "buffer": secrets.token_bytes(size)}
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    chosen = os.environ.get(SCREENSHOT_ENV)
+    path = Path(chosen) if chosen else tmp_path / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# What a witness types, per language; the file names test the multipart encoding of each.
+TEXT = {
+    "en": {
+        "account": "Soldiers took my neighbour away on the morning of the second day.",
+        "more": "I remembered the vehicle had a white V painted on its side.",
+        "reply": "Thank you. Can you tell us at what time the vehicle left?",
+        "files": ("street-1.jpg", "street-2.jpg", "voice.ogg", "clip.mp4", "later-1.jpg"),
+    },
+    "uk": {
+        "account": "Солдати забрали мого сусіда вранці другого дня.",
+        "more": "Я згадала, що на машині була біла літера V.",
+        "reply": "Дякуємо. Чи можете ви сказати, о котрій годині поїхала машина?",
+        "files": ("вулиця-1.jpg", "вулиця-2.jpg", "голос.ogg", "відео.mp4", "пізніше.jpg"),
+    },
+}
+
+
+def fill_testimony(page: Any, words: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
+    """Answer the required questions and a few optional ones; two groups of files."""
+    names = words["files"]
+    groups = {
+        1: [payload(names[0], "image/jpeg", 180_000), payload(names[1], "image/jpeg", 3_000)],
+        # Above Werkzeug's 500 KB spool threshold: it must be sealed on arrival all the same.
+        2: [payload(names[2], "audio/ogg", 40_000), payload(names[3], "video/mp4", 700_000)],
+    }
+    page.check("#recipients-0")
+    page.check("#recipients-2")
+    page.check("#consent")
+    page.fill("#account", words["account"])
+    page.select_option("#source", "saw")
+    page.select_option("#oblast", "UA-32")
+    for number, files in groups.items():
+        page.set_input_files(f"#group{number}-files", files)
+        page.select_option(f"#group{number}-recorded_by", "me")
+        page.fill(f"#group{number}-shows", f"group {number}")
+    return groups
+
+
+def receipt_hashes(page: Any) -> list[str]:
+    return [cell.strip() for cell in page.locator("#received-files td.hash").all_inner_texts()]
+
+
+def assert_stored_exactly(
+    site: LiveSite, submission_id: str, groups: dict[int, list[dict[str, Any]]]
+) -> None:
+    """Each file the browser sent opens with the investigator key to exactly its bytes."""
+    doc = site.submission(submission_id)
+    sent = {
+        (number, item["name"]): item["buffer"] for number, items in groups.items() for item in items
+    }
+    stored = {(entry.group, entry.original_name): entry for entry in doc.files}
+    assert set(stored) == set(sent)
+    for key, entry in stored.items():
+        plaintext = site.open_blob(entry.blob_name)
+        assert plaintext == sent[key]
+        assert entry.plaintext_sha256 == hashlib.sha256(plaintext).hexdigest()
+    blobs = {entry.blob_name for entry in doc.files}
+    assert site.blob_names(submission_id) - blobs == {site.manifest_blob(submission_id)}
+
+
+def send_reply(site: LiveSite, tmp_path: Path, codename: str, submission_id: str, text: str) -> None:
+    """What the investigators do offline: seal a reply to the witness, import it on the server."""
+    recipient = str(derive(codename).identity.recipient())
+    bundle, _ = write_replies(
+        tmp_path / "replies.bundle", [ReplyDraft(submission_id, recipient, text)], site.signing_key
+    )
+    assert "imported 1 reply" in site.cli("replies", "import", str(bundle))
+
+
+@pytest.mark.parametrize("lang", ["en", "uk"])
+def test_a_witness_visit_without_javascript(
+    browser: Any, live_site: LiveSite, shots: Path, tmp_path: Path, lang: str
+) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport=DESKTOP)
+    visit = Visit(live_site, context, lang, shots)
+    words = TEXT[lang]
+    page = context.new_page()
+    try:
+        page.goto(live_site.base_url + "/")
+        if lang != "en":
+            page.click(f"#lang-{lang}")
+        visit.check_page(page, "Tell investigators what you saw", "landing")
+
+        page.click("#start")
+        groups = fill_testimony(page, words)
+        visit.check_page(page, "Your testimony", "form")
+        page.click("#send")
+        visit.check_page(page, "Thank you. Your testimony was received.", "receipt")
+        codename = page.locator("#codename").inner_text().strip()
+        reference = page.locator("#reference").inner_text().strip()
+        assert len(codename.split()) == 7
+        assert sorted(receipt_hashes(page)) == sorted(
+            hashlib.sha256(item["buffer"]).hexdigest() for items in groups.values() for item in items
+        )
+
+        send_reply(live_site, tmp_path, codename, reference, words["reply"])
+        page.goto(live_site.base_url + "/")
+        page.click("#return-link")
+        visit.check_page(page, "Return with your codename", "login")
+        page.fill("#codename", codename.upper())  # case does not matter, the page says
+        page.click("#login")
+        visit.check_page(page, "Your testimonies", "account")
+        assert page.locator("#reply-1").inner_text().strip().endswith(words["reply"])
+        assert page.locator(f"#submission-{reference}").count() == 1
+
+        with context.expect_page() as opened:
+            page.click("#add-link")  # opens in a new tab, so the replies page stays
+        tab = opened.value
+        tab.wait_for_load_state()
+        visit.check_page(tab, "Add to your testimony", "follow-up")
+        tab.select_option("#parent", reference)
+        tab.fill("#account", words["more"])
+        more = {1: [payload(words["files"][4], "image/jpeg", 90_000)]}
+        more[1].append(payload("notes.txt", "text/plain", 1_200))
+        tab.set_input_files("#group1-files", more[1])
+        tab.click("#send")
+        visit.check_page(tab, "Thank you. What you added was received.", "follow-up-receipt")
+        follow_up = tab.locator("#reference").inner_text().strip()
+        tab.close()
+
+        with page.expect_response(lambda response: response.url.endswith("/logout")) as answer:
+            page.click("#logout")
+        assert "cookies" in (answer.value.all_headers().get("clear-site-data") or "")
+        visit.check_page(page, "You are logged out", "logged-out")
+        page.goto(live_site.base_url + "/account")
+        assert page.url == live_site.base_url + "/return"  # the session is gone
+    finally:
+        context.close()
+
+    origin = live_site.base_url + "/"
+    assert visit.requests, "no request was recorded"
+    assert [url for url in visit.requests if not url.startswith(origin)] == []
+    assert_stored_exactly(live_site, reference, groups)
+    assert_stored_exactly(live_site, follow_up, more)
+    assert live_site.submission(follow_up).parent_id == reference
+    assert live_site.submission(reference).ui_language == lang
+    assert "[ERROR]" not in live_site.log.read_text()

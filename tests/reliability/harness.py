@@ -1,0 +1,264 @@
+"""A real installation and a real gunicorn for the reliability tests: `intake init`, `intake keys
+add`, the shipped deploy/gunicorn.conf.py on a free loopback port, and ways to look inside.
+
+Every process started here is in its own process group, which `LiveServer.stop` kills whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from crypto.minisign import SigningKey
+from intake.db import make_engine
+from intake.models import Blob, Submission
+
+REPO = Path(__file__).resolve().parents[2]
+GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
+INTAKE = Path(sys.executable).with_name("intake")
+BOOT_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run(argv: list[str], env: Mapping[str, str], timeout: float = 60) -> str:
+    """Run a command to completion; fail the test with its output if it fails."""
+    result = subprocess.run(  # noqa: S603 - our own argv
+        argv, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"{argv[:3]} exited {result.returncode}:\n{result.stderr}")
+    return result.stdout
+
+
+@dataclass(frozen=True)
+class Installation:
+    """A data directory made by `intake init`, with one investigator key added by the CLI."""
+
+    root: Path
+    data_dir: Path
+    database_url: str
+    identity_file: Path  # age-keygen's file: the investigator's secret key
+    blob_dir: Path
+    tmp_dir: Path  # TMPDIR for every process started here (scanned for plaintext)
+
+    @property
+    def env(self) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+        return {
+            **base,
+            "INTAKE_DATA_DIR": str(self.data_dir),
+            "INTAKE_DATABASE_URL": self.database_url,
+            "INTAKE_BLOB_DIR": str(self.blob_dir),
+            "TMPDIR": str(self.tmp_dir),
+        }
+
+    def intake(self, *args: str, timeout: float = 60) -> str:
+        return run([str(INTAKE), *args], self.env, timeout)
+
+    def engine(self) -> Engine:
+        return make_engine(self.database_url)
+
+    def submission_count(self) -> int:
+        engine = self.engine()
+        try:
+            with engine.connect() as conn:
+                return int(conn.scalar(select(func.count()).select_from(Submission)) or 0)
+        finally:
+            engine.dispose()
+
+    def blob_rows(self) -> dict[str, str]:
+        """Blob name -> submission id, for every blob row."""
+        engine = self.engine()
+        try:
+            with engine.connect() as conn:
+                return dict(conn.execute(select(Blob.name, Blob.submission_id)).tuples().all())
+        finally:
+            engine.dispose()
+
+    def temp_files(self) -> list[str]:
+        return sorted(p.name for p in (self.blob_dir / "tmp").iterdir())
+
+    def blob_files(self) -> list[str]:
+        return sorted(p.name for p in (self.blob_dir / "blobs").iterdir())
+
+    def opened_submission(self, sid: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """Its submission.json and its files by original name, opened by `age` from the store."""
+        engine = self.engine()
+        try:
+            with engine.connect() as conn:
+                manifest = conn.scalar(select(Submission.manifest_blob).where(Submission.id == sid))
+        finally:
+            engine.dispose()
+        assert manifest, f"no submission {sid}"
+        doc = json.loads(self.open_blob(manifest))
+        files = {f["original_name"]: self.open_blob(f["blob_name"]) for f in doc["files"]}
+        return doc, files
+
+    def open_blob(self, name: str) -> bytes:
+        """The blob opened by the real `age` binary with the investigator's identity."""
+        result = subprocess.run(  # noqa: S603 - fixed argv
+            ["age", "-d", "-i", str(self.identity_file), str(self.blob_dir / "blobs" / name)],  # noqa: S607
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+        return result.stdout
+
+
+def install(root: Path, *, database_url: str | None = None, blob_dir: Path | None = None) -> Installation:
+    """`intake init` and `intake keys add` (age-keygen and a minisign key) under `root`."""
+    data_dir = root / "data"
+    tmp_dir = root / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    inst = Installation(
+        root=root,
+        data_dir=data_dir,
+        database_url=database_url or f"sqlite:///{data_dir / 'intake.sqlite3'}",
+        identity_file=root / "investigator.key",
+        blob_dir=blob_dir or data_dir / "store",
+        tmp_dir=tmp_dir,
+    )
+    inst.intake("init")
+    run(["age-keygen", "-o", str(inst.identity_file)], inst.env)
+    recipient = run(["age-keygen", "-y", str(inst.identity_file)], inst.env).strip()
+    pub = root / "investigator.pub"
+    pub.write_text(SigningKey.generate().verify_key().to_file_text(), encoding="utf-8")
+    inst.intake("keys", "add", recipient, "--name", "Reliability", "--signing-key", str(pub))
+    return inst
+
+
+@dataclass
+class LiveServer:
+    """gunicorn with the shipped config, serving `installation` on 127.0.0.1:`port`."""
+
+    installation: Installation
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.installation.root / "gunicorn.log"
+
+    def start(self, extra_env: Mapping[str, str] | None = None) -> LiveServer:
+        env = {**self.installation.env, "INTAKE_BIND": f"127.0.0.1:{self.port}", **(extra_env or {})}
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(  # noqa: S603 - our own argv
+                [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)],
+                stdout=log,
+                stderr=log,
+                env=env,
+                cwd=self.installation.root,
+                start_new_session=True,  # its own process group: stop() kills it whole
+            )
+        self._wait_until_serving()
+        return self
+
+    def _wait_until_serving(self) -> None:
+        deadline = time.monotonic() + BOOT_SECONDS
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"gunicorn exited:\n{self.log_path.read_text()}")
+            if len(self.worker_pids()) >= 1 and self._answers():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"gunicorn did not serve in time:\n{self.log_path.read_text()}")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                return sock.recv(12).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+    def worker_pids(self) -> list[int]:
+        """The master's children (gunicorn workers), from /proc."""
+        assert self.proc is not None
+        found = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                fields = dict(
+                    line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+                )
+            except OSError:
+                continue
+            if fields.get("PPid", "").strip() == str(self.proc.pid):
+                found.append(int(status.parent.name))
+        return sorted(found)
+
+    def pids_holding(self, path: Path) -> list[int]:
+        """Workers with `path` open (the one receiving an upload into that temp file)."""
+        holding = []
+        for pid in self.worker_pids():
+            for fd in Path(f"/proc/{pid}/fd").glob("*"):
+                try:
+                    if Path(os.readlink(fd)) == path:
+                        holding.append(pid)
+                        break
+                except OSError:
+                    continue
+        return holding
+
+    def stop(self) -> None:
+        """Quick shutdown, then SIGKILL to the whole process group (workers included)."""
+        if self.proc is None:
+            return
+        pgid = self.proc.pid
+        if self.proc.poll() is None:
+            os.killpg(pgid, signal.SIGQUIT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+        self.proc = None
+
+
+@dataclass(frozen=True)
+class Grep:
+    """Where a canary shows up in clear under some roots (files only; symlinks not followed)."""
+
+    canary: bytes
+
+    def hits(self, *roots: Path) -> list[Path]:
+        found = []
+        for path in _files(*roots):
+            try:
+                if self.canary in path.read_bytes():
+                    found.append(path)
+            except OSError:
+                continue  # removed while we looked
+        return found
+
+
+def _files(*roots: Path) -> Iterator[Path]:
+    for root in roots:
+        if root.is_file():
+            yield root
+            continue
+        for dirpath, _dirs, names in os.walk(root):
+            for name in names:
+                path = Path(dirpath) / name
+                if path.is_file() and not path.is_symlink():
+                    yield path
