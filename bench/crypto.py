@@ -50,7 +50,8 @@ print(time.perf_counter() - start)
 
 @dataclass(frozen=True)
 class Run:
-    seconds: float
+    seconds: float  # wall time
+    cpu: float  # user + system seconds, all threads
     peak_rss: int  # bytes
 
 
@@ -62,28 +63,39 @@ def parse_size(text: str) -> int:
 
 
 def measure(argv: list[str], *, inner_time: bool = False) -> Run:
-    """Run argv; its wall time (or the time it prints) and its own peak RSS.
+    """Run argv: its wall time (or the time it prints), CPU time and its own peak RSS.
 
     Peak RSS: Linux carries the parent's high-water mark into a forked child across exec, so
     wait4 on a child of this (large) process would report at least this process's peak. GNU
     time is a tiny parent and reports its child's ru_maxrss; without it, VmHWM of the child's
-    own address space is polled from /proc until it exits.
+    own address space is polled from /proc until it exits. CPU time (user + system) comes
+    from wait4, which that inheritance does not distort; it does not depend on the load.
     """
-    with tempfile.NamedTemporaryFile("r", prefix="rss-") as rss:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r", prefix="rss-") as rss,
+    ):
         wrapper = ["/usr/bin/time", "-f", "%M", "-o", rss.name] if GNU_TIME.exists() else []
         start = time.perf_counter()
-        child = subprocess.Popen([*wrapper, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        child = subprocess.Popen([*wrapper, *argv], stdout=out, stderr=err)
         peak = 0
-        while child.poll() is None:
+        while True:
+            pid, status, usage = os.wait4(child.pid, 0 if wrapper else os.WNOHANG)
+            if pid:
+                break
             peak = max(peak, _vm_hwm(child.pid))
-            time.sleep(0.01)
+            time.sleep(0.005)
         elapsed = time.perf_counter() - start
-        out, err = child.communicate()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            raise SystemExit(f"{argv[:3]} failed ({child.returncode}): {err.read().decode()}")
         if wrapper:
             peak = int(rss.read().split()[-1]) * 1024  # KiB
-    if child.returncode != 0:
-        raise SystemExit(f"{argv[:3]} failed ({child.returncode}): {err.decode()}")
-    return Run(float(out.decode().split()[-1]) if inner_time else elapsed, peak)
+        seconds = float(out.read().decode().split()[-1]) if inner_time else elapsed
+    return Run(seconds, usage.ru_utime + usage.ru_stime, peak)
 
 
 def _vm_hwm(pid: int) -> int:
@@ -145,6 +157,7 @@ def bench(work: Path, size: int) -> dict[str, dict[str, Run]]:
     results: dict[str, dict[str, Run]] = {}
     for name, commands in tools(work, key, recipient).items():
         inner = name.startswith("crypto.age")
+        print(f"  {size} bytes, {name}: load average {os.getloadavg()[0]:.2f}", flush=True)
         results[name] = {"seal": measure(commands["seal"], inner_time=inner)}
         # What each tool sealed must open with age, and what it opened must be the plaintext.
         age_open = ["age", "-d", "-i", str(key), "-o", str(work / "opened"), str(work / "sealed")]
@@ -175,15 +188,15 @@ def report(
     size: int, results: dict[str, dict[str, Run]], small_size: int, small: dict[str, dict[str, Run]]
 ) -> None:
     age = results["age"]
-    head = f"{'':26}{'seal MB/s':>10}{'x age':>7}{'peak RSS':>12}  {'open MB/s':>10}{'x age':>7}"
-    print(f"\n{head}{'peak RSS':>12}")
+    half = f"{'MB/s':>8}{'x age':>7}{'CPU s':>7}{'peak RSS':>11}"
+    print(f"\n{'':24}{'seal':^33}  {'open':^33}\n{'':24}{half}  {half}")
     for name, runs in results.items():
         cells = []
         for op in ("seal", "open"):
-            rate = size / runs[op].seconds / 1e6
-            ratio = age[op].seconds / runs[op].seconds
-            cells.append(f"{rate:10.1f}{ratio:7.2f}{mib(runs[op].peak_rss):>12}")
-        print(f"{name:26}{cells[0]}  {cells[1]}")
+            run = runs[op]
+            rate, ratio = size / run.seconds / 1e6, age[op].seconds / run.seconds
+            cells.append(f"{rate:8.1f}{ratio:7.2f}{run.cpu:7.2f}{mib(run.peak_rss):>11}")
+        print(f"{name:24}{cells[0]}  {cells[1]}")
     print(f"\npeak RSS at {mib(small_size)} vs {mib(size)}:")
     for name in results:
         pairs = [
@@ -222,9 +235,9 @@ def main() -> None:
     kind = "tmpfs in RAM: measures CPU, not the disk" if base == Path("/dev/shm") else "disk"
     age_version = subprocess.run(["age", "--version"], capture_output=True, text=True, check=True)
     print(f"bench/crypto.py: {args.size} bytes ({mib(args.size)}); files in {base} ({kind})")
-    print(
-        f"age {age_version.stdout.strip()}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs"
-    )
+    how = "GNU time (its child's ru_maxrss)" if GNU_TIME.exists() else "polling VmHWM"
+    print(f"age {age_version.stdout.strip()}, python {sys.version.split()[0]}, RSS by {how}")
+    print(f"{os.cpu_count()} CPUs, shared with whatever else runs: see the load averages")
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory(dir=base, prefix="bench-crypto-") as small_dir:
         small = bench(Path(small_dir), args.small)

@@ -9,7 +9,9 @@ from types import TracebackType
 
 from flask import Flask, current_app, make_response, render_template, request
 from jinja2 import TemplateError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.wrappers import Response as BaseResponse
 
 from intake import security_headers
@@ -18,13 +20,14 @@ from intake.config import Config
 from intake.context import EXTENSION_KEY, KEYLESS_ATTR, Services
 from intake.datadir import read_secret_key
 from intake.db import make_engine, make_session_factory
-from intake.errors import DatabaseError, IntakeError
-from intake.http_errors import NotAcceptingSubmissions, message_key_for
+from intake.errors import DatabaseError, DiskFullError, IntakeError
+from intake.http_errors import NotAcceptingSubmissions, NotSaved, message_key_for
 from intake.keyring import Keyring
 from intake.maintenance import sweep
 from intake.paths import find_templates
 from intake.schema import schema_status
 from intake.web import init_web
+from intake.web.upload import ENVIRON_KEY as UPLOAD_SESSION_KEY
 
 __all__ = ["build_services", "create_app"]
 
@@ -94,6 +97,20 @@ def _error_page(exc: HTTPException) -> BaseResponse:
     return response
 
 
+# A full disk, or a database that is locked, restarting or unreachable: a passing condition, so
+# a calm 503 ("try again"), never the 500 page. OperationalError covers SQLite's "database is
+# locked" and a lost PostgreSQL connection; the pool's pre-ping reconnects once it is back.
+_UNAVAILABLE = (DiskFullError, DatabaseError, OperationalError, InterfaceError, PoolTimeoutError)
+
+
+def _unavailable_page(exc: Exception) -> BaseResponse:
+    """A sealing request says that nothing of it was stored; any other request, "try later"."""
+    # The type only: a database error's message may quote parameters of the statement.
+    _log.warning("answered 503: %s", type(exc).__name__)
+    sealing = request.environ.get(UPLOAD_SESSION_KEY) is not None
+    return _error_page(NotSaved() if sealing else ServiceUnavailable())
+
+
 def _start_up_sweep(services: Services) -> None:
     """Sweep what a crash left; a failure is logged, never fatal (the site matters more)."""
     try:
@@ -146,6 +163,8 @@ def _build_app(config: Config, services: Services) -> Flask:
     _quiet_request_logging()
     app.before_request(_refuse_without_active_key)
     app.register_error_handler(HTTPException, _error_page)
+    for kind in _UNAVAILABLE:
+        app.register_error_handler(kind, _unavailable_page)
     _start_up_sweep(services)
     init_web(app, services)
     return app

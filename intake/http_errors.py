@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-__all__ = ["MESSAGE_KEYS", "NotAcceptingSubmissions", "message_key_for"]
+__all__ = ["MESSAGE_KEYS", "NotAcceptingSubmissions", "NotSaved", "message_key_for"]
 
 # templates/error.html turns a key into a calm, translated sentence; it never says which stage
 # of the server failed. Unlisted codes get "internal".
@@ -23,6 +23,16 @@ class NotAcceptingSubmissions(ServiceUnavailable):
     """No investigator key is active: nothing can be sealed, so no submission is taken."""
 
     message_key = "not_accepting"
+
+
+class NotSaved(ServiceUnavailable):
+    """The disk filled up or the database went away while a submission was being stored.
+
+    Every step removes what it named on the way out, so nothing of the attempt was kept: the
+    page says so and asks the witness to try again.
+    """
+
+    message_key = "not_saved"
 
 
 def message_key_for(exc: HTTPException) -> str:

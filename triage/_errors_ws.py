@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
@@ -58,12 +59,14 @@ def usage(message: str, *hints: str) -> TriageError:
 
 @contextmanager
 def _translated() -> Iterator[None]:
-    # Imported here: the caller is a command that already runs, so protocol is needed anyway.
-    from protocol.errors import ProtocolError  # noqa: PLC0415 - lean start-up
-
     try:
         yield
-    except ProtocolError as exc:
+    except Exception as exc:
+        # Looked up, not imported: if protocol was never loaded, this is no ProtocolError, and
+        # importing it would load crypto and PyNaCl into commands that need neither.
+        errors = sys.modules.get("protocol.errors")
+        if errors is None or not isinstance(exc, errors.ProtocolError):
+            raise
         raise TriageError(
             f"{exc.category}: {exc.message}",
             hints=[_PROTOCOL_HINTS.get(exc.category, "check the bundle")],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,9 +13,11 @@ from sqlalchemy.orm import Session
 from triage._errors_ws import not_found, usage
 from triage._lists import split
 from triage.translit import normalise
-from triage.workspace.models import Attachment, Submission, Tag
+from triage.workspace.models import Attachment, SearchText, Submission, Tag
 
 __all__ = ["Filters", "ListRow", "get_submission", "list_rows", "resolve_oblast"]
+
+_ISO_OBLAST = re.compile(r"(?i)(UA-)?\d\d")
 
 
 @dataclass(frozen=True)
@@ -64,17 +67,33 @@ def resolve_oblast(text: str) -> str:
     raise usage(f"--oblast {text!r} is not an oblast", "give its ISO code (UA-23) or its name")
 
 
+def _oblast_code(text: str) -> str:
+    # An ISO code is used as it is (a wrong one matches nothing, which is then explained): only
+    # a name needs the code list, and so protocol (and crypto) loaded.
+    if _ISO_OBLAST.fullmatch(text.strip()):
+        return "UA-" + text.strip()[-2:]
+    return resolve_oblast(text)
+
+
+def _check_filters(filters: Filters) -> None:
+    """Called when nothing matched: was a code mistyped? (a usage error if so)."""
+    if filters.status:
+        _check_code("submission_status", filters.status, "--status")
+    if filters.incident_type:
+        _check_code("incident_type", filters.incident_type, "--type")
+    if filters.oblast:
+        resolve_oblast(filters.oblast)
+
+
 def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [Submission.kind != "consent_change"]
     if filters.status:
-        where.append(
-            Submission.status == _check_code("submission_status", filters.status, "--status")
-        )
+        where.append(Submission.status == filters.status)
     if filters.incident_type:
-        code = _check_code("incident_type", filters.incident_type, "--type")
-        where.append(Submission.incident_types.contains(f"|{code}|", autoescape=True))
+        code = f"|{filters.incident_type}|"
+        where.append(Submission.incident_types.contains(code, autoescape=True))
     if filters.oblast:
-        where.append(Submission.oblast == resolve_oblast(filters.oblast))
+        where.append(Submission.oblast == _oblast_code(filters.oblast))
     if filters.since:
         where.append(Submission.day >= filters.since)
     if filters.until:
@@ -82,7 +101,8 @@ def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
     for tag in filters.tags:
         where.append(exists().where(and_(Tag.submission_id == Submission.id, Tag.name == tag)))
     for word in normalise(filters.search or "").split():
-        where.append(Submission.search_text.contains(word, autoescape=True))
+        match = SearchText.text.contains(word, autoescape=True)
+        where.append(exists().where(SearchText.submission_id == Submission.id, match))
     return where
 
 
@@ -101,6 +121,8 @@ def list_rows(session: Session, filters: Filters) -> tuple[list[ListRow], int]:
     """The matching rows (newest first, at most `limit`) and how many match in all."""
     where = _conditions(filters)
     total = session.scalar(select(func.count()).select_from(Submission).where(*where)) or 0
+    if not total:
+        _check_filters(filters)
     query = _query(where)
     if filters.limit:
         query = query.limit(filters.limit)

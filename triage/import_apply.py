@@ -17,7 +17,7 @@ from triage.custody import EntrySpec
 from triage.import_scan import BlobResult, ScanResult, SubmissionResult
 from triage.translit import tokens
 from triage.workspace.blobs import BlobStore
-from triage.workspace.models import Attachment, Submission
+from triage.workspace.models import Attachment, Document, SearchText, Submission
 
 __all__ = ["AckItem", "Applied", "attachment_state", "new_rows"]
 
@@ -88,8 +88,8 @@ def _row(result: SubmissionResult, sealed: Sealed, scan: ScanResult, actor: str)
         event_to=window[1] if window else None,
         consent=consent,
         consent_original=consent,
-        document=plain.decode("utf-8"),
-        search_text=derive.search_text(sealed),
+        opened=Document(submission_id=sealed.submission_id, document=plain.decode("utf-8")),
+        search=SearchText(submission_id=sealed.submission_id, text=derive.search_text(sealed)),
         unit_tokens=derive.joined(tokens(derive.unit_texts(sealed))),
         sealed_item=result.item,
         sealed_sha256=result.sealed_sha256,

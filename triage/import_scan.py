@@ -81,7 +81,8 @@ class _Tee(io.RawIOBase):
         return len(data)
 
     def drain(self) -> None:
-        while self.readinto(bytearray(1 << 20)):
+        buffer = bytearray(min(1 << 20, max(1, self._item.entry.size)))
+        while self.readinto(buffer):
             pass
 
 

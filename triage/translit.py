@@ -48,6 +48,8 @@ callsign позывной позывные позивний позивні бр�
 def transliterate(text: str) -> str:
     """Lower-case Latin text: Cyrillic romanised by the one scheme, accents stripped."""
     lowered = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLATE)
+    if lowered.isascii():
+        return lowered  # nothing left to strip accents from (the usual case after romanising)
     decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

@@ -125,9 +125,9 @@ class LiveSite:
         return digest.hexdigest(), size
 
 
-def _server_env(data_dir: Path, port: int) -> dict[str, str]:
+def _server_env(data_dir: Path, port: int, extra: dict[str, str]) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
-    env.update(INTAKE_DATA_DIR=str(data_dir), INTAKE_BIND=f"127.0.0.1:{port}")
+    env.update(INTAKE_DATA_DIR=str(data_dir), INTAKE_BIND=f"127.0.0.1:{port}", **extra)
     return env
 
 
@@ -177,10 +177,10 @@ def _prepare(env: dict[str, str], investigator: X25519Identity, pub: Path) -> No
 
 
 @contextmanager
-def serve(tmp_path: Path) -> Iterator[LiveSite]:
+def serve(tmp_path: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[LiveSite]:
     """`intake init`, `intake keys add` and `intake serve` in `tmp_path`; stopped on exit."""
     data_dir, port = tmp_path / "data", free_port()
-    env = _server_env(data_dir, port)
+    env = _server_env(data_dir, port, extra_env or {})
     investigator, signing_key = X25519Identity.generate(), SigningKey.generate()
     pub = tmp_path / "investigator.pub"
     pub.write_text(signing_key.verify_key().to_file_text(), encoding="utf-8")

@@ -144,8 +144,11 @@ class Witness:
 
     def read(self, sock: socket.socket) -> Response:
         raw = http.client.HTTPResponse(sock)
-        raw.begin()
-        body = raw.read().decode("utf-8", errors="replace")
+        try:
+            raw.begin()
+            body = raw.read().decode("utf-8", errors="replace")
+        finally:
+            raw.close()  # its file object holds the socket open otherwise
         for value in raw.headers.get_all("Set-Cookie") or []:
             if value.startswith("session="):
                 self.cookie = value.split(";", 1)[0]

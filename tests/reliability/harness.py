@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -28,6 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 INTAKE = Path(sys.executable).with_name("intake")
 BOOT_SECONDS = 30
+# The shipped file's own setting: the tests run gunicorn exactly as deployed.
+WORKERS = int(runpy.run_path(str(GUNICORN_CONF))["workers"])
 
 
 def free_port() -> int:
@@ -175,7 +178,7 @@ class LiveServer:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise AssertionError(f"gunicorn exited:\n{self.log_path.read_text()}")
-            if len(self.worker_pids()) >= 1 and self._answers():
+            if len(self.worker_pids()) == WORKERS and self._answers():
                 return
             time.sleep(0.05)
         raise AssertionError(f"gunicorn did not serve in time:\n{self.log_path.read_text()}")

@@ -10,6 +10,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "Attachment",
     "Base",
+    "Document",
+    "SearchText",
     "ImportRecord",
     "Incident",
     "IncidentMember",
@@ -38,7 +40,7 @@ class Submission(Base):
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[str | None] = mapped_column(String(ID_LEN), index=True)
-    received_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(index=True)  # list: newest first
     day: Mapped[date] = mapped_column(index=True)
     ui_language: Mapped[str] = mapped_column(String(8))
     witness_recipient: Mapped[str] = mapped_column(String(RECIPIENT_LEN), index=True)
@@ -52,8 +54,6 @@ class Submission(Base):
     event_to: Mapped[date | None]
     consent: Mapped[str] = mapped_column(String(400), default="")  # "|a|b|", after changes
     consent_original: Mapped[str] = mapped_column(String(400), default="")
-    document: Mapped[str] = mapped_column(Text)
-    search_text: Mapped[str] = mapped_column(Text, default="")
     unit_tokens: Mapped[str] = mapped_column(Text, default="")  # "|155|shtorm|", folded
     sealed_item: Mapped[str] = mapped_column(String(120))
     sealed_sha256: Mapped[str] = mapped_column(String(SHA_LEN))
@@ -66,6 +66,31 @@ class Submission(Base):
         back_populates="submission", order_by="Attachment.position"
     )
     tags: Mapped[list[Tag]] = relationship(order_by="Tag.name")
+    # The opened document and the search text live in tables of their own: `list` then scans
+    # a table of short rows, and search scans only the search text.
+    opened: Mapped[Document] = relationship(lazy="select")
+    search: Mapped[SearchText] = relationship(lazy="select")
+
+    @property
+    def document(self) -> str:
+        """The opened submission.json, verbatim."""
+        return self.opened.document
+
+
+class Document(Base):
+    __tablename__ = "submission_document"
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submission.id"), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+
+
+class SearchText(Base):
+    """All free text, codes and file names of a submission, normalised (triage.translit)."""
+
+    __tablename__ = "submission_search"
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submission.id"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
 
 
 class Attachment(Base):

@@ -48,13 +48,31 @@ def new_upload(store: BlobStore, snapshot: KeyringSnapshot, max_files: int) -> U
 
 
 def settle_received(
-    upload: UploadSession, files: MultiDict[str, FileStorage], snapshot: KeyringSnapshot
+    upload: UploadSession,
+    files: MultiDict[str, FileStorage],
+    snapshot: KeyringSnapshot,
+    store: BlobStore,
 ) -> list[IncomingFile]:
     """Commit every whole file of a known group under a fresh random name; describe each.
 
-    Parts of unknown inputs stay unclaimed and are discarded with the upload session.
+    Parts of unknown inputs stay unclaimed and are discarded with the upload session. When
+    naming one fails (a full disk), the ones already named are removed before the error goes on.
     """
     received: list[IncomingFile] = []
+    try:
+        _commit_whole_files(upload, files, snapshot, received)
+    except BaseException:
+        forget_blobs(store, [f.blob_name for f in received])
+        raise
+    return received
+
+
+def _commit_whole_files(
+    upload: UploadSession,
+    files: MultiDict[str, FileStorage],
+    snapshot: KeyringSnapshot,
+    received: list[IncomingFile],
+) -> None:
     for field_name, storage in files.items(multi=True):
         writer = storage.stream
         group = group_of_field(field_name)
@@ -70,7 +88,6 @@ def settle_received(
                 writer, blob_name=name, group=group, keyring_digest=snapshot.digest
             )
         )
-    return received
 
 
 def forget_blobs(store: BlobStore, names: Iterable[str]) -> None:

@@ -208,12 +208,13 @@ def commit_submission(ctx: WebContext, new: NewSubmission, *, fresh: Sequence[st
     older blobs stay with the draft). Raises NoActiveKeyError, AlreadyReceivedError, or
     whatever storage or the database raised.
     """
-    now = snapshot_keyring(ctx.keyring)
-    if not now.recipients:
-        raise NoActiveKeyError
     sid = ids.new_submission_id()
     named = list(fresh)
     try:
+        # Inside the try: the database may be gone by now, and the fresh blobs must go too.
+        now = snapshot_keyring(ctx.keyring)
+        if not now.recipients:
+            raise NoActiveKeyError
         files = _reseal_moved(ctx, new.files, now)
         sealed = seal_bytes(
             _document(new, files, sid, ctx.form_version).to_json(), list(now.recipients)

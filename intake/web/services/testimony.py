@@ -110,7 +110,7 @@ def _settle(
     ctx: WebContext, received: Received, form: Form, problems: list[LazyString]
 ) -> FormRejected | tuple[IncomingFile, ...]:
     """Commit the whole files; on any problem keep them in the draft and reject the form."""
-    fresh = settle_received(received.upload, received.files, received.snapshot)
+    fresh = settle_received(received.upload, received.files, received.snapshot, ctx.store)
     valid = form.validate()
     if valid and not problems:
         return (*(received.draft.files if received.draft else ()), *fresh)

@@ -1,0 +1,102 @@
+"""Faults aimed at each step of storing a submission (in-process, fault-injecting store): the disk
+fills while a file arrives or while a blob is named, or the database goes away after the files
+are named. Each time: the "nothing was stored" page, no blob without its row, no temp left.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from intake import blobstore
+from intake.blobstore import LocalBlobStore
+from intake.errors import DiskFullError
+from intake.keyring import Keyring
+from intake.models import Blob, Submission
+from tests.reliability.client import FilePart
+from tests.reliability.inprocess import Site, site_at, submit
+
+NOT_SAVED = "We could not save what you sent. Nothing was stored."
+
+
+class FailingCommits(LocalBlobStore):
+    """A local store whose `fail_at`-th commit (1-based) fails as a full disk would."""
+
+    def __init__(self, root: Path, fail_at: int) -> None:
+        super().__init__(root)
+        self.fail_at = fail_at
+        self.commits = 0
+
+    def commit(self, temp_name: str, final_name: str, *, replace: bool = False) -> None:
+        self.commits += 1
+        if self.commits == self.fail_at:
+            raise DiskFullError("the disk is full while committing a blob")
+        super().commit(temp_name, final_name, replace=replace)
+
+
+def _two_files() -> list[FilePart]:
+    return [
+        FilePart.of("group1-files", "a.jpg", os.urandom(70_000)),
+        FilePart.of("group2-files", "b.mp4", os.urandom(300_000)),
+    ]
+
+
+def _assert_nothing_kept(site: Site, status: int, body: str) -> None:
+    assert status == 503, body[:3000]
+    assert NOT_SAVED in body
+    assert site.temp_files() == []
+    assert site.blob_files() == []
+    with site.services.sessions() as session:
+        assert session.scalars(select(Submission.id)).all() == []
+        assert session.scalars(select(Blob.name)).all() == []
+
+
+def test_disk_full_while_a_file_arrives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    budget = {"left": 150_000}
+    real_write: Callable[..., int] = blobstore._RawFile.write
+
+    def write(self: Any, data: Any) -> int:
+        budget["left"] -= len(data)
+        if budget["left"] < 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, data)
+
+    with site_at(tmp_path) as site:
+        monkeypatch.setattr(blobstore._RawFile, "write", write)
+        answer = submit(site.client(), _two_files())
+        _assert_nothing_kept(site, answer.status_code, answer.get_data(as_text=True))
+        monkeypatch.undo()  # space freed: the same app takes the next one
+        assert submit(site.client(), _two_files()).status_code == 200
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3], ids=["first-file", "second-file", "manifest"])
+def test_disk_full_while_a_blob_is_named(tmp_path: Path, fail_at: int) -> None:
+    store = FailingCommits(tmp_path / "data" / "store", fail_at)
+    with site_at(tmp_path, store=store) as site:
+        answer = submit(site.client(), _two_files())
+        _assert_nothing_kept(site, answer.status_code, answer.get_data(as_text=True))
+
+
+def test_database_gone_after_the_files_were_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = Keyring.active_recipients
+    calls = {"n": 0}
+
+    def active_recipients(self: Keyring) -> Any:
+        calls["n"] += 1
+        if calls["n"] > 1:  # the snapshot before the body works; the one at commit fails
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return real(self)
+
+    with site_at(tmp_path) as site:
+        monkeypatch.setattr(Keyring, "active_recipients", active_recipients)
+        answer = submit(site.client(), _two_files())
+        _assert_nothing_kept(site, answer.status_code, answer.get_data(as_text=True))
