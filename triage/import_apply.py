@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -21,6 +22,8 @@ from triage.workspace.models import Attachment, Document, SearchText, Submission
 
 __all__ = ["AckItem", "Applied", "attachment_state", "new_rows"]
 
+_BATCH = 500
+
 
 @dataclass(frozen=True)
 class AckItem:
@@ -33,7 +36,7 @@ class AckItem:
 @dataclass
 class Applied:
     new: list[str] = field(default_factory=list)
-    rows: list[Submission] = field(default_factory=list)
+    witnesses: set[str] = field(default_factory=set)
     unverified: dict[str, list[str]] = field(default_factory=dict)
     recipient_mismatch: list[str] = field(default_factory=list)
     entries: list[EntrySpec] = field(default_factory=list)
@@ -57,20 +60,23 @@ def attachment_state(entry: Claimed, blob: BlobResult | None) -> tuple[str, str]
         return "missing", "the blob is not in this bundle"
     if blob.state in ("not-yours", "damaged"):
         return blob.state, blob.detail or "the blob does not open with your identity"
-    if blob.sealed_sha256 != entry.sealed_sha256:
-        return "mismatch", "the sealed blob's SHA-256 differs from submission.json"
+    # The plaintext is the authority: after a re-wrap on the server the sealed bytes (header)
+    # differ from those recorded at receipt while the content is the same (docs/bundles.md).
     if blob.plaintext_sha256 != entry.plaintext_sha256 or blob.plaintext_size != entry.size:
         return "mismatch", (
             f"opened file has SHA-256 {blob.plaintext_sha256} and {blob.plaintext_size} bytes; "
             f"submission.json says {entry.plaintext_sha256} and {entry.size}"
         )
+    if blob.sealed_sha256 != entry.sealed_sha256:
+        return "verified", "re-wrapped since receipt (new header); content verified"
     return "verified", ""
 
 
-def _row(result: SubmissionResult, sealed: Sealed, scan: ScanResult, actor: str) -> Submission:
+def _row(
+    sealed: Sealed, plain: bytes, result: SubmissionResult, scan: ScanResult, actor: str
+) -> Submission:
     answers = sealed.answers
     window = derive.date_window(answers.text("B4_date"), answers.text("B4_precision"))
-    plain = result.plain or b""
     consent = derive.joined(answers.codes("A4"))
     return Submission(
         id=sealed.submission_id,
@@ -100,12 +106,14 @@ def _row(result: SubmissionResult, sealed: Sealed, scan: ScanResult, actor: str)
     )
 
 
-def _attachment(sub_id: str, position: int, entry: FileEntry, state: tuple[str, str]) -> Attachment:
+def _attachment(
+    sub_id: str, position: int, entry: FileEntry, state: tuple[str, str], sealed_sha256: str
+) -> Attachment:
     return Attachment(
         blob_name=entry.blob_name,
         submission_id=sub_id,
         position=position,
-        sealed_sha256=entry.sealed_sha256,
+        sealed_sha256=sealed_sha256,  # of the copy kept here (see attachment_state)
         plaintext_sha256=entry.plaintext_sha256,
         size=entry.size,
         declared_type=entry.declared_type,
@@ -119,21 +127,30 @@ def _attachment(sub_id: str, position: int, entry: FileEntry, state: tuple[str, 
 
 
 def new_rows(
-    session: Session, scan: ScanResult, store: BlobStore, actor: str, bundle: str
+    session: Session,
+    scan: ScanResult,
+    store: BlobStore,
+    actor: str,
+    known: Container[str],
 ) -> Applied:
     """Add every newly opened submission (and its files) to `session`; blobs are adopted into
-    `store` only when verified. Returns what happened, with the custody entries to write."""
+    `store` only when verified. Submissions in `known` are left to import_known. Returns what
+    happened, with the custody entries to write."""
     applied = Applied()
-    for result in scan.submissions:
+    bundle = scan.manifest_sha256
+    for number, result in enumerate(scan.submissions, start=1):
         sealed = result.submission
-        if result.state != "opened" or sealed is None:
+        if result.state != "opened" or sealed is None or sealed.submission_id in known:
             continue
-        row = _row(result, sealed, scan, actor)
+        # Memory stays bounded: what was opened is dropped once it is a row, and rows leave
+        # the session once written (the transaction stays open until the import commits).
+        result.submission, result.plain, plain = None, None, result.plain
+        row = _row(sealed, plain or b"", result, scan, actor)
         session.add(row)
         if result.staged is not None:
             store.adopt_document(result.staged, row.id, result.sealed_sha256)
         applied.new.append(row.id)
-        applied.rows.append(row)
+        applied.witnesses.add(row.witness_recipient)
         if row.export_recipient is not None and row.export_recipient != row.witness_recipient:
             applied.recipient_mismatch.append(row.id)
         _entries_for_submission(applied, row, bundle)
@@ -141,8 +158,9 @@ def new_rows(
         for position, entry in enumerate(sealed.files, start=1):
             blob = scan.blobs.get(entry.blob_name)
             state = attachment_state(entry, blob)
-            session.add(_attachment(row.id, position, entry, state))
-            applied.entries.append(_verified_entry(row.id, entry, state))
+            kept = blob.sealed_sha256 if blob is not None else entry.sealed_sha256
+            session.add(_attachment(row.id, position, entry, state, kept))
+            applied.entries.append(_verified_entry(row.id, entry, state, kept))
             if state[0] == "verified" and blob is not None and blob.staged is not None:
                 store.adopt(blob.staged, entry.blob_name, blob.sealed_sha256)
                 items.append((blob.item, blob.sealed_sha256))
@@ -152,6 +170,11 @@ def new_rows(
             applied.unverified[row.id] = problems
         else:
             applied.ack.append(AckItem(row.id, tuple(items)))
+        if number % _BATCH == 0:
+            session.flush()
+            session.expunge_all()
+    session.flush()
+    session.expunge_all()
     return applied
 
 
@@ -164,10 +187,10 @@ def _entries_for_submission(applied: Applied, row: Submission, bundle: str) -> N
     )
 
 
-def _verified_entry(sub_id: str, entry: FileEntry, state: tuple[str, str]) -> EntrySpec:
+def _verified_entry(sub_id: str, entry: FileEntry, state: tuple[str, str], kept: str) -> EntrySpec:
     details = {
         "submission_id": sub_id,
-        "sealed_sha256": entry.sealed_sha256,
+        "sealed_sha256": kept,
         "size": entry.size,
         "result": state[0],
     }

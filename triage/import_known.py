@@ -1,8 +1,14 @@
 """Re-importing: submissions already in the workspace are acknowledged again (the first ack may
-have been lost on the way) and files that failed before are completed from the new bundle."""
+have been lost on the way) and files that failed before are completed from the new bundle.
+
+An ack must name exactly the items the server exported, with this export's hashes
+(docs/bundles.md), so a known submission is acknowledged only when all of its items are in this
+bundle; a re-wrapped document or file (new header, same content) is recognised by its plaintext.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -34,48 +40,56 @@ def _repair(attachment: Attachment, scan: ScanResult, store: BlobStore, known: K
         return
     store.adopt(blob.staged, attachment.blob_name, blob.sealed_sha256)
     attachment.state, attachment.state_detail, attachment.stored = state, detail, True
+    attachment.sealed_sha256 = blob.sealed_sha256
     details = {"submission_id": attachment.submission_id, "result": state, "repaired": True}
-    known.entries.append(
-        EntrySpec(
-            "verified", "attachment", attachment.blob_name, attachment.plaintext_sha256, details
-        )
-    )
+    sha = attachment.plaintext_sha256
+    known.entries.append(EntrySpec("verified", "attachment", attachment.blob_name, sha, details))
+
+
+def _items(row: Submission, result: SubmissionResult, scan: ScanResult) -> list[str] | None:
+    """Problems that keep the submission out of the ack (None: it can be acknowledged)."""
+    problems = []
+    for attachment in row.files:
+        blob = scan.blobs.get(attachment.blob_name)
+        if attachment.state != "verified":
+            problems.append(f"{attachment.blob_name}: {attachment.state}")
+        elif blob is None or blob.state not in ("known", "opened"):
+            problems.append(f"{attachment.blob_name}: not in this bundle as exported")
+    return problems or None
 
 
 def _one(
     session: Session, result: SubmissionResult, scan: ScanResult, store: BlobStore, known: Known
 ) -> None:
     row = session.get(Submission, result.submission_id)
-    if row is None:
+    if row is None or result.plain is None:
         return
-    if row.sealed_sha256 != result.sealed_sha256:
+    if hashlib.sha256(result.plain).hexdigest() != row.plain_sha256:
         known.conflicts.append(
-            f"{row.id}: this bundle's sealed submission.json differs from the one imported "
-            "before; kept the first, not acknowledged"
+            f"{row.id}: this bundle's submission.json differs from the one imported before; "
+            "kept the first, not acknowledged"
         )
         return
     known.known.append(row.id)
-    items = [(result.item, result.sealed_sha256)]
-    problems = []
     for attachment in row.files:
         if attachment.state != "verified":
             _repair(attachment, scan, store, known)
-        if attachment.state == "verified":
-            blob = scan.blobs.get(attachment.blob_name)
-            item = blob.item if blob is not None else f"blobs/{attachment.blob_name}"
-            items.append((item, attachment.sealed_sha256))
-        else:
-            problems.append(f"{attachment.blob_name}: {attachment.state}")
+    problems = _items(row, result, scan)
     if problems:
         known.unverified[row.id] = problems
-    else:
-        known.ack.append(AckItem(row.id, tuple(items)))
+        return
+    items = [(result.item, result.sealed_sha256)]
+    items += [
+        (scan.blobs[a.blob_name].item, scan.blobs[a.blob_name].sealed_sha256) for a in row.files
+    ]
+    known.ack.append(AckItem(row.id, tuple(items)))
 
 
-def known_rows(session: Session, scan: ScanResult, store: BlobStore) -> Known:
-    """Handle every submission of the bundle that the workspace already holds."""
+def known_rows(session: Session, scan: ScanResult, store: BlobStore, ids: set[str]) -> Known:
+    """Handle every opened submission of the bundle whose id the workspace already holds."""
     known = Known()
     for result in scan.submissions:
-        if result.state == "known" and result.submission_id is not None:
+        if result.state == "opened" and result.submission_id in ids:
             _one(session, result, scan, store, known)
+            result.plain = result.submission = None
     return known

@@ -91,7 +91,6 @@ class _Scanner:
     identities: Sequence[X25519Identity]
     staging: Path
     known_blobs: Container[str]
-    known_submissions: Container[str]
     progress: Callable[[int], None]
 
     def blob(self, item: ItemReader, name: str) -> BlobResult:
@@ -128,11 +127,9 @@ class _Scanner:
         result.plaintext_sha256, result.plaintext_size = digest.hexdigest(), size
 
     def submission(self, item: ItemReader, wanted_id: str | None) -> SubmissionResult:
+        # Always opened, even when already imported: a re-wrapped document has other sealed
+        # bytes but the same plaintext, and a small document costs little to open.
         result = SubmissionResult(item.entry.name, item.entry.sha256, "opened", wanted_id)
-        if wanted_id is not None and wanted_id in self.known_submissions:
-            _Tee(item, None, self.progress).drain()
-            result.state = "known"
-            return result
         if item.entry.size > _MAX_SEALED_JSON:
             _Tee(item, None, self.progress).drain()
             result.state, result.detail = "invalid", "sealed submission.json is too large"
@@ -169,13 +166,12 @@ def scan_bundle(
     staging: Path,
     *,
     known_blobs: Container[str] = (),
-    known_submissions: Container[str] = (),
     progress: Callable[[int], None] = lambda _n: None,
     on_manifest: Callable[[Manifest], None] = lambda _m: None,
 ) -> ScanResult:
     """Read the export bundle at `path` once. Raises ProtocolError when the bundle itself is
     malformed or any item differs from its manifest entry (then nothing may be imported)."""
-    scanner = _Scanner(identities, staging, known_blobs, known_submissions, progress)
+    scanner = _Scanner(identities, staging, known_blobs, progress)
     with open_bundle(path, expect_kind="export") as reader:
         on_manifest(reader.manifest)
         meta = ExportMeta.parse(reader.manifest.meta)

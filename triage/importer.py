@@ -103,14 +103,12 @@ def run_import(
 
             scan = scan_bundle(
                 bundle, identities, staging, known_blobs=known_blobs,
-                known_submissions=known_subs, progress=progress.advance, on_manifest=begin,
+                progress=progress.advance, on_manifest=begin,
             )  # fmt: skip
             report = _report(scan)
-            if scan.submissions and not any(
-                r.state in ("opened", "known") for r in scan.submissions
-            ):
+            if scan.submissions and not any(r.state == "opened" for r in scan.submissions):
                 raise _nothing_opens(ctx)
-            acks = _apply(ctx, session, scan, store, report)
+            acks = _apply(ctx, session, scan=scan, store=store, report=report, known_ids=known_subs)
         _write_ack(
             ctx, scan=scan, acks=acks, chosen=ack_path, report=report, signing_key=signing_key
         )
@@ -120,14 +118,18 @@ def run_import(
 
 
 def _apply(
-    ctx: WorkContext, session: Session, scan: ScanResult, store: BlobStore, report: ImportReport
+    ctx: WorkContext,
+    session: Session,
+    *,
+    scan: ScanResult,
+    store: BlobStore,
+    report: ImportReport,
+    known_ids: set[str],
 ) -> list[AckItem]:
-    actor = ctx.fingerprint()
-    applied: Applied = new_rows(session, scan, store, actor, scan.manifest_sha256)
-    known = known_rows(session, scan, store)
+    known = known_rows(session, scan, store, known_ids)
+    applied: Applied = new_rows(session, scan, store, ctx.fingerprint(), known_ids)
     session.flush()
-    witnesses = {row.witness_recipient for row in applied.rows}
-    report.consent = recompute_consent(session, witnesses)
+    report.consent = recompute_consent(session, applied.witnesses)
     report.new, report.known = applied.new, known.known
     report.unverified = {**applied.unverified, **known.unverified}
     report.recipient_mismatch = applied.recipient_mismatch

@@ -11,6 +11,7 @@ from flask import Response, request
 from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.wsgi import LimitedStream
 from wtforms.validators import ValidationError
 
 from intake.web.pages import CSRF_ARG, ONCE_ARG, page
@@ -21,6 +22,8 @@ from intake.web.services.receive import KeyringSnapshot, new_upload
 from intake.web.upload import UploadSession, attach_upload_session
 
 __all__ = ["BodyFailedError", "csrf_ok", "parse_body", "receiving", "refuse_before_body"]
+
+_DRAIN_CHUNK = 64 * 1024
 
 
 class BodyFailedError(Exception):
@@ -82,10 +85,28 @@ def receiving(
         upload.discard_unclaimed()
 
 
+def _read_to_the_end() -> None:
+    """Read what follows the multipart message (normally a CRLF at most), discarding it.
+
+    RFC 9112 section 8: a body that ends before its Content-Length is incomplete, even when
+    the multipart message in it looked whole. Werkzeug stops at the closing boundary, so
+    without this a client that promised more and went away would still have its form stored.
+    Under gunicorn the stream only knows the maximum size, so the count is checked here.
+    """
+    stream = request.stream
+    while stream.read(_DRAIN_CHUNK):
+        pass
+    declared = request.content_length
+    if declared is not None and isinstance(stream, LimitedStream) and stream.tell() < declared:
+        raise ClientDisconnected()
+
+
 def parse_body() -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
     """Read the whole body now, sealing file parts as they come; raises BodyFailedError."""
     try:
-        return request.form, request.files
+        form, files = request.form, request.files
+        _read_to_the_end()
+        return form, files
     except RequestEntityTooLarge as exc:
         raise BodyFailedError(too_large=True) from exc
     except (ClientDisconnected, ValueError) as exc:

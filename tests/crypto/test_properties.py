@@ -76,6 +76,8 @@ def test_round_trip(size: int, seed: int, cuts: list[int], armor: bool) -> None:
     bit=st.integers(0, 7),
 )
 @example(size=2 * CHUNK_SIZE, seed=1, where=0.99999, bit=0)
+@example(size=40 * CHUNK_SIZE + 5, seed=2, where=0.6, bit=3)  # several batches, on threads
+@example(size=40 * CHUNK_SIZE + 5, seed=2, where=0.9999, bit=1)
 @example(size=CHUNK_SIZE, seed=1, where=0.0, bit=7)
 def test_any_flipped_bit_fails_and_releases_only_earlier_chunks(
     size: int, seed: int, where: float, bit: int
@@ -94,6 +96,7 @@ def test_any_flipped_bit_fails_and_releases_only_earlier_chunks(
 @FAST
 @given(size=st.integers(1, 4 * CHUNK_SIZE), seed=st.integers(0, 1000), data=st.data())
 @example(size=4 * CHUNK_SIZE, seed=0, data=None)
+@example(size=35 * CHUNK_SIZE - 1, seed=0, data=None)  # every boundary of several batches
 def test_truncation_at_any_chunk_boundary_fails(
     size: int, seed: int, data: st.DataObject | None
 ) -> None:

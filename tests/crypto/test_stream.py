@@ -10,6 +10,7 @@ import pytest
 from nacl.bindings import crypto_aead_chacha20poly1305_ietf_encrypt
 
 from crypto import stream
+from crypto._chunks import BATCH_CHUNKS
 from crypto.errors import PayloadError
 from crypto.stream import (
     CHUNK_SIZE,
@@ -22,8 +23,10 @@ from crypto.stream import (
 )
 
 KEY = bytes(range(32))
-SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 7, 8 * CHUNK_SIZE]
-SIZES += [9 * CHUNK_SIZE, 25 * CHUNK_SIZE + 5, 40 * CHUNK_SIZE]
+SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 7]
+# Around batch boundaries too: one batch, one batch and a bit, several, several exactly.
+SIZES += [BATCH_CHUNKS * CHUNK_SIZE, BATCH_CHUNKS * CHUNK_SIZE + 1, 40 * CHUNK_SIZE + 5]
+SIZES += [3 * BATCH_CHUNKS * CHUNK_SIZE]
 
 
 def seal(data: bytes, piece: int = 1 << 20) -> bytes:
@@ -202,8 +205,8 @@ def test_abort_writes_no_final_chunk_and_stops_threads() -> None:
 
 def test_abandoning_the_reader_early_stops_its_threads() -> None:
     chunks = open_payload(io.BytesIO(seal(bytes(40 * CHUNK_SIZE))).readinto, KEY)
-    assert len(next(chunks)) == 8 * CHUNK_SIZE  # one batch at a time
-    assert len(next(chunks)) == 8 * CHUNK_SIZE
+    assert len(next(chunks)) == BATCH_CHUNKS * CHUNK_SIZE  # one batch at a time
+    assert len(next(chunks)) == BATCH_CHUNKS * CHUNK_SIZE
     chunks.close()
     assert not [t for t in threading.enumerate() if t.name.startswith("crypto-stream")]
 

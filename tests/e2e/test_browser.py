@@ -140,7 +140,11 @@ TEXT = {
 }
 
 
-def fill_testimony(page: Any, words: Words) -> dict[int, list[dict[str, Any]]]:
+Files = dict[int, list[dict[str, Any]]]
+"""Files sent per group number, as Playwright payloads (name, mimeType, buffer)."""
+
+
+def fill_testimony(page: Any, words: Words) -> Files:
     """Answer the required questions and a few optional ones; two groups of files."""
     names = words.files
     groups = {
@@ -165,9 +169,7 @@ def receipt_hashes(page: Any) -> list[str]:
     return [cell.strip() for cell in page.locator("#received-files td.hash").all_inner_texts()]
 
 
-def assert_stored_exactly(
-    site: LiveSite, submission_id: str, groups: dict[int, list[dict[str, Any]]]
-) -> None:
+def assert_stored_exactly(site: LiveSite, submission_id: str, groups: Files) -> None:
     """Each file the browser sent opens with the investigator key to exactly its bytes."""
     doc = site.submission(submission_id)
     sent = {
@@ -179,8 +181,8 @@ def assert_stored_exactly(
         plaintext = site.open_blob(entry.blob_name)
         assert plaintext == sent[key]
         assert entry.plaintext_sha256 == hashlib.sha256(plaintext).hexdigest()
-    blobs = {entry.blob_name for entry in doc.files}
-    assert site.blob_names(submission_id) - blobs == {site.manifest_blob(submission_id)}
+    blobs = {entry.blob_name for entry in doc.files} | {site.manifest_blob(submission_id)}
+    assert site.blob_names(submission_id) == blobs
 
 
 def send_reply(
@@ -194,6 +196,68 @@ def send_reply(
     assert "imported 1 reply" in site.cli("replies", "import", str(bundle))
 
 
+def send_testimony(visit: Visit, page: Any, words: Words) -> tuple[str, str, Files]:
+    """Landing → form → receipt; returns the codename, the reference and the files sent."""
+    page.goto(visit.site.base_url + "/")
+    if visit.lang != "en":
+        page.click(f"#lang-{visit.lang}")
+    visit.check_page(page, "Tell investigators what you saw", "landing")
+    page.click("#start")
+    groups = fill_testimony(page, words)
+    visit.check_page(page, "Your testimony", "form")
+    page.click("#send")
+    visit.check_page(page, "Thank you. Your testimony was received.", "receipt")
+    codename = page.locator("#codename").inner_text().strip()
+    assert len(codename.split()) == 7
+    sent = [item["buffer"] for items in groups.values() for item in items]
+    assert sorted(receipt_hashes(page)) == sorted(hashlib.sha256(b).hexdigest() for b in sent)
+    return codename, page.locator("#reference").inner_text().strip(), groups
+
+
+def log_in(visit: Visit, page: Any, codename: str, reference: str, reply: str) -> None:
+    """Back from the landing page with the codename: the account shows the reply."""
+    page.goto(visit.site.base_url + "/")
+    page.click("#return-link")
+    visit.check_page(page, "Return with your codename", "login")
+    page.fill("#codename", codename.upper())  # case does not matter, the page says
+    page.click("#login")
+    visit.check_page(page, "Your testimonies", "account")
+    assert page.locator("#reply-1").inner_text().strip().endswith(reply)
+    assert page.locator(f"#submission-{reference}").count() == 1
+
+
+def add_to(visit: Visit, page: Any, reference: str, words: Words) -> tuple[str, Files]:
+    """The account's "add" link opens a tab (the replies page stays); a follow-up with files."""
+    with visit.context.expect_page() as opened:
+        page.click("#add-link")
+    tab = opened.value
+    tab.wait_for_load_state()
+    visit.check_page(tab, "Add to your testimony", "follow-up")
+    tab.select_option("#parent", reference)
+    tab.fill("#account", words.more)
+    files = [
+        payload(words.files[4], "image/jpeg", 90_000),
+        payload("notes.txt", "text/plain", 1_200),
+    ]
+    tab.set_input_files("#group1-files", files)
+    tab.click("#send")
+    visit.check_page(tab, "Thank you. What you added was received.", "follow-up-receipt")
+    follow_up = tab.locator("#reference").inner_text().strip()
+    tab.close()
+    return follow_up, {1: files}
+
+
+def log_out(visit: Visit, page: Any) -> None:
+    """Log out: the browser is told to forget the site, and the session is gone."""
+    with page.expect_response(lambda response: response.url.endswith("/logout")) as answer:
+        page.click("#logout")
+    assert "cookies" in (answer.value.all_headers().get("clear-site-data") or "")
+    # The logged-out page falls back to English (test_logged_out_page_keeps_the_language).
+    visit.check_page(page, "You are logged out", "logged-out", in_lang=False)
+    page.goto(visit.site.base_url + "/account")
+    assert page.url == visit.site.base_url + "/return"
+
+
 @pytest.mark.parametrize("lang", ["en", "uk"])
 def test_a_witness_visit_without_javascript(
     browser: Any, live_site: LiveSite, shots: Path, tmp_path: Path, lang: str
@@ -201,62 +265,17 @@ def test_a_witness_visit_without_javascript(
     context = browser.new_context(java_script_enabled=False, viewport=DESKTOP)
     visit = Visit(live_site, context, lang, shots)
     words = TEXT[lang]
-    page = context.new_page()
     try:
-        page.goto(live_site.base_url + "/")
-        if lang != "en":
-            page.click(f"#lang-{lang}")
-        visit.check_page(page, "Tell investigators what you saw", "landing")
-
-        page.click("#start")
-        groups = fill_testimony(page, words)
-        visit.check_page(page, "Your testimony", "form")
-        page.click("#send")
-        visit.check_page(page, "Thank you. Your testimony was received.", "receipt")
-        codename = page.locator("#codename").inner_text().strip()
-        reference = page.locator("#reference").inner_text().strip()
-        assert len(codename.split()) == 7
-        assert sorted(receipt_hashes(page)) == sorted(
-            hashlib.sha256(item["buffer"]).hexdigest()
-            for items in groups.values()
-            for item in items
-        )
-
+        page = context.new_page()
+        codename, reference, groups = send_testimony(visit, page, words)
         send_reply(live_site, tmp_path, codename, reference, words.reply)
-        page.goto(live_site.base_url + "/")
-        page.click("#return-link")
-        visit.check_page(page, "Return with your codename", "login")
-        page.fill("#codename", codename.upper())  # case does not matter, the page says
-        page.click("#login")
-        visit.check_page(page, "Your testimonies", "account")
-        assert page.locator("#reply-1").inner_text().strip().endswith(words.reply)
-        assert page.locator(f"#submission-{reference}").count() == 1
-
-        with context.expect_page() as opened:
-            page.click("#add-link")  # opens in a new tab, so the replies page stays
-        tab = opened.value
-        tab.wait_for_load_state()
-        visit.check_page(tab, "Add to your testimony", "follow-up")
-        tab.select_option("#parent", reference)
-        tab.fill("#account", words.more)
-        more = {1: [payload(words.files[4], "image/jpeg", 90_000)]}
-        more[1].append(payload("notes.txt", "text/plain", 1_200))
-        tab.set_input_files("#group1-files", more[1])
-        tab.click("#send")
-        visit.check_page(tab, "Thank you. What you added was received.", "follow-up-receipt")
-        follow_up = tab.locator("#reference").inner_text().strip()
-        tab.close()
-
-        with page.expect_response(lambda response: response.url.endswith("/logout")) as answer:
-            page.click("#logout")
-        assert "cookies" in (answer.value.all_headers().get("clear-site-data") or "")
-        # The logged-out page falls back to English (test_logged_out_page_keeps_the_language).
-        visit.check_page(page, "You are logged out", "logged-out", in_lang=False)
-        page.goto(live_site.base_url + "/account")
-        assert page.url == live_site.base_url + "/return"  # the session is gone
+        log_in(visit, page, codename, reference, words.reply)
+        follow_up, more = add_to(visit, page, reference, words)
+        log_out(visit, page)
     finally:
         context.close()
 
+    assert visit.shot_count == 8
     origin = live_site.base_url + "/"
     assert visit.requests, "no request was recorded"
     assert [url for url in visit.requests if not url.startswith(origin)] == []

@@ -108,7 +108,9 @@ class Multipart:
         yield f"--{self.boundary}--\r\n".encode()
 
 
-def paced(chunks: Iterable[bytes], *, rate: float | None, piece: int = 16 * 1024) -> Iterator[bytes]:
+def paced(
+    chunks: Iterable[bytes], *, rate: float | None, piece: int = 16 * 1024
+) -> Iterator[bytes]:
     """`chunks` cut into `piece`-sized writes at about `rate` bytes per second (None: as given)."""
     if rate is None:
         yield from chunks
@@ -136,7 +138,11 @@ class Witness:
         return socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
 
     def head(self, method: str, path: str, extra: Iterable[tuple[str, str]] = ()) -> bytes:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", "Accept-Language: en-US"]
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: 127.0.0.1:{self.port}",
+            "Accept-Language: en-US",
+        ]
         if self.cookie:
             lines.append(f"Cookie: {self.cookie}")
         lines += [f"{k}: {v}" for k, v in extra]
@@ -178,7 +184,10 @@ class Witness:
 
     def post(self, path: str, form: Multipart, *, rate: float | None = None) -> Response:
         return self.send(
-            path, paced(form.chunks(), rate=rate), content_type=form.content_type, length=form.length
+            path,
+            paced(form.chunks(), rate=rate),
+            content_type=form.content_type,
+            length=form.length,
         )
 
     def testimony_action(self) -> str:
@@ -186,7 +195,9 @@ class Witness:
 
     def submit(self, files: Iterable[FilePart] = (), *, rate: float | None = None) -> Response:
         """A fresh form, filled with the minimal testimony and `files`, sent."""
-        return self.post(self.testimony_action(), Multipart(list(MINIMAL_TESTIMONY), list(files)), rate=rate)
+        return self.post(
+            self.testimony_action(), Multipart(list(MINIMAL_TESTIMONY), list(files)), rate=rate
+        )
 
     def login(self, codename: str) -> Response:
         action = self.get("/return").action("login-form")

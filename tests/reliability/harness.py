@@ -6,6 +6,7 @@ Every process started here is in its own process group, which `LiveServer.stop` 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import runpy
@@ -41,7 +42,7 @@ def free_port() -> int:
 
 def run(argv: list[str], env: Mapping[str, str], timeout: float = 60) -> str:
     """Run a command to completion; fail the test with its output if it fails."""
-    result = subprocess.run(  # noqa: S603 - our own argv
+    result = subprocess.run(
         argv, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
     )
     if result.returncode != 0:
@@ -90,7 +91,9 @@ class Installation:
         engine = self.engine()
         try:
             with engine.connect() as conn:
-                return dict(conn.execute(select(Blob.name, Blob.submission_id)).tuples().all())
+                return {
+                    name: sid for name, sid in conn.execute(select(Blob.name, Blob.submission_id))
+                }
         finally:
             engine.dispose()
 
@@ -115,8 +118,8 @@ class Installation:
 
     def open_blob(self, name: str) -> bytes:
         """The blob opened by the real `age` binary with the investigator's identity."""
-        result = subprocess.run(  # noqa: S603 - fixed argv
-            ["age", "-d", "-i", str(self.identity_file), str(self.blob_dir / "blobs" / name)],  # noqa: S607
+        result = subprocess.run(
+            ["age", "-d", "-i", str(self.identity_file), str(self.blob_dir / "blobs" / name)],
             capture_output=True,
             timeout=60,
             check=True,
@@ -124,7 +127,9 @@ class Installation:
         return result.stdout
 
 
-def install(root: Path, *, database_url: str | None = None, blob_dir: Path | None = None) -> Installation:
+def install(
+    root: Path, *, database_url: str | None = None, blob_dir: Path | None = None
+) -> Installation:
     """`intake init` and `intake keys add` (age-keygen and a minisign key) under `root`."""
     data_dir = root / "data"
     tmp_dir = root / "tmp"
@@ -159,9 +164,13 @@ class LiveServer:
         return self.installation.root / "gunicorn.log"
 
     def start(self, extra_env: Mapping[str, str] | None = None) -> LiveServer:
-        env = {**self.installation.env, "INTAKE_BIND": f"127.0.0.1:{self.port}", **(extra_env or {})}
+        env = {
+            **self.installation.env,
+            "INTAKE_BIND": f"127.0.0.1:{self.port}",
+            **(extra_env or {}),
+        }
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(  # noqa: S603 - our own argv
+            self.proc = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)],
                 stdout=log,
                 stderr=log,
@@ -198,7 +207,9 @@ class LiveServer:
         for status in Path("/proc").glob("[0-9]*/status"):
             try:
                 fields = dict(
-                    line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+                    line.split(":\t", 1)
+                    for line in status.read_text().splitlines()
+                    if ":\t" in line
                 )
             except OSError:
                 continue
@@ -226,14 +237,10 @@ class LiveServer:
         pgid = self.proc.pid
         if self.proc.poll() is None:
             os.killpg(pgid, signal.SIGQUIT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=2)  # a worker still holding a connection is killed below
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=10)
         self.proc = None
 

@@ -107,13 +107,13 @@ def _paused(form: Multipart, after: int, resume: threading.Event) -> Iterator[by
     """The body's first `after` bytes, then a wait for `resume`, then the rest."""
     sent = 0
     for chunk in form.chunks():
-        if sent < after <= sent + len(chunk):
-            cut = after - sent
-            yield chunk[:cut]
+        if sent <= after < sent + len(chunk):
+            yield chunk[: after - sent]
             resume.wait(30)
-            chunk = chunk[cut:]
+            yield chunk[after - sent :]
+        else:
+            yield chunk
         sent += len(chunk)
-        yield chunk
 
 
 def _wait_for_a_temp(installation: Installation, timeout: float = 30) -> None:

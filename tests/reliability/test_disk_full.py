@@ -7,7 +7,6 @@ fault-injecting store for the failures a real filesystem cannot aim at (the subm
 
 from __future__ import annotations
 
-import errno
 import os
 import subprocess
 from collections.abc import Iterator
@@ -30,18 +29,20 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """An 8 MiB tmpfs, unmounted afterwards; skips where mounting is not allowed."""
     mount = tmp_path / "small-disk"
     mount.mkdir()
-    result = subprocess.run(  # noqa: S603 - fixed argv
-        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mount)],  # noqa: S607
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mount)],
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip()}); the in-process test runs")
+        pytest.skip(
+            f"cannot mount a tmpfs here ({result.stderr.strip()}); the in-process test runs"
+        )
     try:
         yield mount
     finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)  # noqa: S603, S607
+        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import click
 from triage.cli._ws import with_workspace
 
 if TYPE_CHECKING:
-    from triage.browse import ListRow
+    from triage.listing import ListRow
     from triage.workspace.context import WorkContext
 
 __all__ = ["extract", "list_submissions", "show"]
@@ -53,39 +53,35 @@ def list_submissions(
     as_json: bool,
 ) -> None:
     """List submissions, newest first (100 unless --limit; --json lists all)."""
-    from triage.browse import Filters, list_rows
+    from triage.listing import Filters, list_rows
 
     if limit is None:
         limit = 0 if as_json else 100
     tags = tuple(tag.casefold() for tag in tags)
     filters = Filters(status, incident_type, oblast, _day(since), _day(until), tags, search, limit)
-    with ctx.session() as session:
-        rows, total = list_rows(session, filters)
+    rows, total = list_rows(ctx.workspace.db_path, filters)
     if as_json:
-        for row in rows:
-            click.echo(json.dumps(row.to_json(), ensure_ascii=False))
+        click.echo("\n".join(json.dumps(row.to_json(), ensure_ascii=False) for row in rows))
         return
     _table(rows, total)
 
 
 def _table(rows: list[ListRow], total: int) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+    """A plain aligned table (rich would cost its import time on every `list`)."""
     from triage.textsafe import neutralise_line
 
-    table = Table(box=None, header_style="bold")
-    for name in ("id", "day", "status", "claimed types", "oblast", "files", "tags"):
-        table.add_column(name)
-    for row in rows:
-        tags = neutralise_line(", ".join(row.tags))
-        table.add_row(
-            row.id, row.day.isoformat(), row.status, ", ".join(row.types),
-            row.oblast or "", str(row.files), tags,
-        )  # fmt: skip
-    console = Console(highlight=False)
-    console.print(table)
-    console.print(f"{len(rows)} of {total} shown")
+    header = ("id", "day", "status", "claimed types", "oblast", "files", "tags")
+    lines = [header] + [
+        (r.id, r.day, r.status, ", ".join(r.types), r.oblast or "", str(r.files),
+         neutralise_line(", ".join(r.tags)))
+        for r in rows
+    ]  # fmt: skip
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+    click.echo(f"{len(rows)} of {total} shown")
 
 
 @click.command()

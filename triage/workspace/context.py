@@ -1,7 +1,7 @@
 """A command's working context: the opened workspace, its database, custody log and keys.
 
-crypto (and PyNaCl) is imported only when a key is first needed, so commands that need none
-(`list`, `status`, `tag`) start faster.
+crypto (and PyNaCl) is imported only when a key is first needed, and SQLAlchemy only when the
+database is, so commands that need neither (`list` reads SQLite directly) start faster.
 """
 
 # ruff: noqa: PLC0415  # see the docstring
@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
 from triage.custody import Actor, CustodyLog, EntrySpec
 from triage.workspace.layout import Workspace
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
     from crypto.minisign import SigningKey, VerifyKey
     from crypto.x25519 import X25519Identity
     from triage.keys import KeyPaths
@@ -70,6 +70,8 @@ class WorkContext:
         return self._engine
 
     def session(self) -> Session:
+        from sqlalchemy.orm import sessionmaker
+
         return sessionmaker(self.engine(), expire_on_commit=False)()
 
     def identities(self) -> list[X25519Identity]:

@@ -9,17 +9,18 @@ import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, create_engine, event
+from typing import TYPE_CHECKING, Any
 
 from triage._errors_ws import workspace_error
-from triage.workspace.models import SCHEMA_VERSION, Base
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["CONFIG_NAME", "Workspace", "WorkspaceConfig", "check_private", "create_workspace"]
 
 CONFIG_NAME = "workspace.json"
 _SUBDIRS = ("blobs", "replies", "acks", "tmp")
+SCHEMA_VERSION = 1
 _KEYS = {"version", "workspace_id", "identity", "recipient", "fingerprint", "verify_key", "created"}
 
 
@@ -114,6 +115,8 @@ class Workspace:
 
     def engine(self) -> Engine:
         """The SQLite engine, with foreign keys enforced and deleted rows overwritten."""
+        from sqlalchemy import create_engine, event  # noqa: PLC0415 - `list` does without
+
         engine = create_engine(f"sqlite:///{self.db_path}")
 
         @event.listens_for(engine, "connect")
@@ -156,6 +159,10 @@ def create_workspace(
     workspace = Workspace(root, config)
     _private_file(workspace.db_path, b"")
     _private_file(workspace.log_path, b"")
-    Base.metadata.create_all(workspace.engine())
+    from triage.workspace.models import Base  # noqa: PLC0415 - see Workspace.engine
+
+    engine = workspace.engine()
+    Base.metadata.create_all(engine)
+    engine.dispose()
     _private_file(root / CONFIG_NAME, config.to_json())  # last: its presence means "complete"
     return workspace

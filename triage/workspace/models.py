@@ -21,7 +21,6 @@ __all__ = [
     "Tag",
 ]
 
-SCHEMA_VERSION = 1
 ID_LEN = 24  # "S-" + 16 Crockford characters, with room
 SHA_LEN = 64
 RECIPIENT_LEN = 100

@@ -20,6 +20,12 @@ GROUPS = {"incident", "case", "log", "replies"}
 
 
 @pytest.fixture(autouse=True)
+def _no_network(socket_disabled: None) -> None:
+    """The workflows run air-gapped (tests/triage/conftest.py does the same for all of triage;
+    stated here too so these tests stay offline whatever happens to that file)."""
+
+
+@pytest.fixture(autouse=True)
 def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keys, "default_costs", lambda: FAST)
 

@@ -41,6 +41,7 @@ class Built:
     submission: Submission
     sealed_json: bytes
     blobs: dict[str, bytes]
+    document_blob: str = field(default_factory=new_blob_name)  # the server's name for it
 
     @property
     def id(self) -> str:
@@ -106,6 +107,27 @@ def build(
     return Built(submission, seal_bytes(submission.to_json(), recipients), blobs)
 
 
+def export_meta(
+    built: Built, sealed_json: bytes, blobs: Mapping[str, bytes], recipient: str
+) -> dict:
+    """One submission's entry in an export's meta, as docs/bundles.md and `intake export` say."""
+    sub = built.submission
+    return {
+        "submission_id": built.id,
+        "parent_id": sub.parent_id,
+        "kind": sub.kind,
+        "received_on": sub.received_at.date().isoformat(),
+        "witness_id": "W-0000000000000000",
+        "witness_reply_recipient": recipient,
+        "manifest_blob": built.document_blob,
+        "manifest_sha256": hashlib.sha256(sealed_json).hexdigest(),
+        "files": [
+            {"blob_name": name, "sealed_sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in sorted(blobs.items())
+        ],
+    }
+
+
 def export_bundle(
     path: Path,
     submissions: Sequence[Built],
@@ -113,18 +135,18 @@ def export_bundle(
     reply_recipients: Mapping[str, str] | None = None,
     replace_blobs: Mapping[str, bytes] | None = None,
 ) -> Path:
-    """An export bundle: blobs first, then each sealed submission.json, and the meta."""
+    """An export bundle laid out as `intake export` writes it: per submission its sealed
+    submission.json, then its blobs by name; meta.submissions a list (docs/bundles.md)."""
     items: list[ItemSource] = []
-    meta: dict[str, Any] = {}
+    meta: list[dict] = []
     replace_blobs = replace_blobs or {}
     for built in submissions:
-        for name, data in built.blobs.items():
-            items.append(ItemSource.from_bytes(f"blobs/{name}", replace_blobs.get(name, data)))
+        blobs = {name: replace_blobs.get(name, data) for name, data in built.blobs.items()}
         items.append(ItemSource.from_bytes(f"submissions/{built.id}.json.age", built.sealed_json))
+        items += [
+            ItemSource.from_bytes(f"blobs/{name}", data) for name, data in sorted(blobs.items())
+        ]
         recipient = (reply_recipients or {}).get(built.id, built.submission.witness_reply_recipient)
-        meta[built.id] = {
-            "witness_reply_recipient": recipient,
-            "received_on": built.submission.received_at.date().isoformat(),
-        }
+        meta.append(export_meta(built, built.sealed_json, blobs, recipient))
     write_bundle(path, "export", items, meta={"submissions": meta})
     return path

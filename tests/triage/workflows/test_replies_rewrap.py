@@ -77,6 +77,7 @@ def test_rewrap_gives_new_headers_for_the_same_payloads(bench: Bench, tmp_path: 
     rewrapped = headers[f"headers/{blob_name}"] + sealed[facts["old_header_length"] :]
     assert hashlib.sha256(rewrapped).hexdigest() == facts["new_sealed_sha256"]
     assert b"".join(open_stream(io.BytesIO(rewrapped), [new_b])) == data
-    assert f"headers/submissions/{built.id}.json.age" in headers
+    document = meta["headers"][f"headers/{built.document_blob}"]  # named as the export said
+    assert (document["role"], document["submission_id"]) == ("submission", built.id)
     assert len(meta["recipients"]) == 2
     assert meta["signed_by"] == bench.investigator.fingerprint
