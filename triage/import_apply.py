@@ -154,28 +154,42 @@ def new_rows(
         if row.export_recipient is not None and row.export_recipient != row.witness_recipient:
             applied.recipient_mismatch.append(row.id)
         _entries_for_submission(applied, row, bundle)
-        items, problems = [(result.item, result.sealed_sha256)], []
-        for position, entry in enumerate(sealed.files, start=1):
-            blob = scan.blobs.get(entry.blob_name)
-            state = attachment_state(entry, blob)
-            kept = blob.sealed_sha256 if blob is not None else entry.sealed_sha256
-            session.add(_attachment(row.id, position, entry, state, kept))
-            applied.entries.append(_verified_entry(row.id, entry, state, kept))
-            if state[0] == "verified" and blob is not None and blob.staged is not None:
-                store.adopt(blob.staged, entry.blob_name, blob.sealed_sha256)
-                items.append((blob.item, blob.sealed_sha256))
-            else:
-                problems.append(f"{entry.blob_name}: {state[0]}")
-        if problems:
-            applied.unverified[row.id] = problems
-        else:
-            applied.ack.append(AckItem(row.id, tuple(items)))
+        _files(
+            session, sealed, row.id, (scan, store, applied), [(result.item, result.sealed_sha256)]
+        )
         if number % _BATCH == 0:
             session.flush()
             session.expunge_all()
     session.flush()
     session.expunge_all()
     return applied
+
+
+def _files(
+    session: Session,
+    sealed: Sealed,
+    sub_id: str,
+    where: tuple[ScanResult, BlobStore, Applied],
+    items: list[tuple[str, str]],
+) -> None:
+    """Each file's row and custody entry; its blob kept if verified; the ack if all were."""
+    scan, store, applied = where
+    problems = []
+    for position, entry in enumerate(sealed.files, start=1):
+        blob = scan.blobs.get(entry.blob_name)
+        state = attachment_state(entry, blob)
+        kept = blob.sealed_sha256 if blob is not None else entry.sealed_sha256
+        session.add(_attachment(sub_id, position, entry, state, kept))
+        applied.entries.append(_verified_entry(sub_id, entry, state, kept))
+        if state[0] == "verified" and blob is not None and blob.staged is not None:
+            store.adopt(blob.staged, entry.blob_name, blob.sealed_sha256)
+            items.append((blob.item, blob.sealed_sha256))
+        else:
+            problems.append(f"{entry.blob_name}: {state[0]}")
+    if problems:
+        applied.unverified[sub_id] = problems
+    else:
+        applied.ack.append(AckItem(sub_id, tuple(items)))
 
 
 def _entries_for_submission(applied: Applied, row: Submission, bundle: str) -> None:

@@ -127,27 +127,48 @@ class Installation:
         return result.stdout
 
 
+@dataclass(frozen=True)
+class InvestigatorKey:
+    """An investigator's age identity file, its recipient and a minisign public key file."""
+
+    identity_file: Path
+    recipient: str
+    signing_pub: Path
+
+    @classmethod
+    def generate(cls, root: Path, env: Mapping[str, str]) -> InvestigatorKey:
+        """With `age-keygen` (the real binary) and a fresh minisign key."""
+        identity = root / "investigator.key"
+        run(["age-keygen", "-o", str(identity)], env)
+        pub = root / "investigator.pub"
+        pub.write_text(SigningKey.generate().verify_key().to_file_text(), encoding="utf-8")
+        return cls(identity, run(["age-keygen", "-y", str(identity)], env).strip(), pub)
+
+
 def install(
-    root: Path, *, database_url: str | None = None, blob_dir: Path | None = None
+    root: Path,
+    *,
+    database_url: str | None = None,
+    blob_dir: Path | None = None,
+    key: InvestigatorKey | None = None,
 ) -> Installation:
-    """`intake init` and `intake keys add` (age-keygen and a minisign key) under `root`."""
+    """`intake init` and `intake keys add` of `key` (default: a new one) under `root`."""
     data_dir = root / "data"
     tmp_dir = root / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
+    key = key or InvestigatorKey.generate(root, os.environ)
     inst = Installation(
         root=root,
         data_dir=data_dir,
         database_url=database_url or f"sqlite:///{data_dir / 'intake.sqlite3'}",
-        identity_file=root / "investigator.key",
+        identity_file=key.identity_file,
         blob_dir=blob_dir or data_dir / "store",
         tmp_dir=tmp_dir,
     )
     inst.intake("init")
-    run(["age-keygen", "-o", str(inst.identity_file)], inst.env)
-    recipient = run(["age-keygen", "-y", str(inst.identity_file)], inst.env).strip()
-    pub = root / "investigator.pub"
-    pub.write_text(SigningKey.generate().verify_key().to_file_text(), encoding="utf-8")
-    inst.intake("keys", "add", recipient, "--name", "Reliability", "--signing-key", str(pub))
+    inst.intake(
+        "keys", "add", key.recipient, "--name", "Reliability", "--signing-key", str(key.signing_pub)
+    )
     return inst
 
 
