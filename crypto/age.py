@@ -53,10 +53,12 @@ def header_for_file_key(file_key: bytes, recipients: Sequence[Recipient]) -> byt
 class Sealer:
     """A writable file object that seals what is written to it into `out`, as an age file.
 
-    The header and payload nonce are written at once; plaintext is sealed chunk by chunk as it
-    arrives and nothing is kept beyond a few chunks. Call `finish()` (or leave the `with` block
-    normally) to write the final chunk; `out` is never closed here. `close()` without `finish()`
-    abandons the file, leaving output that no reader accepts.
+    The header and payload nonce are written at once; plaintext is sealed as it arrives and
+    nothing is kept beyond a few batches of chunks. Sealed data reaches `out.write` from worker
+    threads (one call at a time, in order) in buffers that are reused once it returns, as any
+    `write` may assume. Call `finish()` (or leave the `with` block normally) to write the final
+    chunk; `out` is never closed here. `close()` without `finish()` abandons the file, leaving
+    output that no reader accepts.
     """
 
     def __init__(

@@ -23,13 +23,17 @@ __all__ = [
     "KeyCosts",
     "KeyPaths",
     "NewKeys",
+    "Signer",
     "default_costs",
     "generate_keys",
     "load_identities",
+    "load_signer",
     "load_signing_key",
 ]
 
 PassphraseSource = Callable[[], bytes]
+
+_SIGNING_SUFFIX = ".minisign.key"
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class KeyPaths:
     def beside(cls, identity: Path) -> KeyPaths:
         return cls(
             identity,
-            identity.with_name(identity.name + ".minisign.key"),
+            identity.with_name(identity.name + _SIGNING_SUFFIX),
             identity.with_name(identity.name + ".minisign.pub"),
         )
 
@@ -145,3 +149,35 @@ def load_signing_key(path: Path, passphrase: PassphraseSource) -> SigningKey:
         if "wrong passphrase" in str(exc):
             raise _wrong_passphrase(path) from None
         raise
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A minisign key that signs a bundle, and the fingerprint of the age identity it belongs to.
+
+    `fingerprint` is None when no identity lies beside the key (a key made with `minisign -G`
+    rather than `triage keygen`): the bundle then names no signer, and the server goes by the
+    signature alone, as it always does.
+    """
+
+    key: SigningKey
+    fingerprint: str | None
+
+    @property
+    def key_id(self) -> str:
+        return self.key.verify_key().key_id_hex
+
+
+def load_signer(path: Path, passphrase: PassphraseSource) -> Signer:
+    """The minisign secret key at `path`, with the fingerprint of the identity beside it.
+
+    `triage keygen` writes IDENTITY.minisign.key beside IDENTITY under one passphrase, so the
+    same passphrase unlocks IDENTITY to learn whose key it is (a minisign key does not say).
+    Raises TriageError for a wrong passphrase, OSError when `path` cannot be read.
+    """
+    key = load_signing_key(path, passphrase)
+    name = path.name.removesuffix(_SIGNING_SUFFIX)
+    identity = path.with_name(name) if name and name != path.name else None
+    if identity is None or not identity.is_file():
+        return Signer(key, None)
+    return Signer(key, fingerprint(load_identities(identity, passphrase)[0].recipient()))

@@ -84,6 +84,7 @@ class Visit:
 
     def check_page(self, page: Any, title_msgid: str, name: str, *, in_lang: bool = True) -> None:
         """The page is in the visit's language, has the expected title, and fits 320 px."""
+        page.wait_for_load_state()
         langs = {self.lang} if in_lang else {self.lang, "en"}
         assert page.locator("html").get_attribute("lang") in langs
         titles = {self.t(title_msgid)} if in_lang else {self.t(title_msgid), title_msgid}

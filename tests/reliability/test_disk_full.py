@@ -1,8 +1,9 @@
 """The disk fills up in the middle of an upload: a calm, translated "nothing was stored, please
 try again" page, the server keeps serving, and nothing partial is kept.
 
-A real 8 MiB tmpfs as the blob store when the test may mount one (root), and an in-process
-fault-injecting store for the failures a real filesystem cannot aim at (the submission.json).
+A real 8 MiB tmpfs as the blob store under a real gunicorn, when the test may mount one (it
+skips otherwise); test_storage_faults.py injects the same failure in-process wherever it runs,
+and at the steps a real filesystem cannot aim at (naming the second file, the submission.json).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one error funnel: failures become `triage: error:` and `triage: hint:` lines, exit codes.
 
-Domain errors (triage's own, crypto's, later protocol's) and OS errors are explained; anything
-else is a bug and keeps its traceback.
+Domain errors (triage's own, crypto's, protocol's) and OS errors are explained; anything else
+is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -25,6 +25,21 @@ _CRYPTO_HINTS: dict[str, tuple[str, ...]] = {
     "no_match": ("is this file sealed to another key? check the fingerprint with the sender",),
     "key": ("age recipients start with age1, identity files hold AGE-SECRET-KEY-1 lines",),
     "signature": ("the data or its signature was changed, or it was signed by another key",),
+}
+
+# protocol.errors.ProtocolError.category -> exit code and what to do; the message comes from
+# protocol. Kept as data so that this module stays importable without protocol (and crypto).
+_PROTOCOL_EXIT_CODES: dict[str, ExitCode] = {
+    "integrity": ExitCode.DAMAGED,
+    "bundle": ExitCode.DAMAGED,
+    "signature": ExitCode.SIGNATURE,
+}
+_PROTOCOL_HINTS: dict[str, str] = {
+    "integrity": "the bundle was changed or damaged after it was written; copy it again",
+    "bundle": "is this a complete bundle made by intake or triage? copy it again",
+    "signature": "the bundle is not signed by the key you expect",
+    "schema": "the document does not follow the protocol; is the tool version the same?",
+    "unsupported_version": "this bundle was made by a newer version; update triage",
 }
 
 _OS_HINTS: dict[type[OSError], str] = {
@@ -58,6 +73,17 @@ def _crypto(exc: BaseException) -> Diagnosis | None:
     return Diagnosis(message, _CRYPTO_HINTS.get(category, ()), exit_code)
 
 
+def _protocol(exc: BaseException) -> Diagnosis | None:
+    # Looked up, not imported, for the reason given in _crypto (protocol imports crypto).
+    errors = sys.modules.get("protocol.errors")
+    if errors is None or not isinstance(exc, errors.ProtocolError):
+        return None
+    category = str(exc.category)
+    hint = _PROTOCOL_HINTS.get(category, "check the bundle")
+    exit_code = _PROTOCOL_EXIT_CODES.get(category, ExitCode.FAILURE)
+    return Diagnosis(tidy(exc.diagnostics()), (hint,), exit_code)
+
+
 def _os(exc: BaseException) -> Diagnosis | None:
     if not isinstance(exc, OSError):
         return None
@@ -85,10 +111,11 @@ def _click(exc: BaseException) -> Diagnosis | None:
     return None
 
 
-# Tried in order; a later area adds its error root with one function here (e.g. protocol's).
+# Tried in order; a later area adds its error root with one function here.
 _TRANSLATORS: tuple[Callable[[BaseException], Diagnosis | None], ...] = (
     _triage,
     _crypto,
+    _protocol,
     _click,
     _os,
 )

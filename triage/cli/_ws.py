@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from triage._errors_ws import domain_errors, usage
+from triage._errors_ws import usage
 from triage.cli._passphrase import Passphrases, passphrase_file_option
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def with_workspace(function: F) -> F:
         *, workspace: Path | None, identity: Path | None, passphrase_file: Path | None, **rest: Any
     ) -> Any:
         with work_context(workspace, identity, passphrase_file) as ctx:
-            return domain_errors(function)(ctx, **rest)
+            return function(ctx, **rest)
 
     decorated: Any = passphrase_file_option(wrapper)
     decorated = click.option(
