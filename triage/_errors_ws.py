@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
-
 from triage.errors import ExitCode, TriageError
 
 __all__ = [
-    "domain_errors",
     "not_found",
     "refused",
     "usage",
     "workspace_error",
 ]
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
 
 def workspace_error(message: str, *hints: str) -> TriageError:
     """A problem with the workspace itself (missing, loose permissions, damaged)."""
@@ -37,9 +29,3 @@ def refused(message: str, *hints: str, exit_code: ExitCode = ExitCode.FAILURE) -
 
 def usage(message: str, *hints: str) -> TriageError:
     return TriageError(message, hints=hints, category="usage", exit_code=ExitCode.USAGE)
-
-
-def domain_errors(function: Callable[P, R]) -> Callable[P, R]:
-    """Returns `function` unchanged: the CLI funnel (triage/cli/_funnel.py) now explains
-    protocol failures itself. Kept only until its last use (triage/cli/case_cmds.py) goes."""
-    return function

@@ -1,6 +1,6 @@
 """What triage reads from an export bundle's meta: each submission's reply key (and blob names).
 
-The layout triage expects (docs/triage.md, "Export bundle"):
+The layout triage expects (docs/bundles.md, "export"):
 
     meta = {"submissions": {"S-…": {"witness_reply_recipient": "age1…", ...}, ...}}
 

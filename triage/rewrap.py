@@ -1,5 +1,6 @@
 """`triage rewrap`: new age headers, for a new set of investigator keys, for every sealed file
-this identity opens. The payloads never change and never leave the server.
+this identity opens. The payloads never change and never leave the server. The layout is
+docs/bundles.md's `rewrap` (the server's half: intake/transfer/rewrap.py):
 
     kind "rewrap", signed; items "headers/<blob name>" (the new header's bytes) or, for a
     submission.json whose server blob name the export did not give,

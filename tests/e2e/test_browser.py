@@ -287,11 +287,6 @@ def test_a_witness_visit_without_javascript(
     assert "[ERROR]" not in live_site.log.read_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="logout clears the session, language included, before rendering the page, so a "
-    "witness who chose Ukrainian is told to use New Identity in English",
-)
 def test_logged_out_page_keeps_the_language(browser: Any, live_site: LiveSite) -> None:
     context = browser.new_context(java_script_enabled=False, viewport=DESKTOP)
     try:

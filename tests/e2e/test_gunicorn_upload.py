@@ -3,11 +3,12 @@
 The file is generated block by block and streamed with a precomputed Content-Length (no
 gigabyte buffer anywhere in the test). While it travels, every file the gunicorn processes
 hold open is looked at through /proc/PID/fd: the only regular files may be the database, the
-log, gunicorn's empty heartbeat and temporary blobs in the store's tmp/ area; nothing deleted
-or anonymous (Werkzeug's spool file would be both), and a canary stamped all through the
-file's content is never found in any of them. Afterwards the stored blob opens offline, as a
-stream, to exactly the bytes sent, and no canary is in the data directory, the server's
-temporary directory or its log.
+log, gunicorn's empty heartbeat, temporary blobs in the store's tmp/ area, and the installed
+code and data opened read-only; nothing deleted or anonymous (Werkzeug's spool file would be
+both), and a canary stamped all through the file's content is never found in any of them.
+Afterwards the stored blob opens offline, as a stream, to exactly the bytes sent, and no canary
+(content, file name, account text) is in the data directory, the server's temporary directory
+or its log.
 
 INTAKE_E2E_UPLOAD_MIB sets the size (default 1024); it takes about 20 s at 1 GiB here.
 """
@@ -35,14 +36,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.allow_hos
 MIB = 1 << 20
 SIZE = int(os.environ.get("INTAKE_E2E_UPLOAD_MIB", "1024")) * MIB
 SCAN_CHUNK = 16 * MIB
-# gunicorn's worker heartbeat: an empty file it creates in worker_tmp_dir and unlinks at once.
 # Where the server's code and read-only data live: the virtual environment, and the packages
-# and templates of this checkout (an editable install).
+# and templates of this checkout (an editable install). Opened read-only, they hold no upload.
 REPO = Path(__file__).resolve().parents[2]
 INSTALLED = [
     Path(sys.prefix).resolve(),
     *(REPO / name for name in ("crypto", "intake", "templates")),
 ]
+# gunicorn's worker heartbeat: an empty file it creates in worker_tmp_dir and unlinks at once.
 HEARTBEAT = re.compile(r"^/dev/shm/wgunicorn-[^/]+ \(deleted\)$")
 
 

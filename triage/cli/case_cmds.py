@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from triage._errors_ws import domain_errors
 from triage.cli._ws import with_workspace
 
 if TYPE_CHECKING:
@@ -80,7 +79,6 @@ def case_export(
 )
 @click.option("--pubkey", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The exporter's minisign.pub, obtained separately (recommended).")  # fmt: skip
-@domain_errors
 def case_verify(folder: Path, pubkey: Path | None) -> None:
     """Verify a case bundle: signature, every file's SHA-256, nothing added."""
     from crypto.minisign import VerifyKey

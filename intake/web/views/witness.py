@@ -100,7 +100,11 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
     def logout() -> Response:
         # No CSRF check: a forged logout costs a witness nothing (SameSite=Strict anyway), and
         # a witness whose session expired must still be able to leave cleanly.
+        # The page still speaks the witness's language: keep only that through the clear.
+        language = session.get(LANG_KEY)
         session.clear()
+        if language is not None:
+            session[LANG_KEY] = language
         response = page("logged_out.html")
         response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response
