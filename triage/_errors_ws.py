@@ -11,6 +11,7 @@ __all__ = [
     "workspace_error",
 ]
 
+
 def workspace_error(message: str, *hints: str) -> TriageError:
     """A problem with the workspace itself (missing, loose permissions, damaged)."""
     return TriageError(message, hints=hints, category="workspace", exit_code=ExitCode.FAILURE)
