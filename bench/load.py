@@ -62,11 +62,11 @@ def raise_fd_limit() -> int:
 def install(root: Path) -> dict[str, str]:
     """`intake init` and `intake keys add` in `root`; the environment for the server."""
     env = {**os.environ, "INTAKE_DATA_DIR": str(root / "data")}
-    subprocess.run([INTAKE, "init"], env=env, check=True, capture_output=True)
+    subprocess.run([str(INTAKE), "init"], env=env, check=True, capture_output=True)
     pub = root / "investigator.pub"
     pub.write_text(SigningKey.generate().verify_key().to_file_text(), encoding="utf-8")
     recipient = str(X25519Identity.generate().recipient())
-    add = [INTAKE, "keys", "add", recipient, "--name", "Bench", "--signing-key", pub]
+    add = [str(INTAKE), "keys", "add", recipient, "--name", "Bench", "--signing-key", str(pub)]
     subprocess.run(add, env=env, check=True, capture_output=True)
     return env
 

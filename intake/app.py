@@ -9,7 +9,7 @@ from types import TracebackType
 
 from flask import Flask, current_app, make_response, render_template, request
 from jinja2 import TemplateError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.wrappers import Response as BaseResponse
@@ -113,10 +113,14 @@ def _unavailable_page(exc: Exception) -> BaseResponse:
 
 def _start_up_sweep(services: Services) -> None:
     """Sweep what a crash left; a failure is logged, never fatal (the site matters more)."""
+    # SQLAlchemyError too: a database that is locked or restarting while a worker boots must
+    # not fail the boot, or gunicorn stops the whole site, cutting every upload in progress.
     try:
         sweep(services.sessions, services.store)
     except IntakeError as exc:
         _log.warning("the start-up sweep failed (%s); run `intake sweep`", exc.category)
+    except SQLAlchemyError as exc:
+        _log.warning("the start-up sweep failed (%s); run `intake sweep`", type(exc).__name__)
 
 
 def _quiet_request_logging() -> None:

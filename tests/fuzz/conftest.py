@@ -1,12 +1,14 @@
-"""Fixtures for the fuzz tests: one set of keys and seeds for the session, built once."""
+"""Fixtures for the fuzz tests: deterministic keys, the targets, and their sandboxes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fuzz import seeds, targets
+from tests.fuzz.sandbox import Sandbox
 
 
 @pytest.fixture(scope="session")
@@ -16,9 +18,18 @@ def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def fuzz_keys() -> seeds.Keys:
-    return seeds.Keys.generate()
+    return seeds.Keys.fixed()
 
 
 @pytest.fixture(scope="session")
-def fuzz_targets(fuzz_dir: Path, fuzz_keys: seeds.Keys) -> dict[str, targets.Target]:
-    return {name: targets.build(name, fuzz_dir, fuzz_keys) for name in targets.NAMES}
+def fuzz_targets(fuzz_dir: Path) -> dict[str, targets.Target]:
+    return {name: targets.build(name, fuzz_dir) for name in targets.NAMES}
+
+
+@pytest.fixture(scope="session")
+def sandboxes(fuzz_dir: Path) -> Iterator[dict[str, Sandbox]]:
+    """One child per target, all started at once so they load while the first tests run."""
+    started = {name: Sandbox(name, fuzz_dir / "findings") for name in targets.NAMES}
+    yield started
+    for sandbox in started.values():
+        sandbox.close()

@@ -46,7 +46,7 @@ class Response:
     def action(self, form_id: str) -> str:
         for found, action in _ACTION.findall(self.body):
             if found == form_id:
-                return action.replace("&amp;", "&")
+                return str(action).replace("&amp;", "&")
         raise AssertionError(f"no form {form_id!r} on the page (status {self.status})")
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.client import Witness
-from tests.reliability.harness import Installation, LiveServer, install
+from tests.reliability.harness import Installation, install
+from tests.reliability.live import LiveServer
 
 
 @pytest.fixture

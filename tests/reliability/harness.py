@@ -1,22 +1,15 @@
-"""A real installation and a real gunicorn for the reliability tests: `intake init`, `intake keys
-add`, the shipped deploy/gunicorn.conf.py on a free loopback port, and ways to look inside.
-
-Every process started here is in its own process group, which `LiveServer.stop` kills whole.
-"""
+"""A real installation for the reliability tests (`intake init`, `intake keys add`), and ways to
+look inside it: rows, blobs opened with the `age` binary, a search for plaintext on disk."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import runpy
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +20,7 @@ from intake.db import make_engine
 from intake.models import Blob, Submission
 
 REPO = Path(__file__).resolve().parents[2]
-GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 INTAKE = Path(sys.executable).with_name("intake")
-BOOT_SECONDS = 30
-# The shipped file's own setting: the tests run gunicorn exactly as deployed.
-WORKERS = int(runpy.run_path(str(GUNICORN_CONF))["workers"])
 
 
 def free_port() -> int:
@@ -170,100 +159,6 @@ def install(
         "keys", "add", key.recipient, "--name", "Reliability", "--signing-key", str(key.signing_pub)
     )
     return inst
-
-
-@dataclass
-class LiveServer:
-    """gunicorn with the shipped config, serving `installation` on 127.0.0.1:`port`."""
-
-    installation: Installation
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def log_path(self) -> Path:
-        return self.installation.root / "gunicorn.log"
-
-    def start(self, extra_env: Mapping[str, str] | None = None) -> LiveServer:
-        env = {
-            **self.installation.env,
-            "INTAKE_BIND": f"127.0.0.1:{self.port}",
-            **(extra_env or {}),
-        }
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)],
-                stdout=log,
-                stderr=log,
-                env=env,
-                cwd=self.installation.root,
-                start_new_session=True,  # its own process group: stop() kills it whole
-            )
-        self._wait_until_serving()
-        return self
-
-    def _wait_until_serving(self) -> None:
-        deadline = time.monotonic() + BOOT_SECONDS
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"gunicorn exited:\n{self.log_path.read_text()}")
-            if len(self.worker_pids()) == WORKERS and self._answers():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"gunicorn did not serve in time:\n{self.log_path.read_text()}")
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-                sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                return sock.recv(12).startswith(b"HTTP/1.1 200")
-        except OSError:
-            return False
-
-    def worker_pids(self) -> list[int]:
-        """The master's children (gunicorn workers), from /proc."""
-        assert self.proc is not None
-        found = []
-        for status in Path("/proc").glob("[0-9]*/status"):
-            try:
-                fields = dict(
-                    line.split(":\t", 1)
-                    for line in status.read_text().splitlines()
-                    if ":\t" in line
-                )
-            except OSError:
-                continue
-            if fields.get("PPid", "").strip() == str(self.proc.pid):
-                found.append(int(status.parent.name))
-        return sorted(found)
-
-    def pids_holding(self, path: Path) -> list[int]:
-        """Workers with `path` open (the one receiving an upload into that temp file)."""
-        holding = []
-        for pid in self.worker_pids():
-            for fd in Path(f"/proc/{pid}/fd").glob("*"):
-                try:
-                    if Path(os.readlink(fd)) == path:
-                        holding.append(pid)
-                        break
-                except OSError:
-                    continue
-        return holding
-
-    def stop(self) -> None:
-        """Quick shutdown, then SIGKILL to the whole process group (workers included)."""
-        if self.proc is None:
-            return
-        pgid = self.proc.pid
-        if self.proc.poll() is None:
-            os.killpg(pgid, signal.SIGQUIT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=2)  # a worker still holding a connection is killed below
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self.proc = None
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def site_at(root: Path, *, store: BlobStore | None = None, **limits: int) -> Ite
 def action_of(response: TestResponse, form_id: str) -> str:
     for found, action in _ACTION.findall(response.get_data(as_text=True)):
         if found == form_id:
-            return action.replace("&amp;", "&")
+            return str(action).replace("&amp;", "&")
     raise AssertionError(f"no form {form_id!r} (status {response.status_code})")
 
 

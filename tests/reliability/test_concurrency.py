@@ -8,7 +8,8 @@ import random
 import threading
 
 from tests.reliability.client import MINIMAL_TESTIMONY, FilePart, Multipart, Response, Witness
-from tests.reliability.harness import Installation, LiveServer
+from tests.reliability.harness import Installation
+from tests.reliability.live import LiveServer
 
 WITNESSES = 20
 SLOW_RATE = 400_000  # bytes/s: every other witness trickles, Tor-like but shorter

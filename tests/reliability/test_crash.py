@@ -14,7 +14,8 @@ from pathlib import Path
 
 from intake.maintenance import TEMP_MIN_IDLE
 from tests.reliability.client import MINIMAL_TESTIMONY, FilePart, Multipart, Witness
-from tests.reliability.harness import Grep, Installation, LiveServer
+from tests.reliability.harness import Grep, Installation
+from tests.reliability.live import LiveServer
 
 MIB = 1024 * 1024
 BIG_MIB = 200

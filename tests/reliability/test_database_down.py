@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, make_url, text
 
 from tests.conftest import POSTGRES_ENV
 from tests.reliability.client import MINIMAL_TESTIMONY, FilePart, Multipart, Witness
-from tests.reliability.harness import Installation, LiveServer, install
+from tests.reliability.harness import Installation, install
+from tests.reliability.live import LiveServer
 from tests.reliability.proxy import TcpProxy
 
 NOT_SAVED = "We could not save what you sent. Nothing was stored."

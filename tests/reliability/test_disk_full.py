@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.client import FilePart, Witness
-from tests.reliability.harness import Installation, LiveServer, install
+from tests.reliability.harness import Installation, install
+from tests.reliability.live import LiveServer
 
 MIB = 1024 * 1024
 NOT_SAVED = {

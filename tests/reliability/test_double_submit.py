@@ -7,7 +7,8 @@ import os
 import threading
 
 from tests.reliability.client import MINIMAL_TESTIMONY, FilePart, Multipart, Response, Witness
-from tests.reliability.harness import Installation, LiveServer
+from tests.reliability.harness import Installation
+from tests.reliability.live import LiveServer
 
 ALREADY = "This form was already received"
 

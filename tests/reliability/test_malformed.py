@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.client import MINIMAL_TESTIMONY, FilePart, Multipart, Response, Witness
-from tests.reliability.harness import Installation, LiveServer, install
+from tests.reliability.harness import Installation, install
+from tests.reliability.live import LiveServer
 
 Case = Callable[[Witness, str], Response]
 

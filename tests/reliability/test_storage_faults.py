@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from intake import blobstore
+from intake import blobstore, db
+from intake.app import build_services, create_app
 from intake.blobstore import LocalBlobStore
+from intake.config import Config
+from intake.datadir import init_data_dir
 from intake.errors import DiskFullError
 from intake.keyring import Keyring
 from intake.models import Blob, Submission
@@ -100,3 +104,27 @@ def test_database_gone_after_the_files_were_named(
         monkeypatch.setattr(Keyring, "active_recipients", active_recipients)
         answer = submit(site.client(), _two_files())
         _assert_nothing_kept(site, answer.status_code, answer.get_data(as_text=True))
+
+
+def test_a_worker_starting_while_the_database_is_locked_still_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A gunicorn worker that fails to boot makes gunicorn stop the whole site (every upload in
+    # the other worker with it): the start-up sweep's failure must stay a log line.
+    config = Config.for_data_dir(
+        tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'intake.sqlite3'}"
+    )
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)  # not 10 s of waiting in a test
+    services = build_services(config)
+    try:
+        init_data_dir(config, services.engine)
+        lock = sqlite3.connect(tmp_path / "intake.sqlite3", isolation_level=None)
+        try:
+            lock.execute("BEGIN EXCLUSIVE")
+            app = create_app(config, services=services)
+            assert app.test_client().get("/").status_code == 200
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+    finally:
+        services.engine.dispose()

@@ -18,11 +18,17 @@ from sqlalchemy import select
 
 from intake.models import Submission, SubmissionState
 from tests.reliability.client import FilePart, Witness
-from tests.reliability.harness import Installation, InvestigatorKey, LiveServer, install, run
+from tests.reliability.harness import Grep, Installation, InvestigatorKey, install, run
+from tests.reliability.live import LiveServer
 
 MIB = 1024 * 1024
 FILE_MIB = 24
 TRIAGE = Path(sys.executable).with_name("triage")
+SAMPLES: list[bytes] = []  # a piece of each file's plaintext, to look for on disk
+
+
+def _plaintext_on_disk(*roots: Path) -> list[Path]:
+    return [hit for sample in SAMPLES for hit in Grep(sample).hits(*roots)]
 
 
 @pytest.fixture
@@ -48,6 +54,7 @@ def site(tmp_path: Path, key: InvestigatorKey) -> Iterator[tuple[Installation, L
 
 def _big(i: int) -> tuple[FilePart, str]:
     block = os.urandom(MIB)
+    SAMPLES.append(block[1000:1064])
 
     def chunks() -> Iterator[bytes]:
         return (block for _ in range(FILE_MIB))
@@ -59,15 +66,19 @@ def _big(i: int) -> tuple[FilePart, str]:
 def _kill_when(
     proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float = 60
 ) -> None:
-    """SIGSTOP the moment `ready()` holds (so it cannot finish meanwhile), then SIGKILL."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert proc.poll() is None, "it finished before it could be interrupted"
-        assert time.monotonic() < deadline, "it never got half-way"
-        time.sleep(0.002)
-    os.kill(proc.pid, signal.SIGSTOP)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(10)
+    """SIGSTOP the moment `ready()` holds (so it cannot finish meanwhile), then SIGKILL; the
+    process is killed whatever happens."""
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert proc.poll() is None, "it finished before it could be interrupted"
+            assert time.monotonic() < deadline, "it never got half-way"
+            time.sleep(0.002)
+        os.kill(proc.pid, signal.SIGSTOP)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
 
 
 def _bytes_under(root: Path, pattern: str) -> int:
@@ -89,6 +100,7 @@ def test_export_and_import_killed_half_way_complete_on_the_next_run(
     tmp_path: Path, key: InvestigatorKey, site: tuple[Installation, LiveServer]
 ) -> None:
     installation, server = site
+    SAMPLES.clear()
     sent = [_big(i) for i in range(3)]
     refs = sorted(Witness(server.port).submit([part]).reference() for part, _ in sent)
     env = installation.env
@@ -100,6 +112,7 @@ def test_export_and_import_killed_half_way_complete_on_the_next_run(
     proc = subprocess.Popen(export, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _kill_when(proc, lambda: _bytes_under(out, ".export.bundle.*") > 8 * MIB)
     assert not bundle.exists()  # never a half bundle under the final name
+    assert _plaintext_on_disk(out, installation.root) == []
     assert set(_states(installation).values()) == {SubmissionState.STORED}  # nothing marked
     assert "exported 3 submission(s) with 3 file(s)" in run(export, env)
     assert set(_states(installation).values()) == {SubmissionState.EXPORTED}
@@ -111,6 +124,7 @@ def test_export_and_import_killed_half_way_complete_on_the_next_run(
     imp = [str(TRIAGE), "import", str(bundle), "-w", str(workspace)]
     proc = subprocess.Popen(imp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _kill_when(proc, lambda: _bytes_under(workspace, "**/*") > 30 * MIB)
+    assert _plaintext_on_disk(workspace) == []
     assert "imported: 3 new, 0 already in the workspace" in run(imp, os.environ)
     assert "imported: 0 new, 3 already in the workspace" in run(imp, os.environ)
 

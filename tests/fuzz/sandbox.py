@@ -1,0 +1,147 @@
+"""Run a fuzz target in a child process, so that a hang or a crash fails one test cleanly.
+
+A reader that deadlocks leaves threads behind that nothing can stop, and the test process
+would then hang at exit; one that crashes the interpreter would take pytest with it. The
+child runs the target on each input it is sent and answers ok or a traceback; the parent
+kills it when no answer comes in time, and starts a new one for the next input.
+
+Run as `python -m tests.fuzz.sandbox TARGET` (the parent does that); frames are a 4-byte
+big-endian length and the bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import BinaryIO
+
+from tests.fuzz import targets
+
+ROOT = Path(__file__).resolve().parents[2]
+READY, OK, FAILED = b"R", b".", b"F"
+# A target answers in milliseconds; an input still running after this long is a hang.
+HANG_SECONDS = 10.0
+START_SECONDS = 60.0
+
+
+class HangError(BaseException):
+    """The target did not answer in time. A BaseException: Hypothesis must not shrink it,
+    since every attempt would cost the full timeout; the input is saved instead."""
+
+
+class CrashError(BaseException):
+    """The child died while running an input (a crash in C code, os._exit, ...)."""
+
+
+def _frame(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    parts = []
+    while size:
+        part = os.read(fd, size)
+        if not part:
+            raise EOFError
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+class Sandbox:
+    """One child process running the target `name`; restarted after a hang or a crash."""
+
+    def __init__(self, name: str, findings: Path) -> None:
+        self.name = name
+        self._findings = findings
+        self._child: subprocess.Popen[bytes] | None = None
+        self._ready = False
+        self.start()
+
+    def start(self) -> None:
+        """Start the child without waiting for it (several children may start at once)."""
+        command = [sys.executable, "-m", "tests.fuzz.sandbox", self.name]
+        self._child = subprocess.Popen(
+            command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        self._ready = False
+
+    def _answer(self, timeout: float) -> bytes | None:
+        assert self._child is not None and self._child.stdout is not None
+        fd = self._child.stdout.fileno()
+        if not select.select([fd], [], [], timeout)[0]:
+            return None
+        try:
+            status = _read_exact(fd, 1)
+            return status if status in (READY, OK) else _read_exact(fd, int.from_bytes(_read_exact(fd, 4), "big"))
+        except EOFError:
+            return b""
+
+    def run(self, data: bytes, timeout: float = HANG_SECONDS) -> None:
+        """Run the target on `data` in the child; raise what it raised (as AssertionError)."""
+        if self._child is None:
+            self.start()
+        assert self._child is not None and self._child.stdin is not None
+        if not self._ready:
+            if self._answer(START_SECONDS) != READY:
+                raise CrashError(f"the {self.name} sandbox did not start")
+            self._ready = True
+        self._child.stdin.write(_frame(data))
+        self._child.stdin.flush()
+        answer = self._answer(timeout)
+        if answer == OK:
+            return
+        self.close()
+        if answer is None:
+            raise HangError(f"{self.name}: no answer after {timeout} s; {self._save(data, 'hang')}")
+        if not answer:
+            raise CrashError(f"{self.name}: the child died; {self._save(data, 'crash')}")
+        raise AssertionError(f"{self.name} target failed in the sandbox:\n{answer.decode()}")
+
+    def _save(self, data: bytes, kind: str) -> str:
+        self._findings.mkdir(parents=True, exist_ok=True)
+        path = self._findings / f"{self.name}-{kind}-{os.getpid()}-{len(data)}.bin"
+        path.write_bytes(data)
+        return f"input saved to {path} (starts {data[:48]!r})"
+
+    def close(self) -> None:
+        """Stop the child, killing it if it is stuck."""
+        if self._child is not None:
+            self._child.kill()
+            self._child.wait()
+            for pipe in (self._child.stdin, self._child.stdout):
+                if pipe is not None:
+                    pipe.close()
+            self._child = None
+
+
+def _serve(name: str, inp: BinaryIO, out: BinaryIO) -> None:
+    with tempfile.TemporaryDirectory(prefix=f"fuzz-{name}-") as workdir:
+        target = targets.build(name, Path(workdir))
+        out.write(READY)
+        out.flush()
+        while header := inp.read(4):
+            data = inp.read(int.from_bytes(header, "big"))
+            try:
+                target.run(data)
+            except BaseException:  # everything goes back to the parent, which judges it
+                out.write(FAILED + _frame(traceback.format_exc().encode()))
+            else:
+                out.write(OK)
+            out.flush()
+
+
+def main() -> None:
+    """The child: answer frames on stdin; anything the code under test prints goes to stderr."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    _serve(sys.argv[1], sys.stdin.buffer, out)
+
+
+if __name__ == "__main__":
+    main()
