@@ -103,18 +103,27 @@ class Opener:
                     self.eof = size < BATCH_BYTES
                 start = self._next_index
                 self._next_index += -(-size // SEALED_CHUNK_SIZE)
-            opened = _open_chunks(self._key, start, sealed, size, out)
+            try:
+                opened = _open_chunks(self._key, start, sealed, size, out)
+            except BaseException:
+                self._write(number, None, out)  # every job takes its turn, or later ones wait
+                raise
             if self._sink is None:
                 return replace(opened, plaintext=bytes(memoryview(out)[: opened.size]))
-            with self._writes.turn(number):
-                if not self._writes.failed and opened.size:
-                    self._sink(memoryview(out)[: opened.size])
-                if opened.error is not None or opened.final:
-                    self._writes.failed = True  # nothing after this batch may be written
+            self._write(number, opened, out)
             return opened
         finally:
             self._sealed.give(sealed)
             self._plain.give(out)
+
+    def _write(self, number: int, opened: _Opened | None, out: bytearray) -> None:
+        if self._sink is None:
+            return
+        with self._writes.turn(number):
+            if opened is not None and opened.size and not self._writes.failed:
+                self._sink(memoryview(out)[: opened.size])
+            if opened is None or opened.error is not None or opened.final:
+                self._writes.failed = True  # nothing after this batch may be written
 
     def has_more(self) -> bool:
         """Whether input follows (called only once no job is running)."""

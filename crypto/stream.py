@@ -147,15 +147,23 @@ class StreamWriter:
 
     def _seal(self, batch: _Batch) -> None:
         buf, last = batch.buf, len(batch.sizes) - 1
-        for i, (source, size) in enumerate(zip(batch.sources, batch.sizes, strict=True)):
-            at = i * SEALED_CHUNK_SIZE
-            src, offset = source if source is not None else (buf, at)
-            nonce = chunk_nonce(batch.start + i, last=batch.final and i == last)
-            seal_into(buf, at, src, offset, size, nonce=nonce, key=self._key)
-        with self._turns.turn(batch.number):
-            if not self._turns.failed:
-                self._sink(memoryview(buf)[: last * SEALED_CHUNK_SIZE + batch.sizes[-1] + TAG_SIZE])
-        self._buffers.give(buf)
+        sealed = False
+        try:
+            for i, (source, size) in enumerate(zip(batch.sources, batch.sizes, strict=True)):
+                at = i * SEALED_CHUNK_SIZE
+                src, offset = source if source is not None else (buf, at)
+                nonce = chunk_nonce(batch.start + i, last=batch.final and i == last)
+                seal_into(buf, at, src, offset, size, nonce=nonce, key=self._key)
+            sealed = True
+        finally:
+            # Every job takes its turn, even after an error: later jobs wait for it.
+            with self._turns.turn(batch.number):
+                if not sealed:
+                    self._turns.failed = True
+                elif not self._turns.failed:
+                    end = last * SEALED_CHUNK_SIZE + batch.sizes[-1] + TAG_SIZE
+                    self._sink(memoryview(buf)[:end])
+            self._buffers.give(buf)
 
 
 def open_payload(readinto: ReadInto, key: bytes) -> Generator[bytes, None, None]:

@@ -6,11 +6,13 @@ import io
 
 import pytest
 
+from crypto._aead import open_into, seal_into
 from crypto._encoding import b64decode, b64encode, bech32_decode, bech32_encode
 from crypto._source import Source
 from crypto.armor import ArmorReader
 from crypto.errors import CryptoError, HeaderError, KeyFormatError, PayloadError
 from crypto.kdf import hkdf_sha256
+from crypto.stream import open_payload_to
 from crypto.x25519 import X25519Recipient
 
 
@@ -120,3 +122,41 @@ def test_armor_trailing_whitespace_read_in_pieces() -> None:
 def test_a_low_order_key_built_around_parse_still_cannot_seal() -> None:
     with pytest.raises(KeyFormatError):
         X25519Recipient(bytes(32)).wrap(bytes(16))
+
+
+def test_chunk_aead_refuses_out_of_range_buffers() -> None:
+    key, nonce = bytes(32), bytes(12)
+    buf = bytearray(64)
+    with pytest.raises(ValueError, match="32-byte key"):
+        seal_into(buf, 0, buf, 0, 8, nonce=nonce, key=b"short")
+    with pytest.raises(ValueError, match="out of range"):
+        seal_into(buf, 0, b"abc", 1, 8, nonce=nonce, key=key)
+    with pytest.raises(ValueError, match="does not fit"):
+        seal_into(buf, 50, buf, 0, 8, nonce=nonce, key=key)
+    seal_into(buf, 0, b"12345678", 0, 8, nonce=nonce, key=key)
+    out = bytearray(8)
+    assert open_into(out, 0, buf, 0, 24, nonce=nonce, key=key)
+    assert out == b"12345678"
+    with pytest.raises(ValueError, match="out of range"):
+        open_into(out, 0, buf, 60, 24, nonce=nonce, key=key)
+    with pytest.raises(ValueError, match="does not fit"):
+        open_into(out, 4, buf, 0, 24, nonce=nonce, key=key)
+
+
+def test_source_without_readinto_falls_back_to_read() -> None:
+    class ReadOnly:
+        def __init__(self, data: bytes) -> None:
+            self._inner = io.BytesIO(data)
+
+        def read(self, size: int = -1) -> bytes:
+            return self._inner.read(size)
+
+    source = Source(ReadOnly(b"payload"), b"")  # type: ignore[arg-type]
+    view = memoryview(bytearray(10))
+    assert source.readinto(view) == 7
+    assert bytes(view[:7]) == b"payload"
+
+
+def test_payload_key_size_is_checked() -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        open_payload_to(io.BytesIO().readinto, b"short", io.BytesIO().write)

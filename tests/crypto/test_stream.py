@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import os
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from nacl.bindings import crypto_aead_chacha20poly1305_ietf_encrypt
 
-from crypto import stream
+from crypto import _opening, stream
 from crypto._chunks import BATCH_CHUNKS
 from crypto.errors import PayloadError
 from crypto.stream import (
@@ -289,3 +291,63 @@ def test_bytes_are_sealed_in_place_of_copies_but_mixed_writes_still_line_up() ->
     writer.write(data[20 * CHUNK_SIZE + 5 :])
     writer.finish()
     assert b"".join(opened(out.getvalue())) == data
+
+
+def finishes_in_time(action: Callable[[], object]) -> BaseException | None:
+    """Run `action` on a thread; fail the test if it hangs (a worker waiting for a turn)."""
+    caught: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            action()
+        except BaseException as exc:
+            caught.append(exc)
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "deadlock: a job never took its turn"
+    return caught[0] if caught else None
+
+
+def test_a_failing_seal_job_still_takes_its_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"n": 0}
+    real = stream.seal_into
+
+    def flaky(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3 * BATCH_CHUNKS + 2:
+            raise RuntimeError("libsodium exploded")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(stream, "seal_into", flaky)
+    out = io.BytesIO()
+    writer = StreamWriter(KEY, out.write)
+
+    def push() -> None:
+        for _ in range(10 * BATCH_CHUNKS):
+            writer.write(bytes(CHUNK_SIZE))
+        writer.finish()
+
+    error = finishes_in_time(push)
+    assert isinstance(error, RuntimeError)
+    assert len(out.getvalue()) <= 3 * BATCH_CHUNKS * SEALED_CHUNK_SIZE  # nothing after it
+    writer.abort()
+
+
+def test_a_failing_open_job_still_takes_its_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    sealed = seal(bytes(10 * BATCH_CHUNKS * CHUNK_SIZE))
+    real = _opening._open_chunks
+
+    def flaky(key: bytes, start: int, *rest: Any) -> Any:
+        if start == 2 * BATCH_CHUNKS:
+            raise RuntimeError("libsodium exploded")
+        return real(key, start, *rest)
+
+    monkeypatch.setattr(_opening, "_open_chunks", flaky)
+    out = io.BytesIO()
+    error = finishes_in_time(lambda: open_payload_to(io.BytesIO(sealed).readinto, KEY, out.write))
+    assert isinstance(error, RuntimeError)
+    assert out.getvalue() == bytes(2 * BATCH_CHUNKS * CHUNK_SIZE)
+    error = finishes_in_time(lambda: list(open_payload(io.BytesIO(sealed).readinto, KEY)))
+    assert isinstance(error, RuntimeError)

@@ -32,11 +32,9 @@ TAR_FIELDS = {
     "magic": (257, 8),
     "prefix": (345, 155),
 }
-# Values worth trying in those fields: octal edge cases, GNU base-256 numbers (positive and
-# negative), non-octal text, every member type, names that climb or hide.
-TAR_VALUES = (
-    b"",
-    b"\x00",
+# Values worth trying in each field: octal edge cases, GNU base-256 numbers (positive and
+# negative), non-octal text, every member type, names that climb, hide or collide.
+_NUMBERS = (
     b"00000000000\x00",
     b"77777777777\x00",
     b"\x80\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01",
@@ -44,23 +42,29 @@ TAR_VALUES = (
     b"\xff" * 12,
     b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xfe\x00",
     b"-0000000001\x00",
-    b"9999",
     b" 12 ",
-    b"0",
-    b"1",
-    b"2",
-    b"5",
-    b"L",
-    b"x",
-    b"g",
+    b"9999",
+    b"",
+)
+_NAMES = (
     b"../evil",
     b"/etc/passwd",
     b"bundle.json",
     b"bundle.json.minisig",
     b"a/../b",
     b"\xc3\x28",
-    b"ustar  \x00",
+    b"",
 )
+TAR_VALUES: dict[str, tuple[bytes, ...]] = {
+    "name": _NAMES,
+    "mode": _NUMBERS,
+    "size": _NUMBERS,
+    "mtime": _NUMBERS,
+    "typeflag": (b"\x00", b"0", b"1", b"2", b"3", b"5", b"7", b"g", b"x", b"L", b"K", b"S", b"D"),
+    "linkname": _NAMES,
+    "magic": (b"ustar  \x00", b"ustar\x0000", b"\x00" * 8, b"USTAR\x0000"),
+    "prefix": _NAMES,
+}
 
 
 def remac(data: bytes, identities: Sequence[Identity]) -> bytes | None:

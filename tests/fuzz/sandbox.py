@@ -25,7 +25,7 @@ from tests.fuzz import targets
 ROOT = Path(__file__).resolve().parents[2]
 READY, OK, FAILED = b"R", b".", b"F"
 # A target answers in milliseconds; an input still running after this long is a hang.
-HANG_SECONDS = 10.0
+HANG_SECONDS = 5.0
 START_SECONDS = 60.0
 
 
@@ -71,28 +71,37 @@ class Sandbox:
         )
         self._ready = False
 
+    def _pipes(self) -> tuple[BinaryIO, BinaryIO]:
+        if self._child is None:
+            self.start()
+        child = self._child
+        if child is None or child.stdin is None or child.stdout is None:
+            raise CrashError(f"the {self.name} sandbox has no pipes")
+        return child.stdin, child.stdout  # type: ignore[return-value]
+
     def _answer(self, timeout: float) -> bytes | None:
-        assert self._child is not None and self._child.stdout is not None
-        fd = self._child.stdout.fileno()
+        fd = self._pipes()[1].fileno()
         if not select.select([fd], [], [], timeout)[0]:
             return None
         try:
             status = _read_exact(fd, 1)
-            return status if status in (READY, OK) else _read_exact(fd, int.from_bytes(_read_exact(fd, 4), "big"))
+            return (
+                status
+                if status in (READY, OK)
+                else _read_exact(fd, int.from_bytes(_read_exact(fd, 4), "big"))
+            )
         except EOFError:
             return b""
 
     def run(self, data: bytes, timeout: float = HANG_SECONDS) -> None:
         """Run the target on `data` in the child; raise what it raised (as AssertionError)."""
-        if self._child is None:
-            self.start()
-        assert self._child is not None and self._child.stdin is not None
+        stdin, _ = self._pipes()
         if not self._ready:
             if self._answer(START_SECONDS) != READY:
                 raise CrashError(f"the {self.name} sandbox did not start")
             self._ready = True
-        self._child.stdin.write(_frame(data))
-        self._child.stdin.flush()
+        stdin.write(_frame(data))
+        stdin.flush()
         answer = self._answer(timeout)
         if answer == OK:
             return

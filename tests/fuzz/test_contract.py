@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from tests.fuzz import targets
 from tests.fuzz.sandbox import Sandbox
-from tests.fuzz.strategies import FUZZ, mutants
+from tests.fuzz.strategies import FUZZ, LARGE_REPR, mutants
+
+pytestmark = LARGE_REPR
 
 
 @pytest.mark.parametrize("name", targets.NAMES)
@@ -29,9 +31,11 @@ def test_only_typed_errors(
 
 
 @pytest.mark.parametrize("name", targets.NAMES)
-def test_seeds_run_cleanly(name: str, fuzz_targets: dict[str, targets.Target]) -> None:
+def test_seeds_run_cleanly(
+    name: str, fuzz_targets: dict[str, targets.Target], sandboxes: dict[str, Sandbox]
+) -> None:
     # A broken oracle would refuse valid input; then every fuzz example would be noise.
     target = fuzz_targets[name]
     assert target.seeds
     for seed in target.seeds:
-        target.run(seed)
+        sandboxes[name].run(seed)

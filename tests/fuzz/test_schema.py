@@ -1,0 +1,44 @@
+"""Structured fuzzing of submission.json: any JSON value, and valid documents with edits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from protocol.errors import ProtocolError
+from protocol.schema import Submission
+from tests.fuzz import seeds, targets
+from tests.fuzz.strategies import FUZZ, LARGE_REPR, json_mutants, json_values, watchdog
+
+pytestmark = LARGE_REPR
+
+
+def _parse(doc: Any) -> None:
+    """Parse a decoded document and its JSON text: refused with ProtocolError, or sound."""
+    with watchdog():
+        for parse, value in ((Submission.parse, doc), (Submission.from_json, _dumps(doc))):
+            try:
+                submission = parse(value)
+            except ProtocolError:
+                continue
+            targets.check_submission(submission)
+
+
+def _dumps(doc: Any) -> bytes:
+    return json.dumps(doc).encode("ascii")
+
+
+@FUZZ
+@given(doc=json_values(20))
+def test_any_json_value(doc: Any) -> None:
+    _parse(doc)
+
+
+@FUZZ
+@given(data=st.data())
+def test_valid_documents_with_a_few_edits(data: st.DataObject, fuzz_keys: seeds.Keys) -> None:
+    docs = [submission.to_dict() for submission in seeds.submissions(fuzz_keys)]
+    _parse(data.draw(json_mutants(docs), label="document"))
