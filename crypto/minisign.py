@@ -117,7 +117,8 @@ class Signature:
     @property
     def key_id_hex(self) -> str:
         """The signing key's id as minisign prints it."""
-        return self.key_id[::-1].hex().upper()
+        # minisign formats it with PRIX64: no zero padding, so "2FAB…" and never "02FAB…".
+        return f"{int.from_bytes(self.key_id, 'little'):X}"
 
 
 def _b64(line: str, length: int) -> bytes:

@@ -94,7 +94,8 @@ class VerifyKey:
     @property
     def key_id_hex(self) -> str:
         """The key id as minisign prints it: a little-endian 64-bit number in upper-case hex."""
-        return self.key_id[::-1].hex().upper()
+        # minisign formats it with PRIX64: no zero padding, so "2FAB…" and never "02FAB…".
+        return f"{int.from_bytes(self.key_id, 'little'):X}"
 
     def to_base64(self) -> str:
         """The base64 line minisign accepts with -P."""

@@ -339,3 +339,10 @@ def test_we_open_a_passphrase_key_minisign_generated(tmp_path: Path) -> None:
     assert code == 0, out
     sk = SigningKey.from_file_text((tmp_path / "m.key").read_text(), b"tEst pass")
     assert sk.verify_key() == VerifyKey.parse((tmp_path / "m.pub").read_text())
+
+
+def test_key_id_is_printed_like_minisign_without_zero_padding() -> None:
+    vk = SigningKey.generate().verify_key()
+    small = type(vk)(key_id=bytes([0xAB, 0x2F] + [0] * 6), public_key=vk.public_key)
+    assert small.key_id_hex == "2FAB"
+    assert "minisign public key 2FAB\n" in small.to_file_text()
