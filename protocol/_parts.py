@@ -12,12 +12,43 @@ from typing import IO
 
 from protocol.errors import ProtocolError
 
-__all__ = ["MAX_PARTS", "MIN_PART_SIZE", "JoinedParts", "PartWriter", "find_parts", "part_path"]
+__all__ = [
+    "MAX_PARTS",
+    "MIN_PART_SIZE",
+    "JoinedParts",
+    "PartWriter",
+    "find_parts",
+    "part_path",
+    "remove_stale_temps",
+]
 
 MAX_PARTS = 999  # three digits: part001 … part999
 # Below a tar record a part would hold less than one member header; nobody needs that.
 MIN_PART_SIZE = 10240
 _PART_RE = re.compile(r"(.+)\.part(\d{3})")
+_TAG_BYTES = 4  # the temp names' random tag: 8 lower-case hex digits
+_TEMP_TAIL = rf"\.[0-9a-f]{{{2 * _TAG_BYTES}}}\.[1-9][0-9]*\.tmp"
+
+
+def _temp_path(base: Path, tag: str, index: int) -> Path:
+    return base.with_name(f".{base.name}.{tag}.{index}.tmp")
+
+
+def remove_stale_temps(base: Path) -> list[Path]:
+    """Remove the temp parts a killed write to `base` left behind; returns what was removed.
+
+    Only regular files named exactly as PartWriter names the temps of `base` (.BASE.TAG.N.tmp)
+    go: another target's temps, or anything else a user keeps there, are never touched.
+    """
+    pattern = re.compile(re.escape(f".{base.name}") + _TEMP_TAIL)
+    removed = []
+    with contextlib.suppress(FileNotFoundError), os.scandir(base.parent) as entries:
+        for entry in entries:
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
 
 
 def part_path(base: Path, index: int) -> Path:
@@ -90,7 +121,9 @@ class PartWriter:
     """Writes a stream into hidden temporary parts beside `base`, each at most `max_part_size`.
 
     finish() renames them to BUNDLE (one part) or BUNDLE.part001 … (several); abort() removes
-    them. Nothing ever appears under a final name until the whole bundle is written.
+    them. Nothing ever appears under a final name until the whole bundle is written. Temps are
+    created 0600 (they hold the bundle's bytes), and a new writer first removes the temps a
+    killed write to the same `base` left: one writer per `base` at a time.
     """
 
     def __init__(self, base: Path, max_part_size: int | None) -> None:
@@ -98,20 +131,22 @@ class PartWriter:
             raise ValueError(f"parts must be at least {MIN_PART_SIZE} bytes")
         self._base = base
         self._limit = max_part_size
-        self._tag = secrets.token_hex(4)
+        self._tag = secrets.token_hex(_TAG_BYTES)
         self._temps: list[Path] = []
         self._room = 0
         self._file: IO[bytes] | None = None
         for existing in [base, part_path(base, 1)]:
             if existing.exists():
                 raise FileExistsError(f"{existing} already exists; not overwriting it")
+        remove_stale_temps(base)
 
     def _next_part(self) -> None:
         self._close_current()
         if len(self._temps) >= MAX_PARTS:
             raise ProtocolError("bundle", f"more than {MAX_PARTS} parts; raise the part size")
-        temp = self._base.with_name(f".{self._base.name}.{self._tag}.{len(self._temps) + 1}.tmp")
-        self._file = temp.open("xb")
+        temp = _temp_path(self._base, self._tag, len(self._temps) + 1)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        self._file = os.fdopen(os.open(temp, flags, 0o600), "wb")
         self._temps.append(temp)
         self._room = self._limit if self._limit is not None else -1
 
@@ -149,6 +184,9 @@ class PartWriter:
         for final in finals:
             if final.exists():
                 raise FileExistsError(f"{final} appeared while writing; not overwriting it")
+        if not all(temp.is_file() for temp in self._temps):
+            # Another write to the same name started meanwhile and took them for leftovers.
+            raise FileExistsError(f"another write to {self._base} is under way; not finishing")
         for temp, final in zip(self._temps, finals, strict=True):
             temp.replace(final)
         self._temps = []

@@ -140,8 +140,9 @@ def write_bundle(
     ack, replies and rewrap bundles must be signed with `signing_key`; export bundles are not.
     Items are copied in bounded memory and re-hashed on the way: an item that changed since it
     was described raises ProtocolError("integrity") and nothing is left at `path`. `progress`
-    is called with each chunk's size. Returns the files written. Raises FileExistsError rather
-    than overwrite, ValueError on misuse.
+    is called with each chunk's size. Temp parts (.NAME.TAG.N.tmp, 0600) that a killed write to
+    the same `path` left are removed first. Returns the files written. Raises FileExistsError
+    rather than overwrite, ValueError on misuse.
     """
     if (signing_key is not None) != (kind in SIGNED_KINDS):
         raise ValueError(f"{kind} bundles are {'' if kind in SIGNED_KINDS else 'not '}signed")

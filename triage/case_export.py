@@ -19,6 +19,7 @@ from triage.case_seal import seal_directory
 from triage.custody import EntrySpec
 from triage.incidents import get_incident
 from triage.workspace.context import WorkContext
+from triage.workspace.lock import import_lock, remove_stale_staging
 
 __all__ = ["CaseRequest", "CaseResult", "export_case"]
 
@@ -144,6 +145,12 @@ def export_case(ctx: WorkContext, request: CaseRequest) -> CaseResult:
         raise FileExistsError(f"{output} already exists; not overwriting it")
     if not request.purpose.strip() or not request.recipient.strip():
         raise usage("a case export needs --recipient and --purpose")
+    with import_lock(ctx.workspace):
+        remove_stale_staging(ctx.workspace.dir("tmp"))
+        return _export_staged(ctx, request, output)
+
+
+def _export_staged(ctx: WorkContext, request: CaseRequest, output: Path) -> CaseResult:
     staging = Path(tempfile.mkdtemp(prefix="case-", dir=ctx.workspace.dir("tmp")))
     root = staging / request.to.name
     try:

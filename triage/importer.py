@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto.minisign import SigningKey
+from crypto.x25519 import X25519Identity
 from protocol.manifest import Manifest
 from triage.ack import write_ack
 from triage.consent import ConsentEffect, recompute_consent
@@ -23,6 +24,7 @@ from triage.import_known import known_rows
 from triage.import_scan import ScanResult, scan_bundle
 from triage.workspace.blobs import BlobStore, sha256_file
 from triage.workspace.context import WorkContext
+from triage.workspace.lock import STAGING_PREFIX, import_lock, remove_stale_staging
 from triage.workspace.models import Attachment, ImportRecord, Submission
 
 __all__ = ["ImportReport", "Progress", "run_import"]
@@ -88,33 +90,52 @@ def run_import(
     ctx: WorkContext, bundle: Path, *, ack_path: Path | None, progress: Progress
 ) -> ImportReport:
     """Import the export bundle at `bundle`. Raises ProtocolError (bundle damaged: nothing
-    imported), TriageError (nothing opens with this identity), CryptoError (keys)."""
-    identities, signing_key = ctx.identities(), ctx.signing_key()
-    store = BlobStore(ctx.workspace.dir("blobs"))
-    staging = Path(tempfile.mkdtemp(prefix="import-", dir=ctx.workspace.dir("tmp")))
-    try:
-        with ctx.session() as session:
-            known_subs = set(session.scalars(select(Submission.id)))
-            stored = select(Attachment.blob_name).where(Attachment.stored.is_(True))
-            known_blobs = set(session.scalars(stored))
+    imported), TriageError (nothing opens with this identity, or another import is running),
+    CryptoError (keys).
 
-            def begin(manifest: Manifest) -> None:
-                progress.start(sum(item.size for item in manifest.items))
-
-            scan = scan_bundle(
-                bundle, identities, staging, known_blobs=known_blobs,
-                progress=progress.advance, on_manifest=begin,
-            )  # fmt: skip
-            report = _report(scan)
-            if scan.submissions and not any(r.state == "opened" for r in scan.submissions):
-                raise _nothing_opens(ctx)
-            acks = _apply(ctx, session, scan=scan, store=store, report=report, known_ids=known_subs)
-        _write_ack(
-            ctx, scan=scan, acks=acks, chosen=ack_path, report=report, signing_key=signing_key
-        )
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    Holds the workspace's import lock throughout; staging left in tmp/ by a killed import
+    (sealed items) is removed first, which only the lock's holder may do.
+    """
+    with import_lock(ctx.workspace):
+        identities, signing_key = ctx.identities(), ctx.signing_key()
+        tmp = ctx.workspace.dir("tmp")
+        remove_stale_staging(tmp)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=tmp))
+        try:
+            report, scan, acks = _scan_and_apply(ctx, bundle, identities, staging, progress)
+            _write_ack(
+                ctx, scan=scan, acks=acks, chosen=ack_path, report=report, signing_key=signing_key
+            )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _scan_and_apply(
+    ctx: WorkContext,
+    bundle: Path,
+    identities: list[X25519Identity],
+    staging: Path,
+    progress: Progress,
+) -> tuple[ImportReport, ScanResult, list[AckItem]]:
+    store = BlobStore(ctx.workspace.dir("blobs"))
+    with ctx.session() as session:
+        known_subs = set(session.scalars(select(Submission.id)))
+        stored = select(Attachment.blob_name).where(Attachment.stored.is_(True))
+        known_blobs = set(session.scalars(stored))
+
+        def begin(manifest: Manifest) -> None:
+            progress.start(sum(item.size for item in manifest.items))
+
+        scan = scan_bundle(
+            bundle, identities, staging, known_blobs=known_blobs,
+            progress=progress.advance, on_manifest=begin,
+        )  # fmt: skip
+        report = _report(scan)
+        if scan.submissions and not any(r.state == "opened" for r in scan.submissions):
+            raise _nothing_opens(ctx)
+        acks = _apply(ctx, session, scan=scan, store=store, report=report, known_ids=known_subs)
+    return report, scan, acks
 
 
 def _apply(

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FINDINGS = ROOT / "bench" / "fuzz" / "findings"
+# Under bench/out/, which git ignores: crash and hang inputs are not for committing.
+FINDINGS = ROOT / "bench" / "out" / "fuzz"
 # A reader answers in milliseconds; libFuzzer reports anything slower than this as a hang.
 TIMEOUT_SECONDS = 5
 # Inputs beyond this add nothing to the readers' logic (headers, lines, tar blocks) and slow

@@ -32,7 +32,7 @@ __all__ = [
 
 # The default run is part of `make test` and stays fast; INTAKE_FUZZ_EXAMPLES=20000 (say)
 # turns every test here into a longer fuzzing session.
-EXAMPLES = int(os.environ.get("INTAKE_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("INTAKE_FUZZ_EXAMPLES", "120"))
 # No input of ours takes more than milliseconds; two seconds is far beyond that even on a
 # loaded two-core machine, so an example that exceeds it is a slow path worth a report.
 FUZZ = settings(

@@ -114,7 +114,11 @@ def test_export_and_import_killed_half_way_complete_on_the_next_run(
     assert not bundle.exists()  # never a half bundle under the final name
     assert _plaintext_on_disk(out, installation.root) == []
     assert set(_states(installation).values()) == {SubmissionState.STORED}  # nothing marked
+    left = list(out.glob(".export.bundle.*.tmp"))
+    assert left
+    assert {p.stat().st_mode & 0o777 for p in left} == {0o600}  # private meanwhile
     assert "exported 3 submission(s) with 3 file(s)" in run(export, env)
+    assert list(out.glob("*.tmp")) == []  # the rerun removed what the killed one left
     assert set(_states(installation).values()) == {SubmissionState.EXPORTED}
     again = [*export[:-1], str(out / "again.bundle")]
     assert run(again, env).startswith("nothing to export")  # no duplicate export
@@ -125,7 +129,10 @@ def test_export_and_import_killed_half_way_complete_on_the_next_run(
     proc = subprocess.Popen(imp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _kill_when(proc, lambda: _bytes_under(workspace, "**/*") > 30 * MIB)
     assert _plaintext_on_disk(workspace) == []
+    staged = workspace / "tmp"
+    assert list(staged.glob("import-*")) != []  # the killed import's sealed items
     assert "imported: 3 new, 0 already in the workspace" in run(imp, os.environ)
+    assert list(staged.iterdir()) == []  # removed by the rerun, its own too
     assert "imported: 0 new, 3 already in the workspace" in run(imp, os.environ)
 
     listed = run([str(TRIAGE), "list", "--json", "-w", str(workspace)], os.environ)
