@@ -60,6 +60,19 @@ class Stanza:
                 raise ValueError(f"invalid stanza argument {arg!r}")
         return cls(type_, tuple(args), bytes(body))
 
+    def fixed_arg(self, index: int, size: int, what: str) -> bytes:
+        """Argument `index` decoded from canonical base64, which must give exactly `size` bytes.
+
+        Raises HeaderError naming `what` when it does not.
+        """
+        try:
+            raw = b64decode(self.args[index])
+        except ValueError as exc:
+            raise HeaderError(f"{what} is not canonical base64") from exc
+        if len(raw) != size:
+            raise HeaderError(f"{what} is not {size} bytes")
+        return raw
+
     def encode(self) -> bytes:
         """The stanza's lines: `-> type args` then 64-column base64, ending on a short line."""
         text = b64encode(self.body)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from crypto._encoding import b64decode, b64encode
+from crypto._encoding import b64encode
 from crypto.errors import HeaderError
 from crypto.header import Stanza
 from crypto.kdf import SCRYPT_LABEL, unwrap_file_key, wrap_file_key
@@ -90,12 +90,7 @@ class ScryptIdentity:
 def _parse_args(stanza: Stanza, max_log_n: int) -> tuple[bytes, int]:
     if len(stanza.args) != 2:
         raise HeaderError("scrypt stanza needs exactly two arguments")
-    try:
-        salt = b64decode(stanza.args[0])
-    except ValueError as exc:
-        raise HeaderError("scrypt salt is not canonical base64") from exc
-    if len(salt) != SALT_SIZE:
-        raise HeaderError("scrypt salt is not 16 bytes")
+    salt = stanza.fixed_arg(0, SALT_SIZE, "scrypt salt")
     # Decimal without sign, leading zero or other digits; the length cap stops huge numbers early.
     if not _WORK_FACTOR.fullmatch(stanza.args[1]):
         raise HeaderError("scrypt work factor is not a plain decimal number")

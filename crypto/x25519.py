@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from nacl.bindings import crypto_scalarmult, crypto_scalarmult_base
 
-from crypto._encoding import b64decode, b64encode, bech32_decode, bech32_encode
+from crypto._encoding import b64encode, bech32_decode, bech32_encode
 from crypto.errors import HeaderError, KeyFormatError
 from crypto.header import Stanza
 from crypto.kdf import X25519_LABEL, hkdf_sha256, unwrap_file_key, wrap_file_key
@@ -130,12 +130,7 @@ class X25519Identity:
 def _parse_share(stanza: Stanza) -> bytes:
     if len(stanza.args) != 1:
         raise HeaderError("X25519 stanza needs exactly one argument")
-    try:
-        share = b64decode(stanza.args[0])
-    except ValueError as exc:
-        raise HeaderError("X25519 share is not canonical base64") from exc
-    if len(share) != KEY_SIZE:
-        raise HeaderError("X25519 share is not 32 bytes")
+    share = stanza.fixed_arg(0, KEY_SIZE, "X25519 share")
     if len(stanza.body) != 32:  # checked before any AEAD attempt: no partitioning oracle
         raise HeaderError("X25519 stanza body is not 32 bytes")
     return share

@@ -10,11 +10,9 @@ from intake.web.choices import plain
 from intake.web.forms import ConsentForm, FollowUpForm
 from intake.web.i18n import current_language
 from intake.web.pages import DRAFT_ARG, ONCE_ARG, action_url, page
-from intake.web.receiving import BodyFailedError, parse_body, receiving, refuse_before_body
+from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.context import WebContext
-from intake.web.services.drafts import load_draft
 from intake.web.services.guards import new_form_token
-from intake.web.services.receive import snapshot_keyring
 from intake.web.services.submit import AlreadyReceivedError, NoActiveKeyError, Receipt
 from intake.web.services.testimony import (
     FollowUpTarget,
@@ -23,6 +21,7 @@ from intake.web.services.testimony import (
     receive_follow_up,
 )
 from intake.web.services.witness import Account, account_of, change_consent, consent_change_of
+from intake.web.views._sealing import receive_sealed
 from intake.web.views.witness import WITNESS_KEY
 
 __all__ = ["register"]
@@ -80,33 +79,16 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         account = current_account()
         if refusal is not None or account is None:
             return refusal or page("expired.html", 400)
-        snapshot = snapshot_keyring(ctx.keyring)
-        draft = load_draft(ctx.sessions, request.args.get(DRAFT_ARG))
         target = FollowUpTarget(account.witness_id, account.reply_recipient, account.parents)
-        try:
-            with receiving(ctx, snapshot, draft) as upload:
-                formdata, files = parse_body()
-                received = Received(
-                    upload,
-                    snapshot,
-                    formdata,
-                    files,
-                    draft,
-                    request.args[ONCE_ARG],
-                    current_language(),
-                )
-                outcome = receive_follow_up(ctx, received, target)
-                if isinstance(outcome, Receipt):
-                    return page("receipt.html", one_time=True, receipt=outcome, kind="follow_up")
-                outcome.form.parent.choices = _choices(account)
-                return follow_up_page(account, outcome.form, outcome)
-        except BodyFailedError as exc:
-            kept = draft.summary() if draft else None
-            return page("limit.html", 413 if exc.too_large else 400, limit="body", kept=kept)
-        except AlreadyReceivedError:
-            return page("already.html", 409)
-        except NoActiveKeyError:
-            raise NotAcceptingSubmissions() from None
+
+        def answer(received: Received) -> Response:
+            outcome = receive_follow_up(ctx, received, target)
+            if isinstance(outcome, Receipt):
+                return page("receipt.html", one_time=True, receipt=outcome, kind="follow_up")
+            outcome.form.parent.choices = _choices(account)
+            return follow_up_page(account, outcome.form, outcome)
+
+        return receive_sealed(ctx, answer)
 
     @bp.get("/account/consent")
     def consent() -> Response:

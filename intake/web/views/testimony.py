@@ -7,16 +7,15 @@ from wtforms import Form
 
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.forms import TestimonyForm
-from intake.web.i18n import current_language
 from intake.web.pages import DRAFT_ARG, ONCE_ARG, action_url, page
-from intake.web.receiving import BodyFailedError, parse_body, receiving, refuse_before_body
+from intake.web.receiving import refuse_before_body
 from intake.web.services.codename import KdfBusyError
 from intake.web.services.context import WebContext
-from intake.web.services.drafts import Draft, load_draft
+from intake.web.services.drafts import Draft
 from intake.web.services.guards import new_form_token
-from intake.web.services.receive import snapshot_keyring
-from intake.web.services.submit import AlreadyReceivedError, NoActiveKeyError, Receipt
-from intake.web.services.testimony import FormRejected, Received, receive_testimony
+from intake.web.services.submit import Receipt
+from intake.web.services.testimony import FormRejected, receive_testimony
+from intake.web.views._sealing import receive_sealed
 
 __all__ = ["register"]
 
@@ -61,27 +60,9 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         refusal = refuse_before_body(ctx)
         if refusal is not None:
             return refusal
-        snapshot = snapshot_keyring(ctx.keyring)
-        draft = load_draft(ctx.sessions, request.args.get(DRAFT_ARG))
         try:
-            with receiving(ctx, snapshot, draft) as upload:
-                formdata, files = parse_body()
-                received = Received(
-                    upload,
-                    snapshot,
-                    formdata,
-                    files,
-                    draft,
-                    request.args[ONCE_ARG],
-                    current_language(),
-                )
-                return answer(ctx, receive_testimony(ctx, received))
-        except BodyFailedError as exc:
-            kept = draft.summary() if draft else None
-            return page("limit.html", 413 if exc.too_large else 400, limit="body", kept=kept)
-        except AlreadyReceivedError:
-            return page("already.html", 409)
+            return receive_sealed(
+                ctx, lambda received: answer(ctx, receive_testimony(ctx, received))
+            )
         except KdfBusyError:
             return page("busy.html", 503)
-        except NoActiveKeyError:
-            raise NotAcceptingSubmissions() from None
