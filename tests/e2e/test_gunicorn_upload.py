@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -111,6 +112,8 @@ class OpenFileWatch:
                     continue  # closed between listing and reading: the next look sees the rest
 
     def _check(self, fd_path: Path, target: str) -> None:
+        if stat.S_ISDIR(fd_path.stat().st_mode):
+            return  # a directory held open to fsync a rename into it: no file content there
         self.seen.add(target)
         if not self.allowed(target, fd_path):
             self.refused.add(target)
