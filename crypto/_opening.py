@@ -95,6 +95,7 @@ class Opener:
 
     def job(self, number: int) -> _Opened:
         sealed, out = self._sealed.take(), self._plain.take()
+        opened: _Opened | None = None  # stays None if reading or opening raises
         try:
             with self._reads.turn(number):
                 size = 0
@@ -103,18 +104,18 @@ class Opener:
                     self.eof = size < BATCH_BYTES
                 start = self._next_index
                 self._next_index += -(-size // SEALED_CHUNK_SIZE)
-            try:
-                opened = _open_chunks(self._key, start, sealed, size, out)
-            except BaseException:
-                self._write(number, None, out)  # every job takes its turn, or later ones wait
-                raise
+            opened = _open_chunks(self._key, start, sealed, size, out)
             if self._sink is None:
                 return replace(opened, plaintext=bytes(memoryview(out)[: opened.size]))
-            self._write(number, opened, out)
             return opened
         finally:
-            self._sealed.give(sealed)
-            self._plain.give(out)
+            try:
+                # Every job takes its write turn, even after an error (a read error such as
+                # ArmorError included): later jobs wait for it, and so does Lanes.close().
+                self._write(number, opened, out)
+            finally:
+                self._sealed.give(sealed)
+                self._plain.give(out)
 
     def _write(self, number: int, opened: _Opened | None, out: bytearray) -> None:
         if self._sink is None:

@@ -176,7 +176,12 @@ def _payload(
     """Read and check everything before the payload; return its reader and key."""
     source, _ = sniff(inp, armored)
     file_key, _ = _unlock(source, identities)
-    nonce = source.read(PAYLOAD_NONCE_SIZE)
+    nonce = b""
+    # Pipes, sockets and raw files may return fewer bytes than asked: loop until EOF.
+    while len(nonce) < PAYLOAD_NONCE_SIZE and (
+        more := source.read(PAYLOAD_NONCE_SIZE - len(nonce))
+    ):
+        nonce += more
     if len(nonce) != PAYLOAD_NONCE_SIZE:
         raise HeaderError("the payload nonce is missing or short")
     return source.readinto, kdf.payload_key(file_key, nonce)

@@ -63,7 +63,10 @@ def prehash_stream(stream: BinaryIO) -> bytes:
 
 
 def _check_comment(comment: str, what: str) -> bytes:
-    raw = comment.encode("utf-8")
+    try:
+        raw = comment.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from a JSON "\udXXX" escape
+        raise ValueError(f"{what} is not valid Unicode text") from exc
     if any(c in comment for c in "\r\n\x00") or len(raw) > MAX_COMMENT_BYTES:
         raise ValueError(f"{what} must be one line of at most {MAX_COMMENT_BYTES} bytes")
     return raw
@@ -96,6 +99,11 @@ class Signature:
         """Parse a .minisig file's text. Raises SignatureError when it is not one we accept."""
         if len(text) > MAX_SIGNATURE_TEXT:
             raise SignatureError("signature file is too long to be a minisign signature")
+        try:
+            # Text from JSON may hold lone surrogates; the comments must encode as UTF-8 later.
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise SignatureError("minisign signature is not valid Unicode text") from exc
         lines = [line.rstrip("\r") for line in text.rstrip("\r\n").split("\n")]
         if len(lines) != 4 or not lines[0].startswith(COMMENT_PREFIX):
             raise SignatureError("not a minisign signature file (expected four lines)")

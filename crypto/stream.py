@@ -63,7 +63,8 @@ class StreamWriter:
     anything else is copied once, into the batch buffer, and sealed in place. The chunk being
     filled is sealed only once more data arrives, because only then is it known not to be the
     last: a payload of n x 64 KiB ends on a full chunk marked final, never on an extra empty
-    one. Sink errors surface on a later `write` or on `finish`.
+    one. Sink errors surface on a later `write` or on `finish`, and abort the writer: every
+    later call raises, so a payload that lost data can never look finished.
     """
 
     def __init__(self, key: bytes, sink: Sink) -> None:
@@ -115,7 +116,7 @@ class StreamWriter:
         try:
             self._submit(final=True)
             while self._inflight:
-                self._inflight.popleft().result()
+                self._wait(self._inflight.popleft())
         finally:
             self._lanes.close()
 
@@ -143,7 +144,15 @@ class StreamWriter:
         inflight = self._inflight
         inflight.append(self._lanes.run(job, inline=final and not inflight))
         while inflight and (len(inflight) > MAX_IN_FLIGHT or inflight[0].done()):
-            inflight.popleft().result()
+            self._wait(inflight.popleft())
+
+    def _wait(self, job: Future[None]) -> None:
+        """Wait for a job; if it failed (say, `out.write` hit ENOSPC), abort, then re-raise."""
+        try:
+            job.result()
+        except BaseException:
+            self.abort()  # stops the pool; jobs still running skip their output
+            raise
 
     def _seal(self, batch: _Batch) -> None:
         buf, last = batch.buf, len(batch.sizes) - 1

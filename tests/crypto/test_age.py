@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from crypto._chunks import BATCH_BYTES, CHUNK_SIZE
 from crypto.age import Sealer, open_bytes, open_stream, open_to_file, seal_bytes
 from crypto.errors import HeaderError, MacError, NoIdentityMatchError, PayloadError
 from crypto.header import Stanza
@@ -78,6 +80,59 @@ def test_context_manager_abandons_on_error(
         upload()
     with pytest.raises(PayloadError):
         open_bytes(out.getvalue(), [identity])
+
+
+class _FullDisk(io.RawIOBase):
+    """An output with room for `room` bytes; every write after that fails with ENOSPC."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        size = len(memoryview(data))  # type: ignore[arg-type]
+        if size > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= size
+        return size
+
+
+# A full disk met by a worker in a later batch (write() raises), or by the final, inline batch
+# (finish() raises), with and without armor.
+@pytest.mark.parametrize("armor", [False, True])
+@pytest.mark.parametrize(("chunks", "room"), [(100, 3 * BATCH_BYTES), (5, 1000)])
+def test_a_failing_out_write_reaches_the_caller_and_aborts(
+    recipient: X25519Recipient, armor: bool, chunks: int, room: int
+) -> None:
+    sealer = Sealer(_FullDisk(room), [recipient], armor=armor)
+    caught: list[BaseException] = []
+
+    def upload() -> None:
+        try:
+            for _ in range(chunks):
+                sealer.write(bytes(CHUNK_SIZE))
+            sealer.finish()
+        except BaseException as exc:
+            caught.append(exc)
+
+    # A thread, so that a hang (a worker waiting for a turn forever) fails instead of stalling.
+    thread = threading.Thread(target=upload, daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "the sealer hangs after out.write failed"
+    assert len(caught) == 1
+    assert isinstance(caught[0], OSError)
+    assert caught[0].errno == errno.ENOSPC
+    with pytest.raises(
+        ValueError, match="finished or aborted"
+    ):  # data was lost: nothing may now look finished
+        sealer.finish()
+    with pytest.raises(ValueError, match="finished or aborted"):
+        sealer.write(b"more")
+    sealer.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("crypto-stream")]
 
 
 def test_each_file_gets_fresh_keys_and_nonces(recipient: X25519Recipient) -> None:

@@ -192,6 +192,21 @@ def test_errors_from_the_source_reach_the_caller() -> None:
         list(open_payload(failing, KEY))
 
 
+def test_errors_from_the_source_reach_the_caller_with_a_sink() -> None:
+    # With a sink, a job whose read raised must still take its write turn, or the next job
+    # waits for that turn forever (an armor error in the payload used to hang open_bytes).
+    sealed = io.BytesIO(seal(bytes(30 * CHUNK_SIZE)))
+
+    def failing(view: memoryview) -> int:
+        if sealed.tell() > 12 * SEALED_CHUNK_SIZE:
+            raise PayloadError("read error")
+        return sealed.readinto(view)
+
+    error = finishes_in_time(lambda: open_payload_to(failing, KEY, io.BytesIO().write))
+    assert isinstance(error, PayloadError)
+    assert not [t for t in threading.enumerate() if t.name.startswith("crypto-stream")]
+
+
 def test_abort_writes_no_final_chunk_and_stops_threads() -> None:
     out = io.BytesIO()
     writer = StreamWriter(KEY, out.write)
@@ -311,12 +326,13 @@ def finishes_in_time(action: Callable[[], object]) -> BaseException | None:
 
 
 def test_a_failing_seal_job_still_takes_its_turn(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = {"n": 0}
     real = stream.seal_into
+    # Chosen by nonce, not by call count: two workers seal batches 3 and 4 concurrently, so
+    # the 50th call may belong to either, and batch 3 would then legitimately be written.
+    doomed = chunk_nonce(3 * BATCH_CHUNKS + 1, last=False)
 
     def flaky(*args: Any, **kwargs: Any) -> None:
-        calls["n"] += 1
-        if calls["n"] == 3 * BATCH_CHUNKS + 2:
+        if kwargs["nonce"] == doomed:
             raise RuntimeError("libsodium exploded")
         real(*args, **kwargs)
 
