@@ -25,7 +25,7 @@ __all__ = [
 MAX_PARTS = 999  # three digits: part001 … part999
 # Below a tar record a part would hold less than one member header; nobody needs that.
 MIN_PART_SIZE = 10240
-_PART_RE = re.compile(r"(.+)\.part(\d{3})")
+_PART_RE = re.compile(r"(.+)\.part([0-9]{3})")  # not \d: int() reads any Unicode digit
 _TAG_BYTES = 4  # the temp names' random tag: 8 lower-case hex digits
 _TEMP_TAIL = rf"\.[0-9a-f]{{{2 * _TAG_BYTES}}}\.[1-9][0-9]*\.tmp"
 

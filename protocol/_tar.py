@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tarfile
 from datetime import UTC, date, datetime, time
 from typing import Protocol
@@ -10,6 +11,7 @@ from protocol.errors import ProtocolError
 
 __all__ = [
     "BLOCK",
+    "MAX_MEMBER_SIZE",
     "RECORD",
     "Readable",
     "end_of_archive",
@@ -25,6 +27,12 @@ BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
 _USTAR_MAGIC = tarfile.POSIX_MAGIC  # b"ustar\x0000"
 _MAGIC_AT = slice(257, 265)
+# USTAR's 11 octal digits: the largest size a plain ustar header can state.
+MAX_MEMBER_SIZE = 8**11 - 1
+_SIZE_AT = slice(124, 136)
+# Octal digits, then NUL or space padding. tarfile also takes GNU base-256 (which can be
+# negative), signs and spaces around the digits; a size we trust for a read must be none of those.
+_SIZE_RE = re.compile(rb"([0-7]{1,12})[ \x00]*")
 _TYPE_NAMES = {
     tarfile.SYMTYPE: "a symbolic link",
     tarfile.LNKTYPE: "a hard link",
@@ -72,6 +80,8 @@ def end_of_archive(offset: int) -> bytes:
 
 
 def read_exact(stream: Readable, size: int, what: str) -> bytes:
+    if size < 0:  # read(-1) would read everything left: never ask a stream for that
+        raise ProtocolError("bundle", f"negative size for {what}")
     data = stream.read(size)
     if len(data) != size:
         raise ProtocolError("bundle", f"bundle is truncated in {what}")
@@ -88,6 +98,7 @@ def read_header(stream: Readable) -> tarfile.TarInfo | None:
         return None
     if block[_MAGIC_AT] != _USTAR_MAGIC:
         raise ProtocolError("bundle", "a member header is not POSIX ustar")
+    _check_size_field(block[_SIZE_AT])
     try:
         info = tarfile.TarInfo.frombuf(block, "utf-8", "strict")
     except (tarfile.HeaderError, UnicodeDecodeError, ValueError) as exc:
@@ -96,6 +107,16 @@ def read_header(stream: Readable) -> tarfile.TarInfo | None:
         kind = _TYPE_NAMES.get(info.type, f"of type {info.type!r}")
         raise ProtocolError("bundle", f"member {info.name!r} is {kind}, not a regular file")
     return info
+
+
+def _check_size_field(field: bytes) -> None:
+    # Checked on the raw bytes, before anything is read: a size that is negative or absurd
+    # would otherwise become read(-1) (everything left) or a huge allocation.
+    match = _SIZE_RE.fullmatch(field)
+    if match is None:
+        raise ProtocolError("bundle", f"member size {field!r} is not a ustar octal number")
+    if int(match.group(1), 8) > MAX_MEMBER_SIZE:
+        raise ProtocolError("bundle", "member size is larger than ustar allows")
 
 
 def skip_padding(stream: Readable, size: int) -> None:

@@ -41,7 +41,9 @@ __all__ = [
 # FAT32 stores at most 4 GiB minus one byte in a file: the largest part a stick can take.
 FAT32_MAX_FILE_SIZE = 4 * 1024**3 - 1
 _CHUNK = 1 << 20
-_SIZE_RE = re.compile(r"(\d+)\s*([KMGT]?)(?:i?B)?", re.IGNORECASE)
+# ASCII only: Unicode \d takes any script's digits, and Unicode IGNORECASE lets the Kelvin
+# sign (U+212A) match "K", which then is no key of _UNITS.
+_SIZE_RE = re.compile(r"([0-9]+)\s*([KMGT]?)(?:i?B)?", re.IGNORECASE | re.ASCII)
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
 

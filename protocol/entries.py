@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any, Literal, cast, get_args
 
 from protocol import codes, ids
+from protocol._json import is_unicode
 from protocol.errors import ProtocolError
 from protocol.fields import (
     GROUP_FIELDS,
@@ -58,6 +59,7 @@ def int_field(value: object, what: str, low: int, high: int) -> int:
 def str_field(value: object, what: str) -> str:
     require(isinstance(value, str), f"{what} must be a string")
     assert isinstance(value, str)  # noqa: S101 - narrowing for mypy
+    require(is_unicode(value), f"{what} is not valid Unicode")
     return value
 
 
@@ -117,8 +119,10 @@ class FileEntry:
             "declared_type is not a printable string of at most 255 characters",
         )
         require(
-            len(self.original_name) <= 1024 and "\x00" not in self.original_name,
-            "original_name is too long or contains NUL",
+            len(self.original_name) <= 1024
+            and "\x00" not in self.original_name
+            and is_unicode(self.original_name),
+            "original_name is too long, contains NUL or is not valid Unicode",
         )
         require(1 <= self.group <= MAX_FILE_GROUPS, "file group out of range")
 

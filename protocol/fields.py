@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from protocol import codes
+from protocol._json import is_unicode
 from protocol.errors import ProtocolError
 
 __all__ = [
@@ -29,8 +30,9 @@ AnswerValue = str | bool | int | float | tuple[str, ...]
 # is only to refuse absurd documents before anything else reads them.
 MAX_TEXT = 200_000
 MAX_LIST_ITEMS = 100
-_DATE_RE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
-_TIME_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+# [0-9], not \d: in a str pattern \d matches every Unicode digit ("٢٠٢٤" would pass).
+_DATE_RE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
+_TIME_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class FieldSpec:
 
 def _text(_spec: FieldSpec, value: object) -> AnswerValue | None:
     if isinstance(value, str) and len(value) <= MAX_TEXT and "\x00" not in value:
-        return value
+        return value if is_unicode(value) else None
     return None
 
 

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any, Literal, cast, get_args
 
 from protocol._json import dump_canonical, load_object
+from protocol._tar import MAX_MEMBER_SIZE
 from protocol.errors import ProtocolError
 
 __all__ = [
@@ -38,13 +39,13 @@ SIGNATURE_NAME = "bundle.json.minisig"
 MAX_MANIFEST_SIZE = 64 * 1024 * 1024
 MAX_ITEMS = 400_000
 # USTAR's 11 octal digits; the witness site's uploads are far smaller (2 GiB by default).
-MAX_ITEM_SIZE = 8**11 - 1
+MAX_ITEM_SIZE = MAX_MEMBER_SIZE
 # USTAR keeps names up to 100 bytes without the prefix field, which we never use.
 MAX_NAME_LEN = 100
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _NAME_RE = re.compile(rf"{_SEGMENT}(/{_SEGMENT}){{0,2}}")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
-_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # not \d: that is any Unicode digit
 _KEYS = frozenset({"kind", "version", "created", "items", "meta"})
 
 

@@ -45,7 +45,8 @@ MAX_FILES = 1000
 MAX_SUBMISSION_JSON = 16 * 1024 * 1024
 _FORM_VERSION_RE = re.compile(r"[A-Za-z0-9._-]{1,32}")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+# [0-9], not \d (which matches any Unicode digit, and strptime reads those too).
+_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _KEYS = frozenset(
     {"schema_version", "kind", "submission_id", "form_version", "ui_language", "received_at"}
     | {"parent_id", "witness_reply_recipient", "answers", "files", "consent_change"}
