@@ -95,12 +95,28 @@ class JoinedParts:
                 chunks.append(data)
                 wanted = wanted - len(data) if wanted > 0 else wanted
                 continue
-            if self._index + 1 >= len(self._paths):
+            if not self._next_part():
                 break
-            self._current.close()
-            self._index += 1
-            self._current = self._paths[self._index].open("rb")
         return b"".join(chunks)
+
+    def readinto(self, view: memoryview) -> int:
+        """Fill `view` from the parts in order; short only at the end of the last part."""
+        got = 0
+        while got < len(view):
+            count = self._current.readinto(view[got:])
+            if count:
+                got += count
+            elif not self._next_part():
+                break
+        return got
+
+    def _next_part(self) -> bool:
+        if self._index + 1 >= len(self._paths):
+            return False
+        self._current.close()
+        self._index += 1
+        self._current = self._paths[self._index].open("rb")
+        return True
 
     def close(self) -> None:
         self._current.close()

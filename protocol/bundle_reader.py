@@ -40,6 +40,16 @@ def _small_member(stream: _tar.Readable, name: str, limit: int) -> bytes:
     return data
 
 
+def _fill(stream: _tar.Readable, view: memoryview) -> int:
+    """Read up to len(view) bytes into `view`, straight from the file when the stream can."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is not None:
+        return int(readinto(view) or 0)
+    data = stream.read(len(view))
+    view[: len(data)] = data
+    return len(data)
+
+
 class ItemReader:
     """One item's bytes, hashed as they are read. At its end the size and SHA-256 are checked
     against the manifest (ProtocolError "integrity"): bytes returned before that are unverified,
@@ -66,6 +76,20 @@ class ItemReader:
         if not self._left and not self.verified:
             self._finish()
         return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        """Like read(), into `buffer`: no new bytes per call, for large items. 0 once verified."""
+        if not len(buffer):
+            return 0
+        view = memoryview(buffer)[: min(len(buffer), self._left)]
+        count = _fill(self._stream, view) if self._left else 0
+        if self._left and not count:
+            raise ProtocolError("bundle", f"bundle is truncated inside {self.entry.name}")
+        self._digest.update(view[:count])
+        self._left -= count
+        if not self._left and not self.verified:
+            self._finish()
+        return count
 
     def _finish(self) -> None:
         _tar.skip_padding(self._stream, self.entry.size)

@@ -9,9 +9,9 @@ import re
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, cast
 
-from crypto.age import open_bytes, open_stream
+from crypto.age import open_bytes, open_into
 from crypto.errors import CryptoError, NoIdentityMatchError
 from crypto.x25519 import X25519Identity
 from protocol.bundle import ItemReader, open_bundle
@@ -73,17 +73,35 @@ class _Tee(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        data = self._item.read(len(buffer))
-        buffer[: len(data)] = data
+        count = self._item.readinto(buffer)
         if self.sink is not None:
-            self.sink.write(data)
-        self._progress(len(data))
-        return len(data)
+            self.sink.write(memoryview(buffer)[:count])
+        self._progress(count)
+        return count
 
     def drain(self) -> None:
         buffer = bytearray(min(1 << 20, max(1, self._item.entry.size)))
         while self.readinto(buffer):
             pass
+
+
+class _Digest(io.RawIOBase):
+    """Where opened plaintext goes: hashed and counted, never kept (nor written to disk).
+
+    open_into calls write() from its worker threads, one call at a time and in order, with
+    buffers of up to a batch; hashlib releases the GIL on those, so hashing overlaps opening.
+    """
+
+    def __init__(self) -> None:
+        self.digest, self.size = hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self.digest.update(data)
+        self.size += len(data)
+        return len(data)
 
 
 @dataclass
@@ -113,18 +131,17 @@ class _Scanner:
         return result
 
     def _open_blob(self, stream: BinaryIO, result: BlobResult) -> None:
-        digest, size = hashlib.sha256(), 0
+        sink = _Digest()
         try:
-            for chunk in open_stream(stream, self.identities):
-                digest.update(chunk)
-                size += len(chunk)
+            # open_into only ever calls write(): the sink needs no more of BinaryIO.
+            open_into(stream, self.identities, cast(BinaryIO, sink))
         except NoIdentityMatchError:
             result.state = "not-yours"
             return
         except CryptoError as exc:
             result.state, result.detail = "damaged", f"{exc.category}: {exc}"
             return
-        result.plaintext_sha256, result.plaintext_size = digest.hexdigest(), size
+        result.plaintext_sha256, result.plaintext_size = sink.digest.hexdigest(), sink.size
 
     def submission(self, item: ItemReader, wanted_id: str | None) -> SubmissionResult:
         # Always opened, even when already imported: a re-wrapped document has other sealed
