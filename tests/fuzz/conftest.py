@@ -28,8 +28,10 @@ def fuzz_targets(fuzz_dir: Path) -> dict[str, targets.Target]:
 
 @pytest.fixture(scope="session")
 def sandboxes(fuzz_dir: Path) -> Iterator[dict[str, Sandbox]]:
-    """One child per target, all started at once so they load while the first tests run."""
-    started = {name: Sandbox(name, fuzz_dir / "findings") for name in targets.NAMES}
+    """One child per target, started together, and ready before any example is timed."""
+    started = {name: Sandbox(name, fuzz_dir / "sandboxes") for name in targets.NAMES}
+    for sandbox in started.values():
+        sandbox.wait_ready()
     yield started
     for sandbox in started.values():
         sandbox.close()

@@ -5,17 +5,17 @@ would then hang at exit; one that crashes the interpreter would take pytest with
 child runs the target on each input it is sent and answers ok or a traceback; the parent
 kills it when no answer comes in time, and starts a new one for the next input.
 
-Run as `python -m tests.fuzz.sandbox TARGET` (the parent does that); frames are a 4-byte
-big-endian length and the bytes.
+Run as `python -m tests.fuzz.sandbox TARGET WORKDIR` (the parent does that); frames are a
+4-byte big-endian length and the bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import subprocess
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 from typing import BinaryIO
@@ -56,16 +56,18 @@ def _read_exact(fd: int, size: int) -> bytes:
 class Sandbox:
     """One child process running the target `name`; restarted after a hang or a crash."""
 
-    def __init__(self, name: str, findings: Path) -> None:
+    def __init__(self, name: str, workdir: Path) -> None:
         self.name = name
-        self._findings = findings
+        self._workdir = workdir
         self._child: subprocess.Popen[bytes] | None = None
         self._ready = False
         self.start()
 
     def start(self) -> None:
         """Start the child without waiting for it (several children may start at once)."""
-        command = [sys.executable, "-m", "tests.fuzz.sandbox", self.name]
+        scratch = self._workdir / self.name
+        scratch.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "tests.fuzz.sandbox", self.name, str(scratch)]
         self._child = subprocess.Popen(
             command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -85,27 +87,31 @@ class Sandbox:
             return None
         try:
             status = _read_exact(fd, 1)
-            return (
-                status
-                if status in (READY, OK)
-                else _read_exact(fd, int.from_bytes(_read_exact(fd, 4), "big"))
-            )
+            if status in (READY, OK):
+                return status
+            return _read_exact(fd, int.from_bytes(_read_exact(fd, 4), "big"))
         except EOFError:
             return b""
 
-    def run(self, data: bytes, timeout: float = HANG_SECONDS) -> None:
-        """Run the target on `data` in the child; raise what it raised (as AssertionError)."""
-        stdin, _ = self._pipes()
+    def wait_ready(self) -> None:
+        """Wait until the child has built its target (seconds: imports, keys, seeds)."""
+        self._pipes()
         if not self._ready:
             if self._answer(START_SECONDS) != READY:
                 raise CrashError(f"the {self.name} sandbox did not start")
             self._ready = True
+
+    def run(self, data: bytes, timeout: float = HANG_SECONDS) -> None:
+        """Run the target on `data` in the child; raise what it raised (as AssertionError)."""
+        self.wait_ready()
+        stdin, _ = self._pipes()
         stdin.write(_frame(data))
         stdin.flush()
         answer = self._answer(timeout)
         if answer == OK:
             return
-        self.close()
+        if answer is None or not answer:
+            self.close(kill=True)  # stuck or dead: the next input gets a new child
         if answer is None:
             raise HangError(f"{self.name}: no answer after {timeout} s; {self._save(data, 'hang')}")
         if not answer:
@@ -113,43 +119,48 @@ class Sandbox:
         raise AssertionError(f"{self.name} target failed in the sandbox:\n{answer.decode()}")
 
     def _save(self, data: bytes, kind: str) -> str:
-        self._findings.mkdir(parents=True, exist_ok=True)
-        path = self._findings / f"{self.name}-{kind}-{os.getpid()}-{len(data)}.bin"
+        path = self._workdir / f"{self.name}-{kind}-{len(data)}.bin"
         path.write_bytes(data)
         return f"input saved to {path} (starts {data[:48]!r})"
 
-    def close(self) -> None:
-        """Stop the child, killing it if it is stuck."""
-        if self._child is not None:
-            self._child.kill()
-            self._child.wait()
-            for pipe in (self._child.stdin, self._child.stdout):
-                if pipe is not None:
-                    pipe.close()
-            self._child = None
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the child: the end of its input lets it exit; a stuck one is killed."""
+        if self._child is None:
+            return
+        child, self._child = self._child, None
+        if kill:
+            child.kill()
+        for pipe in (child.stdin, child.stdout):
+            if pipe is not None:
+                pipe.close()
+        try:
+            child.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
-def _serve(name: str, inp: BinaryIO, out: BinaryIO) -> None:
-    with tempfile.TemporaryDirectory(prefix=f"fuzz-{name}-") as workdir:
-        target = targets.build(name, Path(workdir))
-        out.write(READY)
+def _serve(name: str, workdir: Path, inp: BinaryIO, out: BinaryIO) -> None:
+    target = targets.build(name, workdir)
+    out.write(READY)
+    out.flush()
+    while header := inp.read(4):
+        data = inp.read(int.from_bytes(header, "big"))
+        try:
+            target.run(data)
+        except BaseException:  # everything goes back to the parent, which judges it
+            out.write(FAILED + _frame(traceback.format_exc().encode()))
+        else:
+            out.write(OK)
         out.flush()
-        while header := inp.read(4):
-            data = inp.read(int.from_bytes(header, "big"))
-            try:
-                target.run(data)
-            except BaseException:  # everything goes back to the parent, which judges it
-                out.write(FAILED + _frame(traceback.format_exc().encode()))
-            else:
-                out.write(OK)
-            out.flush()
 
 
 def main() -> None:
     """The child: answer frames on stdin; anything the code under test prints goes to stderr."""
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    _serve(sys.argv[1], sys.stdin.buffer, out)
+    with contextlib.suppress(BrokenPipeError):  # the parent has gone: nothing to answer
+        _serve(sys.argv[1], Path(sys.argv[2]), sys.stdin.buffer, out)
 
 
 if __name__ == "__main__":

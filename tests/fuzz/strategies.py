@@ -220,6 +220,10 @@ def _edit(doc: Any, path: tuple[Any, ...], action: str, value: Any, key: str) ->
     return doc
 
 
+_SMALL_VALUES = json_values(6)
+_ANY_TEXT = texts()
+
+
 @st.composite
 def json_mutants(draw: st.DrawFn, docs: Sequence[Any], max_edits: int = 3) -> Any:
     """A valid document with a few values replaced, removed, added or retyped."""
@@ -227,5 +231,5 @@ def json_mutants(draw: st.DrawFn, docs: Sequence[Any], max_edits: int = 3) -> An
     for _ in range(draw(st.integers(1, max_edits))):
         path = draw(st.sampled_from(list(_slots(doc))))
         action = draw(st.sampled_from(["replace", "delete", "add", "tweak"]))
-        doc = _edit(doc, path, action, draw(json_values(6)), draw(texts()))
+        doc = _edit(doc, path, action, draw(_SMALL_VALUES), draw(_ANY_TEXT))
     return doc

@@ -1,50 +1,22 @@
-"""The fuzz targets: feed bytes to one reader, let only its typed errors through.
+"""The fuzz targets: one per reader of hostile input, with its seeds and its dictionary.
 
-Each target's `run(data)` returns when the reader accepted `data` (after checking what must
-then hold, such as a canonical round trip) or refused it with the layer's typed error
-(`CryptoError`, `ProtocolError`). Anything else escapes: to Hypothesis that is a failing
-example, to atheris a crash. The Hypothesis tests in this folder and the harnesses in
-bench/fuzz share these targets, so both check one contract.
+A target's `run(data)` is an oracle from tests.fuzz.oracles: it returns when the reader
+accepted `data` soundly or refused it with its typed error, and raises anything else. The
+Hypothesis tests in this folder and the atheris harnesses in bench/fuzz share these targets,
+so both check one contract.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crypto._encoding import b64decode, b64encode, bech32_decode, bech32_encode
-from crypto.age import open_bytes, open_stream, rewrap_header
-from crypto.armor import ArmorReader
-from crypto.errors import CryptoError, HeaderError, KeyFormatError, SignatureError
-from crypto.header import Header, Identity, mac_input, with_mac
-from crypto.keyfile import parse_identities, parse_recipient, read_recipients_file
-from crypto.minisign import Signature, SigningKey, VerifyKey, find_key, verify
-from crypto.witness import FAST_TEST_COST, derive, normalise_codename
-from crypto.x25519 import X25519Identity, X25519Recipient
-from protocol.bundle import BundleReader
-from protocol.errors import ProtocolError
-from protocol.manifest import MAX_MANIFEST_SIZE
-from protocol.schema import Submission
-from tests.fuzz import fixups, seeds
+from tests.fuzz import oracles, seeds
 
-__all__ = [
-    "NAMES",
-    "BoundedStream",
-    "Target",
-    "as_text",
-    "build",
-    "check_codename",
-    "check_submission",
-]
+__all__ = ["NAMES", "Target", "build"]
 
 NAMES = ("header", "armor", "age", "keys", "encoding", "minisign", "bundle", "schema", "codename")
-# Items in the seed bundles are tiny; a fuzzed manifest may claim more, which read_all refuses.
-_ITEM_LIMIT = 1 << 20
-_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 
 
 @dataclass(frozen=True)
@@ -55,212 +27,6 @@ class Target:
     run: Callable[[bytes], None] = field(repr=False)
     seeds: tuple[bytes, ...] = field(repr=False)
     tokens: tuple[bytes, ...] = field(default=(), repr=False)
-
-
-def as_text(data: bytes) -> str:
-    """Bytes as the `str` a reader may be handed: invalid UTF-8 becomes lone surrogates.
-
-    That is what Python gives for a command-line argument or a file read with
-    `surrogateescape`, and JSON's `\\udXXX` escapes give the same strings.
-    """
-    return data.decode("utf-8", "surrogateescape")
-
-
-def _lines(data: bytes, limit: int = 8) -> Iterator[str]:
-    yield from as_text(data).splitlines()[:limit]
-
-
-# --- crypto ----------------------------------------------------------------------------------
-
-
-def _header(data: bytes) -> None:
-    with suppress(HeaderError):
-        header, covered = Header.parse(io.BytesIO(data))
-        # The grammar is strict, so what parsed re-serialises to exactly the bytes read.
-        assert mac_input(header.stanzas) == covered
-        assert with_mac(covered, header.mac) == data[: header.size]
-
-
-def _armor(data: bytes) -> None:
-    with suppress(CryptoError):
-        decoded = ArmorReader(io.BytesIO(data).read).read()
-        assert ArmorReader(io.BytesIO(fixups.armored(decoded)).read).read() == decoded
-
-
-def _outcome(action: Callable[[], bytes]) -> tuple[str, bytes]:
-    try:
-        return "ok", action()
-    except CryptoError as exc:
-        return exc.category, b""
-
-
-Opener = Callable[[bytes, Sequence[Identity]], bytes]
-
-
-def _open_streamed(data: bytes, identities: Sequence[Identity]) -> bytes:
-    return b"".join(open_stream(io.BytesIO(data), identities))
-
-
-def _age_once(data: bytes, opener: Opener, ids: Sequence[Identity], new: X25519Recipient) -> None:
-    opened = _outcome(lambda: opener(data, ids))
-    with suppress(CryptoError):
-        header, offset = rewrap_header(io.BytesIO(data), ids, [new])
-        # A re-wrapped file opens exactly as the original did: same plaintext or same failure.
-        assert _outcome(lambda: opener(header + data[offset:], ids)) == opened
-
-
-def _age(keys: seeds.Keys, opener: Opener) -> Callable[[bytes], None]:
-    identities = seeds.identities(keys)
-    new = keys.identity.recipient()
-
-    def run(data: bytes) -> None:
-        _age_once(data, opener, identities, new)
-        # Also with the MAC made valid, so the stanzas and the payload meet hostile bytes.
-        fixed = fixups.remac(data, identities)
-        if fixed is not None and fixed != data:
-            _age_once(fixed, opener, identities, new)
-
-    return run
-
-
-def _keys(workdir: Path) -> Callable[[bytes], None]:
-    path = workdir / "recipients.txt"
-
-    def run(data: bytes) -> None:
-        with suppress(KeyFormatError):
-            for identity in parse_identities(data):
-                assert X25519Identity.parse(str(identity)) == identity
-        path.write_bytes(data)
-        with suppress(KeyFormatError):
-            read_recipients_file(path)
-        for line in _lines(data):
-            with suppress(KeyFormatError):
-                assert str(parse_recipient(line)) == line.strip()
-            with suppress(KeyFormatError):
-                assert str(X25519Identity.parse(line)) == line
-            with suppress(KeyFormatError):
-                assert str(X25519Recipient.parse(line)) == line
-
-    return run
-
-
-def _encoding(data: bytes) -> None:
-    with suppress(ValueError):
-        assert b64encode(b64decode(data)).encode() == data  # only canonical base64 decodes
-    for line in _lines(data, 2):
-        with suppress(ValueError):
-            hrp, payload = bech32_decode(line)
-            assert bech32_encode(hrp, payload).lower() == line.lower()
-
-
-def _minisign(keys: seeds.Keys) -> Callable[[bytes], None]:
-    vk = keys.verify_key
-
-    def run(data: bytes) -> None:
-        text = as_text(data)
-        with suppress(KeyFormatError):
-            parsed = VerifyKey.parse(text)
-            assert VerifyKey.parse(parsed.to_file_text()) == parsed
-        with suppress(KeyFormatError):
-            secret = SigningKey.from_file_text(text, None)
-            assert secret.verify_key().public_key == secret.secret_key[32:]
-        with suppress(SignatureError):
-            Signature.parse(text)
-        with suppress(SignatureError):
-            assert find_key(text, [vk]) == vk
-        with suppress(SignatureError):
-            comment = verify(text, seeds.SIGNED_MESSAGE, vk)
-            assert comment == Signature.parse(text).trusted_comment
-
-    return run
-
-
-# --- protocol --------------------------------------------------------------------------------
-
-
-class BoundedStream:
-    """A stream that fails the target when asked for an unbounded read (size < 0 or huge).
-
-    A reader of hostile bundles must never let a header field decide to read "everything":
-    that would pull a whole multi-gigabyte bundle into memory before refusing it.
-    """
-
-    def __init__(self, data: bytes) -> None:
-        self._inner = io.BytesIO(data)
-
-    def read(self, size: int = -1, /) -> bytes:
-        assert 0 <= size <= MAX_MANIFEST_SIZE, f"unbounded read({size}) of a hostile bundle"
-        return self._inner.read(size)
-
-
-def _bundle_once(data: bytes, keys: seeds.Keys) -> None:
-    for kind in ("export", "ack"):
-        with suppress(ProtocolError):
-            reader = BundleReader(
-                BoundedStream(data), expect_kind=kind, verify_keys=[keys.verify_key]
-            )
-            for item in reader.items():
-                body = item.read_all(_ITEM_LIMIT)
-                assert hashlib.sha256(body).hexdigest() == item.entry.sha256
-
-
-def _bundle(keys: seeds.Keys) -> Callable[[bytes], None]:
-    def run(data: bytes) -> None:
-        _bundle_once(data, keys)
-        fixed = fixups.fix_tar_checksums(data)
-        if fixed != data:
-            _bundle_once(fixed, keys)
-
-    return run
-
-
-def _strings(value: object) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
-
-
-def check_submission(submission: Submission) -> None:
-    """What holds for every accepted submission: a lossless round trip, and real text.
-
-    Every string must encode as UTF-8: triage stores them in SQLite and prints them, and a
-    lone surrogate (which JSON's `\\udXXX` escapes can produce) fails both.
-    """
-    assert Submission.from_json(submission.to_json()) == submission
-    for text in _strings(submission.to_dict()):
-        text.encode("utf-8")
-
-
-def _schema(data: bytes) -> None:
-    with suppress(ProtocolError):
-        check_submission(Submission.from_json(data))
-
-
-def check_codename(text: str) -> None:
-    """Normalising is idempotent and leaves single spaces between words, no dash, no case."""
-    normal = normalise_codename(text)
-    assert normalise_codename(normal) == normal
-    assert " ".join(normal.split()) == normal
-    assert not any(dash in normal for dash in _DASHES)
-    if any("\ud800" <= char <= "\udfff" for char in text):
-        return  # the web layer decodes forms with replacement: no lone surrogate reaches derive
-    try:
-        keys = derive(text, cost=FAST_TEST_COST)
-    except KeyFormatError:
-        assert not normal
-    else:
-        assert normal
-        assert derive(normal, cost=FAST_TEST_COST) == keys
-
-
-def _codename(data: bytes) -> None:
-    check_codename(as_text(data))
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -327,26 +93,28 @@ _CODENAME_TOKENS = tuple(
 )
 
 
-def build(name: str, workdir: Path, *, avoid_known: bool = False) -> Target:
-    """The target called `name` (one of NAMES); `workdir` takes its scratch files.
-
-    `avoid_known` opens age files with `open_stream` instead of `open_bytes`, which deadlocks
-    on armor damaged after the header (test_findings.py): long atheris runs use it to explore
-    past that hang. The tests never do.
-    """
+def build(name: str, workdir: Path) -> Target:
+    """The target called `name` (one of NAMES); `workdir` takes its scratch files."""
     keys = seeds.Keys.fixed()
-    opener = _open_streamed if avoid_known else open_bytes
     makers: dict[str, Callable[[], tuple[Callable[[bytes], None], list[bytes], tuple[bytes, ...]]]]
     makers = {
-        "header": lambda: (_header, seeds.age_seeds(keys), _AGE_TOKENS),
-        "age": lambda: (_age(keys, opener), seeds.age_seeds(keys), _AGE_TOKENS),
-        "armor": lambda: (_armor, seeds.armor_seeds(keys), _ARMOR_TOKENS),
-        "keys": lambda: (_keys(workdir), seeds.key_text_seeds(keys), _KEY_TOKENS),
-        "encoding": lambda: (_encoding, seeds.key_text_seeds(keys), _KEY_TOKENS),
-        "minisign": lambda: (_minisign(keys), seeds.minisign_seeds(keys), _MINISIGN_TOKENS),
-        "bundle": lambda: (_bundle(keys), seeds.bundle_seeds(keys, workdir), _BUNDLE_TOKENS),
-        "schema": lambda: (_schema, [s.to_json() for s in seeds.submissions(keys)], _SCHEMA_TOKENS),
-        "codename": lambda: (_codename, [c.encode() for c in seeds.CODENAMES], _CODENAME_TOKENS),
+        "header": lambda: (oracles.header, seeds.age_seeds(keys), _AGE_TOKENS),
+        "age": lambda: (oracles.age(keys), seeds.age_seeds(keys), _AGE_TOKENS),
+        "armor": lambda: (oracles.armor, seeds.armor_seeds(keys), _ARMOR_TOKENS),
+        "keys": lambda: (oracles.key_texts(workdir), seeds.key_text_seeds(keys), _KEY_TOKENS),
+        "encoding": lambda: (oracles.encoding, seeds.key_text_seeds(keys), _KEY_TOKENS),
+        "minisign": lambda: (oracles.minisign(keys), seeds.minisign_seeds(keys), _MINISIGN_TOKENS),
+        "bundle": lambda: (oracles.bundle(keys), seeds.bundle_seeds(keys, workdir), _BUNDLE_TOKENS),
+        "schema": lambda: (
+            oracles.schema,
+            [s.to_json() for s in seeds.submissions(keys)],
+            _SCHEMA_TOKENS,
+        ),
+        "codename": lambda: (
+            oracles.codename,
+            [c.encode() for c in seeds.CODENAMES],
+            _CODENAME_TOKENS,
+        ),
     }
     if name not in makers:
         raise ValueError(f"no fuzz target {name!r}; choose from {', '.join(NAMES)}")

@@ -7,6 +7,7 @@ protocol/, building seeds) overlaps; each test then waits for its own.
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,18 +31,18 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, subprocess.Popen[str]]]:
-    findings = tmp_path_factory.mktemp("atheris")
+    # Corpus, seeds and any crash input go to a temporary folder, not to bench/out/.
+    env = {**os.environ, "INTAKE_FUZZ_WORKDIR": str(tmp_path_factory.mktemp("atheris"))}
     started = {}
     for name in targets.NAMES:
-        command = [
-            sys.executable,
-            str(HARNESSES / f"fuzz_{name}.py"),
-            f"-atheris_runs={RUNS}",
-            f"-artifact_prefix={findings}/{name}-",
-            "-seed=1",
-        ]
+        command = [sys.executable, str(HARNESSES / f"fuzz_{name}.py"), f"-atheris_runs={RUNS}"]
         started[name] = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [*command, "-seed=1"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     yield started
     for process in started.values():

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -79,18 +80,28 @@ def _rebuilt(doc: Any, items: dict[str, bytes], keys: seeds.Keys) -> bytes:
     return _tar(members)
 
 
+@pytest.fixture(scope="module")
+def unpacked(
+    fuzz_targets: dict[str, targets.Target],
+) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
+    """The seed bundles' manifests, and every item by name."""
+    parsed = [_members(seed) for seed in fuzz_targets["bundle"].seeds]
+    items = {name: body for _, found in parsed for name, body in found.items()}
+    return [manifest for manifest, _ in parsed], items
+
+
 @FUZZ
 @given(data=st.data())
 def test_hostile_manifests_in_well_formed_bundles(
-    data: st.DataObject, fuzz_targets: dict[str, targets.Target], fuzz_keys: seeds.Keys
+    data: st.DataObject,
+    fuzz_targets: dict[str, targets.Target],
+    fuzz_keys: seeds.Keys,
+    unpacked: tuple[list[dict[str, Any]], dict[str, bytes]],
 ) -> None:
-    target = fuzz_targets["bundle"]
-    parsed = [_members(seed) for seed in target.seeds]
-    doc = data.draw(json_mutants([manifest for manifest, _ in parsed]), label="manifest")
-    items = {name: body for _, found in parsed for name, body in found.items()}
-    sample = _rebuilt(doc, items, fuzz_keys)
+    manifests, items = unpacked
+    doc = data.draw(json_mutants(manifests), label="manifest")
     with watchdog():
-        target.run(sample)
+        fuzz_targets["bundle"].run(_rebuilt(doc, items, fuzz_keys))
 
 
 @FUZZ

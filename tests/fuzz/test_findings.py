@@ -1,6 +1,6 @@
-"""Bugs the fuzzers found, one small reproducer each. They fail until their owner fixes them.
+"""Bugs the fuzzers found, one small reproducer each, kept as regression tests.
 
-Each test says which module owns the fix. None is marked xfail: a known bug stays red.
+Each docstring names the module that was at fault and what went wrong there.
 """
 
 from __future__ import annotations
@@ -42,12 +42,11 @@ except CryptoError as exc:
 """
 
 
-def test_finding_open_bytes_deadlocks_on_armor_damaged_after_the_header() -> None:
-    """crypto (stream/_opening.py): an ArmorError raised while a worker reads the payload
-    leaves the job that raised without its write turn; the next job waits for that turn
-    forever and Lanes.close() waits for the job. open_bytes, open_into and open_to_file hang
-    (and `triage decrypt` on such a file), where age reports "invalid armor". open_stream
-    (no sink, no write turns) is not affected. A child process, so the hang cannot stall us."""
+def test_finding_armor_damaged_after_the_header_fails_instead_of_hanging() -> None:
+    """crypto (_opening.py): an ArmorError raised while a worker read the payload left that
+    job without its write turn; the next job waited for the turn forever and Lanes.close()
+    for the job. open_bytes, open_into and open_to_file hung (so did `triage decrypt` on such
+    a file), where age reports "invalid armor". Run in a child, so a hang cannot stall us."""
     try:
         done = subprocess.run(
             [sys.executable, "-c", _DAMAGED_ARMOR],
@@ -77,11 +76,10 @@ class _Raw(io.RawIOBase):
         return len(data)
 
 
-def test_finding_valid_file_refused_from_a_stream_with_short_reads() -> None:
-    """crypto (age.py _payload): the 16-byte payload nonce is taken from one read() call, so
-    a raw stream (an unbuffered pipe or socket) that returns fewer bytes makes a valid file
-    fail with HeaderError("the payload nonce is missing or short"). The payload itself is
-    read with a loop (_read_full), as the nonce should be."""
+def test_finding_a_stream_with_short_reads_opens_a_valid_file() -> None:
+    """crypto (age.py _payload): the 16-byte payload nonce came from one read() call, so a
+    raw stream (an unbuffered pipe or socket) returning fewer bytes made a valid file fail
+    with HeaderError("the payload nonce is missing or short")."""
     identity = X25519Identity.generate()
     sealed = seal_bytes(b"hello", [identity.recipient()])
     assert b"".join(open_stream(_Raw(sealed), [identity])) == b"hello"  # type: ignore[arg-type]
@@ -97,11 +95,10 @@ class _Recording:
         return self._inner.read(size)
 
 
-def test_finding_negative_tar_size_reads_the_whole_bundle(tmp_path: Path) -> None:
-    """protocol (_tar.py / bundle_reader.py): tarfile decodes a GNU base-256 size field of
-    0xFF bytes as a negative number; _small_member then calls read_exact(stream, -1), which
-    reads everything left (a multi-gigabyte export bundle) into memory before refusing it.
-    A negative (or any out-of-range) size must be refused from the header alone."""
+def test_finding_negative_tar_size_is_refused_without_reading_on(tmp_path: Path) -> None:
+    """protocol (_tar.py): tarfile decodes a GNU base-256 size field of 0xFF bytes as a
+    negative number; the reader then called read_exact(stream, -1), reading everything left
+    (a multi-gigabyte export bundle) into memory before refusing it."""
     path = tmp_path / "b.bundle"
     write_bundle(path, "export", [ItemSource.from_bytes("a", b"x")], created=date(2025, 6, 1))
     hostile = set_tar_field(path.read_bytes(), 0, "size", b"\xff" * 12)
@@ -113,11 +110,11 @@ def test_finding_negative_tar_size_reads_the_whole_bundle(tmp_path: Path) -> Non
     assert all(0 <= size <= 1 << 16 for size in stream.sizes), stream.sizes
 
 
-def test_finding_lone_surrogate_in_trusted_comment_escapes_as_unicode_error() -> None:
-    """crypto (minisign.py): verify() encodes the trusted comment with .encode("utf-8"), so a
-    signature text whose comment holds a lone surrogate raises UnicodeEncodeError instead of
-    SignatureError. JSON's "\\udXXX" escapes make such strings: triage's custody check
-    (custody_check.py) verifies signatures read from JSON and catches only SignatureError."""
+def test_finding_lone_surrogate_in_trusted_comment_is_a_signature_error() -> None:
+    """crypto (minisign.py): verify() encoded the trusted comment as UTF-8, so a comment with
+    a lone surrogate raised UnicodeEncodeError, not SignatureError. JSON's "\\udXXX" escapes
+    make such strings, and triage's custody check verifies signatures read from JSON,
+    catching only SignatureError."""
     key = SigningKey.generate()
     lines = sign(b"data", key, trusted_comment="ok").split("\n")
     lines[2] += json.loads('"\\ud800"')
@@ -130,11 +127,10 @@ def _testimony_doc() -> dict[str, object]:
 
 
 @pytest.mark.parametrize("escape", ['"\\ud800"', '"\\udcff tail"', '"ok \\udfff"'])
-def test_finding_submission_accepts_lone_surrogates(escape: str) -> None:
-    """protocol (schema.py / fields.py): JSON "\\udXXX" escapes decode to lone surrogates,
-    and free-text answers, callsigns and original file names accept them. Such a submission
-    cannot be stored (SQLite raises UnicodeEncodeError), printed or written as UTF-8 by
-    triage. A document with text that is not valid Unicode must be a schema error."""
+def test_finding_submission_refuses_lone_surrogates(escape: str) -> None:
+    """protocol (entries.py / fields.py): JSON "\\udXXX" escapes decode to lone surrogates,
+    which free-text answers, callsigns and file names accepted. Such a submission cannot be
+    stored (SQLite raises UnicodeEncodeError), printed or written as UTF-8 by triage."""
     doc = _testimony_doc()
     doc["answers"]["B1"] = json.loads(escape)  # type: ignore[index]
     with pytest.raises(ProtocolError) as refused:
@@ -150,11 +146,10 @@ def test_finding_submission_accepts_lone_surrogates(escape: str) -> None:
         ("B5_from", "1\u0663:05"),
     ],
 )
-def test_finding_schema_accepts_non_ascii_digits(where: str, value: str) -> None:
-    """protocol (schema.py _TIME_RE, fields.py _DATE_RE/_TIME_RE): `\\d` in a str pattern
-    matches every Unicode digit (Arabic-Indic, Devanagari, fullwidth...), so "YYYY-MM-DD"
-    fields accept "٢٠٢٤-١١". received_at is then re-written in ASCII (the document is not
-    canonical); dates and times are kept with foreign digits. Use [0-9] (or re.ASCII)."""
+def test_finding_schema_refuses_non_ascii_digits(where: str, value: str) -> None:
+    """protocol (schema.py, fields.py): `\\d` in a str pattern matches every Unicode digit,
+    so "YYYY-MM-DD" fields accepted "٢٠٢٤-١١"; received_at was then re-written in ASCII (the
+    document was not canonical) and dates and times kept their foreign digits."""
     doc = _testimony_doc()
     if where == "received_at":
         doc[where] = value

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol.errors import ProtocolError
 from protocol.schema import Submission
-from tests.fuzz import seeds, targets
+from tests.fuzz import oracles, seeds
 from tests.fuzz.strategies import FUZZ, LARGE_REPR, json_mutants, json_values, watchdog
 
 pytestmark = LARGE_REPR
@@ -24,7 +25,12 @@ def _parse(doc: Any) -> None:
                 submission = parse(value)
             except ProtocolError:
                 continue
-            targets.check_submission(submission)
+            oracles.check_submission(submission)
+
+
+@pytest.fixture(scope="module")
+def documents(fuzz_keys: seeds.Keys) -> list[Any]:
+    return [submission.to_dict() for submission in seeds.submissions(fuzz_keys)]
 
 
 def _dumps(doc: Any) -> bytes:
@@ -39,6 +45,5 @@ def test_any_json_value(doc: Any) -> None:
 
 @FUZZ
 @given(data=st.data())
-def test_valid_documents_with_a_few_edits(data: st.DataObject, fuzz_keys: seeds.Keys) -> None:
-    docs = [submission.to_dict() for submission in seeds.submissions(fuzz_keys)]
-    _parse(data.draw(json_mutants(docs), label="document"))
+def test_valid_documents_with_a_few_edits(data: st.DataObject, documents: list[Any]) -> None:
+    _parse(data.draw(json_mutants(documents), label="document"))

@@ -15,7 +15,7 @@ from crypto.errors import KeyFormatError, SignatureError
 from crypto.keyfile import parse_recipient
 from crypto.minisign import Signature, SigningKey, VerifyKey, find_key, verify
 from crypto.x25519 import X25519Identity, X25519Recipient
-from tests.fuzz import seeds, targets
+from tests.fuzz import oracles, seeds
 from tests.fuzz.strategies import FUZZ, LARGE_REPR, texts, watchdog
 
 pytestmark = LARGE_REPR
@@ -59,4 +59,4 @@ def test_minisign_readers(text: str) -> None:
 @given(text=texts(list(seeds.CODENAMES)))
 def test_codename_normalisation(text: str) -> None:
     with watchdog():
-        targets.check_codename(text)
+        oracles.check_codename(text)
