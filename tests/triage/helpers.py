@@ -14,6 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
+
+from triage.cli._group import TriageGroup
+
 # The installed console script, so subprocess tests run what the investigator runs.
 TRIAGE = Path(sys.executable).parent / "triage"
 
@@ -92,3 +96,19 @@ def binary(name: str) -> str:
     found = shutil.which(name)
     assert found is not None, f"{name} is not installed (make test installs it from Debian)"
     return found
+
+
+def group_raising(exc: BaseException) -> TriageGroup:
+    """A throw-away `triage`-like group whose one command `boom` raises `exc`."""
+
+    @click.command()
+    def boom() -> None:
+        raise exc
+
+    @click.group(cls=TriageGroup, lazy_commands={})
+    @click.option("-v", "--verbose", is_flag=True)
+    def group(verbose: bool) -> None:
+        pass
+
+    group.add_command(boom)
+    return group

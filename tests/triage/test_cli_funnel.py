@@ -9,25 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from crypto import errors as crypto_errors
+from tests.triage.helpers import group_raising
 from triage.cli import COMMANDS, _funnel, triage
-from triage.cli._group import TriageGroup
 from triage.errors import CRYPTO_EXIT_CODES, Diagnosis, ExitCode, TriageError
-
-
-def _group_raising(exc: BaseException) -> TriageGroup:
-    """A throw-away `triage`-like group whose one command raises `exc`."""
-
-    @click.command()
-    def boom() -> None:
-        raise exc
-
-    @click.group(cls=TriageGroup, lazy_commands={})
-    @click.option("-v", "--verbose", is_flag=True)
-    def group(verbose: bool) -> None:
-        pass
-
-    group.add_command(boom)
-    return group
 
 
 def test_every_registered_command_loads():
@@ -64,12 +48,12 @@ def test_unknown_group_option(runner: CliRunner):
 
 def test_triage_error_with_hints_and_verbose_traceback(runner: CliRunner):
     error = TriageError("the thing broke", hints=["fix it", "then retry"], exit_code=ExitCode.IO)
-    quiet = runner.invoke(_group_raising(error), ["boom"])
+    quiet = runner.invoke(group_raising(error), ["boom"])
     assert quiet.exit_code == ExitCode.IO
     assert quiet.stderr == (
         "triage: error: the thing broke\ntriage: hint: fix it\ntriage: hint: then retry\n"
     )
-    loud = runner.invoke(_group_raising(error), ["-v", "boom"])
+    loud = runner.invoke(group_raising(error), ["-v", "boom"])
     assert loud.stderr.startswith("Traceback (most recent call last):\n")
     assert loud.stderr.endswith(quiet.stderr)
     assert "TriageError: the thing broke" in loud.stderr
@@ -78,7 +62,7 @@ def test_triage_error_with_hints_and_verbose_traceback(runner: CliRunner):
 @pytest.mark.parametrize("category", sorted(CRYPTO_EXIT_CODES))
 def test_crypto_categories_map_to_exit_codes_and_hints(runner: CliRunner, category: str):
     cls = next(c for c in vars(crypto_errors).values() if getattr(c, "category", "") == category)
-    result = runner.invoke(_group_raising(cls("Something failed.")), ["boom"])
+    result = runner.invoke(group_raising(cls("Something failed.")), ["boom"])
     assert result.exit_code == CRYPTO_EXIT_CODES[category]
     error, hint = result.stderr.splitlines()
     assert error == "triage: error: something failed"
@@ -88,23 +72,23 @@ def test_crypto_categories_map_to_exit_codes_and_hints(runner: CliRunner, catego
 
 def test_os_errors(runner: CliRunner):
     denied = PermissionError(errno.EACCES, "Permission denied", "/root/secret")
-    result = runner.invoke(_group_raising(denied), ["boom"])
+    result = runner.invoke(group_raising(denied), ["boom"])
     assert result.exit_code == ExitCode.IO
     assert result.stderr.splitlines() == [
         "triage: error: /root/secret: permission denied",
         "triage: hint: check the file's permissions",
     ]
-    full = runner.invoke(_group_raising(OSError(errno.ENOSPC, "No space left on device")), ["boom"])
+    full = runner.invoke(group_raising(OSError(errno.ENOSPC, "No space left on device")), ["boom"])
     assert full.stderr == "triage: error: no space left on device\n"
 
 
 def test_other_click_exceptions(runner: CliRunner):
     odd = click.ClickException("Odd failure.")
     odd.exit_code = 42
-    result = runner.invoke(_group_raising(odd), ["boom"])
+    result = runner.invoke(group_raising(odd), ["boom"])
     assert (result.exit_code, result.stderr) == (1, "triage: error: odd failure\n")
     unreadable = click.FileError("x.txt", "unreadable")
-    result = runner.invoke(_group_raising(unreadable), ["boom"])
+    result = runner.invoke(group_raising(unreadable), ["boom"])
     assert (result.exit_code, result.stderr) == (
         1,
         "triage: error: could not open file 'x.txt': unreadable\n",
@@ -112,20 +96,20 @@ def test_other_click_exceptions(runner: CliRunner):
 
 
 def test_interrupt_and_abort(runner: CliRunner):
-    interrupted = runner.invoke(_group_raising(KeyboardInterrupt()), ["boom"])
+    interrupted = runner.invoke(group_raising(KeyboardInterrupt()), ["boom"])
     assert (interrupted.exit_code, interrupted.stderr) == (130, "triage: error: interrupted\n")
-    aborted = runner.invoke(_group_raising(click.Abort()), ["boom"])
+    aborted = runner.invoke(group_raising(click.Abort()), ["boom"])
     assert (aborted.exit_code, aborted.stderr) == (1, "triage: error: aborted\n")
 
 
 def test_a_bug_keeps_its_traceback(runner: CliRunner):
-    result = runner.invoke(_group_raising(ZeroDivisionError("oops")), ["boom"])
+    result = runner.invoke(group_raising(ZeroDivisionError("oops")), ["boom"])
     assert isinstance(result.exception, ZeroDivisionError)
     assert "triage: error" not in result.stderr
 
 
 def test_broken_pipe_is_left_to_click(runner: CliRunner):
-    result = runner.invoke(_group_raising(BrokenPipeError(errno.EPIPE, "Broken pipe")), ["boom"])
+    result = runner.invoke(group_raising(BrokenPipeError(errno.EPIPE, "Broken pipe")), ["boom"])
     assert "triage: error" not in result.stderr
     assert result.exit_code == 1
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import click
 import pytest
 from click.testing import CliRunner
 
 from protocol.errors import CATEGORIES, Category, ProtocolError
-from triage.cli._group import TriageGroup
+from tests.triage.helpers import group_raising
 from triage.errors import ExitCode
 
 EXIT_CODES = {
@@ -19,20 +18,6 @@ EXIT_CODES = {
 }
 
 
-def _group_raising(exc: BaseException) -> TriageGroup:
-    @click.command()
-    def boom() -> None:
-        raise exc
-
-    @click.group(cls=TriageGroup, lazy_commands={})
-    @click.option("-v", "--verbose", is_flag=True)
-    def group(verbose: bool) -> None:
-        pass
-
-    group.add_command(boom)
-    return group
-
-
 def test_every_category_has_an_exit_code_here():
     assert set(EXIT_CODES) == CATEGORIES
 
@@ -40,7 +25,7 @@ def test_every_category_has_an_exit_code_here():
 @pytest.mark.parametrize("category", sorted(CATEGORIES))
 def test_protocol_categories_map_to_exit_codes_and_hints(runner: CliRunner, category: Category):
     error = ProtocolError(category, "Item blobs/x is  not what the manifest says.")
-    result = runner.invoke(_group_raising(error), ["boom"])
+    result = runner.invoke(group_raising(error), ["boom"])
     assert result.exit_code == EXIT_CODES[category]
     message, hint = result.stderr.splitlines()
     assert message == f"triage: error: {category}: Item blobs/x is not what the manifest says"
@@ -50,7 +35,7 @@ def test_protocol_categories_map_to_exit_codes_and_hints(runner: CliRunner, cate
 
 def test_verbose_shows_the_protocol_traceback(runner: CliRunner):
     error = ProtocolError("signature", "no signature")
-    result = runner.invoke(_group_raising(error), ["-v", "boom"])
+    result = runner.invoke(group_raising(error), ["-v", "boom"])
     assert result.exit_code == ExitCode.SIGNATURE
     assert "protocol.errors.ProtocolError: no signature" in result.stderr
     assert result.stderr.endswith(
