@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from protocol._copy import copy_range
 from protocol.errors import ProtocolError
 
 __all__ = [
@@ -109,6 +110,18 @@ class JoinedParts:
             elif not self._next_part():
                 break
         return got
+
+    def copy_to(self, fd: int, count: int) -> int:
+        """Copy the next `count` bytes to `fd` in the kernel where it can (protocol._copy);
+        short only at the end of the last part."""
+        done = 0
+        while done < count:
+            copied = copy_range(self._current, fd, count - done)
+            if copied:
+                done += copied
+            elif not self._next_part():
+                break
+        return done
 
     def _next_part(self) -> bool:
         if self._index + 1 >= len(self._paths):

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from crypto.errors import SignatureError
 from crypto.minisign import MAX_SIGNATURE_TEXT, VerifyKey, find_key, verify
 from protocol import _tar
+from protocol._item import ItemReader
 from protocol._parts import JoinedParts, find_parts
 from protocol.errors import ProtocolError
 from protocol.manifest import (
@@ -19,7 +17,6 @@ from protocol.manifest import (
     MAX_MANIFEST_SIZE,
     SIGNATURE_NAME,
     BundleKind,
-    ItemEntry,
     Manifest,
 )
 
@@ -38,95 +35,6 @@ def _small_member(stream: _tar.Readable, name: str, limit: int) -> bytes:
     data = _tar.read_exact(stream, info.size, name)
     _tar.skip_padding(stream, info.size)
     return data
-
-
-def _fill(stream: _tar.Readable, view: memoryview) -> int:
-    """Read up to len(view) bytes into `view`, straight from the file when the stream can."""
-    readinto = getattr(stream, "readinto", None)
-    if readinto is not None:
-        return int(readinto(view) or 0)
-    data = stream.read(len(view))
-    view[: len(data)] = data
-    return len(data)
-
-
-class ItemReader:
-    """One item's bytes, hashed as they are read. At its end the size and SHA-256 are checked
-    against the manifest (ProtocolError "integrity"): bytes returned before that are unverified,
-    so keep them aside (save() does) until the item ends."""
-
-    def __init__(self, stream: _tar.Readable, entry: ItemEntry) -> None:
-        self.entry = entry
-        self._stream = stream
-        self._left = entry.size
-        self._digest = hashlib.sha256()
-        self.verified = False
-
-    def read(self, size: int = _CHUNK) -> bytes:
-        """Up to `size` bytes (64 KiB by default; never all at once); b"" once verified."""
-        if size == 0:
-            return b""
-        if size < 0:
-            size = _CHUNK
-        data = self._stream.read(min(size, self._left, _CHUNK * 16)) if self._left else b""
-        if self._left and not data:
-            raise ProtocolError("bundle", f"bundle is truncated inside {self.entry.name}")
-        self._digest.update(data)
-        self._left -= len(data)
-        if not self._left and not self.verified:
-            self._finish()
-        return data
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:
-        """Like read(), into `buffer`: no new bytes per call, for large items. 0 once verified."""
-        if not len(buffer):
-            return 0
-        view = memoryview(buffer)[: min(len(buffer), self._left)]
-        count = _fill(self._stream, view) if self._left else 0
-        if self._left and not count:
-            raise ProtocolError("bundle", f"bundle is truncated inside {self.entry.name}")
-        self._digest.update(view[:count])
-        self._left -= count
-        if not self._left and not self.verified:
-            self._finish()
-        return count
-
-    def _finish(self) -> None:
-        _tar.skip_padding(self._stream, self.entry.size)
-        if not hmac.compare_digest(self._digest.hexdigest(), self.entry.sha256):
-            raise ProtocolError("integrity", f"item {self.entry.name} does not match its SHA-256")
-        self.verified = True
-
-    def drain(self) -> None:
-        """Read (and verify) whatever is left of the item."""
-        while not self.verified:
-            self.read()
-
-    def read_all(self, limit: int) -> bytes:
-        """The whole item once verified, if it is at most `limit` bytes (e.g. a sealed JSON)."""
-        if self.entry.size > limit:
-            raise ProtocolError("bundle", f"item {self.entry.name} is larger than {limit} bytes")
-        chunks = []
-        while not self.verified:
-            chunks.append(self.read())
-        return b"".join(chunks)
-
-    def save(self, target: Path) -> None:
-        """Write the item to `target` via a temporary file beside it, renamed only once the item
-        verified; never overwrites. Nothing is left behind on failure."""
-        temp = target.with_name(f".{target.name}.incomplete")
-        try:
-            with temp.open("xb") as out:
-                while not self.verified:
-                    out.write(self.read())
-                out.flush()
-                os.fsync(out.fileno())
-            if target.exists():
-                raise FileExistsError(f"{target} already exists; not overwriting it")
-            temp.replace(target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
 
 
 class BundleReader:

@@ -20,7 +20,7 @@ from protocol.manifest import Manifest
 from protocol.schema import MAX_SUBMISSION_JSON, Submission
 from triage.export_meta import ExportMeta
 
-__all__ = ["BlobResult", "ScanResult", "SubmissionResult", "scan_bundle"]
+__all__ = ["BlobResult", "ScanResult", "SubmissionResult", "open_hashed", "scan_bundle"]
 
 State = Literal["opened", "known", "not-yours", "damaged", "invalid"]
 _SUBMISSION_ITEM = re.compile(r"submissions/(S-[0-9A-Z]{16})\.json\.age")
@@ -63,19 +63,17 @@ class ScanResult:
     ignored: list[str] = field(default_factory=list)
 
 
-class _Tee(io.RawIOBase):
-    """Reads an item, copying every byte read to `sink` (when set) and reporting progress."""
+class _Counted(io.RawIOBase):
+    """Reads an item, reporting progress as it goes."""
 
-    def __init__(self, item: ItemReader, sink: BinaryIO | None, progress: Callable[[int], None]):
-        self._item, self.sink, self._progress = item, sink, progress
+    def __init__(self, item: ItemReader, progress: Callable[[int], None]):
+        self._item, self._progress = item, progress
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         count = self._item.readinto(buffer)
-        if self.sink is not None:
-            self.sink.write(memoryview(buffer)[:count])
         self._progress(count)
         return count
 
@@ -104,6 +102,15 @@ class _Digest(io.RawIOBase):
         return len(data)
 
 
+def open_hashed(stream: BinaryIO, identities: Sequence[X25519Identity]) -> tuple[str, int]:
+    """Open the sealed file read from `stream`; its plaintext's SHA-256 (hex) and size. The
+    plaintext is hashed on the opening threads and never kept. Raises CryptoError."""
+    sink = _Digest()
+    # open_into only ever calls write(): the sink needs no more of BinaryIO.
+    open_into(stream, identities, cast(BinaryIO, sink))
+    return sink.digest.hexdigest(), sink.size
+
+
 @dataclass
 class _Scanner:
     identities: Sequence[X25519Identity]
@@ -114,16 +121,17 @@ class _Scanner:
     def blob(self, item: ItemReader, name: str) -> BlobResult:
         result = BlobResult(name, item.entry.name, item.entry.sha256, "opened")
         if name in self.known_blobs:
-            _Tee(item, None, self.progress).drain()
+            _Counted(item, self.progress).drain()
             result.state = "known"
             return result
+        # The sealed bytes go to staging in the kernel first; the item is then read back from
+        # that copy, hashed against the manifest and opened in one pass: what is kept is what
+        # was checked, and no byte of it is written through Python (bench/triage_import.py).
         staged = self.staging / name
-        with staged.open("xb") as sink:
-            tee = _Tee(item, sink, self.progress)
-            self._open_blob(io.BufferedReader(tee, 1 << 20), result)
-            if result.state != "opened":
-                tee.sink = None
-            tee.drain()
+        item.copy_to(staged)
+        counted = _Counted(item, self.progress)
+        self._open_blob(io.BufferedReader(counted, 1 << 20), result)
+        counted.drain()
         if result.state == "opened":
             result.staged = staged
         else:
@@ -131,24 +139,19 @@ class _Scanner:
         return result
 
     def _open_blob(self, stream: BinaryIO, result: BlobResult) -> None:
-        sink = _Digest()
         try:
-            # open_into only ever calls write(): the sink needs no more of BinaryIO.
-            open_into(stream, self.identities, cast(BinaryIO, sink))
+            result.plaintext_sha256, result.plaintext_size = open_hashed(stream, self.identities)
         except NoIdentityMatchError:
             result.state = "not-yours"
-            return
         except CryptoError as exc:
             result.state, result.detail = "damaged", f"{exc.category}: {exc}"
-            return
-        result.plaintext_sha256, result.plaintext_size = sink.digest.hexdigest(), sink.size
 
     def submission(self, item: ItemReader, wanted_id: str | None) -> SubmissionResult:
         # Always opened, even when already imported: a re-wrapped document has other sealed
         # bytes but the same plaintext, and a small document costs little to open.
         result = SubmissionResult(item.entry.name, item.entry.sha256, "opened", wanted_id)
         if item.entry.size > _MAX_SEALED_JSON:
-            _Tee(item, None, self.progress).drain()
+            _Counted(item, self.progress).drain()
             result.state, result.detail = "invalid", "sealed submission.json is too large"
             return result
         sealed = item.read_all(_MAX_SEALED_JSON)
@@ -208,5 +211,5 @@ def _scan_item(scanner: _Scanner, scan: ScanResult, item: ItemReader) -> None:
     elif match:
         scan.blobs[match.group(1)] = scanner.blob(item, match.group(1))
     else:
-        _Tee(item, None, scanner.progress).drain()
+        _Counted(item, scanner.progress).drain()
         scan.ignored.append(name)
