@@ -6,6 +6,8 @@ import errno
 import hashlib
 import io
 import os
+import shutil
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -150,3 +152,27 @@ def test_what_is_verified_is_the_copy(tmp_path: Path) -> None:
             copy.write(bytes([byte[0] ^ 1]))
         with pytest.raises(ProtocolError, match="does not match its SHA-256"):
             item.drain()
+
+
+def test_copy_between_filesystems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bundle on one filesystem (a USB stick), the workspace on another: no monkeypatching,
+    # the kernel refuses copy_file_range across them (EXDEV) and sendfile takes over.
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on another filesystem than the test's folder")
+    blobs = {"blobs/" + "c" * 32: os.urandom(300_000)}
+    calls: list[int] = []
+    real_sendfile = os.sendfile
+
+    def sendfile(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+        calls.append(count)
+        return real_sendfile(out_fd, in_fd, offset, count)
+
+    monkeypatch.setattr(os, "sendfile", sendfile)
+    folder = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        bundle = _bundle(folder, blobs)
+        assert _copy_each(bundle, tmp_path) == blobs
+        assert calls, "sendfile was not used across filesystems"
+    finally:
+        shutil.rmtree(folder)
