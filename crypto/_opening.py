@@ -13,7 +13,7 @@ from crypto._chunks import (
     BATCH_BYTES,
     BATCH_CHUNKS,
     CHUNK_SIZE,
-    MAX_IN_FLIGHT,
+    OPEN_IN_FLIGHT,
     SEALED_CHUNK_SIZE,
     ReadInto,
     Sink,
@@ -89,8 +89,8 @@ class Opener:
         self._next_index = 0
         self._reads = Turns()
         self._writes = Turns()
-        self._sealed = Buffers(BATCH_BYTES, MAX_IN_FLIGHT + 1)
-        self._plain = Buffers(BATCH_CHUNKS * CHUNK_SIZE, MAX_IN_FLIGHT + 1)
+        self._sealed = Buffers(BATCH_BYTES, OPEN_IN_FLIGHT + 1)
+        self._plain = Buffers(BATCH_CHUNKS * CHUNK_SIZE, OPEN_IN_FLIGHT + 1)
         self.eof = False
 
     def job(self, number: int) -> _Opened:
@@ -138,7 +138,7 @@ def run(opener: Opener) -> Generator[_Opened, None, None]:
     number = 0
     try:
         while True:
-            while not opener.eof and len(inflight) < MAX_IN_FLIGHT:
+            while not opener.eof and len(inflight) < OPEN_IN_FLIGHT:
                 # The first batch runs here: a small payload then never starts a thread.
                 inflight.append(lanes.run(partial(opener.job, number), inline=number == 0))
                 number += 1
