@@ -33,6 +33,8 @@ def copy_range(src: BinaryIO, fd: int, count: int) -> int:
             if exc.errno not in _UNSUPPORTED:
                 raise
             continue
+        if not copied and count and start < os.fstat(src_fd).st_size:
+            continue  # some filesystems answer 0 where they cannot copy: not the end of `src`
         src.seek(start + copied)  # the calls took an explicit offset: src's position is ours
         return copied
     data = src.read(min(count, _FALLBACK_STEP))

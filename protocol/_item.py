@@ -72,12 +72,19 @@ class ItemReader:
         return count
 
     def _finish(self) -> None:
+        grown = False
         if self._copy is not None:
-            self._copy.close()
+            grown = os.fstat(self._copy.fileno()).st_size != self.entry.size
+            self.close()
         _tar.skip_padding(self._bundle, self.entry.size)
-        if not hmac.compare_digest(self._digest.hexdigest(), self.entry.sha256):
+        if grown or not hmac.compare_digest(self._digest.hexdigest(), self.entry.sha256):
             raise ProtocolError("integrity", f"item {self.entry.name} does not match its SHA-256")
         self.verified = True
+
+    def close(self) -> None:
+        """Let go of the copy's file descriptor (see copy_to); the bundle's stays open."""
+        if self._copy is not None:
+            self._copy.close()
 
     def drain(self) -> None:
         """Read (and verify) whatever is left of the item."""
@@ -101,17 +108,21 @@ class ItemReader:
         copy and checks it against the manifest, so what was kept is what was verified. Until
         then `target` is as unverified as bytes from read(). On an error `target` is removed.
         """
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        if self._copy is not None or self._left != self.entry.size:
+            # The copy must hold the whole item, and be the only place it is read from.
+            raise RuntimeError("copy_to() must come before any read of the item")
+        # One descriptor copies and reads back: the bytes hashed are those written, whatever
+        # happens meanwhile at `target`'s path.
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         fd = os.open(target, flags, 0o600)
         try:
-            try:
-                copied = self._copy_out(fd)
-            finally:
-                os.close(fd)
+            copied = self._copy_out(fd)
             if copied != self._left:
                 raise ProtocolError("bundle", f"bundle is truncated inside {self.entry.name}")
-            self._copy = target.open("rb", buffering=0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            self._copy = io.FileIO(fd, "rb", closefd=True)
         except BaseException:
+            os.close(fd)
             target.unlink(missing_ok=True)
             raise
         self._stream = self._copy

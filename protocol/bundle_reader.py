@@ -89,8 +89,11 @@ class BundleReader:
                     "integrity", f"member {entry.name} has another size than listed"
                 )
             item = ItemReader(self._stream, entry)
-            yield item
-            item.drain()
+            try:
+                yield item
+                item.drain()
+            finally:
+                item.close()
         self._check_end()
 
     def _check_end(self) -> None:

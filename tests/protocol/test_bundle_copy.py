@@ -176,3 +176,43 @@ def test_copy_between_filesystems(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert calls, "sendfile was not used across filesystems"
     finally:
         shutil.rmtree(folder)
+
+
+def test_copy_must_come_first_and_once(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path, {"blobs/" + "a" * 32: os.urandom(30_000)})
+    with open_bundle(bundle, expect_kind="export") as reader:
+        item = next(reader.items())
+        item.read(1000)  # a copy now would hold only the rest of the item
+        with pytest.raises(RuntimeError, match="before any read"):
+            item.copy_to(tmp_path / "late")
+    with open_bundle(bundle, expect_kind="export") as reader:
+        item = next(reader.items())
+        item.copy_to(tmp_path / "first")
+        with pytest.raises(RuntimeError, match="before any read"):
+            item.copy_to(tmp_path / "second")
+        item.drain()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "first"]
+
+
+def test_a_copy_that_grew_is_refused(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path, {"blobs/" + "a" * 32: os.urandom(30_000)})
+    with open_bundle(bundle, expect_kind="export") as reader:
+        item = next(reader.items())
+        item.copy_to(tmp_path / "copy")
+        with (tmp_path / "copy").open("ab") as copy:
+            copy.write(b"more")
+        with pytest.raises(ProtocolError, match="does not match"):
+            item.drain()
+
+
+def test_a_kernel_that_copies_nothing_is_not_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Some filesystems answer 0 instead of an error: the copy goes on through Python.
+    monkeypatch.setattr(os, "copy_file_range", lambda *_args: 0)
+    monkeypatch.setattr(os, "sendfile", lambda *_args: 0)
+    blobs = {"blobs/" + "d" * 32: os.urandom(70_000)}
+    bundle = _bundle(tmp_path, blobs, part=MIN_PART_SIZE)
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    assert {k: v for k, v in _copy_each(bundle, copies).items() if k in blobs} == blobs
