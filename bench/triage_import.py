@@ -39,6 +39,7 @@ from protocol.bundle import ItemSource, parse_size, write_bundle
 from protocol.ids import new_blob_name, new_submission_id
 from protocol.schema import Answers, FileEntry, Submission
 from triage.import_scan import open_hashed
+from triage.workspace.blobs import sha256_file
 
 TRIAGE = str(Path(sys.executable).parent / "triage")
 WORDS = ["свідок", "бачив", "солдати", "колона", "техніка", "село", "вибух", "ранок", "Шторм"]
@@ -49,14 +50,6 @@ class Shape:
     count: int
     text_size: int
     file_size: int
-
-
-def _sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _seal(plain: Path, sealed: Path, recipient: X25519Recipient) -> str:
@@ -112,8 +105,8 @@ def make_bundle(
         sealed = folder / blob
         plain_sha = _seal(plain, sealed, recipient)
         entry = FileEntry(
-            blob, _sha(sealed), plain_sha, shape.file_size, "video/mp4", f"clip{number}.mp4", 1,
-            Answers(),
+            blob, sha256_file(sealed), plain_sha, shape.file_size, "video/mp4",
+            f"clip{number}.mp4", 1, Answers(),
         )  # fmt: skip
         text = " ".join(rng.choice(WORDS) for _ in range(shape.text_size // 6))[: shape.text_size]
         submission = _submission(text, entry)
@@ -159,7 +152,7 @@ def import_extras(path: Path, work: Path) -> tuple[float, float]:
     """What import does beyond opening, timed alone: the sealed SHA-256 checked against the
     manifest, and the kernel copy of the sealed file into the workspace."""
     start = time.perf_counter()
-    _sha(path)
+    sha256_file(path)
     hashed = time.perf_counter() - start
     target = work / "copy.tmp"
     start = time.perf_counter()

@@ -6,7 +6,7 @@ import errno
 import os
 from typing import BinaryIO
 
-__all__ = ["copy_range"]
+__all__ = ["copy_range", "write_all"]
 
 _STEP = 1 << 30  # Linux copies at most about 2 GiB per call anyway
 _FALLBACK_STEP = 1 << 20
@@ -38,10 +38,15 @@ def copy_range(src: BinaryIO, fd: int, count: int) -> int:
         src.seek(start + copied)  # the calls took an explicit offset: src's position is ours
         return copied
     data = src.read(min(count, _FALLBACK_STEP))
+    write_all(fd, data)
+    return len(data)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to `fd` (os.write may write less than it is given)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-    return len(data)
 
 
 def _copy_file_range(src_fd: int, fd: int, count: int, offset: int) -> int:

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from protocol import _tar
+from protocol._copy import write_all
 from protocol.errors import ProtocolError
 from protocol.manifest import ItemEntry
 
@@ -133,9 +134,7 @@ class ItemReader:
             return int(copy(fd, self._left))
         done = 0
         while done < self._left and (data := self._bundle.read(min(_CHUNK, self._left - done))):
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
             done += len(data)
         return done
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from crypto.errors import CryptoError
 from crypto.minisign import VerifyKey, verify
 from triage.case_files import MANIFEST, SIGNATURE
 from triage.errors import ExitCode, TriageError
+from triage.workspace.blobs import sha256_file
 
 __all__ = ["CaseCheck", "verify_case"]
 
@@ -44,14 +44,6 @@ def _listed(root: Path, manifest: bytes) -> dict[str, str]:
             raise _broken(f"{MANIFEST} line {number} is malformed")
         listed[str(path)] = match.group(1)
     return listed
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_case(root: Path, trusted_key: VerifyKey | None = None) -> CaseCheck:
@@ -87,6 +79,6 @@ def verify_case(root: Path, trusted_key: VerifyKey | None = None) -> CaseCheck:
         path = root / relative
         if not path.is_file():
             raise _broken(f"{relative} is missing")
-        if not hmac.compare_digest(_sha256(path), expected):
+        if not hmac.compare_digest(sha256_file(path), expected):
             raise _broken(f"{relative} does not match its SHA-256 (changed after signing)")
     return CaseCheck(len(listed), key.key_id_hex, comment, trusted_key is None)
