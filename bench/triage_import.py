@@ -36,7 +36,9 @@ from crypto.keyfile import read_identities
 from crypto.x25519 import X25519Identity, X25519Recipient
 from protocol._copy import copy_range
 from protocol.bundle import ItemSource, parse_size, write_bundle
-from protocol.ids import new_blob_name, new_submission_id
+from protocol.ids import new_blob_name, new_submission_id, new_witness_id
+from protocol.meta.export import ExportFile, ExportMeta, ExportSubmission
+from protocol.meta.items import blob_item, manifest_item
 from protocol.schema import Answers, FileEntry, Submission
 from triage.import_scan import open_hashed
 from triage.workspace.blobs import sha256_file
@@ -90,6 +92,23 @@ def _submission(text: str, entry: FileEntry) -> Submission:
     )
 
 
+def _listed(
+    submission: Submission, doc_item: ItemSource, file_item: ItemSource, blob: str
+) -> ExportSubmission:
+    """The export meta's entry for one submission, as `intake export` writes it."""
+    return ExportSubmission(
+        submission_id=submission.submission_id,
+        parent_id=None,
+        kind="testimony",
+        received_on=submission.received_at.date(),
+        witness_id=new_witness_id(),
+        witness_reply_recipient=submission.witness_reply_recipient,
+        manifest_blob=new_blob_name(),
+        manifest_sha256=doc_item.sha256,
+        files=(ExportFile(blob, file_item.sha256),),
+    )
+
+
 def make_bundle(
     work: Path, name: str, recipient: X25519Recipient, shape: Shape
 ) -> tuple[Path, list[Path], int]:
@@ -98,7 +117,7 @@ def make_bundle(
     folder.mkdir()
     rng = random.Random(shape.count)  # noqa: S311 - test data, not secrets
     plain = folder / "plain.tmp"
-    items, blobs = [], []
+    items, blobs, listed = [], [], []
     for number in range(shape.count):
         _plain_file(plain, shape.file_size, rng)
         blob = new_blob_name()
@@ -113,12 +132,14 @@ def make_bundle(
         document = folder / f"{submission.submission_id}.json.age"
         with document.open("wb") as out, Sealer(out, [recipient]) as sealer:
             sealer.write(submission.to_json())
-        items.append(ItemSource.from_file(f"blobs/{blob}", sealed))
-        items.append(ItemSource.from_file(f"submissions/{document.name}", document))
+        file_item = ItemSource.from_file(blob_item(blob), sealed)
+        doc_item = ItemSource.from_file(manifest_item(submission.submission_id), document)
+        items += [doc_item, file_item]
+        listed.append(_listed(submission, doc_item, file_item, blob))
         blobs.append(sealed)
     plain.unlink()
     bundle = work / f"{name}.bundle"
-    write_bundle(bundle, "export", items, meta={"submissions": {}})
+    write_bundle(bundle, "export", items, meta=ExportMeta(tuple(listed)).to_meta())
     return bundle, blobs, sum(item.size for item in items)
 
 

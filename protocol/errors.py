@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-__all__ = ["CATEGORIES", "Category", "ProtocolError"]
+__all__ = ["CATEGORIES", "Category", "ProtocolError", "UnsupportedVersionError"]
 
 # Stable categories, for callers that map failures to exit codes or messages:
 # - bundle: the container is malformed or hostile (member order, names, types, truncation);
@@ -33,3 +33,22 @@ class ProtocolError(Exception):
     def diagnostics(self) -> str:
         """One line for logs and CLIs: the category, then the message."""
         return f"{self.category}: {self.message}"
+
+
+class UnsupportedVersionError(ProtocolError):
+    """A bundle of a kind this code knows, at a version it does not read.
+
+    Readers take the version their side writes and the one before it (docs/bundles.md,
+    "Versions"), so a laptop one release behind the server still imports; anything else is
+    refused here, naming the version, rather than half-understood.
+    """
+
+    def __init__(self, kind: str, version: object, readable: tuple[int, ...]) -> None:
+        shown = "/".join(str(v) for v in readable)
+        super().__init__(
+            "unsupported_version",
+            f"{kind} bundle version {version!r} is not one this side reads ({shown})",
+        )
+        self.kind = kind
+        self.version = version
+        self.readable = readable

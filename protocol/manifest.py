@@ -11,10 +11,10 @@ from typing import Any, Literal, cast, get_args
 
 from protocol._json import dump_canonical, load_object
 from protocol._tar import MAX_MEMBER_SIZE
-from protocol.errors import ProtocolError
+from protocol.errors import ProtocolError, UnsupportedVersionError
 
 __all__ = [
-    "BUNDLE_VERSION",
+    "CURRENT_VERSIONS",
     "MANIFEST_NAME",
     "MAX_ITEMS",
     "MAX_ITEM_SIZE",
@@ -24,6 +24,7 @@ __all__ = [
     "BundleKind",
     "ItemEntry",
     "Manifest",
+    "readable_versions",
     "validate_item_name",
 ]
 
@@ -31,7 +32,11 @@ BundleKind = Literal["export", "ack", "replies", "rewrap"]
 # Bundles that travel from the offline laptop to the server carry the investigator's signature:
 # the server acts on them (deletes, publishes replies, replaces headers).
 SIGNED_KINDS: frozenset[str] = frozenset({"ack", "replies", "rewrap"})
-BUNDLE_VERSION = 1
+# The version each kind is written at. A change to a kind's items or meta bumps its version
+# here, keeps the previous parser, and adds a golden file for the new version (docs/bundles/).
+CURRENT_VERSIONS: Mapping[str, int] = MappingProxyType(
+    {"export": 1, "ack": 1, "replies": 1, "rewrap": 1}
+)
 MANIFEST_NAME = "bundle.json"
 SIGNATURE_NAME = "bundle.json.minisig"
 # A manifest line is ~130 bytes: 64 MiB holds ~500,000 items, above any real export, while a
@@ -47,6 +52,24 @@ _NAME_RE = re.compile(rf"{_SEGMENT}(/{_SEGMENT}){{0,2}}")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # not \d: that is any Unicode digit
 _KEYS = frozenset({"kind", "version", "created", "items", "meta"})
+
+
+def readable_versions(kind: str) -> tuple[int, ...]:
+    """The versions of `kind` a reader takes: the current one and the one before.
+
+    Laptops lag servers (an air-gapped laptop is updated by hand), so triage one release behind
+    still reads what the server writes; two behind is refused with the version named.
+    """
+    current = CURRENT_VERSIONS[kind]
+    return tuple(v for v in (current - 1, current) if v >= 1)
+
+
+def _check_version(kind: str, version: object) -> int:
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise UnsupportedVersionError(kind, version, readable_versions(kind))
+    if version not in readable_versions(kind):
+        raise UnsupportedVersionError(kind, version, readable_versions(kind))
+    return version
 
 
 def _bad(message: str) -> ProtocolError:
@@ -125,11 +148,14 @@ class Manifest:
     created: date
     items: tuple[ItemEntry, ...]
     meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    version: int = BUNDLE_VERSION
+    version: int = 0  # 0: the kind's current version (CURRENT_VERSIONS)
 
     def __post_init__(self) -> None:
-        if self.version != BUNDLE_VERSION or self.kind not in get_args(BundleKind):
-            raise ProtocolError("unsupported_version", "unknown bundle kind or version")
+        if self.kind not in get_args(BundleKind):
+            raise ProtocolError("unsupported_version", f"bundle kind {self.kind!r}")
+        if self.version == 0:
+            object.__setattr__(self, "version", CURRENT_VERSIONS[self.kind])
+        _check_version(self.kind, self.version)
         if len(self.items) > MAX_ITEMS:
             raise _bad("too many items")
         _check_names(self.items)
@@ -144,10 +170,9 @@ class Manifest:
         """Parse bundle.json. Raises ProtocolError ("bundle" or "unsupported_version")."""
         doc = load_object(data, max_size=MAX_MANIFEST_SIZE, category="bundle", what="bundle.json")
         version, kind = doc.get("version"), doc.get("kind")
-        if version != BUNDLE_VERSION or isinstance(version, bool):
-            raise ProtocolError("unsupported_version", f"bundle version {version!r}")
         if kind not in get_args(BundleKind):
             raise ProtocolError("unsupported_version", f"bundle kind {kind!r}")
+        version = _check_version(cast(str, kind), version)
         if set(doc) != _KEYS:
             raise _bad(f"bundle.json must have exactly the keys {sorted(_KEYS)}")
         created, items, meta = doc["created"], doc["items"], doc["meta"]
@@ -162,7 +187,9 @@ class Manifest:
         if len(items) > MAX_ITEMS:
             raise _bad("too many items")
         entries = tuple(ItemEntry.parse(item) for item in items)
-        return cls(kind=cast(BundleKind, kind), created=day, items=entries, meta=meta)
+        return cls(
+            kind=cast(BundleKind, kind), created=day, items=entries, meta=meta, version=version
+        )
 
     def to_bytes(self) -> bytes:
         """Canonical bundle.json bytes (what is signed)."""

@@ -78,6 +78,9 @@ def _row(
     answers = sealed.answers
     window = derive.date_window(answers.text("B4_date"), answers.text("B4_precision"))
     consent = derive.joined(answers.codes("A4"))
+    # The sealed submission.json is the authority; the export's word is kept beside it so a
+    # difference can be shown (the reply key) and a re-wrap can name the server's blob.
+    listed = scan.meta.get(sealed.submission_id)
     return Submission(
         id=sealed.submission_id,
         kind=sealed.kind,
@@ -86,7 +89,7 @@ def _row(
         day=sealed.received_at.date(),
         ui_language=sealed.ui_language,
         witness_recipient=sealed.witness_reply_recipient,
-        export_recipient=scan.meta.reply_recipient(sealed.submission_id),
+        export_recipient=listed.witness_reply_recipient if listed else None,
         status="closed" if sealed.kind == "consent_change" else "new",
         incident_types=derive.joined(answers.codes("B3")),
         oblast=derive.oblast(sealed),
@@ -99,7 +102,7 @@ def _row(
         unit_tokens=derive.joined(tokens(derive.unit_texts(sealed))),
         sealed_item=result.item,
         sealed_sha256=result.sealed_sha256,
-        sealed_blob=scan.meta.document_blob(sealed.submission_id),
+        sealed_blob=listed.manifest_blob if listed else None,
         plain_sha256=hashlib.sha256(plain).hexdigest(),
         decrypted_by=actor,
         imported_at=datetime.now(UTC).replace(tzinfo=None),

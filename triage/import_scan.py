@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +16,13 @@ from crypto.x25519 import X25519Identity
 from protocol.bundle import ItemReader, open_bundle
 from protocol.errors import ProtocolError
 from protocol.manifest import Manifest
+from protocol.meta.export import ExportMeta
+from protocol.meta.items import blob_of_item, submission_of_item
 from protocol.schema import MAX_SUBMISSION_JSON, Submission
-from triage.export_meta import ExportMeta
 
 __all__ = ["BlobResult", "ScanResult", "SubmissionResult", "open_hashed", "scan_bundle"]
 
 State = Literal["opened", "known", "not-yours", "damaged", "invalid"]
-_SUBMISSION_ITEM = re.compile(r"submissions/(S-[0-9A-Z]{16})\.json\.age")
-_BLOB_ITEM = re.compile(r"blobs/([0-9a-f]{32})")
 # A sealed submission.json: the document's limit plus age's per-chunk tag and a header.
 _MAX_SEALED_JSON = MAX_SUBMISSION_JSON + MAX_SUBMISSION_JSON // 4096 + 65536
 
@@ -60,7 +58,6 @@ class ScanResult:
     meta: ExportMeta
     blobs: dict[str, BlobResult] = field(default_factory=dict)
     submissions: list[SubmissionResult] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
 
 
 class _Counted(io.RawIOBase):
@@ -190,11 +187,13 @@ def scan_bundle(
     on_manifest: Callable[[Manifest], None] = lambda _m: None,
 ) -> ScanResult:
     """Read the export bundle at `path` once. Raises ProtocolError when the bundle itself is
-    malformed or any item differs from its manifest entry (then nothing may be imported)."""
+    malformed, its meta does not follow docs/bundles.md (a blob or a submission listed twice,
+    an item the meta does not describe), or any item differs from its manifest entry: then
+    nothing may be imported. The meta is checked before any item is staged."""
     scanner = _Scanner(identities, staging, known_blobs, progress)
     with open_bundle(path, expect_kind="export") as reader:
         on_manifest(reader.manifest)
-        meta = ExportMeta.parse(reader.manifest.meta)
+        meta = ExportMeta.from_manifest(reader.manifest)
         digest = hashlib.sha256(reader.manifest_bytes).hexdigest()
         scan = ScanResult(reader.manifest, digest, meta)
         for item in reader.items():
@@ -203,13 +202,12 @@ def scan_bundle(
 
 
 def _scan_item(scanner: _Scanner, scan: ScanResult, item: ItemReader) -> None:
+    # ExportMeta.from_manifest checked that every item is exactly one submission's
+    # submission.json or one of its files; nothing else reaches here.
     name = item.entry.name
-    if match := _SUBMISSION_ITEM.fullmatch(name):
-        scan.submissions.append(scanner.submission(item, match.group(1)))
-    elif (match := _BLOB_ITEM.fullmatch(name)) and scan.meta.is_document_blob(match.group(1)):
-        scan.submissions.append(scanner.submission(item, scan.meta.document_owner(match.group(1))))
-    elif match:
-        scan.blobs[match.group(1)] = scanner.blob(item, match.group(1))
-    else:
-        _Counted(item, scanner.progress).drain()
-        scan.ignored.append(name)
+    if (submission_id := submission_of_item(name)) is not None:
+        scan.submissions.append(scanner.submission(item, submission_id))
+    elif (blob := blob_of_item(name)) is not None:
+        scan.blobs[blob] = scanner.blob(item, blob)
+    else:  # pragma: no cover - refused by ExportMeta.from_manifest
+        raise ProtocolError("schema", f"item {name} is not described by the meta")

@@ -48,7 +48,6 @@ class ImportReport:
     unverified: dict[str, list[str]] = field(default_factory=dict)
     recipient_mismatch: list[str] = field(default_factory=list)
     consent: list[ConsentEffect] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
     acked: int = 0
     ack_files: list[Path] = field(default_factory=list)
 
@@ -66,7 +65,7 @@ def _nothing_opens(ctx: WorkContext) -> TriageError:
 
 
 def _report(scan: ScanResult) -> ImportReport:
-    report = ImportReport(scan.manifest_sha256, len(scan.submissions), ignored=scan.ignored)
+    report = ImportReport(scan.manifest_sha256, len(scan.submissions))
     for result in scan.submissions:
         if result.state == "not-yours":
             report.not_yours += 1

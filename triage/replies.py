@@ -1,9 +1,5 @@
 """Replies to witnesses: sealed offline to the witness's reply key, carried back in a signed
-"replies" bundle.
-
-    kind "replies", signed; items "replies/<reply id>.age" (UTF-8 text sealed with age);
-    meta = {"replies": {"R-…": {"submission_id": "S-…", "witness_reply_recipient": "age1…"}},
-            "signed_by": "SHA256:…"}
+"replies" bundle (docs/bundles.md; its meta is protocol.meta.replies.RepliesMeta).
 """
 
 from __future__ import annotations
@@ -22,6 +18,8 @@ from crypto.keyfile import fingerprint
 from crypto.x25519 import X25519Recipient
 from protocol.bundle import ItemSource, write_bundle
 from protocol.ids import new_reply_id
+from protocol.meta.items import reply_item
+from protocol.meta.replies import RepliesMeta, ReplyEntry
 from triage._errors_ws import refused, usage
 from triage.browse import get_submission
 from triage.workspace.context import WorkContext
@@ -81,19 +79,14 @@ def export_replies(
     if not replies:
         raise refused("no replies to export", "write one with 'triage reply ID TEXT'")
     folder = ctx.workspace.dir("replies")
-    items = [ItemSource.from_file(f"replies/{r.id}.age", folder / f"{r.id}.age") for r in replies]
+    items = [ItemSource.from_file(reply_item(r.id), folder / f"{r.id}.age") for r in replies]
     for item, reply in zip(items, replies, strict=True):
         if item.sha256 != reply.sealed_sha256:
             raise refused(f"sealed reply {reply.id} changed since it was written")
-    meta = {
-        "signed_by": ctx.fingerprint(),
-        "replies": {
-            r.id: {"submission_id": r.submission_id, "witness_reply_recipient": r.witness_recipient}
-            for r in replies
-        },
-    }
+    entries = [ReplyEntry(r.id, r.witness_recipient, r.submission_id) for r in replies]
+    meta = RepliesMeta.build(entries, signed_by=ctx.fingerprint())
     key = ctx.signing_key()
-    written = write_bundle(out, "replies", items, meta=meta, signing_key=key)
+    written = write_bundle(out, "replies", items, meta=meta.to_meta(), signing_key=key)
     for reply in replies:
         reply.exported_at = _now()
     details = {"replies": [r.id for r in replies], "files": [p.name for p in written]}

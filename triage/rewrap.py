@@ -1,15 +1,7 @@
 """`triage rewrap`: new age headers, for a new set of investigator keys, for every sealed file
 this identity opens. The payloads never change and never leave the server. The layout is
-docs/bundles.md's `rewrap` (the server's half: intake/transfer/rewrap.py):
-
-    kind "rewrap", signed; items "headers/<blob name>" (the new header's bytes) or, for a
-    submission.json whose server blob name the export did not give,
-    "headers/submissions/<id>.json.age";
-    meta = {"signed_by": "SHA256:…" (the signer's identity; absent when unknown),
-            "recipients": [fingerprints], "recipient_keys": ["age1…"],
-            "headers": {"<item>": {"role": "attachment"|"submission", "blob_name": …|null,
-                                   "submission_id": "S-…", "old_header_length": n,
-                                   "old_sealed_sha256": "…", "new_sealed_sha256": "…"}}}
+docs/bundles.md's `rewrap`, whose meta is protocol.meta.rewrap.RewrapMeta (the server's half:
+intake/transfer/rewrap.py).
 """
 
 from __future__ import annotations
@@ -18,15 +10,15 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
 from crypto.age import rewrap_header
 from crypto.errors import NoIdentityMatchError
-from crypto.keyfile import fingerprint
 from crypto.x25519 import X25519Recipient
 from protocol.bundle import ItemSource, write_bundle
+from protocol.meta.items import header_item, submission_header_item
+from protocol.meta.rewrap import HeaderRole, RewrapHeader, RewrapMeta
 from triage._errors_ws import refused
 from triage.keys import Signer
 from triage.workspace.blobs import BlobStore
@@ -46,48 +38,46 @@ class RewrapReport:
     skipped: list[str] = field(default_factory=list)
 
 
+# A file to re-wrap: its path in the workspace, and which blob of which submission it is.
+_Target = tuple[Path, HeaderRole, str | None, str]
+
+
 def _one(
-    path: Path, ctx: WorkContext, new: Sequence[X25519Recipient]
-) -> tuple[bytes, dict[str, Any]]:
+    path: Path, ctx: WorkContext, new: Sequence[X25519Recipient], target: _Target
+) -> tuple[bytes, RewrapHeader]:
     """The new header, and what the server needs to check it against its copy."""
     with path.open("rb") as sealed:
         header, offset = rewrap_header(sealed, ctx.identities(), new)
         sealed.seek(0)
         old, fresh = hashlib.sha256(sealed.read(offset)), hashlib.sha256(header)
-        old_copy = old.copy()
         while chunk := sealed.read(_CHUNK):
-            old_copy.update(chunk)
+            old.update(chunk)
             fresh.update(chunk)
-    facts = {
-        "old_header_length": offset,
-        "old_sealed_sha256": old_copy.hexdigest(),
-        "new_sealed_sha256": fresh.hexdigest(),
-    }
-    return header, facts
+    _path, role, blob_name, submission_id = target
+    entry = RewrapHeader(
+        role=role,
+        blob_name=blob_name,
+        submission_id=submission_id,
+        old_header_length=offset,
+        old_sealed_sha256=old.hexdigest(),
+        new_sealed_sha256=fresh.hexdigest(),
+    )
+    return header, entry
 
 
-def _targets(ctx: WorkContext) -> list[tuple[str, Path, dict[str, Any]]]:
+def _targets(ctx: WorkContext) -> list[_Target]:
     store = BlobStore(ctx.workspace.dir("blobs"))
-    found: list[tuple[str, Path, dict[str, Any]]] = []
+    found: list[_Target] = []
     with ctx.session() as session:
         for sub in session.scalars(select(Submission).order_by(Submission.id)):
-            item = (
-                f"headers/{sub.sealed_blob}"
-                if sub.sealed_blob
-                else f"headers/submissions/{sub.id}.json.age"
-            )
-            facts = {"role": "submission", "blob_name": sub.sealed_blob, "submission_id": sub.id}
-            found.append((item, store.document_path(sub.id), facts))
+            # No blob name when the export did not give one: the server finds it by the id.
+            found.append((store.document_path(sub.id), "submission", sub.sealed_blob, sub.id))
         stored = (
             select(Attachment).where(Attachment.stored.is_(True)).order_by(Attachment.blob_name)
         )
         for att in session.scalars(stored):
-            facts = {
-                "role": "attachment",
-                "blob_name": att.blob_name,
-                "submission_id": att.submission_id,
-            }
-            found.append((f"headers/{att.blob_name}", store.path(att.blob_name), facts))
+            path = store.path(att.blob_name)
+            found.append((path, "attachment", att.blob_name, att.submission_id))
     return found
 
 
@@ -96,19 +86,24 @@ def _rewrap_all(
     new: Sequence[X25519Recipient],
     report: RewrapReport,
     progress: Callable[[int], None],
-) -> tuple[list[ItemSource], dict[str, dict[str, Any]]]:
-    """The new header of every file this identity opens, with its facts for the meta."""
-    items, headers = [], {}
-    for item, path, facts in _targets(ctx):
+) -> tuple[list[ItemSource], list[RewrapHeader]]:
+    """The new header of every file this identity opens, with its entry for the meta."""
+    items, entries = [], []
+    for target in _targets(ctx):
         try:
-            header, checks = _one(path, ctx, new)
+            header, entry = _one(target[0], ctx, new, target)
         except NoIdentityMatchError:
-            report.skipped.append(item)
+            report.skipped.append(_item_of(target))
             continue
         progress(1)
-        items.append(ItemSource.from_bytes(item, header))
-        headers[item] = {**facts, **checks}
-    return items, headers
+        items.append(ItemSource.from_bytes(entry.item, header))
+        entries.append(entry)
+    return items, entries
+
+
+def _item_of(target: _Target) -> str:
+    _path, _role, blob_name, submission_id = target
+    return header_item(blob_name) if blob_name else submission_header_item(submission_id)
 
 
 def rewrap(
@@ -133,21 +128,15 @@ def rewrap(
     if signer is None:
         signer = Signer(own_key, ctx.fingerprint())
     report = RewrapReport(signer)
-    items, headers = _rewrap_all(ctx, recipients, report, progress)
+    items, entries = _rewrap_all(ctx, recipients, report, progress)
     if not items:
         raise refused("nothing in the workspace opens with this identity; no headers to write")
-    meta: dict[str, Any] = {
-        "recipients": sorted(fingerprint(r) for r in recipients),
-        "recipient_keys": sorted(str(r) for r in recipients),
-        "headers": headers,
-    }
-    if signer.fingerprint is not None:
-        meta["signed_by"] = signer.fingerprint
-    report.written = write_bundle(out, "rewrap", items, meta=meta, signing_key=signer.key)
+    meta = RewrapMeta.build(recipients, entries, signed_by=signer.fingerprint)
+    report.written = write_bundle(out, "rewrap", items, meta=meta.to_meta(), signing_key=signer.key)
     report.headers = len(items)
     details = {
         "headers": len(items),
-        "recipients": meta["recipients"],
+        "recipients": sorted(meta.fingerprints),
         "skipped": len(report.skipped),
         "signed_by": signer.fingerprint,
         "minisign_key_id": signer.key_id,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -23,9 +24,11 @@ from intake.clock import utc_today
 from intake.db import SessionFactory
 from intake.errors import BundleError, StorageError
 from intake.models import Blob, BlobRole, ExportedBlob, Submission, SubmissionState
-from intake.transfer.layout import blob_item, manifest_item
 from protocol.bundle import ItemSource, write_bundle
 from protocol.errors import ProtocolError
+from protocol.manifest import CURRENT_VERSIONS
+from protocol.meta.export import ExportFile, ExportMeta, ExportSubmission, SubmissionKind
+from protocol.meta.items import blob_item, manifest_item
 
 __all__ = [
     "ExportPlan",
@@ -57,7 +60,7 @@ class PlannedSubmission:
 
     submission_id: str
     parent_id: str | None
-    kind: str
+    kind: SubmissionKind
     received_on: date
     witness_id: str
     witness_reply_recipient: str
@@ -68,18 +71,19 @@ class PlannedSubmission:
     def blobs(self) -> tuple[PlannedBlob, ...]:
         return (self.manifest, *self.files)
 
-    def meta(self) -> dict[str, object]:
-        return {
-            "submission_id": self.submission_id,
-            "parent_id": self.parent_id,
-            "kind": self.kind,
-            "received_on": self.received_on.isoformat(),
-            "witness_id": self.witness_id,
-            "witness_reply_recipient": self.witness_reply_recipient,
-            "manifest_blob": self.manifest.name,
-            "manifest_sha256": self.manifest.sha256,
-            "files": [{"blob_name": f.name, "sealed_sha256": f.sha256} for f in self.files],
-        }
+    def meta(self) -> ExportSubmission:
+        """What the export's meta says of it (protocol.meta.export, docs/bundles.md)."""
+        return ExportSubmission(
+            submission_id=self.submission_id,
+            parent_id=self.parent_id,
+            kind=self.kind,
+            received_on=self.received_on,
+            witness_id=self.witness_id,
+            witness_reply_recipient=self.witness_reply_recipient,
+            manifest_blob=self.manifest.name,
+            manifest_sha256=self.manifest.sha256,
+            files=tuple(ExportFile(f.name, f.sha256) for f in self.files),
+        )
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def _planned(row: Submission) -> PlannedSubmission:
     return PlannedSubmission(
         submission_id=row.id,
         parent_id=row.parent_id,
-        kind=row.kind,
+        kind=cast(SubmissionKind, row.kind),  # checked when the meta is parsed back in _write
         received_on=row.received_on,
         witness_id=row.witness_id,
         witness_reply_recipient=row.witness.reply_recipient,
@@ -167,7 +171,16 @@ def _write(
     progress: Callable[[int], None] | None,
 ) -> list[Path]:
     items = [blob.source(store) for s in plan.submissions for blob in s.blobs]
-    meta = {"submissions": [s.meta() for s in plan.submissions]}
+    meta = ExportMeta(tuple(s.meta() for s in plan.submissions)).to_meta()
+    try:
+        # Parsed back as triage will parse it: a row the laptop would refuse (a kind or id out
+        # of shape) stops the export here, where the admin can see why, not at import.
+        ExportMeta.parse(meta, version=CURRENT_VERSIONS["export"])
+    except ProtocolError as exc:
+        raise StorageError(
+            f"a stored row cannot be exported: {exc.message}",
+            hint="run `intake doctor`; nothing was exported",
+        ) from exc
     try:
         return write_bundle(
             out, "export", items, meta=meta, max_part_size=max_part_size, progress=progress

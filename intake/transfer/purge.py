@@ -26,7 +26,8 @@ from intake.errors import BundleError, IntakeError, StorageError
 from intake.keyring import Keyring
 from intake.models import ExportedBlob, Submission, SubmissionState
 from intake.transfer._bundles import open_signed
-from intake.transfer.layout import AckedSubmission, blob_item, manifest_item, parse_ack_meta
+from protocol.meta.ack import AckedSubmission, AckMeta
+from protocol.meta.items import blob_item, manifest_item
 
 __all__ = ["PurgeReport", "purge_acknowledged"]
 
@@ -142,7 +143,7 @@ def purge_acknowledged(
     with open_signed(ack_path, "ack", keyring) as bundle:
         for item in bundle.reader.items():
             raise _refuse(f"it carries an item ({item.entry.name})", "an ack has no items")
-        acked = parse_ack_meta(bundle.reader.manifest.meta)
+        acked = AckMeta.from_manifest(bundle.reader.manifest).submissions
     with sessions() as session:
         checked = [(a.submission_id, _check(session, a)) for a in acked]
         rows = [row for _sid, row in checked if row is not None]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,7 +28,7 @@ from intake.errors import BundleError, IntakeError
 from intake.keyring import Keyring
 from intake.models import Reply, Submission, Witness
 from intake.transfer._bundles import SignedBundle, open_signed
-from intake.transfer.layout import ReplyEntry, parse_replies_meta
+from protocol.meta.replies import RepliesMeta, ReplyEntry
 
 __all__ = ["MAX_REPLY_BYTES", "RepliesReport", "import_replies"]
 
@@ -70,14 +70,6 @@ def _witness_for(session: Session, entry: ReplyEntry) -> str:
             "check the submission id and reply key the reply was made for",
         )
     return row.witness_id
-
-
-def _check_items(entries: Mapping[str, ReplyEntry], names: Sequence[str]) -> None:
-    if sorted(names) != sorted(entries):
-        raise _refuse(
-            "its items are not exactly the listed replies",
-            "the bundle does not follow docs/bundles.md",
-        )
 
 
 def _check_sealed(entry: ReplyEntry, data: bytes) -> None:
@@ -122,8 +114,7 @@ def _receive(
 ) -> None:
     """Check the whole bundle against the database and store each new reply's blob."""
     reader = bundle.reader
-    entries = parse_replies_meta(reader.manifest.meta)
-    _check_items(entries, [item.name for item in reader.manifest.items])
+    entries = RepliesMeta.from_manifest(reader.manifest).replies
     witnesses = {item: _witness_for(session, entry) for item, entry in entries.items()}
     for item in reader.items():
         entry = entries[item.entry.name]

@@ -28,7 +28,7 @@ from intake.keyring import Keyring
 from intake.models import Blob, BlobRecipient, BlobRole, InvestigatorKey, KeyStatus, Submission
 from intake.transfer._bundles import SignedBundle, open_signed
 from intake.transfer._swap import current_header, describe, swap_header
-from intake.transfer.layout import RewrapHeader, RewrapMeta
+from protocol.meta.rewrap import RewrapHeader, RewrapMeta
 
 __all__ = ["BlobChange", "RewrapReport", "apply_rewrap"]
 
@@ -65,9 +65,7 @@ def _refuse(message: str, hint: str) -> BundleError:
 
 
 def _check_meta(bundle: SignedBundle, keyring: Keyring) -> RewrapMeta:
-    meta = RewrapMeta.parse(bundle.reader.manifest.meta)
-    if sorted(i.name for i in bundle.reader.manifest.items) != sorted(meta.headers):
-        raise _refuse("its items are not exactly the listed headers", "see docs/bundles.md")
+    meta = RewrapMeta.from_manifest(bundle.reader.manifest)
     active = frozenset(keyring.active_fingerprints())
     if meta.fingerprints != active:
         missing = sorted(active - meta.fingerprints)

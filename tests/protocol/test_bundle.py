@@ -389,7 +389,7 @@ REASONS = {
     "symlink": "is a symbolic link, not a regular file",
     "truncated": "truncated",
     "unknown kind": "unsupported_version: bundle kind 'gift'",
-    "unknown version": "unsupported_version: bundle version 2",
+    "unknown version": "unsupported_version: export bundle version 2 is not one this side reads",
 }
 
 

@@ -64,8 +64,6 @@ def _print(report: ImportReport) -> None:
     for effect in report.consent:
         what = "consent withdrawn" if effect.withdrawn else "consent narrowed"
         echo(f"{what}: {effect.submission_id} (by {effect.change_id})")
-    if report.ignored:
-        echo(f"ignored {len(report.ignored)} unknown items")
     if report.ack_files:
         where = ", ".join(str(p) for p in report.ack_files)
         echo(f"ack: {report.acked} submissions in {where}")

@@ -1,7 +1,7 @@
 """The offline laptop's side of the transfer tests: reading exports, writing signed bundles.
 
-Written here from docs/bundles.md with protocol/ and crypto/ only (intake never imports
-triage), so these tests pin the layout the triage side must match.
+Written with protocol/ and crypto/ only (intake never imports triage): the meta comes from
+protocol.meta, the one definition both sides use, as dicts that a test may then tamper with.
 """
 
 from __future__ import annotations
@@ -18,11 +18,16 @@ from crypto.age import open_bytes, rewrap_header, seal_bytes
 from crypto.header import Identity
 from crypto.keyfile import fingerprint
 from crypto.minisign import SigningKey
-from crypto.x25519 import X25519Recipient
+from crypto.x25519 import X25519Identity, X25519Recipient
 from protocol import _tar
 from protocol.bundle import ItemSource, open_bundle, write_bundle
 from protocol.ids import new_reply_id
 from protocol.manifest import BundleKind, Manifest
+from protocol.meta.ack import AckedExport, AckedSubmission, AckMeta
+from protocol.meta.export import ExportMeta
+from protocol.meta.items import reply_item
+from protocol.meta.replies import RepliesMeta, ReplyEntry
+from protocol.meta.rewrap import RewrapHeader, RewrapMeta
 
 
 @dataclass(frozen=True)
@@ -57,22 +62,21 @@ def read_export(path: Path) -> Export:
         return Export(reader.manifest, items)
 
 
+# Who signs, in the informational fields: any well-formed fingerprint (the server trusts the
+# signature, not these).
+SIGNED_BY = fingerprint(X25519Identity.from_secret_bytes(b"\x07" * 32).recipient())
+
+
 def ack_meta(export: Export, only: Iterable[str] | None = None) -> dict[str, Any]:
     """What `triage import` acknowledges: every item of each (selected) submission."""
     wanted = set(only) if only is not None else None
-    entries = []
-    for sub in export.submissions:
-        sid = sub["submission_id"]
-        if wanted is not None and sid not in wanted:
-            continue
-        items = [{"name": f"submissions/{sid}.json.age", "sha256": sub["manifest_sha256"]}]
-        items += [
-            {"name": f"blobs/{f['blob_name']}", "sha256": f["sealed_sha256"]} for f in sub["files"]
-        ]
-        entries.append({"submission_id": sid, "items": items})
-    # triage also says who acknowledges and which export: informational for the server.
-    export_info = {"manifest_sha256": "0" * 64, "created": export.manifest.created.isoformat()}
-    return {"submissions": entries, "acknowledged_by": "SHA256:x", "export": export_info}
+    acked = [
+        AckedSubmission(sub.submission_id, dict(sub.items()))
+        for sub in ExportMeta.from_manifest(export.manifest).submissions
+        if wanted is None or sub.submission_id in wanted
+    ]
+    about = AckedExport("0" * 64, export.manifest.created)
+    return AckMeta.build(acked, acknowledged_by=SIGNED_BY, export=about).to_meta()
 
 
 def write_signed(
@@ -114,28 +118,23 @@ def write_replies(
     path: Path, drafts: Sequence[ReplyDraft], signing_key: SigningKey
 ) -> tuple[Path, list[str]]:
     """What `triage replies export` writes; returns the path and the reply ids."""
-    entries, items, reply_ids = {}, [], []
+    entries, items, reply_ids = [], [], []
     for draft in drafts:
         rid = draft.reply_id or new_reply_id()
         sealed = seal_bytes(draft.text.encode(), [X25519Recipient.parse(draft.recipient)])
-        items.append(ItemSource.from_bytes(f"replies/{rid}.age", sealed))
-        entries[rid] = {
-            "witness_reply_recipient": draft.recipient,
-            "submission_id": draft.submission_id,
-        }
+        items.append(ItemSource.from_bytes(reply_item(rid), sealed))
+        entries.append(ReplyEntry(rid, draft.recipient, draft.submission_id))
         reply_ids.append(rid)
-    meta = {"replies": entries, "signed_by": "SHA256:informational"}
+    meta = RepliesMeta.build(entries, signed_by=SIGNED_BY).to_meta()
     return write_signed(path, "replies", signing_key, meta, items), reply_ids
 
 
 def rewrap_meta(
     recipients: Sequence[X25519Recipient], headers: Mapping[str, Any]
 ) -> dict[str, Any]:
-    return {
-        "recipients": sorted(fingerprint(r) for r in recipients),
-        "recipient_keys": sorted(str(r) for r in recipients),
-        "headers": dict(headers),
-    }
+    meta = RewrapMeta.build(recipients, []).to_meta()
+    meta["headers"] = dict(headers)  # as built (and perhaps tampered with) by the test
+    return meta
 
 
 def rewrap_parts(
@@ -153,14 +152,15 @@ def rewrap_parts(
         for role, blob_name, item in blobs:
             data = export.items[item]
             header, offset = rewrap_header(io.BytesIO(data), identities, recipients)
-            headers[f"headers/{blob_name}"] = {
-                "role": role,
-                "blob_name": blob_name,
-                "submission_id": sid,
-                "old_header_length": offset,
-                "old_sealed_sha256": hashlib.sha256(data).hexdigest(),
-                "new_sealed_sha256": hashlib.sha256(header + data[offset:]).hexdigest(),
-            }
+            entry = RewrapHeader(
+                role=role,
+                blob_name=blob_name,
+                submission_id=sid,
+                old_header_length=offset,
+                old_sealed_sha256=hashlib.sha256(data).hexdigest(),
+                new_sealed_sha256=hashlib.sha256(header + data[offset:]).hexdigest(),
+            )
+            headers[entry.item] = entry.to_meta()
             items.append(ItemSource.from_bytes(f"headers/{blob_name}", header))
     return headers, items
 

@@ -110,7 +110,7 @@ def test_replies_whose_items_do_not_match_the_meta_are_refused(
     path = write_signed(
         tmp_path / "replies", "replies", stock.investigator.signing_key, {"replies": {}}, [item]
     )
-    _refused(stock, path, "its items are not exactly the listed replies")
+    _refused(stock, path, "the items are not exactly replies/<id>.age for the replies listed")
 
 
 def test_a_corrupted_replies_bundle_is_refused(stock: Stock, tmp_path: Path) -> None:

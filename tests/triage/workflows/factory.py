@@ -15,6 +15,8 @@ from crypto.x25519 import X25519Identity, X25519Recipient
 from protocol.bundle import ItemSource, write_bundle
 from protocol.fields import FOLLOW_UP_FIELDS, GROUP_FIELDS
 from protocol.ids import new_blob_name, new_submission_id
+from protocol.meta.export import ExportFile, ExportMeta, ExportSubmission
+from protocol.meta.items import blob_item, manifest_item
 from protocol.schema import Answers, ConsentChange, FileEntry, Submission
 
 
@@ -109,23 +111,23 @@ def build(
 
 def export_meta(
     built: Built, sealed_json: bytes, blobs: Mapping[str, bytes], recipient: str
-) -> dict:
-    """One submission's entry in an export's meta, as docs/bundles.md and `intake export` say."""
+) -> ExportSubmission:
+    """One submission's entry in an export's meta (protocol.meta.export, as `intake export`)."""
     sub = built.submission
-    return {
-        "submission_id": built.id,
-        "parent_id": sub.parent_id,
-        "kind": sub.kind,
-        "received_on": sub.received_at.date().isoformat(),
-        "witness_id": "W-0000000000000000",
-        "witness_reply_recipient": recipient,
-        "manifest_blob": built.document_blob,
-        "manifest_sha256": hashlib.sha256(sealed_json).hexdigest(),
-        "files": [
-            {"blob_name": name, "sealed_sha256": hashlib.sha256(data).hexdigest()}
+    return ExportSubmission(
+        submission_id=built.id,
+        parent_id=sub.parent_id,
+        kind=sub.kind,
+        received_on=sub.received_at.date(),
+        witness_id="W-0000000000000000",
+        witness_reply_recipient=recipient,
+        manifest_blob=built.document_blob,
+        manifest_sha256=hashlib.sha256(sealed_json).hexdigest(),
+        files=tuple(
+            ExportFile(name, hashlib.sha256(data).hexdigest())
             for name, data in sorted(blobs.items())
-        ],
-    }
+        ),
+    )
 
 
 def export_bundle(
@@ -138,15 +140,15 @@ def export_bundle(
     """An export bundle laid out as `intake export` writes it: per submission its sealed
     submission.json, then its blobs by name; meta.submissions a list (docs/bundles.md)."""
     items: list[ItemSource] = []
-    meta: list[dict] = []
+    meta: list[ExportSubmission] = []
     replace_blobs = replace_blobs or {}
     for built in submissions:
         blobs = {name: replace_blobs.get(name, data) for name, data in built.blobs.items()}
-        items.append(ItemSource.from_bytes(f"submissions/{built.id}.json.age", built.sealed_json))
+        items.append(ItemSource.from_bytes(manifest_item(built.id), built.sealed_json))
         items += [
-            ItemSource.from_bytes(f"blobs/{name}", data) for name, data in sorted(blobs.items())
+            ItemSource.from_bytes(blob_item(name), data) for name, data in sorted(blobs.items())
         ]
         recipient = (reply_recipients or {}).get(built.id, built.submission.witness_reply_recipient)
         meta.append(export_meta(built, built.sealed_json, blobs, recipient))
-    write_bundle(path, "export", items, meta={"submissions": meta})
+    write_bundle(path, "export", items, meta=ExportMeta(tuple(meta)).to_meta())
     return path

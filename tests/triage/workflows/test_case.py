@@ -48,7 +48,11 @@ def case(bench: Bench, tmp_path: Path) -> Case:
     )
     withdrawn = build(me, witness=quitter)
     change = build(
-        me, witness=quitter, kind="consent_change", consent_change=ConsentChange("withdraw")
+        me,
+        witness=quitter,
+        kind="consent_change",
+        parent_id=withdrawn.id,
+        consent_change=ConsentChange("withdraw"),
     )
     bundle = export_bundle(tmp_path / "export", [named, icc_only, withdrawn, change])
     assert bench.run("import", str(bundle)).exit_code == 0

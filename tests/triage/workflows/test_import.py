@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from crypto.minisign import VerifyKey
-from protocol.bundle import open_bundle
+from protocol.bundle import ItemSource, open_bundle, write_bundle
 from protocol.schema import ConsentChange
 from tests.triage.workflows.conftest import Bench, Investigator
 from tests.triage.workflows.factory import FileSpec, Witness, answers_for, build, export_bundle
@@ -133,7 +137,11 @@ def test_withdrawal_marks_the_witness_submissions_withdrawn(bench: Bench, tmp_pa
     first = build(me, witness=witness)
     other = build(me)  # another witness: untouched
     withdraw = build(
-        me, witness=witness, kind="consent_change", consent_change=ConsentChange("withdraw")
+        me,
+        witness=witness,
+        kind="consent_change",
+        parent_id=first.id,
+        consent_change=ConsentChange("withdraw"),
     )
     assert bench.run("import", str(export_bundle(tmp_path / "a", [first, other]))).exit_code == 0
     result = bench.run("import", str(export_bundle(tmp_path / "b", [withdraw])))
@@ -153,6 +161,7 @@ def test_narrowed_consent(bench: Bench, tmp_path: Path):
         me,
         witness=witness,
         kind="consent_change",
+        parent_id=first.id,
         consent_change=ConsentChange("narrow", ("icc-otp",)),
     )
     result = bench.run("import", str(export_bundle(tmp_path / "a", [first, narrow])))
@@ -182,3 +191,48 @@ def test_hostile_file_name_and_terminal_escapes_are_neutralised(bench: Bench, tm
     assert written.name == f"{built.id}-01-{built.submission.files[0].blob_name[:8]}.txt"
     assert written.read_bytes() == b"d" * 10
     assert not (tmp_path / ".bashrc").exists()
+
+
+def _crafted(path: Path, built: list, edit: Callable[[list[dict[str, Any]]], None]) -> Path:
+    """An export of `built` whose meta `edit` changed after it was written as the server does."""
+    export_bundle(path.with_suffix(".orig"), built)
+    with open_bundle(path.with_suffix(".orig"), expect_kind="export") as reader:
+        items = [ItemSource.from_bytes(i.entry.name, i.read_all(1 << 24)) for i in reader.items()]
+        meta = json.loads(json.dumps(dict(reader.manifest.meta)))
+    edit(meta["submissions"])
+    write_bundle(path, "export", items, meta=meta)
+    return path
+
+
+def _one_blob_twice(subs: list[dict[str, Any]]) -> None:
+    subs[1]["files"] = [dict(subs[0]["files"][0])]
+
+
+def _one_submission_twice(subs: list[dict[str, Any]]) -> None:
+    subs.append(dict(subs[0]))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_one_blob_twice, "is listed by S-"),
+        (_one_submission_twice, "a submission is listed twice"),
+    ],
+)
+def test_a_crafted_export_is_refused_whole_and_leaves_nothing(
+    bench: Bench, tmp_path: Path, edit: Callable[[list[dict[str, Any]]], None], message: str
+) -> None:
+    """Red-team finding: these aborted the import with a raw ENOENT and left sealed orphans."""
+    me = [bench.investigator.recipient]
+    built = [build(me, files=[FileSpec(b"video" * 100)]), build(me, files=[FileSpec(b"x")])]
+    before = sorted(p.relative_to(bench.root) for p in bench.root.rglob("*") if p.is_file())
+    result = bench.run("import", str(_crafted(tmp_path / "export", built, edit)))
+    assert result.exit_code != 0
+    assert "triage: error: schema: bundle meta: " in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert "ENOENT" not in result.output
+    assert _count(bench, Submission) == 0
+    after = sorted(p.relative_to(bench.root) for p in bench.root.rglob("*") if p.is_file())
+    new = [p for p in after if p not in before and p.name not in {"custody.log", "lock"}]
+    assert not [p for p in new if "blob" in str(p) or "staging" in str(p) or "tmp" in str(p)]

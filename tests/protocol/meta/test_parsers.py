@@ -1,4 +1,5 @@
-"""The bundle meta parsers: everything docs/bundles.md allows parses, anything else is refused."""
+"""The bundle meta parsers: everything docs/bundles.md allows parses, anything else is refused
+with ProtocolError("schema") saying what was wrong."""
 
 from __future__ import annotations
 
@@ -8,13 +9,24 @@ import pytest
 
 from crypto.keyfile import fingerprint
 from crypto.x25519 import X25519Identity
-from intake.errors import BundleError
-from intake.transfer.layout import RewrapMeta, parse_ack_meta, parse_replies_meta
+from protocol.errors import ProtocolError
+from protocol.meta.ack import AckMeta
+from protocol.meta.replies import RepliesMeta
+from protocol.meta.rewrap import RewrapMeta
 
 SID = "S-0123456789ABCDEF"
 SHA = "a" * 64
 BLOB = "0" * 32
 RECIPIENT = X25519Identity.generate().recipient()
+FP = fingerprint(RECIPIENT)
+
+
+def parse_ack_meta(meta: dict[str, Any]) -> tuple[Any, ...]:
+    return AckMeta.parse(meta, version=1).submissions
+
+
+def parse_replies_meta(meta: dict[str, Any]) -> Any:
+    return RepliesMeta.parse(meta, version=1).replies
 
 
 def _ack(**entry: Any) -> dict[str, Any]:
@@ -23,7 +35,8 @@ def _ack(**entry: Any) -> dict[str, Any]:
 
 
 def test_a_well_formed_ack_parses() -> None:
-    info = {"acknowledged_by": "SHA256:x", "signing_key_id": "ab", "export": {}}
+    export = {"manifest_sha256": SHA, "created": "2026-11-30"}
+    info = {"acknowledged_by": FP, "signing_key_id": "AB", "export": export}
     (acked,) = parse_ack_meta(_ack() | info)
     assert acked.submission_id == SID
     assert dict(acked.items) == {f"blobs/{BLOB}": SHA}
@@ -43,10 +56,15 @@ def test_a_well_formed_ack_parses() -> None:
         (_ack(items=[{"name": "x", "sha256": SHA}] * 2), "is listed twice"),
         (_ack(extra=1), "exactly the keys"),
         ({"submissions": _ack()["submissions"] * 2}, "a submission is listed twice"),
+        (_ack() | {"acknowledged_by": "SHA256:x"}, "is not a key fingerprint"),
+        (_ack() | {"signing_key_id": "ab"}, "is not a minisign key id"),
+        (_ack() | {"export": {}}, "export must be an object with exactly"),
+        (_ack() | {"export": None}, "export must be an object with exactly"),
+        (_ack() | {"export": {"manifest_sha256": SHA, "created": "2026-02-30"}}, "real day"),
     ],
 )
 def test_a_malformed_ack_is_refused(meta: dict[str, Any], message: str) -> None:
-    with pytest.raises(BundleError, match=message):
+    with pytest.raises(ProtocolError, match=message):
         parse_ack_meta(meta)
 
 
@@ -55,7 +73,7 @@ RID = "R-0123456789ABCDEF"
 
 def _reply(rid: str = RID, **entry: Any) -> dict[str, Any]:
     base = {"witness_reply_recipient": str(RECIPIENT), "submission_id": SID}
-    return {"replies": {rid: base | entry}, "signed_by": "SHA256:x"}
+    return {"replies": {rid: base | entry}, "signed_by": FP}
 
 
 def test_well_formed_replies_parse() -> None:
@@ -77,7 +95,7 @@ def test_well_formed_replies_parse() -> None:
     ],
 )
 def test_malformed_replies_are_refused(meta: dict[str, Any], message: str) -> None:
-    with pytest.raises(BundleError, match=message):
+    with pytest.raises(ProtocolError, match=message):
         parse_replies_meta(meta)
 
 
@@ -101,14 +119,14 @@ def _rewrap(item: str = f"headers/{BLOB}", **changes: Any) -> dict[str, Any]:
 
 
 def test_a_well_formed_rewrap_parses() -> None:
-    meta = RewrapMeta.parse(_rewrap() | {"signed_by": "SHA256:x"})
+    meta = RewrapMeta.parse(_rewrap() | {"signed_by": FP}, version=1)
     assert meta.fingerprints == {fingerprint(RECIPIENT)}
     assert meta.headers[f"headers/{BLOB}"].old_header_length == 120
 
 
 def test_a_submission_json_may_be_named_by_its_submission() -> None:
     item = f"headers/submissions/{SID}.json.age"
-    meta = RewrapMeta.parse(_rewrap(item, role="submission", blob_name=None))
+    meta = RewrapMeta.parse(_rewrap(item, role="submission", blob_name=None), version=1)
     assert meta.headers[item].blob_name is None
 
 
@@ -134,5 +152,5 @@ def test_a_submission_json_may_be_named_by_its_submission() -> None:
     ],
 )
 def test_a_malformed_rewrap_is_refused(meta: dict[str, Any], message: str) -> None:
-    with pytest.raises(BundleError, match=message):
-        RewrapMeta.parse(meta)
+    with pytest.raises(ProtocolError, match=message):
+        RewrapMeta.parse(meta, version=1)

@@ -1,0 +1,25 @@
+"""What every kind's meta class shares: the manifest it comes from and the versions it reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from protocol.errors import ProtocolError, UnsupportedVersionError
+from protocol.manifest import Manifest, readable_versions
+
+__all__ = ["meta_of", "check_version"]
+
+
+def check_version(kind: str, version: int) -> None:
+    """Raises UnsupportedVersionError unless `version` of `kind` is one this side reads."""
+    if version not in readable_versions(kind):
+        raise UnsupportedVersionError(kind, version, readable_versions(kind))
+
+
+def meta_of(manifest: Manifest, kind: str) -> Mapping[str, Any]:
+    """The manifest's meta, once it is known to be of `kind` at a version read here."""
+    if manifest.kind != kind:
+        raise ProtocolError("bundle", f"expected a {kind} bundle, got {manifest.kind}")
+    check_version(kind, manifest.version)
+    return manifest.meta
