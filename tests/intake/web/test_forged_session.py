@@ -10,17 +10,22 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from intake.datadir import read_secret_key
-from intake.models import Submission
-from tests.intake.web.conftest import Site, form_action, minimal_testimony, post_multipart
+from intake.models import Submission, WitnessSession
+from intake.web.sessions import TOKEN_KEY
+from tests.intake.web.conftest import (
+    Site,
+    codename_of,
+    form_action,
+    minimal_testimony,
+    post_multipart,
+)
 
 
 def _testify(client: FlaskClient) -> str:
     page = client.get("/testimony").get_data(as_text=True)
     response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
     assert response.status_code == 200
-    with_ref = response.get_data(as_text=True)
-    assert "S-" in with_ref
-    return with_ref
+    return response.get_data(as_text=True)
 
 
 def _forge(site: Site, payload: dict[str, Any]) -> str:
@@ -50,3 +55,19 @@ def test_a_cookie_forged_from_a_disk_copy_opens_nothing(site: Site, client: Flas
             assert response.status_code == 302, path
             assert response.headers["Location"].endswith("/return")
             assert reference not in response.get_data(as_text=True)
+
+
+def test_the_stored_hash_is_not_a_session_either(site: Site, client: FlaskClient) -> None:
+    html = _testify(client)
+    codename = codename_of(html)
+    browser = site.client()
+    page = browser.get("/return").get_data(as_text=True)
+    login = browser.post(form_action(page, "login-form"), data={"codename": codename})
+    assert login.status_code == 200
+    with site.services.sessions() as session:
+        stored = session.scalars(select(WitnessSession.token_hash)).one()
+    witness_id, _reference = _disk_copy(site)
+    for token in (stored.hex(), stored.decode("latin-1"), witness_id):
+        attacker = site.client()
+        attacker.set_cookie("session", _forge(site, {TOKEN_KEY: token, "witness": witness_id}))
+        assert attacker.get("/account").status_code == 302
