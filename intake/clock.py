@@ -1,10 +1,11 @@
-"""Coarse UTC time: days for stored dates, whole hours for TTLs and budgets (never finer)."""
+"""Coarse UTC time: days for stored dates, whole hours for TTLs and budgets, minutes for the
+short-lived witness sessions (never finer)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-__all__ = ["hour_bucket", "midnight_utc_timestamp", "utc_now", "utc_today"]
+__all__ = ["hour_bucket", "midnight_utc_timestamp", "minute_bucket", "utc_now", "utc_today"]
 
 
 def utc_now() -> datetime:
@@ -24,6 +25,15 @@ def hour_bucket(now: datetime | None = None) -> int:
     an integer hour number keeps them exactly that coarse in the database.
     """
     return int((now or utc_now()).timestamp() // 3600)
+
+
+def minute_bucket(now: datetime | None = None) -> int:
+    """Whole minutes since the Unix epoch (UTC).
+
+    Only witness sessions use it: a 30-minute idle limit cannot be kept in hours. Their rows
+    live at most a day and a half and are deleted at logout or by the sweep.
+    """
+    return int((now or utc_now()).timestamp() // 60)
 
 
 def midnight_utc_timestamp(now: datetime | None = None) -> float:

@@ -1,4 +1,5 @@
-"""The sweep: what a crash or an abandoned form left behind (`intake sweep`, app start-up)."""
+"""The sweep: what a crash or an abandoned form left behind, and expired witness sessions
+(`intake sweep`, app start-up)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from intake.blobstore import BlobStore
 from intake.clock import hour_bucket, utc_now
 from intake.db import SessionFactory
 from intake.models import AttemptBudget, Blob, DraftBlob, FormToken, PendingDraft, Reply
+from intake.witness_sessions import purge_expired
 
 __all__ = ["ORPHAN_MIN_AGE", "TEMP_MIN_IDLE", "SweepReport", "referenced_blob_names", "sweep"]
 
@@ -37,6 +39,7 @@ class SweepReport:
     draft_blobs_removed: int = 0
     tokens_expired: int = 0
     budget_hours_removed: int = 0
+    sessions_expired: int = 0
 
 
 def referenced_blob_names(session: Session) -> set[str]:
@@ -78,14 +81,16 @@ def sweep(
     temp_min_idle: timedelta = TEMP_MIN_IDLE,
     orphan_min_age: timedelta = ORPHAN_MIN_AGE,
 ) -> SweepReport:
-    """Remove expired drafts (rows, then their blobs), expired form tokens, old budget rows,
-    idle temp files and orphaned blobs. Safe while the site runs. Raises StorageError or a
-    SQLAlchemy error (the CLI turns it into DatabaseError).
+    """Remove expired drafts (rows, then their blobs), expired form tokens and witness
+    sessions, old budget rows, idle temp files and orphaned blobs. Safe while the site runs.
+    Raises StorageError or a SQLAlchemy error (the CLI turns it into DatabaseError).
     """
-    hour = hour_bucket(now or utc_now())
+    now = now or utc_now()
+    hour = hour_bucket(now)
     with sessions() as session:
         drafts, draft_blob_names = _expire_drafts(session, hour)
         tokens, budget = _delete_rows(session, hour)
+        expired_sessions = purge_expired(session, now)
         # Rows first: after a crash between the two steps the files are orphans the next
         # sweep removes, never rows pointing at missing files.
         session.commit()
@@ -108,4 +113,5 @@ def sweep(
         draft_blobs_removed=len(draft_blob_names),
         tokens_expired=tokens,
         budget_hours_removed=budget,
+        sessions_expired=expired_sessions,
     )

@@ -42,6 +42,7 @@ __all__ = [
     "Submission",
     "SubmissionState",
     "Witness",
+    "WitnessSession",
     "new_id",
 ]
 
@@ -312,3 +313,29 @@ class ExportedBlob(Base):
         ForeignKey("blob.name", ondelete="CASCADE"), primary_key=True
     )
     sealed_sha256: Mapped[str] = mapped_column(String(SHA256_HEX_LEN))
+
+
+# --- witness sessions ---
+class WitnessSession(Base):
+    """A logged-in witness's session: the SHA-256 of the cookie's random token, never the token.
+
+    A copy of the database therefore holds no session anyone can present. The deadlines are
+    minute numbers (intake.clock.minute_bucket), checked when a request starts:
+    `idle_until` admits any page (30 minutes idle, never past `absolute_until`, 12 hours after
+    the login); `form_until` admits only the POST of a follow-up or consent form rendered in
+    time (the form's CSRF lifetime). `confirmed_parent` is the testimony whose consent the
+    witness confirmed with the codename, until `confirmed_until`. The row is deleted at logout
+    and by the sweep once every deadline has passed.
+    """
+
+    __tablename__ = "witness_session"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    witness_id: Mapped[str] = mapped_column(
+        ForeignKey("witness.id", ondelete="CASCADE"), index=True
+    )
+    absolute_until: Mapped[int] = mapped_column(Integer)
+    idle_until: Mapped[int] = mapped_column(Integer, index=True)
+    form_until: Mapped[int | None] = mapped_column(Integer)
+    confirmed_parent: Mapped[str | None] = mapped_column(String(ID_LEN))
+    confirmed_until: Mapped[int | None] = mapped_column(Integer)

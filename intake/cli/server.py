@@ -118,7 +118,7 @@ def serve(config: Config, bind: str | None) -> None:
 )
 @config_options
 def sweep_command(config: Config, min_idle_hours: float) -> None:
-    """Remove expired drafts and tokens, abandoned uploads and orphaned blobs."""
+    """Remove expired drafts, tokens and sessions, abandoned uploads and orphaned blobs."""
     with open_database(config) as db:
         report = sweep(
             db.sessions,
@@ -128,7 +128,8 @@ def sweep_command(config: Config, min_idle_hours: float) -> None:
     click.echo(
         f"removed {report.temps_removed} abandoned upload(s), {report.orphans_removed} orphaned "
         f"blob(s), {report.drafts_expired} expired draft(s) with {report.draft_blobs_removed} "
-        f"file(s), {report.tokens_expired} expired form token(s)"
+        f"file(s), {report.tokens_expired} expired form token(s), {report.sessions_expired} "
+        "expired session(s)"
     )
 
 

@@ -10,6 +10,7 @@ from flask import Flask
 from intake.web.blueprint import make_blueprint
 from intake.web.i18n import init_i18n
 from intake.web.pages import init_pages
+from intake.web.sessions import init_sessions
 from intake.web.upload import SealingRequest
 
 __all__ = ["init_web"]
@@ -17,7 +18,9 @@ __all__ = ["init_web"]
 # A form may be filled in slowly and its files take hours over Tor: 2 GiB at 50 KB/s is about
 # 12 hours. The CSRF token (checked when the POST starts) and the session holding its secret
 # must outlive a long day of writing plus that upload: 25 hours for the token, 26 for the
-# session that carries it.
+# session cookie that carries it. The cookie holds no witness id: a logged-in witness's session
+# is kept on the server (intake.witness_sessions), which admits a form's POST for exactly
+# this CSRF lifetime and an account page for much less.
 CSRF_TIME_LIMIT = timedelta(hours=25)
 SESSION_LIFETIME = timedelta(hours=26)
 
@@ -33,6 +36,7 @@ def init_web(app: Flask, services: Any) -> None:
         WTF_CSRF_TIME_LIMIT=int(CSRF_TIME_LIMIT.total_seconds()),
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
+    init_sessions(app)
     init_i18n(app)
     init_pages(app)
     app.register_blueprint(make_blueprint(services))

@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from intake.context import Services
 from intake.web.services.context import WebContext
-from intake.web.views import followup, pages, testimony, witness
+from intake.web.views import consent, followup, pages, testimony, witness
 
 __all__ = ["STATIC_DIR", "make_blueprint"]
 
@@ -23,6 +23,7 @@ def make_blueprint(services: Services) -> Blueprint:
     testimony.register(bp, ctx)
     witness.register(bp, ctx)
     followup.register(bp, ctx)
+    consent.register(bp, ctx)
     # Tests reach the context (the derivation counter) through the blueprint.
     bp.web_context = ctx  # type: ignore[attr-defined]
     return bp

@@ -193,6 +193,12 @@ class ConsentForm(_Form):
     parent = SelectField(_l("Which submission does this change apply to?"), choices=[])
     recipients = _many(_l("Who may receive your information from now on?"), "recipient_class")
     withdraw = BooleanField(_l("Withdraw my consent completely: do not use this testimony"))
+    # Required by the view unless the session confirmed this testimony in the last 10 minutes.
+    codename = StringField(
+        _l("Your codename, to confirm this change"),
+        [Length(max=400)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
 
     def validate_recipients(self, field: MultiCheckboxField) -> None:
         """Either some recipients remain, or consent is withdrawn."""

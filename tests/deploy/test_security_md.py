@@ -75,3 +75,22 @@ def test_codename_entropy_matches_the_word_list() -> None:
     kdf = section("Key derivation parameters and why")
     assert f"{codename.CODENAME_WORDS} words drawn with `secrets` from the {words} plain" in kdf
     assert f"about {round(bits)} bits in" in kdf
+
+
+def test_sessions_are_described_with_the_codes_lifetimes() -> None:
+    sessions = pytest.importorskip("intake.witness_sessions")
+    text = " ".join(section("Witness sessions").split())
+    idle = int(sessions.IDLE_LIFETIME.total_seconds() // 60)
+    absolute = int(sessions.ABSOLUTE_LIFETIME.total_seconds() // 3600)
+    confirmation = int(sessions.CONFIRMATION_LIFETIME.total_seconds() // 60)
+    assert f"**{idle} minutes** without a request and **{absolute} hours** after the" in text
+    assert f"For {confirmation} minutes after" in text
+    assert "a hash of a token is not a session" in text
+
+
+def test_seizure_rotates_the_secret_key_and_live_compromise_names_sessions() -> None:
+    seized = section("A seized server (powered off, or its disks copied)")
+    assert "rotate `secret_key`" in seized
+    assert "None of it is a session" in seized
+    live = section("A live compromise of the server (root, or code execution as the service)")
+    assert "can act as any witness who logs in" in live

@@ -2,11 +2,13 @@
 
 The codename's key is derived exactly once per login, inside the login request, and the replies
 are opened into that one response; neither the key nor an opened reply is ever stored. Later
-pages know only the witness id the session holds.
+pages know only the witness id of the server-side session (intake.witness_sessions);
+a consent change derives once more to confirm the codename.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +35,7 @@ __all__ = [
     "account_of",
     "change_consent",
     "codename_is_blank",
+    "codename_matches",
     "consent_change_of",
     "login",
     "parent_belongs",
@@ -142,6 +145,20 @@ def login(ctx: WebContext, codename: str) -> Account | None:
             replies=tuple(_open_reply(ctx, r, keys.identity) for r in replies),
             reply_count=len(replies),
         )
+
+
+def codename_matches(ctx: WebContext, witness_id: str, codename: str) -> bool:
+    """Whether `codename` is this witness's: one derivation, counted like a login.
+
+    Raises AttemptsExhaustedError (before deriving) when the hour's budget is spent, and
+    KdfBusyError when no derivation slot frees up.
+    """
+    if not take_attempt(ctx.sessions, ctx.limits.codename_attempts_per_hour):
+        raise AttemptsExhaustedError
+    lookup = ctx.deriver.derive(codename).lookup
+    with ctx.sessions() as session:
+        witness = session.get(Witness, witness_id)
+        return witness is not None and hmac.compare_digest(witness.lookup, lookup)
 
 
 def codename_is_blank(codename: str) -> bool:

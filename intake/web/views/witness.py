@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, session, url_for
+from flask import Blueprint, Response, redirect, url_for
 
 from intake.context import allow_without_active_key
 from intake.web.forms import LoginForm
-from intake.web.i18n import SESSION_KEY as LANG_KEY
 from intake.web.pages import action_url, page
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.codename import KdfBusyError
 from intake.web.services.context import WebContext
 from intake.web.services.witness import (
+    Account,
     AttemptsExhaustedError,
     account_of,
     codename_is_blank,
     login,
 )
+from intake.web.sessions import current_session, log_in, log_out
+from intake.witness_sessions import ActiveSession
 
-__all__ = ["WITNESS_KEY", "register"]
-
-WITNESS_KEY = "witness"
-"""The session holds the witness id after a login, and nothing else about them."""
+__all__ = ["register", "signed_in"]
 
 # Tor Browser forgets cookies with "New Identity"; this asks any browser to do the same.
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
@@ -43,14 +42,13 @@ def _parsed_login_form() -> LoginForm | None:
     return LoginForm(formdata)
 
 
-def start_session(witness_id: str) -> None:
-    """A fresh session for the witness: only the language choice survives from before."""
-    language = session.get(LANG_KEY)
-    session.clear()
-    if language:
-        session[LANG_KEY] = language
-    session[WITNESS_KEY] = witness_id
-    session.permanent = True
+def signed_in(ctx: WebContext, *, form_post: bool = False) -> tuple[ActiveSession, Account] | None:
+    """The session admitted when this request started and its account, or None."""
+    active = current_session(ctx, form_post=form_post)
+    if active is None:
+        return None
+    account = account_of(ctx, active.witness_id)
+    return None if account is None else (active, account)
 
 
 def _log_in(ctx: WebContext, codename: str) -> Response:
@@ -64,7 +62,7 @@ def _log_in(ctx: WebContext, codename: str) -> Response:
         return page("busy.html", 503)
     if account is None:
         return login_page(LoginForm(), 403, unknown=True)
-    start_session(account.witness_id)
+    log_in(ctx, account.witness_id)
     return page("account.html", one_time=True, account=account, opened=True)
 
 
@@ -90,21 +88,18 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
 
     @bp.get("/account")
     def account() -> Response:
-        found = account_of(ctx, session.get(WITNESS_KEY, ""))
+        found = signed_in(ctx)
         if found is None:
             return redirect(url_for("web.login_form"))  # type: ignore[return-value]
-        return page("account.html", account=found, opened=False)
+        return page("account.html", account=found[1], opened=False)
 
     @bp.post("/logout")
     @allow_without_active_key
     def logout() -> Response:
         # No CSRF check: a forged logout costs a witness nothing (SameSite=Strict anyway), and
-        # a witness whose session expired must still be able to leave cleanly.
-        # The page still speaks the witness's language: keep only that through the clear.
-        language = session.get(LANG_KEY)
-        session.clear()
-        if language is not None:
-            session[LANG_KEY] = language
+        # a witness whose session expired must still be able to leave cleanly. The row is
+        # deleted, so a copy of the cookie taken earlier opens nothing either.
+        log_out(ctx)
         response = page("logged_out.html")
         response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response

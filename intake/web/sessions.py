@@ -1,0 +1,104 @@
+"""The web side of witness sessions: the token in Flask's cookie, the rules in the service.
+
+Flask's signed cookie carries only a random token (besides the language and the CSRF secret);
+`intake.witness_sessions` keeps its hash and every deadline. Signing is no longer what
+makes a session: whoever holds the secret key can sign a cookie, but only a token issued at a
+login finds a row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, g, session
+
+from intake import witness_sessions as service
+from intake.clock import utc_now
+from intake.web.i18n import SESSION_KEY as LANG_KEY
+from intake.web.services.context import WebContext
+from intake.witness_sessions import ActiveSession, SessionPolicy
+
+__all__ = [
+    "TOKEN_KEY",
+    "confirm_parent",
+    "current_session",
+    "hold_for_form",
+    "init_sessions",
+    "log_in",
+    "log_out",
+    "request_started",
+]
+
+TOKEN_KEY = "sid"  # noqa: S105 (a cookie key name, not a secret)
+"""The cookie's session token; the cookie holds no witness id."""
+
+_STARTED = "intake_request_started"
+
+
+def _record_start() -> None:
+    setattr(g, _STARTED, utc_now())
+
+
+def request_started() -> datetime:
+    """When this request started: every session deadline is checked against it."""
+    started = getattr(g, _STARTED, None)
+    return started if isinstance(started, datetime) else utc_now()
+
+
+def _policy() -> SessionPolicy:
+    # A form's POST is admitted exactly as long as its CSRF token is (intake.web.init_web).
+    return SessionPolicy(form=timedelta(seconds=current_app.config["WTF_CSRF_TIME_LIMIT"]))
+
+
+def _token() -> str:
+    token = session.get(TOKEN_KEY)
+    return token if isinstance(token, str) else ""
+
+
+def _fresh_cookie() -> None:
+    """Clear the cookie's contents; only the language choice survives."""
+    language = session.get(LANG_KEY)
+    session.clear()
+    if language is not None:
+        session[LANG_KEY] = language
+
+
+def current_session(ctx: WebContext, *, form_post: bool = False) -> ActiveSession | None:
+    """The witness session admitted when this request started, or None."""
+    return service.resume(ctx.sessions, _token(), _policy(), request_started(), form_post=form_post)
+
+
+def log_in(ctx: WebContext, witness_id: str) -> None:
+    """A fresh session after a codename login (the browser's old one, if any, is deleted)."""
+    token = service.open_session(
+        ctx.sessions, witness_id, _policy(), request_started(), replacing=_token() or None
+    )
+    _fresh_cookie()
+    session[TOKEN_KEY] = token
+    # Permanent only so that the CSRF secret in the same cookie outlives a long form; the
+    # session's own lifetime is decided on the server.
+    session.permanent = True
+
+
+def log_out(ctx: WebContext) -> None:
+    """Delete the session's row and clear the cookie."""
+    service.close_session(ctx.sessions, _token())
+    _fresh_cookie()
+
+
+def hold_for_form(ctx: WebContext, active: ActiveSession) -> None:
+    """A follow-up or consent form is being rendered: admit its POST for the CSRF lifetime."""
+    service.hold_for_form(
+        ctx.sessions, active.token, _policy(), started=request_started(), rendered=utc_now()
+    )
+
+
+def confirm_parent(ctx: WebContext, active: ActiveSession, parent_id: str) -> None:
+    """The codename was just typed again for `parent_id`."""
+    service.confirm_parent(ctx.sessions, active.token, parent_id, _policy(), request_started())
+
+
+def init_sessions(app: Flask) -> None:
+    """Record when each request starts, before anything reads its body."""
+    # Registered before the blueprint's hooks and views, so the time is taken first.
+    app.before_request(_record_start)

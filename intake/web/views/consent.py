@@ -1,0 +1,124 @@
+"""A logged-in witness narrows or withdraws consent, confirming with the codename again.
+
+A consent change decides a testimony's fate (a withdrawal is final in triage), so a session
+alone is not enough: the codename is derived once more, inside the same hourly budget and KDF
+slots as a login. For 10 minutes after, the session remembers that testimony was confirmed.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, request, url_for
+from flask_babel import gettext as _
+
+from intake.http_errors import NotAcceptingSubmissions
+from intake.web.forms import ConsentForm
+from intake.web.i18n import current_language
+from intake.web.pages import ONCE_ARG, action_url, page
+from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
+from intake.web.services.codename import KdfBusyError
+from intake.web.services.context import WebContext
+from intake.web.services.guards import new_form_token
+from intake.web.services.submit import AlreadyReceivedError, NoActiveKeyError
+from intake.web.services.witness import (
+    Account,
+    AttemptsExhaustedError,
+    change_consent,
+    codename_is_blank,
+    codename_matches,
+    consent_change_of,
+)
+from intake.web.sessions import confirm_parent, hold_for_form, request_started
+from intake.web.views.followup import choices_of
+from intake.web.views.witness import signed_in
+from intake.witness_sessions import ActiveSession
+
+__all__ = ["register"]
+
+Signed = tuple[ActiveSession, Account]
+
+
+def consent_page(ctx: WebContext, signed: Signed, form: ConsentForm, status: int = 200) -> Response:
+    """The consent form; its POST stays admitted for the form's CSRF lifetime."""
+    active, account = signed
+    hold_for_form(ctx, active)
+    form.codename.data = ""  # never echo a codename back, right or wrong
+    action = action_url(
+        "web.consent_post", **{ONCE_ARG: request.args.get(ONCE_ARG) or new_form_token()}
+    )
+    return page("consent.html", status, form=form, account=account, action=action)
+
+
+def _refuse_codename(
+    ctx: WebContext, signed: Signed, form: ConsentForm, message: str, status: int
+) -> Response:
+    form.codename.errors = [message]
+    return consent_page(ctx, signed, form, status)
+
+
+def _confirmation_refused(ctx: WebContext, signed: Signed, form: ConsentForm) -> Response | None:
+    """None when the change may go ahead: confirmed in the last 10 minutes, or just now."""
+    active, _account = signed
+    parent = form.parent.data
+    if active.confirmed_for(parent, request_started()):
+        return None
+    codename = form.codename.data or ""
+    if codename_is_blank(codename):
+        message = _("Please type your codename to confirm this change.")
+        return _refuse_codename(ctx, signed, form, message, 422)
+    try:
+        matches = codename_matches(ctx, active.witness_id, codename)
+    except AttemptsExhaustedError:
+        return page("attempts.html", 429)
+    except KdfBusyError:
+        return page("busy.html", 503)
+    if not matches:
+        message = _("This is not the codename you were given. Please check every word.")
+        return _refuse_codename(ctx, signed, form, message, 403)
+    confirm_parent(ctx, active, parent)
+    return None
+
+
+def _change(ctx: WebContext, signed: Signed, form: ConsentForm) -> Response:
+    try:
+        receipt = change_consent(
+            ctx,
+            signed[1],
+            parent_id=form.parent.data,
+            change=consent_change_of(form),
+            language=current_language(),
+            form_token=request.args[ONCE_ARG],
+        )
+    except AlreadyReceivedError:
+        return page("already.html", 409)
+    except NoActiveKeyError:
+        raise NotAcceptingSubmissions() from None
+    return page("receipt.html", one_time=True, receipt=receipt, kind="consent_change")
+
+
+def register(bp: Blueprint, ctx: WebContext) -> None:
+    """Add the consent routes to `bp`."""
+
+    @bp.get("/account/consent")
+    def consent() -> Response:
+        signed = signed_in(ctx)
+        if signed is None:
+            return redirect(url_for("web.login_form"))  # type: ignore[return-value]
+        form = ConsentForm()
+        form.parent.choices = choices_of(signed[1])
+        return consent_page(ctx, signed, form)
+
+    @bp.post("/account/consent")
+    def consent_post() -> Response:
+        refusal = refuse_before_body(ctx)
+        signed = signed_in(ctx, form_post=True)
+        if refusal is not None or signed is None:
+            return refusal or page("expired.html", 400)
+        try:
+            formdata, _files = parse_body()
+        except BodyFailedError:
+            return page("limit.html", 413, limit="body", kept=None)
+        form = ConsentForm(formdata)
+        form.parent.choices = choices_of(signed[1])
+        if not form.validate():
+            return consent_page(ctx, signed, form, 422)
+        return _confirmation_refused(ctx, signed, form) or _change(ctx, signed, form)

@@ -1,0 +1,219 @@
+"""Witness sessions kept on the server: the cookie holds a random token, the database its hash.
+
+Nothing here imports Flask: the web adapter (`intake.web.sessions`) hands over the token from
+the cookie and the time the request started, and every deadline is checked against that time,
+so a POST admitted when it started is received and committed however long its upload takes.
+The sweep (`intake.maintenance`) calls `purge_expired`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, or_
+from sqlalchemy.orm import Session
+
+from intake.clock import minute_bucket
+from intake.db import SessionFactory
+from intake.models import WitnessSession
+
+__all__ = [
+    "ABSOLUTE_LIFETIME",
+    "CONFIRMATION_LIFETIME",
+    "IDLE_LIFETIME",
+    "ActiveSession",
+    "SessionPolicy",
+    "close_session",
+    "confirm_parent",
+    "hold_for_form",
+    "open_session",
+    "purge_expired",
+    "resume",
+    "token_hash",
+]
+
+# An account session dies after 30 minutes without a request and 12 hours after the login,
+# whichever comes first. 30 minutes is longer than reading replies and choosing what to add
+# over a slow Tor circuit, and short enough that a browser left open on a shared or seized
+# device is logged out by the time someone else picks it up in most cases. 12 hours bounds a
+# stolen cookie that is kept busy: a witness returns with the codename at least once a day.
+# A form is the exception: its POST is admitted for the form's CSRF lifetime (see
+# SessionPolicy.form), since writing and uploading a follow-up can take most of a day.
+IDLE_LIFETIME = timedelta(minutes=30)
+ABSOLUTE_LIFETIME = timedelta(hours=12)
+# After the codename is typed again to confirm a consent change, further changes to that
+# testimony go through without it for this long (a witness who narrows, then withdraws).
+CONFIRMATION_LIFETIME = timedelta(minutes=10)
+
+_LABEL = b"intake.web/v1/witness-session\n"
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """The lifetimes of one site; `form` is the CSRF lifetime of its forms."""
+
+    form: timedelta
+    idle: timedelta = IDLE_LIFETIME
+    absolute: timedelta = ABSOLUTE_LIFETIME
+    confirmation: timedelta = CONFIRMATION_LIFETIME
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """A session admitted at the start of a request."""
+
+    token: str
+    witness_id: str
+    confirmed_parent: str | None
+    confirmed_until: int | None
+
+    def confirmed_for(self, parent_id: str, now: datetime) -> bool:
+        """Whether the codename was confirmed for `parent_id` less than 10 minutes ago."""
+        return (
+            self.confirmed_parent is not None
+            and self.confirmed_until is not None
+            and hmac.compare_digest(self.confirmed_parent, parent_id)
+            and minute_bucket(now) < self.confirmed_until
+        )
+
+
+def token_hash(token: str) -> bytes:
+    """What the database keeps of a session token: a hash is not a session."""
+    return hashlib.sha256(_LABEL + token.encode("utf-8")).digest()
+
+
+def open_session(
+    sessions: SessionFactory,
+    witness_id: str,
+    policy: SessionPolicy,
+    now: datetime,
+    *,
+    replacing: str | None = None,
+) -> str:
+    """A new session for `witness_id` after a codename login; returns the cookie's token.
+
+    The session the browser held before (`replacing`), if any, is deleted: a login never
+    keeps a token that existed before it.
+    """
+    token = secrets.token_urlsafe(32)
+    minute = minute_bucket(now)
+    absolute = minute + _minutes(policy.absolute)
+    with sessions() as session:
+        if replacing:
+            _delete(session, replacing)
+        session.add(
+            WitnessSession(
+                token_hash=token_hash(token),
+                witness_id=witness_id,
+                absolute_until=absolute,
+                idle_until=min(minute + _minutes(policy.idle), absolute),
+            )
+        )
+        session.commit()
+    return token
+
+
+def resume(
+    sessions: SessionFactory,
+    token: str,
+    policy: SessionPolicy,
+    now: datetime,
+    *,
+    form_post: bool = False,
+) -> ActiveSession | None:
+    """The session for `token` if the request that started at `now` is admitted, else None.
+
+    Any page is admitted before the idle deadline, which each admitted page pushes back (never
+    past the absolute one). The POST of a form (`form_post`) is also admitted before the form
+    deadline; that admits the POST alone and does not revive the account.
+    """
+    if not token:
+        return None
+    minute = minute_bucket(now)
+    with sessions() as session:
+        row = session.get(WitnessSession, token_hash(token))
+        if row is None:
+            return None
+        live = minute < row.idle_until
+        held = form_post and row.form_until is not None and minute < row.form_until
+        if not (live or held):
+            return None
+        if live:
+            row.idle_until = min(minute + _minutes(policy.idle), row.absolute_until)
+            session.commit()
+        return ActiveSession(
+            token=token,
+            witness_id=row.witness_id,
+            confirmed_parent=row.confirmed_parent,
+            confirmed_until=row.confirmed_until,
+        )
+
+
+def hold_for_form(
+    sessions: SessionFactory,
+    token: str,
+    policy: SessionPolicy,
+    *,
+    started: datetime,
+    rendered: datetime,
+) -> None:
+    """A follow-up or consent form was rendered: admit its POST until `rendered` plus the
+    form's lifetime (its CSRF token is made at render time too). Only for a request that
+    started inside the absolute lifetime, so rendering forms cannot keep a session alive for
+    ever; a form re-rendered after a long upload still gets its full lifetime.
+    """
+    with sessions() as session:
+        row = session.get(WitnessSession, token_hash(token))
+        if row is not None and minute_bucket(started) < row.absolute_until:
+            row.form_until = minute_bucket(rendered) + _minutes(policy.form)
+            session.commit()
+
+
+def confirm_parent(
+    sessions: SessionFactory, token: str, parent_id: str, policy: SessionPolicy, now: datetime
+) -> None:
+    """Remember that the codename was typed again for `parent_id` (for policy.confirmation)."""
+    with sessions() as session:
+        row = session.get(WitnessSession, token_hash(token))
+        if row is not None:
+            row.confirmed_parent = parent_id
+            row.confirmed_until = minute_bucket(now) + _minutes(policy.confirmation)
+            session.commit()
+
+
+def _delete(session: Session, token: str) -> None:
+    session.execute(delete(WitnessSession).where(WitnessSession.token_hash == token_hash(token)))
+
+
+def close_session(sessions: SessionFactory, token: str) -> None:
+    """Logout: the row is deleted, so the token opens nothing any more, anywhere."""
+    if not token:
+        return
+    with sessions() as session:
+        _delete(session, token)
+        session.commit()
+
+
+def purge_expired(session: Session, now: datetime) -> int:
+    """Delete, in the caller's transaction, every session no request can be admitted to any
+    more (past its idle deadline and any form's); returns how many."""
+    minute = minute_bucket(now)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            delete(WitnessSession).where(
+                WitnessSession.idle_until <= minute,
+                or_(WitnessSession.form_until.is_(None), WitnessSession.form_until <= minute),
+            )
+        ),
+    )
+    return result.rowcount or 0

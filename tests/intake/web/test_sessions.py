@@ -1,0 +1,165 @@
+"""Witness sessions through the site: lifetimes, logout, cookie policy, consent confirmation."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from intake.clock import minute_bucket
+from intake.models import Submission, WitnessSession
+from tests.intake.web.conftest import (
+    Site,
+    codename_of,
+    form_action,
+    minimal_testimony,
+    post_multipart,
+    reference_of,
+)
+
+
+def _testify(client: FlaskClient) -> tuple[str, str]:
+    page = client.get("/testimony").get_data(as_text=True)
+    html = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
+    text = html.get_data(as_text=True)
+    return codename_of(text), reference_of(text)
+
+
+def _logged_in(site: Site) -> tuple[FlaskClient, str, str]:
+    codename, reference = _testify(site.client())
+    browser = site.client()
+    page = browser.get("/return").get_data(as_text=True)
+    response = browser.post(form_action(page, "login-form"), data={"codename": codename})
+    assert response.status_code == 200
+    return browser, codename, reference
+
+
+def _set(site: Site, **values: Any) -> None:
+    with site.services.sessions() as session:
+        session.execute(update(WitnessSession).values(**values))
+        session.commit()
+
+
+def _consent_changes(site: Site) -> int:
+    with site.services.sessions() as session:
+        rows = session.scalars(select(Submission).where(Submission.kind == "consent_change"))
+        return len(rows.all())
+
+
+def test_the_cookie_keeps_its_policy(site: Site) -> None:
+    codename, _reference = _testify(site.client())
+    browser = site.client()
+    page = browser.get("/return").get_data(as_text=True)
+    response = browser.post(form_action(page, "login-form"), data={"codename": codename})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    assert "Secure" not in cookie  # plain HTTP inside the onion service
+
+
+def test_logout_deletes_the_row_so_a_copied_cookie_opens_nothing(site: Site) -> None:
+    browser, _codename, _reference = _logged_in(site)
+    copied = browser.get_cookie("session")
+    assert copied is not None
+    assert browser.post("/logout").status_code == 200
+    with site.services.sessions() as session:
+        assert session.scalars(select(WitnessSession)).all() == []
+    thief = site.client()
+    thief.set_cookie("session", copied.value)
+    assert thief.get("/account").status_code == 302
+
+
+def test_an_idle_session_sends_the_witness_back_to_the_codename(site: Site) -> None:
+    browser, _codename, _reference = _logged_in(site)
+    assert browser.get("/account").status_code == 200
+    _set(site, idle_until=minute_bucket())  # 30 minutes went by
+    response = browser.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/return")
+
+
+def test_a_follow_up_form_is_received_after_the_account_session_ended(site: Site) -> None:
+    browser, _codename, reference = _logged_in(site)
+    page = browser.get("/account/add").get_data(as_text=True)
+    _set(site, idle_until=minute_bucket() - 120)  # two hours of writing
+    data = {
+        "parent": reference,
+        "account": "The convoy came back at night.",
+        "group1-files": [(io.BytesIO(b"photo" * 1000), "night.jpg", "image/jpeg")],
+        "group1-shows": "The convoy",
+    }
+    response = post_multipart(browser, form_action(page, "follow-up-form"), data)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert reference_of(response.get_data(as_text=True)) != reference
+    assert browser.get("/account").status_code == 302  # the form admitted its POST, no more
+
+
+def test_a_form_past_its_lifetime_is_refused(site: Site) -> None:
+    browser, codename, reference = _logged_in(site)
+    page = browser.get("/account/consent").get_data(as_text=True)
+    now = minute_bucket()
+    _set(site, idle_until=now - 1, form_until=now)
+    data = {"parent": reference, "withdraw": "y", "codename": codename}
+    response = browser.post(form_action(page, "consent-form"), data=data)
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert _consent_changes(site) == 0
+
+
+def test_a_consent_change_asks_for_the_codename(site: Site) -> None:
+    browser, codename, reference = _logged_in(site)
+    calls = site.deriver.calls
+    page = browser.get("/account/consent").get_data(as_text=True)
+    assert 'name="codename"' in page
+    assert "<script" not in page
+    action = form_action(page, "consent-form")
+    data = {"parent": reference, "withdraw": "y"}
+    blank = browser.post(action, data=data)
+    assert blank.status_code == 422
+    assert "Please type your codename to confirm this change." in blank.get_data(as_text=True)
+    assert site.deriver.calls == calls  # nothing derived for an empty field
+    wrong = browser.post(action, data={**data, "codename": "one two three four five six seven"})
+    html = wrong.get_data(as_text=True)
+    assert wrong.status_code == 403
+    assert "This is not the codename you were given." in html
+    assert "one two three" not in html  # never echoed back
+    assert site.deriver.calls == calls + 1
+    assert _consent_changes(site) == 0
+    right = browser.post(action, data={**data, "codename": codename})
+    assert right.status_code == 200, right.get_data(as_text=True)
+    assert _consent_changes(site) == 1
+
+
+def test_the_confirmation_is_remembered_ten_minutes_for_that_testimony(site: Site) -> None:
+    browser, codename, reference = _logged_in(site)
+    narrow = {"parent": reference, "recipients": ["investigators"]}
+    page = browser.get("/account/consent").get_data(as_text=True)
+    first = browser.post(form_action(page, "consent-form"), data={**narrow, "codename": codename})
+    assert first.status_code == 200
+    calls = site.deriver.calls
+    page = browser.get("/account/consent").get_data(as_text=True)
+    again = browser.post(form_action(page, "consent-form"), data=narrow)
+    assert again.status_code == 200
+    assert site.deriver.calls == calls
+    _set(site, confirmed_until=minute_bucket())  # ten minutes went by
+    page = browser.get("/account/consent").get_data(as_text=True)
+    late = browser.post(form_action(page, "consent-form"), data=narrow)
+    assert late.status_code == 422
+    assert _consent_changes(site) == 2
+
+
+def test_the_confirmation_is_asked_in_the_witness_language(site: Site) -> None:
+    browser, _codename, reference = _logged_in(site)
+    asked = (
+        ("uk", "Введіть, будь ласка, своє кодове ім'я, щоб підтвердити цю зміну."),
+        ("ru", "Пожалуйста, введите своё кодовое имя, чтобы подтвердить это изменение."),
+    )
+    for code, message in asked:
+        page = browser.get(f"/account/consent?lang={code}").get_data(as_text=True)
+        assert 'name="codename"' in page
+        data = {"parent": reference, "withdraw": "y"}
+        refused = browser.post(form_action(page, "consent-form"), data=data)
+        assert refused.status_code == 422
+        assert message.replace("'", "&#39;") in refused.get_data(as_text=True)
