@@ -242,3 +242,28 @@ def test_account_pages_need_a_login(client: FlaskClient) -> None:
         response = client.get(path)
         assert response.status_code == 302
         assert response.headers["Location"].endswith("/return")
+
+
+def test_a_logged_in_follow_up_is_never_a_decoy(site: Site, client: FlaskClient) -> None:
+    # The codename already proved a person; a browser that autofills a hidden "website" field
+    # must not turn their follow-up into a fake receipt with nothing kept.
+    codename, reference = _testify(client)
+    browser = site.client()
+    assert _login(browser, codename).status_code == 200
+    page = browser.get("/account/add").get_data(as_text=True)
+    data = {
+        "parent": reference,
+        "account": "The convoy came back the next day.",
+        "group1-files": [(io.BytesIO(b"photo" * 100), "next-day.jpg", "image/jpeg")],
+        "website": "https://autofilled.example",
+    }
+    response = post_multipart(browser, form_action(page, "follow-up-form"), data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    with site.services.sessions() as session:
+        row = session.get(SubmissionRow, reference_of(html))
+        assert row is not None
+        assert row.kind == "follow_up"
+        doc = Submission.from_json(site.open_blob(row.manifest_blob))
+    assert doc.answers.values["B1"] == data["account"]
+    assert site.open_blob(doc.files[0].blob_name) == b"photo" * 100
