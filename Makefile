@@ -11,7 +11,7 @@ DEMO_DIR ?= demo-data
 APT_TOOLS := age minisign tor chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv tools lint test run wheelhouse bench clean
+.PHONY: venv tools lint test run wheelhouse lock bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -47,6 +47,20 @@ wheelhouse: venv
 	rm -rf wheelhouse && mkdir -p wheelhouse
 	$(BIN)/python -m pip wheel -q -w wheelhouse .
 	cd wheelhouse && for w in *.whl; do echo "$$w --hash=sha256:$$(sha256sum $$w | cut -d' ' -f1)"; done > requirements.txt
+
+# The server's dependencies, every one pinned with its hashes (deploy/requirements.txt, installed
+# with `pip install --require-hashes`). Resolved on PyPI alone, with this machine's pip config
+# (mirrors, local wheels, constraints) switched off, for the Python that runs it: Debian 12's
+# 3.11 on the server. tests/deploy/test_requirements_lock.py checks the result offline.
+LOCK := deploy/requirements.txt
+PIP_TOOLS := pip-tools>=7.4,<8
+lock: venv
+	$(BIN)/python -m pip install -q '$(PIP_TOOLS)'
+	env -u PIP_FIND_LINKS -u PIP_CONSTRAINT -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL \
+	  PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND='make lock' \
+	  $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --upgrade \
+	  --index-url https://pypi.org/simple --no-emit-index-url --no-emit-find-links \
+	  --extra server --output-file $(LOCK) pyproject.toml
 
 bench: venv tools
 	$(BIN)/python bench/crypto.py

@@ -16,6 +16,7 @@ from intake.errors import IntakeError
 from intake.keyring import Keyring
 from intake.schema import schema_status
 from intake.stats import free_disk_bytes
+from intake.torrc import OnionService, authorised_clients, onion_services
 
 __all__ = ["Finding", "Severity", "diagnose"]
 
@@ -178,13 +179,64 @@ def _check_swap(swaps: Path) -> Iterator[Finding]:
         yield _ok("swap", "no unencrypted swap")
 
 
+def _check_admin_onion(torrc: Path) -> Iterator[Finding]:
+    # The admin SSH onion must carry client authorisation: without a loaded .auth file tor
+    # publishes it to anyone who learns the address, and sshd is all that stands in the way.
+    try:
+        services = onion_services(torrc.read_text(encoding="utf-8", errors="replace"))
+    except OSError as exc:
+        yield Finding(
+            "tor config",
+            Severity.WARNING,
+            f"{torrc} cannot be read ({exc.strerror}): the onion services were not checked",
+            "give the torrc tor runs with: intake doctor --torrc /etc/tor/torrc",
+        )
+        return
+    for service in (s for s in services if s.publishes_ssh):
+        yield _admin_onion_finding(service)
+
+
+def _admin_onion_finding(service: OnionService) -> Finding:
+    directory = service.directory
+    clients = directory / "authorized_clients"
+    try:
+        count = authorised_clients(service)
+    except OSError as exc:
+        return Finding(
+            "admin onion",
+            Severity.WARNING,
+            f"{directory} cannot be read by this user ({exc.strerror}): client authorisation "
+            "of the SSH onion is unchecked",
+            f"as root, check that it holds at least one client: ls {clients}/*.auth",
+        )
+    if count == 0:
+        return Finding(
+            "admin onion",
+            Severity.WARNING,
+            f"the SSH onion in {directory} is published without client authorisation: anyone "
+            "who learns its address reaches sshd",
+            f"add one {clients}/NAME.auth per admin (deploy/README.md, 'Admin access'), "
+            "then systemctl reload tor@default",
+        )
+    return _ok("admin onion", f"SSH onion has {count} authorised client(s)")
+
+
 def diagnose(
-    config: Config, *, gunicorn_conf: Path | None = None, swaps: Path = Path("/proc/swaps")
+    config: Config,
+    *,
+    gunicorn_conf: Path | None = None,
+    swaps: Path = Path("/proc/swaps"),
+    torrc: Path | None = None,
 ) -> list[Finding]:
-    """Run every check; never raises for a problem it can describe as a Finding."""
+    """Run every check; never raises for a problem it can describe as a Finding.
+
+    The onion services are checked only when `torrc` is given (the server's /etc/tor/torrc).
+    """
     findings = list(_check_files(config))
     findings.extend(_check_database(config))
     findings.append(_check_disk(config))
     findings.extend(_check_bind(config, gunicorn_conf))
     findings.extend(_check_swap(swaps))
+    if torrc is not None:
+        findings.extend(_check_admin_onion(torrc))
     return findings

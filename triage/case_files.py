@@ -15,6 +15,7 @@ from triage._errors_ws import refused
 from triage.answers_text import answer_sections, group_lines
 from triage.case_plan import Decision
 from triage.extract import safe_name
+from triage.textsafe import visible
 from triage.workspace.blobs import BlobStore
 from triage.workspace.context import WorkContext
 from triage.workspace.models import Attachment
@@ -84,6 +85,7 @@ def _text_layout(decision: Decision, sealed: Sealed) -> str:
     lines = [
         f"Submission {row.id} ({row.kind}), received {row.received_at:%Y-%m-%d %H:%M:%S} UTC",
         f"Written in: {row.ui_language}. Text below is verbatim; labels are in English.",
+        "Control characters are shown as <U+XXXX>; the .json file holds the exact text.",
     ]
     for title, answers in answer_sections(sealed, withhold_identity=not decision.identity_allowed):
         lines += ["", title.upper()]
@@ -93,7 +95,9 @@ def _text_layout(decision: Decision, sealed: Sealed) -> str:
         lines += ["", f"FILE {number}: sha256 {att.plaintext_sha256}, {att.size} bytes, "
                   f"{att.declared_type}, {att.state}; sent as {name!r}"]  # fmt: skip
         lines += [f"  {a.label}: {a.value}" for a in group_lines(att.group_answers)]
-    return "\n".join(lines) + "\n"
+    # Every line, not only the witness's answers: a file name or a code from the bundle is
+    # shown the same way, and a reader's terminal or editor never acts on what it holds.
+    return visible("\n".join(lines) + "\n")
 
 
 def write_testimony(root: Path, decision: Decision) -> list[str]:

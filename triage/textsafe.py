@@ -1,11 +1,11 @@
-"""Witness text made harmless for a terminal: no control or escape sequences, no rich markup."""
+"""Witness text made harmless: for a terminal (controls removed) or a file (controls shown)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-__all__ = ["neutralise", "neutralise_line", "safe_markup"]
+__all__ = ["neutralise", "neutralise_line", "safe_markup", "visible"]
 
 # ESC-introduced sequences (CSI, OSC, DCS, PM, APC and two-byte escapes), in their 7-bit and
 # 8-bit (C1) forms. They are removed whole, so no fragment of a sequence is left to act.
@@ -49,3 +49,15 @@ def safe_markup(text: str) -> str:
     from rich.markup import escape  # noqa: PLC0415 - rich is loaded only where output is drawn
 
     return escape(neutralise(text))
+
+
+def visible(text: str) -> str:
+    """`text` with every control character written out as `<U+XXXX>` (newline and tab kept).
+
+    For text files a person reads (a case bundle's testimony/*.txt): nothing is removed, so
+    the reader sees that the witness's text held an escape sequence or a direction override,
+    and nothing in it acts on a terminal that shows the file. A browser's "\\r\\n" is an
+    ordinary line end.
+    """
+    text = text.replace("\r\n", "\n")
+    return "".join(f"<U+{ord(c):04X}>" if _is_control(c) else c for c in text)

@@ -79,14 +79,20 @@ def _echo_finding(finding: Finding) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The gunicorn config the service uses (default: the shipped deploy/gunicorn.conf.py).",
 )
+@click.option(
+    "--torrc",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The torrc tor runs with: check that its SSH onion has client authorisation.",
+)
 @json_option
 @config_options
-def doctor(config: Config, gunicorn_conf: Path | None, as_json: bool) -> None:
-    """Check permissions, secret key, database, keyring, free disk, bind and swap.
+def doctor(config: Config, gunicorn_conf: Path | None, torrc: Path | None, as_json: bool) -> None:
+    """Check permissions, secret key, database, keyring, free disk, bind, swap and the torrc.
 
     Every problem comes with its fix; the exit status is 8 when there is one.
     """
-    findings = diagnose(config, gunicorn_conf=gunicorn_conf or _default_gunicorn_conf())
+    conf = gunicorn_conf or _default_gunicorn_conf()
+    findings = diagnose(config, gunicorn_conf=conf, torrc=torrc)
     if as_json:
         click.echo(json.dumps([finding.as_json() for finding in findings], indent=2))
     else:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint
 
 from intake.context import Services
+from intake.web import static
 from intake.web.services.context import WebContext
 from intake.web.views import consent, followup, pages, testimony, witness
 
-__all__ = ["STATIC_DIR", "make_blueprint"]
-
-STATIC_DIR = Path(__file__).parent / "static"
+__all__ = ["make_blueprint"]
 
 
 def make_blueprint(services: Services) -> Blueprint:
     """The witness blueprint bound to `services`; the one stylesheet is served from 'self'."""
     ctx = WebContext.build(services)
-    bp = Blueprint("web", __name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    bp = Blueprint("web", __name__)
+    static.register(bp)
     pages.register(bp)
     testimony.register(bp, ctx)
     witness.register(bp, ctx)

@@ -184,7 +184,6 @@ class FollowUpForm(_Form):
         _l("What would you like to add?"), [Optional(), Length(max=ACCOUNT_MAX)]
     )
     group1 = FormField(FileGroupForm)
-    website = StringField(_l("Leave this field empty"))
 
 
 class ConsentForm(_Form):

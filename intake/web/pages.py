@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, make_response, render_template, url_for
+from flask import Flask, Response, make_response, render_template, request, url_for
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from intake.web.i18n import LANGUAGES, current_language
 
-__all__ = ["LEAVE_URL", "action_url", "filesize", "init_pages", "page"]
+__all__ = ["LEAVE_URL", "action_url", "filesize", "init_pages", "language_url", "page"]
 
 LEAVE_URL = "https://www.wikipedia.org/"
 """Where "Leave this site" goes: an ordinary, neutral site (form rule F2)."""
@@ -45,6 +45,22 @@ def action_url(endpoint: str, **params: str | None) -> str:
     return url_for(endpoint, **query)
 
 
+def language_url(code: str) -> str:
+    """The link that shows this page in language `code`, built from the matched route.
+
+    Never from the raw path: a 404 for `/%5Cattacker.onion/` has the path `/\\attacker.onion/`,
+    which a browser follows to another host. A request that matched no route, or a route a
+    link cannot GET (a POST-only action), gets the landing page in that language.
+    """
+    rule, endpoint = request.url_rule, request.endpoint
+    if rule is None or endpoint is None or endpoint.endswith(".static"):
+        return url_for("web.landing", lang=code)
+    path = url_for(endpoint, **(request.view_args or {}))
+    if not rule.map.bind("localhost").test(path, method="GET"):
+        return url_for("web.landing", lang=code)
+    return url_for(endpoint, **(request.view_args or {}), lang=code)
+
+
 def page(template: str, status: int = 200, *, one_time: bool = False, **context: Any) -> Response:
     """Render `template` as a response; `one_time` pages open language links in a new tab."""
     body = render_template(template, one_time_page=one_time, **context)
@@ -56,6 +72,7 @@ def _common() -> dict[str, Any]:
         "lang": current_language(),
         "languages": LANGUAGES,
         "leave_url": LEAVE_URL,
+        "language_url": language_url,
         "one_time_page": False,
     }
 

@@ -111,6 +111,17 @@ def test_the_data_directory_is_the_only_writable_path(name: str) -> None:
     assert ("Environment", f"INTAKE_DATA_DIR={DATA_DIR}") in found
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_nothing_writable_is_executable(name: str) -> None:
+    # A worker that can write a file must not be able to run it: the data directory (and the
+    # private temp directories) are mounted noexec for the service.
+    found = unit(name)
+    no_exec = {path for k, v in found if k == "NoExecPaths" for path in v.split()}
+    writable = {path for k, v in found if k == "ReadWritePaths" for path in v.split()}
+    assert writable <= no_exec
+    assert {"/tmp", "/var/tmp", "/dev/shm"} <= no_exec
+
+
 def test_site_runs_gunicorn_with_the_shipped_config() -> None:
     found = dict(unit("intake.service"))
     assert found["ExecStart"].split() == [

@@ -93,6 +93,11 @@ def _doctor(cli: CliFixture, **env: str) -> tuple[int, dict[str, dict[str, str |
     return result.exit_code, {f["check"]: f for f in findings}
 
 
+def findings_of(cli: CliFixture, *args: str) -> dict[str, dict[str, str | None]]:
+    result = cli("doctor", "--json", *args)
+    return {f["check"]: f for f in json.loads(result.stdout)}
+
+
 def test_doctor_on_a_sound_install(keyed: CliFixture) -> None:
     code, findings = _doctor(keyed)
     problems = {k: v for k, v in findings.items() if v["severity"] == "problem"}
@@ -199,3 +204,52 @@ def test_doctor_every_problem_has_a_fix(cli: CliFixture, investigator: Investiga
     for finding in findings.values():
         if finding["severity"] != "ok":
             assert finding["fix"], finding
+
+
+def _torrc(tmp_path: Path) -> tuple[Path, Path]:
+    """deploy/torrc with its onion directories moved into tmp_path; returns (torrc, admin dir)."""
+    text = (Path(__file__).resolve().parents[2] / "deploy" / "torrc").read_text(encoding="utf-8")
+    for name in ("intake", "intake-admin-ssh"):
+        (tmp_path / name).mkdir(mode=0o700)
+        text = text.replace(f"/var/lib/tor/{name}/", f"{tmp_path / name}/")
+    torrc = tmp_path / "torrc"
+    torrc.write_text(text, encoding="utf-8")
+    return torrc, tmp_path / "intake-admin-ssh"
+
+
+def test_doctor_warns_when_the_admin_onion_has_no_client_authorisation(
+    keyed: CliFixture, tmp_path: Path
+) -> None:
+    torrc, admin = _torrc(tmp_path)
+    result = keyed("doctor", "--json", "--torrc", str(torrc))
+    finding = {f["check"]: f for f in json.loads(result.stdout)}["admin onion"]
+    assert finding["severity"] == "warning"
+    assert "without client authorisation" in str(finding["message"])
+    assert str(admin / "authorized_clients") in str(finding["fix"])
+    assert result.exit_code == 0  # a warning, not a problem
+    (admin / "authorized_clients").mkdir(mode=0o700)
+    (admin / "authorized_clients" / "alice.auth.bak").write_text("descriptor:x25519:AAAA\n")
+    assert findings_of(keyed, "--torrc", str(torrc))["admin onion"]["severity"] == "warning"
+    (admin / "authorized_clients" / "alice.auth").write_text("descriptor:x25519:AAAA\n")
+    finding = findings_of(keyed, "--torrc", str(torrc))["admin onion"]
+    assert finding["severity"] == "ok"
+    assert "1 authorised client" in str(finding["message"])
+
+
+def test_doctor_says_when_it_cannot_see_the_admin_onion(keyed: CliFixture, tmp_path: Path) -> None:
+    missing = findings_of(keyed, "--torrc", str(tmp_path / "nope"))["tor config"]
+    assert missing["severity"] == "warning"
+    torrc, admin = _torrc(tmp_path)
+    admin.chmod(0)
+    if os.access(admin, os.R_OK):  # root reads anything: make the directory unreadable another way
+        admin.rmdir()
+        admin.write_text("not a directory")
+    finding = findings_of(keyed, "--torrc", str(torrc))["admin onion"]
+    assert finding["severity"] == "warning"
+    assert "cannot be read by this user" in str(finding["message"])
+    assert "ls " in str(finding["fix"])
+
+
+def test_doctor_without_torrc_checks_no_onion(keyed: CliFixture) -> None:
+    _, findings = _doctor(keyed)
+    assert "admin onion" not in findings

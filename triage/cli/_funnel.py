@@ -13,6 +13,7 @@ from collections.abc import Callable
 import click
 
 from triage.errors import CRYPTO_EXIT_CODES, Diagnosis, ExitCode, TriageError
+from triage.textsafe import neutralise_line
 
 __all__ = ["diagnose", "report", "tidy"]
 
@@ -136,6 +137,8 @@ def report(
     """Print the diagnosis on stderr (and with `verbose`, the traceback of `exc` before it)."""
     if verbose and exc is not None:
         traceback.print_exception(exc, file=sys.stderr)
-    click.echo(f"triage: error: {diagnosis.message}", err=True)
+    # Messages name files and quote text from bundles (a case bundle's file names, a
+    # manifest line): neutralised here, at the one edge, so no error can carry an escape.
+    click.echo(f"triage: error: {neutralise_line(diagnosis.message)}", err=True)
     for hint in diagnosis.hints:
-        click.echo(f"triage: hint: {hint}", err=True)
+        click.echo(f"triage: hint: {neutralise_line(hint)}", err=True)

@@ -83,11 +83,13 @@ def case_verify(folder: Path, pubkey: Path | None) -> None:
     """Verify a case bundle: signature, every file's SHA-256, nothing added."""
     from crypto.minisign import VerifyKey
     from triage.case_verify import verify_case
+    from triage.textsafe import neutralise_line
 
     key = VerifyKey.parse(pubkey.read_text(encoding="ascii")) if pubkey else None
     check = verify_case(folder, key)
     click.echo(f"case bundle intact: {check.files} files, signed by minisign key {check.key_id}")
-    click.echo(f"signed: {check.trusted_comment}")
+    # The comment is the signer's text: a hostile bundle's escapes must not reach the terminal.
+    click.echo(f"signed: {neutralise_line(check.trusted_comment)}")
     if check.key_from_bundle:
         click.echo(
             f"note: the key came with the bundle; confirm {check.key_id} with the sender",

@@ -49,8 +49,16 @@ def import_bundle(ctx: WorkContext, bundle: Path, ack_path: Path | None) -> None
     _print(report)
 
 
+def _echo(text: str, *, err: bool = False) -> None:
+    # Problems quote what a bundle holds (ids, names); no escape of a hostile bundle may
+    # reach the investigator's terminal.
+    from triage.textsafe import neutralise_line
+
+    click.echo(neutralise_line(text), err=err)
+
+
 def _print(report: ImportReport) -> None:
-    echo: Any = click.echo
+    echo: Any = _echo
     echo(f"bundle: {report.submissions_in_bundle} submissions")
     echo(f"imported: {len(report.new)} new, {len(report.known)} already in the workspace")
     if report.not_yours:

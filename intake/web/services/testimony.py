@@ -73,6 +73,9 @@ def _receipt_files(files: Sequence[IncomingFile]) -> tuple[ReceiptFile, ...]:
 
 def _decoy_receipt(ctx: WebContext, received: Received, support: bool) -> Receipt:
     """What a bot that filled the honeypot sees: a receipt like any other, nothing stored."""
+    # Issue 12: a person whose browser fills the hidden field gets this too, and their
+    # testimony is lost behind a fake codename. It must be kept and flagged for triage
+    # instead; that needs a flag in the sealed submission (protocol/), not there yet.
     files = [
         ReceiptFile(w.filename, w.plain_size, w.plain_sha256.hexdigest())
         for w in received.upload.completed()
@@ -173,11 +176,13 @@ def receive_testimony(ctx: WebContext, received: Received) -> Receipt | FormReje
 def receive_follow_up(
     ctx: WebContext, received: Received, target: FollowUpTarget
 ) -> Receipt | FormRejected:
-    """More words and files from a logged-in witness, linked to one of their submissions."""
+    """More words and files from a logged-in witness, linked to one of their submissions.
+
+    No honeypot here: the codename already proved a person, and a decoy receipt would throw
+    away what they sent while telling them it arrived.
+    """
     form = FollowUpForm(received.formdata)
     form.parent.choices = plain(target.parents)
-    if form.website.data:
-        return _decoy_receipt(ctx, received, support=False)
     count = len(received.upload.completed()) + (len(received.draft.files) if received.draft else 0)
     problems = _problems(ctx, received, count)
     if not (form.account.data or "").strip() and not count:

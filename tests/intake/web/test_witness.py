@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
+import re
+import time
 import zlib
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
+from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from crypto.age import seal_bytes
@@ -108,14 +113,30 @@ def test_account_page_later_shows_no_replies_and_the_cookie_holds_no_secret(
         assert word not in cookie
 
 
-def test_wrong_codenames_all_get_the_same_page(site: Site, client: FlaskClient) -> None:
+def _without_tokens(html: str) -> str:
+    """The page with its form tokens masked: the CSRF token carries the time it was made."""
+    masked, count = re.subn(r"\b(csrf|once|draft)=[^\"&]+", r"\1=TOKEN", html)
+    assert count  # the mask hides a token, not nothing
+    return masked
+
+
+def test_wrong_codenames_all_get_the_same_page(
+    site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _testify(client)
     calls = site.deriver.calls
     browser = site.client()
+    # Every token is signed a second later than the one before: the two pages straddle a
+    # second on every run, as they sometimes did on a slow machine.
+    seconds = itertools.count(int(time.time()))
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _self: next(seconds))
     first = _login(browser, "apple banana cherry delta echo foxtrot golf")
     second = _login(browser, "zebra yak xylophone walrus violin umbrella tulip")
     assert first.status_code == second.status_code == 403
-    assert first.get_data() == second.get_data()
+    assert first.get_data() != second.get_data()  # the tokens differ ...
+    assert _without_tokens(first.get_data(as_text=True)) == _without_tokens(
+        second.get_data(as_text=True)
+    )  # ... and nothing else does
     assert "We do not know this codename" in first.get_data(as_text=True)
     assert site.deriver.calls == calls + 2
     assert browser.get("/account").status_code == 302
@@ -227,3 +248,28 @@ def test_account_pages_need_a_login(client: FlaskClient) -> None:
         response = client.get(path)
         assert response.status_code == 302
         assert response.headers["Location"].endswith("/return")
+
+
+def test_a_logged_in_follow_up_is_never_a_decoy(site: Site, client: FlaskClient) -> None:
+    # The codename already proved a person; a browser that autofills a hidden "website" field
+    # must not turn their follow-up into a fake receipt with nothing kept.
+    codename, reference = _testify(client)
+    browser = site.client()
+    assert _login(browser, codename).status_code == 200
+    page = browser.get("/account/add").get_data(as_text=True)
+    data = {
+        "parent": reference,
+        "account": "The convoy came back the next day.",
+        "group1-files": [(io.BytesIO(b"photo" * 100), "next-day.jpg", "image/jpeg")],
+        "website": "https://autofilled.example",
+    }
+    response = post_multipart(browser, form_action(page, "follow-up-form"), data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    with site.services.sessions() as session:
+        row = session.get(SubmissionRow, reference_of(html))
+        assert row is not None
+        assert row.kind == "follow_up"
+        doc = Submission.from_json(site.open_blob(row.manifest_blob))
+    assert doc.answers.values["B1"] == data["account"]
+    assert site.open_blob(doc.files[0].blob_name) == b"photo" * 100

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from triage.derive import date_window
-from triage.textsafe import neutralise, safe_markup
+from triage.textsafe import neutralise, safe_markup, visible
 from triage.translit import GENERIC_WORDS, normalise, tokens
 
 
@@ -48,6 +48,22 @@ def test_normalise_for_search():
 )
 def test_neutralise(text: str, expected: str):
     assert neutralise(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a\x1b[31mred", "a<U+001B>[31mred"),
+        ("c1 \x9b2J", "c1 <U+009B>2J"),
+        ("line\r\nnext\rover", "line\nnext<U+000D>over"),
+        ("bidi \u202eevil", "bidi <U+202E>evil"),
+        ("tab\tkept\nnewline kept", "tab\tkept\nnewline kept"),
+        ("nul\x00 del\x7f", "nul<U+0000> del<U+007F>"),
+        ("Олена", "Олена"),
+    ],
+)
+def test_visible_shows_every_control(text: str, expected: str):
+    assert visible(text) == expected
 
 
 def test_safe_markup_escapes_rich_tags():
