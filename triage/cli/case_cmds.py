@@ -1,7 +1,5 @@
 """`triage case export` and `triage case verify`: court-ready case bundles."""
 
-# ruff: noqa: PLC0415  # services (crypto, sqlalchemy) load inside the commands
-
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`triage import BUNDLE`: verify and import an export bundle, then write the signed ack."""
 
-# ruff: noqa: PLC0415  # services (crypto, sqlalchemy, rich) load inside the command
-
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from triage.cli._progress import BarProgress
 from triage.cli._ws import with_workspace
 
 if TYPE_CHECKING:
@@ -41,7 +40,6 @@ server for 'intake purge --ack ACK'.
 @with_workspace
 def import_bundle(ctx: WorkContext, bundle: Path, ack_path: Path | None) -> None:
     """Import an export bundle from the server."""
-    from triage.cli._progress import BarProgress
     from triage.importer import run_import
 
     with BarProgress("importing") as progress:
