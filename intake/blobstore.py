@@ -3,7 +3,8 @@
 Only ciphertext ever reaches the store (the web layer seals as bytes arrive), so these rules
 are about metadata and integrity: random names checked against a grammar and against the store
 root, files 0600 in 0700 directories, file times normalised to the UTC day, fsync before a blob
-is named, overwrite before unlink, and ENOSPC reported as a typed error.
+is named, overwrite before unlink (and a replaced file's header after its rename), and ENOSPC
+reported as a typed error.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ class BlobStore(Protocol):
     """Where sealed blobs live. Local directory by default; a shared one on multi-host setups."""
 
     def create_temp(self) -> tuple[str, BinaryIO]: ...
-    def commit(self, temp_name: str, final_name: str, *, replace: bool = False) -> None: ...
+    def commit(
+        self, temp_name: str, final_name: str, *, replace: bool = False, scrub_replaced: int = 0
+    ) -> None: ...
     def discard(self, temp_name: str) -> None: ...
     def open(self, name: str) -> BinaryIO: ...
     def exists(self, name: str) -> bool: ...
@@ -95,6 +98,37 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _overwrite(fd: int, length: int) -> None:
+    """Write zeros over the first `length` bytes of the open file `fd` (no further), then fsync."""
+    length = min(length, os.fstat(fd).st_size)
+    zeros = bytes(min(_OVERWRITE_CHUNK, length))
+    done = 0
+    while done < length:
+        done += os.pwrite(fd, zeros[: length - done], done)
+    os.fsync(fd)
+
+
+def _replace(source: Path, target: Path, scrub: int) -> None:
+    """Rename `source` over `target`, then zero the first `scrub` bytes of the file replaced.
+
+    A replaced age header wraps the file key to keys that may since have been revoked: its bytes
+    must not stay in the freed blocks. They are overwritten after the rename, not before, so
+    that a crash in between leaves the blob whole (old or new file), never without a header;
+    a descriptor opened before the rename still reaches the old inode.
+    """
+    try:
+        old = os.open(target, os.O_WRONLY | os.O_CLOEXEC) if scrub > 0 else None
+    except FileNotFoundError:
+        old = None
+    try:
+        os.replace(source, target)
+        if old is not None:
+            _overwrite(old, scrub)
+    finally:
+        if old is not None:
+            os.close(old)
+
+
 class LocalBlobStore:
     """Blobs as files under `<root>/blobs/`, uploads in progress under `<root>/tmp/`.
 
@@ -130,11 +164,15 @@ class LocalBlobStore:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         return name, _TempWriter(_RawFile(fd, "wb", closefd=True))
 
-    def commit(self, temp_name: str, final_name: str, *, replace: bool = False) -> None:
+    def commit(
+        self, temp_name: str, final_name: str, *, replace: bool = False, scrub_replaced: int = 0
+    ) -> None:
         """fsync the closed temp file and move it to `blobs/final_name`, its times set to the day.
 
         Without `replace` an existing blob is never overwritten (StorageError); with it the
-        swap is atomic (a re-wrapped header replacing a file). Raises DiskFullError on ENOSPC.
+        swap is atomic (a re-wrapped header replacing a file), and the first `scrub_replaced`
+        bytes of the file replaced are overwritten with zeros (see `_replace`). Raises
+        DiskFullError on ENOSPC.
         """
         source = self._path(self.temp_dir, temp_name)
         target = self._path(self.blob_dir, final_name)
@@ -147,7 +185,7 @@ class LocalBlobStore:
             day = midnight_utc_timestamp()
             os.utime(source, (day, day))
             if replace:
-                os.replace(source, target)
+                _replace(source, target, scrub_replaced)
             else:
                 # link() refuses an existing target atomically, where rename() would clobber it.
                 os.link(source, target)
@@ -195,13 +233,11 @@ class LocalBlobStore:
                     raise
             return
         with _storage_errors("deleting a blob"):
-            with path.open("r+b") as handle:
-                remaining = os.fstat(handle.fileno()).st_size
-                zeros = bytes(min(_OVERWRITE_CHUNK, remaining))
-                while remaining > 0:
-                    remaining -= handle.write(zeros[:remaining])
-                handle.flush()
-                os.fsync(handle.fileno())
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                _overwrite(fd, os.fstat(fd).st_size)
+            finally:
+                os.close(fd)
             path.unlink()
             _fsync_dir(path.parent)
 

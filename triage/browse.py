@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from protocol.errors import ProtocolError
+from protocol.ids import parse_submission_id
 from triage._errors_ws import not_found
 from triage.listing import resolve_oblast
 from triage.workspace.models import Submission
@@ -13,9 +15,6 @@ __all__ = ["get_submission", "resolve_oblast"]
 
 def get_submission(session: Session, ident: str) -> Submission:
     """The submission with this id. Raises TriageError when there is none."""
-    from protocol.errors import ProtocolError  # noqa: PLC0415
-    from protocol.ids import parse_submission_id  # noqa: PLC0415
-
     try:
         canonical = parse_submission_id(ident)
     except ProtocolError:

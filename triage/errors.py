@@ -27,8 +27,7 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C, the value shells report for SIGINT
 
 
-# crypto.errors.CryptoError.category -> exit code. Kept here as data so the CLI can map crypto
-# failures without importing crypto (and PyNaCl) on start-up.
+# crypto.errors.CryptoError.category -> exit code; a category missing here exits FAILURE.
 CRYPTO_EXIT_CODES: dict[str, ExitCode] = {
     "header": ExitCode.DAMAGED,
     "mac": ExitCode.DAMAGED,

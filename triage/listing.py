@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from protocol import codes
 from triage._errors_ws import usage
 from triage._lists import split
 from triage.translit import normalise
@@ -55,8 +56,6 @@ class ListRow:
 
 def check_code(list_name: str, value: str, option: str) -> str:
     """`value` if it is a code of `list_name`; a usage error naming the codes otherwise."""
-    from protocol import codes  # noqa: PLC0415 - protocol loads crypto: only when needed
-
     if not codes.is_valid(list_name, value):
         known = ", ".join(codes.codes(list_name))
         raise usage(f"{option} {value!r} is not a known code", f"use one of: {known}")
@@ -65,8 +64,6 @@ def check_code(list_name: str, value: str, option: str) -> str:
 
 def resolve_oblast(text: str) -> str:
     """An oblast from its code ("UA-23", "23") or the start of its English name."""
-    from protocol import codes  # noqa: PLC0415 - protocol loads crypto: only when needed
-
     wanted = text.strip().casefold()
     for code in codes.codes("oblast"):
         label = codes.label("oblast", code).casefold()

@@ -70,6 +70,37 @@ def test_commit_never_overwrites_unless_asked(store: LocalBlobStore) -> None:
         assert handle.read() == b"second"
 
 
+def _replacement(store: LocalBlobStore, data: bytes) -> str:
+    temp, handle = store.create_temp()
+    with handle:
+        handle.write(data)
+    return temp
+
+
+def test_replace_overwrites_the_start_of_the_file_it_replaced(store: LocalBlobStore) -> None:
+    old_header, payload = b"old header wrapping the file key\n", os.urandom(70_000)
+    name = _put(store, old_header + payload)
+    fd = os.open(store.blob_dir / name, os.O_RDONLY)  # the old inode, after the rename too
+    try:
+        temp = _replacement(store, b"new header\n" + payload)
+        store.commit(temp, name, replace=True, scrub_replaced=len(old_header))
+        left = os.pread(fd, 1 << 20, 0)
+    finally:
+        os.close(fd)
+    assert left == bytes(len(old_header)) + payload
+    with store.open(name) as handle:
+        assert handle.read() == b"new header\n" + payload
+    assert list(store.temp_dir.iterdir()) == []
+
+
+def test_replace_scrubs_no_further_than_the_old_file(store: LocalBlobStore, tmp_path: Path) -> None:
+    name = _put(store, b"short")
+    witness_link = tmp_path / "link"  # a second name shows what became of the old inode
+    os.link(store.blob_dir / name, witness_link)
+    store.commit(_replacement(store, b"new"), name, replace=True, scrub_replaced=4096)
+    assert witness_link.read_bytes() == bytes(5)
+
+
 @pytest.mark.parametrize(
     "name",
     ["../escape", "/etc/passwd", "", "ABCDEF0123456789ABCDEF0123456789", "a" * 31, "a" * 33],

@@ -1,6 +1,10 @@
-"""The protocol error root: stable categories only."""
+"""The protocol error root: stable categories only, importable without crypto or PyNaCl."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
 
 import pytest
 
@@ -15,3 +19,13 @@ def test_categories_are_stable_and_checked() -> None:
     assert str(error) == "member 'x' is not in the manifest"
     with pytest.raises(ValueError, match="unknown protocol error category"):
         ProtocolError("oops", "x")  # type: ignore[arg-type]
+
+
+def test_importing_protocol_errors_loads_neither_crypto_nor_nacl() -> None:
+    code = "import json, sys\nimport protocol.errors\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    assert {m for m in loaded if m.split(".")[0] in {"protocol", "crypto", "nacl", "_sodium"}} == {
+        "protocol",
+        "protocol.errors",
+    }

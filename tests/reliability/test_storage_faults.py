@@ -38,11 +38,13 @@ class FailingCommits(LocalBlobStore):
         self.fail_at = fail_at
         self.commits = 0
 
-    def commit(self, temp_name: str, final_name: str, *, replace: bool = False) -> None:
+    def commit(
+        self, temp_name: str, final_name: str, *, replace: bool = False, scrub_replaced: int = 0
+    ) -> None:
         self.commits += 1
         if self.commits == self.fail_at:
             raise DiskFullError("the disk is full while committing a blob")
-        super().commit(temp_name, final_name, replace=replace)
+        super().commit(temp_name, final_name, replace=replace, scrub_replaced=scrub_replaced)
 
 
 def _two_files() -> list[FilePart]:

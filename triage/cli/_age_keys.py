@@ -1,7 +1,5 @@
 """Recipients and identities for `triage encrypt` / `triage decrypt`, with age's CLI rules."""
 
-# ruff: noqa: PLC0415  # crypto (and PyNaCl) is imported inside functions: lean start-up
-
 from __future__ import annotations
 
 import base64
@@ -12,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from crypto.errors import NoIdentityMatchError
 from triage.cli._passphrase import Passphrases
 from triage.errors import ExitCode, TriageError
 
@@ -88,7 +87,6 @@ def load_identities(
 
 
 def _read_identity_file(path: Path, passphrases: Passphrases) -> list[Identity]:
-    from crypto.errors import NoIdentityMatchError
     from crypto.keyfile import read_identities, readable_by_others
 
     def ask() -> bytes:

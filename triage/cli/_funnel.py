@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import click
 
+from crypto.errors import CryptoError
+from protocol.errors import ProtocolError
 from triage.errors import CRYPTO_EXIT_CODES, Diagnosis, ExitCode, TriageError
 from triage.textsafe import neutralise_line
 
@@ -28,8 +30,7 @@ _CRYPTO_HINTS: dict[str, tuple[str, ...]] = {
     "signature": ("the data or its signature was changed, or it was signed by another key",),
 }
 
-# protocol.errors.ProtocolError.category -> exit code and what to do; the message comes from
-# protocol. Kept as data so that this module stays importable without protocol (and crypto).
+# ProtocolError.category -> exit code and what to do; the message comes from protocol.
 _PROTOCOL_EXIT_CODES: dict[str, ExitCode] = {
     "integrity": ExitCode.DAMAGED,
     "bundle": ExitCode.DAMAGED,
@@ -63,21 +64,16 @@ def _triage(exc: BaseException) -> Diagnosis | None:
 
 
 def _crypto(exc: BaseException) -> Diagnosis | None:
-    # Looked up, not imported: if crypto.errors was never imported, exc cannot be one of its
-    # errors, and importing it here would pull PyNaCl into every `triage --help`.
-    errors = sys.modules.get("crypto.errors")
-    if errors is None or not isinstance(exc, errors.CryptoError):
+    if not isinstance(exc, CryptoError):
         return None
-    category = str(getattr(exc, "category", ""))
+    category = exc.category
     message = tidy(str(exc)) or f"{category} error"
     exit_code = CRYPTO_EXIT_CODES.get(category, ExitCode.FAILURE)
     return Diagnosis(message, _CRYPTO_HINTS.get(category, ()), exit_code)
 
 
 def _protocol(exc: BaseException) -> Diagnosis | None:
-    # Looked up, not imported, for the reason given in _crypto (protocol imports crypto).
-    errors = sys.modules.get("protocol.errors")
-    if errors is None or not isinstance(exc, errors.ProtocolError):
+    if not isinstance(exc, ProtocolError):
         return None
     category = str(exc.category)
     hint = _PROTOCOL_HINTS.get(category, "check the bundle")

@@ -1,7 +1,5 @@
 """A rich progress bar on the terminal's stderr, for long work; silent when not a terminal."""
 
-# ruff: noqa: PLC0415  # rich loads only when a bar is drawn
-
 from __future__ import annotations
 
 from types import TracebackType

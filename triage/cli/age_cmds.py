@@ -1,7 +1,5 @@
 """`triage encrypt` and `triage decrypt`: the subset of the age command line that triage needs."""
 
-# ruff: noqa: PLC0415  # crypto (and PyNaCl) is imported inside functions: lean start-up
-
 from __future__ import annotations
 
 import re
@@ -11,6 +9,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
+from crypto.errors import NoIdentityMatchError
 from triage.cli import _streams
 from triage.cli._age_keys import (
     PEEK_SIZE,
@@ -157,8 +156,6 @@ def decrypt(
         identities = load_identities(
             identity_files, passphrases, passphrase_sealed=is_passphrase_sealed(head)
         )
-        from crypto.errors import NoIdentityMatchError
-
         try:
             if target is None:
                 _open_to(source, _streams.stdout(), identities, check_terminal=True)

@@ -1,7 +1,5 @@
 """`triage list`, `triage show` and `triage extract`: finding and reading submissions."""
 
-# ruff: noqa: PLC0415  # services (sqlalchemy, rich, crypto) load inside the commands
-
 from __future__ import annotations
 
 import json
@@ -12,9 +10,10 @@ from typing import TYPE_CHECKING
 import click
 
 from triage.cli._ws import with_workspace
+from triage.listing import Filters, ListRow, list_rows
+from triage.textsafe import neutralise_line
 
 if TYPE_CHECKING:
-    from triage.listing import ListRow
     from triage.workspace.context import WorkContext
 
 __all__ = ["extract", "list_submissions", "show"]
@@ -53,8 +52,6 @@ def list_submissions(
     as_json: bool,
 ) -> None:
     """List submissions, newest first (100 unless --limit; --json lists all)."""
-    from triage.listing import Filters, list_rows
-
     if limit is None:
         limit = 0 if as_json else 100
     tags = tuple(tag.casefold() for tag in tags)
@@ -68,8 +65,6 @@ def list_submissions(
 
 def _table(rows: list[ListRow], total: int) -> None:
     """A plain aligned table (rich would cost its import time on every `list`)."""
-    from triage.textsafe import neutralise_line
-
     header = ("id", "day", "status", "claimed types", "oblast", "files", "tags")
     lines = [header] + [
         (r.id, r.day, r.status, ", ".join(r.types), r.oblast or "", str(r.files),

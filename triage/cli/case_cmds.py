@@ -1,7 +1,5 @@
 """`triage case export` and `triage case verify`: court-ready case bundles."""
 
-# ruff: noqa: PLC0415  # services (crypto, sqlalchemy) load inside the commands
-
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from triage.cli._ws import with_workspace
+from triage.textsafe import neutralise_line
 
 if TYPE_CHECKING:
     from triage.workspace.context import WorkContext
@@ -83,7 +82,6 @@ def case_verify(folder: Path, pubkey: Path | None) -> None:
     """Verify a case bundle: signature, every file's SHA-256, nothing added."""
     from crypto.minisign import VerifyKey
     from triage.case_verify import verify_case
-    from triage.textsafe import neutralise_line
 
     key = VerifyKey.parse(pubkey.read_text(encoding="ascii")) if pubkey else None
     check = verify_case(folder, key)

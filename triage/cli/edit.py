@@ -1,7 +1,5 @@
 """`triage status`, `triage tag` and `triage note`: the investigator's changes, each logged."""
 
-# ruff: noqa: PLC0415  # services (sqlalchemy) load inside the commands
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -1,7 +1,5 @@
 """`triage import BUNDLE`: verify and import an export bundle, then write the signed ack."""
 
-# ruff: noqa: PLC0415  # services (crypto, sqlalchemy, rich) load inside the command
-
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from triage.cli._progress import BarProgress
 from triage.cli._ws import with_workspace
+from triage.textsafe import neutralise_line
 
 if TYPE_CHECKING:
     from triage.importer import ImportReport
@@ -41,7 +41,6 @@ server for 'intake purge --ack ACK'.
 @with_workspace
 def import_bundle(ctx: WorkContext, bundle: Path, ack_path: Path | None) -> None:
     """Import an export bundle from the server."""
-    from triage.cli._progress import BarProgress
     from triage.importer import run_import
 
     with BarProgress("importing") as progress:
@@ -52,8 +51,6 @@ def import_bundle(ctx: WorkContext, bundle: Path, ack_path: Path | None) -> None
 def _echo(text: str, *, err: bool = False) -> None:
     # Problems quote what a bundle holds (ids, names); no escape of a hostile bundle may
     # reach the investigator's terminal.
-    from triage.textsafe import neutralise_line
-
     click.echo(neutralise_line(text), err=err)
 
 

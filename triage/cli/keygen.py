@@ -1,7 +1,5 @@
 """`triage keygen` and `triage init`: the investigator's keys, and a workspace that uses them."""
 
-# ruff: noqa: PLC0415  # crypto, sqlalchemy and the services load inside commands: lean start-up
-
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,6 +8,10 @@ import click
 
 from triage._errors_ws import usage, workspace_error
 from triage.cli._passphrase import Passphrases, passphrase_file_option
+from triage.cli._ws import CachedPassphrase
+from triage.custody import EntrySpec
+from triage.workspace.context import WorkContext
+from triage.workspace.layout import create_workspace
 
 __all__ = ["init", "keygen"]
 
@@ -77,11 +79,7 @@ def init(workspace: Path, identity: Path, passphrase_file: Path | None) -> None:
     """Create a workspace: a private directory with the database and the sealed files."""
     from crypto.keyfile import fingerprint
     from crypto.minisign import VerifyKey
-    from triage.cli._ws import CachedPassphrase
-    from triage.custody import EntrySpec
     from triage.keys import KeyPaths, load_identities
-    from triage.workspace.context import WorkContext
-    from triage.workspace.layout import create_workspace
 
     paths = KeyPaths.beside(identity)
     if not paths.verify_key.is_file():

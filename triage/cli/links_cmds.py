@@ -1,7 +1,5 @@
 """`triage links` (corroboration suggestions) and `triage incident new|add|show`."""
 
-# ruff: noqa: PLC0415  # services (sqlalchemy) load inside the commands
-
 from __future__ import annotations
 
 import json
@@ -10,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from triage.cli._ws import with_workspace
+from triage.textsafe import neutralise_line
 
 if TYPE_CHECKING:
     from triage.workspace.context import WorkContext
@@ -99,7 +98,6 @@ def incident_add(ctx: WorkContext, incident_id: str, idents: tuple[str, ...], ro
 def incident_show(ctx: WorkContext, incident_id: str) -> None:
     """Show an incident, its submissions and its independent sources."""
     from triage.incidents import get_incident, independent_sources, status_label
-    from triage.textsafe import neutralise_line
 
     with ctx.session() as session:
         found = get_incident(session, incident_id)

@@ -1,7 +1,5 @@
 """`triage log verify` and `triage log checkpoint`: the custody log's integrity."""
 
-# ruff: noqa: PLC0415  # services (crypto) load inside the commands
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -1,7 +1,5 @@
 """`triage reply` and `triage replies export`: answers to witnesses, sealed offline."""
 
-# ruff: noqa: PLC0415  # services (crypto, sqlalchemy) load inside the commands
-
 from __future__ import annotations
 
 from pathlib import Path

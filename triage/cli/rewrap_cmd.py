@@ -1,7 +1,5 @@
 """`triage rewrap`: headers for a new set of investigator keys, for the server to apply."""
 
-# ruff: noqa: PLC0415  # services (crypto) load inside the command
-
 from __future__ import annotations
 
 from pathlib import Path

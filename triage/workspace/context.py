@@ -4,8 +4,6 @@ crypto (and PyNaCl) is imported only when a key is first needed, and SQLAlchemy 
 database is, so commands that need neither (`list` reads SQLite directly) start faster.
 """
 
-# ruff: noqa: PLC0415  # see the docstring
-
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto.age import header_for_file_key
-from crypto.header import Header
 from intake.blobstore import BlobStore
+from intake.sealed import replace_header
 from intake.web.upload import TempBlob
 
 __all__ = ["Resealed", "StoreTemp", "reseal_header", "write_blob"]
-
-_COPY_CHUNK = 1024 * 1024
 
 
 class StoreTemp(TempBlob):
@@ -71,23 +69,8 @@ def reseal_header(
     """Give the committed blob `name` a header for `recipients`, keeping its payload.
 
     The keyring changed while the file was arriving: the server still knows the file key, so
-    it writes a fresh header (its length differs with the recipient count), copies the payload
-    after it into a new temporary blob, and swaps that in atomically.
+    it writes a fresh header (its length differs with the recipient count) and swaps it in
+    (`intake.sealed.replace_header`: atomic, the old header overwritten).
     """
-    new_header = header_for_file_key(file_key, recipients)
-    digest = hashlib.sha256(new_header)
-    size = len(new_header)
-    temp = StoreTemp(store)
-    try:
-        with store.open(name) as old:
-            Header.parse(old)  # leaves `old` at the first payload byte
-            temp.file.write(new_header)
-            while chunk := old.read(_COPY_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                temp.file.write(chunk)
-        temp.commit(name, replace=True)
-    except BaseException:
-        temp.discard()
-        raise
-    return Resealed(size, digest.hexdigest())
+    found = replace_header(store, name, header_for_file_key(file_key, recipients))
+    return Resealed(found.size, found.sha256)

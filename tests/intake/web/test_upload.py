@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import pytest
 
 from crypto.age import open_bytes
 from crypto.errors import CryptoError
+from crypto.header import Header
 from crypto.x25519 import X25519Identity
 from intake.blobstore import LocalBlobStore
 from intake.web.services.storage import StoreTemp, reseal_header
@@ -110,7 +112,16 @@ def test_reseal_header_moves_a_file_to_a_new_keyring(store: LocalBlobStore) -> N
     writer.seek(0)
     writer.temp.commit("b" * 32)  # type: ignore[attr-defined]
     upload.claim(writer)
-    result = reseal_header(store, "b" * 32, writer.file_key, [new.recipient()])
+    before = (store.blob_dir / ("b" * 32)).read_bytes()
+    old_header_size = Header.parse(io.BytesIO(before))[0].size
+    fd = os.open(store.blob_dir / ("b" * 32), os.O_RDONLY)  # still the old inode after the swap
+    try:
+        result = reseal_header(store, "b" * 32, writer.file_key, [new.recipient()])
+        left = os.pread(fd, len(before), 0)
+    finally:
+        os.close(fd)
+    # The old header wrapped the file key to the old keyring: overwritten, payload untouched.
+    assert left == bytes(old_header_size) + before[old_header_size:]
     sealed = (store.blob_dir / ("b" * 32)).read_bytes()
     assert result.sealed_size == len(sealed)
     assert result.sealed_sha256 == hashlib.sha256(sealed).hexdigest()

@@ -1,0 +1,1 @@
+"""The witness site's services: what the views call, testable without a request."""

@@ -1,0 +1,1 @@
+"""The investigator's workspace on disk: layout, lock, sealed blobs, database and context."""
