@@ -15,6 +15,7 @@ from intake.errors import StorageError
 from intake.models import Blob, BlobRecipient, ExportedBlob, Submission, SubmissionState, Witness
 from intake.transfer import purge_acknowledged
 from tests.intake.conftest import Investigator
+from tests.intake.keyring_admin import admin
 from tests.intake.transfer.conftest import Stock
 from tests.intake.transfer.laptop import (
     Export,
@@ -115,16 +116,17 @@ def test_an_ack_signed_by_an_unknown_key_is_refused(
     _refused(stock, ack, "signature")
 
 
-def test_an_ack_signed_by_a_retired_key_is_refused(
+def test_an_ack_signed_by_a_revoked_key_is_refused(
     stock: Stock,
     exported: Export,
     tmp_path: Path,
     make_investigator: Callable[[], Investigator],
 ) -> None:
     newer = make_investigator()
-    stock.services.keyring.rotate(stock.investigator.fingerprint, newer.new_key("Newer"))
+    admin(stock.services).rotate(stock.investigator.fingerprint, newer.new_key("Newer"))
+    admin(stock.services).revoke(stock.investigator.fingerprint)
     ack = write_ack(tmp_path / "ack", exported, stock.investigator.signing_key)
-    _refused(stock, ack, "not a known key")
+    _refused(stock, ack, "signed by the revoked key")
 
 
 def test_an_unsigned_ack_is_refused(stock: Stock, exported: Export, tmp_path: Path) -> None:
@@ -175,8 +177,8 @@ def test_without_an_active_key_nothing_can_vouch_for_an_ack(
     stock: Stock, exported: Export, tmp_path: Path
 ) -> None:
     ack = write_ack(tmp_path / "ack", exported, stock.investigator.signing_key)
-    stock.services.keyring.retire(stock.investigator.fingerprint, force=True)
-    _refused(stock, ack, "no active investigator key")
+    stock.services.config.keyring_file.write_text('{"version": 1, "keys": []}\n')
+    _refused(stock, ack, "the keyring file holds no investigator key")
 
 
 class _StuckStore(LocalBlobStore):
