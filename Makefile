@@ -41,7 +41,8 @@ test: venv tools lint
 
 run: venv
 	$(BIN)/python -m intake.demo --data-dir $(DEMO_DIR)
-	INTAKE_DATA_DIR=$(DEMO_DIR) $(BIN)/intake serve --bind 127.0.0.1:8080
+	INTAKE_DATA_DIR=$(DEMO_DIR) INTAKE_KEYRING_FILE=$(DEMO_DIR)/keyring.json \
+		$(BIN)/intake serve --bind 127.0.0.1:8080
 
 wheelhouse: venv
 	rm -rf wheelhouse && mkdir -p wheelhouse

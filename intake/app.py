@@ -64,7 +64,7 @@ def build_services(config: Config) -> Services:
         engine=engine,
         sessions=sessions,
         store=LocalBlobStore(config.blob_dir),
-        keyring=Keyring(sessions),
+        keyring=Keyring(config.keyring_file, sessions),
         kdf_slots=threading.BoundedSemaphore(config.limits.kdf_concurrency),
     )
 

@@ -12,6 +12,7 @@ from intake.errors import ConfigError
 
 __all__ = [
     "DEFAULT_BIND",
+    "DEFAULT_KEYRING_FILE",
     "ENV_KEYS",
     "Config",
     "Limits",
@@ -23,6 +24,9 @@ __all__ = [
 GIB = 1024**3
 KIB = 1024
 DEFAULT_BIND = "127.0.0.1:8080"
+# Root-owned and outside the data directory: the service user must not be able to change who
+# an investigator is (deploy/README.md, SECURITY.md).
+DEFAULT_KEYRING_FILE = Path("/etc/intake/keyring.json")
 
 _T = TypeVar("_T")
 
@@ -63,6 +67,10 @@ class Config:
     blob_dir: Path
     bind: str = DEFAULT_BIND
     limits: Limits = field(default_factory=Limits)
+    keyring_file: Path = DEFAULT_KEYRING_FILE
+    # The uid `intake doctor` expects to own the keyring file: root in production; tests and
+    # the demo set their own uid, so the check runs (both ways) without root.
+    keyring_owner_uid: int = 0
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, **overrides: object) -> Config:
@@ -128,6 +136,8 @@ ENV_KEYS: dict[str, str] = {
     "INTAKE_SECRET_KEY_FILE": "the session-signing key file, mode 0600",
     "INTAKE_BLOB_DIR": "the blob store root (a shared directory on multi-host setups)",
     "INTAKE_BIND": "HOST:PORT for gunicorn, loopback only",
+    "INTAKE_KEYRING_FILE": "the investigator keyring file, root-owned, mode 0644",
+    "INTAKE_KEYRING_OWNER_UID": "the uid that must own the keyring file (default 0, root)",
     "INTAKE_MAX_REQUEST_BYTES": "largest request body in bytes",
     "INTAKE_MAX_FILES": "most files in one submission",
     "INTAKE_MAX_FIELD_BYTES": "largest text field in bytes",
@@ -165,6 +175,8 @@ def load_config(environ: Mapping[str, str]) -> Config:
         blob_dir=_get(environ, "INTAKE_BLOB_DIR", _path, data_dir / "store"),
         bind=_get(environ, "INTAKE_BIND", str, DEFAULT_BIND),
         limits=limits,
+        keyring_file=_get(environ, "INTAKE_KEYRING_FILE", _path, DEFAULT_KEYRING_FILE),
+        keyring_owner_uid=_get(environ, "INTAKE_KEYRING_OWNER_UID", _int, 0),
     )
 
 

@@ -30,7 +30,7 @@ class Services:
     - `config`: the frozen Config (limits in `config.limits`).
     - `engine`, `sessions`: the database; `with services.sessions() as s: ...; s.commit()`.
     - `store`: the blob store (sealed files only).
-    - `keyring`: investigator keys, read fresh from the database on every call.
+    - `keyring`: investigator keys, read fresh from the keyring file on every call.
     - `kdf_slots`: a semaphore of `config.limits.kdf_concurrency` slots; hold one while the
       codename KDF runs (`with services.kdf_slots:`), so a flood cannot exhaust memory.
     """

@@ -18,15 +18,16 @@ from crypto.minisign import SigningKey
 from crypto.x25519 import X25519Identity
 from intake.config import load_config
 from intake.datadir import init_data_dir
-from intake.db import make_engine, make_session_factory
-from intake.keyring import Keyring, NewKey
+from intake.db import make_engine
+from intake.keyring import NewKey, add_to_file, read_keyring_file
 
-__all__ = ["DEMO_KEY_NAME", "main", "prepare_demo"]
+__all__ = ["DEMO_KEY_NAME", "demo_environ", "main", "prepare_demo"]
 
 DEMO_KEY_NAME = "Demo investigator (NOT FOR REAL USE)"
 IDENTITY_FILE = "demo-investigator.key"
 SIGNING_KEY_FILE = "demo-investigator.minisign.key"
 VERIFY_KEY_FILE = "demo-investigator.minisign.pub"
+KEYRING_FILE = "keyring.json"
 
 _BANNER = """\
 ************************************************************************
@@ -63,27 +64,42 @@ def _demo_signing_key(data_dir: Path) -> SigningKey:
     return signing_key
 
 
-def prepare_demo(data_dir: Path) -> str:
-    """Init `data_dir`, make (or reuse) the demo investigator keys and add them to the keyring.
+def demo_environ(data_dir: Path) -> dict[str, str]:
+    """The environment of the demo: its keyring file lives in the data directory.
 
-    Idempotent. Returns the demo key's fingerprint.
+    Only the demo may do that (the service could rewrite its own keyring); so doctor expects
+    the running user, not root, to own it. An INTAKE_KEYRING_FILE already set is kept.
     """
-    config = load_config({**os.environ, "INTAKE_DATA_DIR": str(data_dir)})
+    environ = {**os.environ, "INTAKE_DATA_DIR": str(data_dir)}
+    environ.setdefault("INTAKE_KEYRING_FILE", str(data_dir / KEYRING_FILE))
+    environ.setdefault("INTAKE_KEYRING_OWNER_UID", str(os.geteuid()))
+    return environ
+
+
+def prepare_demo(data_dir: Path) -> str:
+    """Init `data_dir`, make (or reuse) the demo investigator keys and add them to the
+    keyring file (see `demo_environ`). Idempotent. Returns the demo key's fingerprint.
+    """
+    config = load_config(demo_environ(data_dir))
     engine = make_engine(config.database_url)
     try:
         init_data_dir(config, engine)
         identity = _demo_identity(config.data_dir / IDENTITY_FILE)
         signing_key = _demo_signing_key(config.data_dir)
         recipient = identity.recipient()
-        keyring = Keyring(make_session_factory(engine))
-        known = {key.fingerprint for key in keyring.list_keys()}
+        known = (
+            {key.fingerprint for key in read_keyring_file(config.keyring_file).keys}
+            if config.keyring_file.exists()
+            else set()
+        )
         if fingerprint(recipient) not in known:
-            keyring.add(
+            add_to_file(
+                config.keyring_file,
                 NewKey.parse(
                     str(recipient),
                     name=DEMO_KEY_NAME,
                     signing_key=signing_key.verify_key().to_file_text(),
-                )
+                ),
             )
         return fingerprint(recipient)
     finally:

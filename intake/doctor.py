@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import enum
 import os
 import runpy
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from intake.config import Config, is_loopback_bind
 from intake.db import check_connection, make_engine, make_session_factory
 from intake.errors import IntakeError
-from intake.keyring import Keyring
+from intake.findings import Finding, Severity, ok
+from intake.keyring.doctor import check_keyring, check_keyring_file
 from intake.schema import schema_status
 from intake.stats import free_disk_bytes
 from intake.torrc import OnionService, authorised_clients, onion_services
@@ -24,34 +23,6 @@ GIB = 1024**3
 # Below this much free space a maximum-size upload could fail mid-way: a problem. Below four
 # uploads' worth: a warning.
 SPARE_UPLOADS_WARNING = 4
-
-
-class Severity(enum.StrEnum):
-    OK = "ok"
-    WARNING = "warning"
-    PROBLEM = "problem"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One check's outcome; a warning or problem always carries its fix."""
-
-    check: str
-    severity: Severity
-    message: str
-    fix: str | None = None
-
-    def as_json(self) -> dict[str, str | None]:
-        return {
-            "check": self.check,
-            "severity": self.severity.value,
-            "message": self.message,
-            "fix": self.fix,
-        }
-
-
-def _ok(check: str, message: str) -> Finding:
-    return Finding(check, Severity.OK, message)
 
 
 def _mode(path: Path) -> int:
@@ -76,7 +47,7 @@ def _check_private(check: str, path: Path, *, want: int, create_fix: str) -> Fin
             f"{path} belongs to uid {path.stat().st_uid}, not to this user ({os.geteuid()})",
             f"run intake as the service user, or chown it to that user: chown USER {path}",
         )
-    return _ok(check, f"{path} is private (mode {mode:04o})")
+    return ok(check, f"{path} is private (mode {mode:04o})")
 
 
 def _check_files(config: Config) -> Iterator[Finding]:
@@ -90,7 +61,7 @@ def _check_database(config: Config) -> Iterator[Finding]:
     engine = make_engine(config.database_url)
     try:
         check_connection(engine)
-        yield _ok("database", f"reachable ({engine.dialect.name})")
+        yield ok("database", f"reachable ({engine.dialect.name})")
         status = schema_status(engine)
         if not status.at_head:
             yield Finding(
@@ -100,17 +71,8 @@ def _check_database(config: Config) -> Iterator[Finding]:
                 "intake migrate",
             )
             return
-        yield _ok("schema", f"migrated to {status.head}")
-        keys = Keyring(make_session_factory(engine)).active_fingerprints()
-        if not keys:
-            yield Finding(
-                "keyring",
-                Severity.PROBLEM,
-                "no active investigator key: the site refuses every submission",
-                "intake keys add RECIPIENT --name NAME --signing-key MINISIGN_PUB_FILE",
-            )
-        else:
-            yield _ok("keyring", f"{len(keys)} active investigator key(s)")
+        yield ok("schema", f"migrated to {status.head}")
+        yield from check_keyring(config, make_session_factory(engine))
     except IntakeError as exc:
         yield Finding("database", Severity.PROBLEM, exc.message, exc.hint)
     finally:
@@ -128,12 +90,12 @@ def _check_disk(config: Config) -> Finding:
         )
     if free < SPARE_UPLOADS_WARNING * largest:
         return Finding("free disk", Severity.WARNING, message + ": only a few largest uploads", fix)
-    return _ok("free disk", message)
+    return ok("free disk", message)
 
 
 def _bind_finding(check: str, bind: str, fix: str) -> Finding:
     if is_loopback_bind(bind):
-        return _ok(check, f"{bind} is loopback only")
+        return ok(check, f"{bind} is loopback only")
     return Finding(
         check,
         Severity.PROBLEM,
@@ -176,7 +138,7 @@ def _check_swap(swaps: Path) -> Iterator[Finding]:
             "swapoff -a and remove swap from /etc/fstab, or encrypt it (deploy/README.md)",
         )
     else:
-        yield _ok("swap", "no unencrypted swap")
+        yield ok("swap", "no unencrypted swap")
 
 
 def _check_admin_onion(torrc: Path) -> Iterator[Finding]:
@@ -218,7 +180,7 @@ def _admin_onion_finding(service: OnionService) -> Finding:
             f"add one {clients}/NAME.auth per admin (deploy/README.md, 'Admin access'), "
             "then systemctl reload tor@default",
         )
-    return _ok("admin onion", f"SSH onion has {count} authorised client(s)")
+    return Finding("admin onion", Severity.OK, f"SSH onion has {count} authorised client(s)")
 
 
 def diagnose(
@@ -233,6 +195,7 @@ def diagnose(
     The onion services are checked only when `torrc` is given (the server's /etc/tor/torrc).
     """
     findings = list(_check_files(config))
+    findings.extend(check_keyring_file(config))
     findings.extend(_check_database(config))
     findings.append(_check_disk(config))
     findings.extend(_check_bind(config, gunicorn_conf))

@@ -94,10 +94,12 @@ def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
 
 
 class KeyStatus(enum.StrEnum):
-    """An investigator key is active (new submissions are sealed to it) or retired (never again)."""
+    """An investigator key's state in the keyring file (intake.keyring.file says what each
+    may authorise): active, retired (routine rotation) or revoked (compromised)."""
 
     ACTIVE = "active"
     RETIRED = "retired"
+    REVOKED = "revoked"
 
 
 class SubmissionState(enum.StrEnum):
@@ -116,7 +118,10 @@ class BlobRole(enum.StrEnum):
 
 
 class InvestigatorKey(Base):
-    """An investigator's age recipient and minisign public key; never deleted, only retired."""
+    """A cached copy of a keyring file entry (intake.keyring.cache): never read for a decision.
+
+    It stays a table so blob recipient and reply rows keep a foreign key to a fingerprint.
+    `retired_on` holds the day it left the active state (retired or revoked)."""
 
     __tablename__ = "investigator_key"
 
@@ -313,6 +318,9 @@ class ExportedBlob(Base):
         ForeignKey("blob.name", ondelete="CASCADE"), primary_key=True
     )
     sealed_sha256: Mapped[str] = mapped_column(String(SHA256_HEX_LEN))
+    # The fingerprints the blob's header was sealed to when it was exported, space-separated:
+    # a retired key's ack may purge only what an export carried sealed to that key.
+    recipients: Mapped[str] = mapped_column(Text, server_default="")
 
 
 # --- witness sessions ---

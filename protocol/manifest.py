@@ -22,6 +22,7 @@ __all__ = [
     "SIGNATURE_NAME",
     "SIGNED_KINDS",
     "BundleKind",
+    "check_version",
     "ItemEntry",
     "Manifest",
     "readable_versions",
@@ -64,7 +65,9 @@ def readable_versions(kind: str) -> tuple[int, ...]:
     return tuple(v for v in (current - 1, current) if v >= 1)
 
 
-def _check_version(kind: str, version: object) -> int:
+def check_version(kind: str, version: object) -> int:
+    """`version` if it is one of `kind` this side reads. Raises UnsupportedVersionError (also
+    for a bool or any non-integer: JSON's `true` is not version 1)."""
     if isinstance(version, bool) or not isinstance(version, int):
         raise UnsupportedVersionError(kind, version, readable_versions(kind))
     if version not in readable_versions(kind):
@@ -155,7 +158,7 @@ class Manifest:
             raise ProtocolError("unsupported_version", f"bundle kind {self.kind!r}")
         if self.version == 0:
             object.__setattr__(self, "version", CURRENT_VERSIONS[self.kind])
-        _check_version(self.kind, self.version)
+        check_version(self.kind, self.version)
         if len(self.items) > MAX_ITEMS:
             raise _bad("too many items")
         _check_names(self.items)
@@ -172,7 +175,7 @@ class Manifest:
         version, kind = doc.get("version"), doc.get("kind")
         if kind not in get_args(BundleKind):
             raise ProtocolError("unsupported_version", f"bundle kind {kind!r}")
-        version = _check_version(cast(str, kind), version)
+        version = check_version(cast(str, kind), version)
         if set(doc) != _KEYS:
             raise _bad(f"bundle.json must have exactly the keys {sorted(_KEYS)}")
         created, items, meta = doc["created"], doc["items"], doc["meta"]

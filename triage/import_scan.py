@@ -143,7 +143,7 @@ class _Scanner:
         except CryptoError as exc:
             result.state, result.detail = "damaged", f"{exc.category}: {exc}"
 
-    def submission(self, item: ItemReader, wanted_id: str | None) -> SubmissionResult:
+    def submission(self, item: ItemReader, wanted_id: str) -> SubmissionResult:
         # Always opened, even when already imported: a re-wrapped document has other sealed
         # bytes but the same plaintext, and a small document costs little to open.
         result = SubmissionResult(item.entry.name, item.entry.sha256, "opened", wanted_id)
@@ -159,7 +159,7 @@ class _Scanner:
             result.staged.write_bytes(sealed)
         return result
 
-    def _open_submission(self, sealed: bytes, result: SubmissionResult, wanted: str | None) -> None:
+    def _open_submission(self, sealed: bytes, result: SubmissionResult, wanted: str) -> None:
         try:
             result.plain = open_bytes(sealed, self.identities)
             result.submission = Submission.from_json(result.plain)
@@ -171,7 +171,7 @@ class _Scanner:
             result.state, result.detail = "invalid", exc.diagnostics()
         else:
             found = result.submission.submission_id
-            if wanted is not None and found != wanted:
+            if found != wanted:
                 result.state = "invalid"
                 result.detail = f"item {result.item} holds submission {found}"
             result.submission_id = found

@@ -22,6 +22,8 @@ from triage.errors import ExitCode, TriageError
 from triage.import_apply import AckItem, Applied, new_rows
 from triage.import_known import known_rows
 from triage.import_scan import ScanResult, scan_bundle
+from triage.recipient_count import check_recipients
+from triage.team import load_team
 from triage.workspace.blobs import BlobStore, sha256_file
 from triage.workspace.context import WorkContext
 from triage.workspace.lock import STAGING_PREFIX, import_lock, remove_stale_staging
@@ -86,11 +88,17 @@ def _ack_path(ctx: WorkContext, chosen: Path | None) -> Path:
 
 
 def run_import(
-    ctx: WorkContext, bundle: Path, *, ack_path: Path | None, progress: Progress
+    ctx: WorkContext,
+    bundle: Path,
+    *,
+    ack_path: Path | None,
+    progress: Progress,
+    accept_extra: str | None = None,
 ) -> ImportReport:
     """Import the export bundle at `bundle`. Raises ProtocolError (bundle damaged: nothing
     imported), TriageError (nothing opens with this identity, or another import is running),
-    CryptoError (keys).
+    CryptoError (keys). A submission sealed to more keys than the team (triage.team) is not
+    imported nor acked unless `accept_extra` gives the reason, which goes to the custody log.
 
     Holds the workspace's import lock throughout; staging left in tmp/ by a killed import
     (sealed items) is removed first, which only the lock's holder may do.
@@ -101,7 +109,9 @@ def run_import(
         remove_stale_staging(tmp)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=tmp))
         try:
-            report, scan, acks = _scan_and_apply(ctx, bundle, identities, staging, progress)
+            report, scan, acks = _scan_and_apply(
+                ctx, bundle, identities, staging, progress, accept_extra=accept_extra
+            )
             _write_ack(
                 ctx, scan=scan, acks=acks, chosen=ack_path, report=report, signing_key=signing_key
             )
@@ -116,6 +126,8 @@ def _scan_and_apply(
     identities: list[X25519Identity],
     staging: Path,
     progress: Progress,
+    *,
+    accept_extra: str | None,
 ) -> tuple[ImportReport, ScanResult, list[AckItem]]:
     store = BlobStore(ctx.workspace.dir("blobs"))
     with ctx.session() as session:
@@ -130,10 +142,13 @@ def _scan_and_apply(
             bundle, identities, staging, known_blobs=known_blobs,
             progress=progress.advance, on_manifest=begin,
         )  # fmt: skip
-        report = _report(scan)
         if scan.submissions and not any(r.state == "opened" for r in scan.submissions):
             raise _nothing_opens(ctx)
+        accepted = check_recipients(scan, len(load_team(ctx.workspace)), accept_extra)
+        report = _report(scan)
         acks = _apply(ctx, session, scan=scan, store=store, report=report, known_ids=known_subs)
+        if accepted:
+            ctx.log().append_many(accepted)
     return report, scan, acks
 
 

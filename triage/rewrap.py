@@ -43,9 +43,10 @@ _Target = tuple[Path, HeaderRole, str | None, str]
 
 
 def _one(
-    path: Path, ctx: WorkContext, new: Sequence[X25519Recipient], target: _Target
+    ctx: WorkContext, new: Sequence[X25519Recipient], target: _Target
 ) -> tuple[bytes, RewrapHeader]:
     """The new header, and what the server needs to check it against its copy."""
+    path, role, blob_name, submission_id = target
     with path.open("rb") as sealed:
         header, offset = rewrap_header(sealed, ctx.identities(), new)
         sealed.seek(0)
@@ -53,7 +54,6 @@ def _one(
         while chunk := sealed.read(_CHUNK):
             old.update(chunk)
             fresh.update(chunk)
-    _path, role, blob_name, submission_id = target
     entry = RewrapHeader(
         role=role,
         blob_name=blob_name,
@@ -91,7 +91,7 @@ def _rewrap_all(
     items, entries = [], []
     for target in _targets(ctx):
         try:
-            header, entry = _one(target[0], ctx, new, target)
+            header, entry = _one(ctx, new, target)
         except NoIdentityMatchError:
             report.skipped.append(_item_of(target))
             continue

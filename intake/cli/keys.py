@@ -1,9 +1,14 @@
-"""`intake keys add|list|retire|rotate`: the investigator keyring."""
+"""`intake keys add|list|retire|rotate|revoke|export-file`: the investigator keyring file.
+
+The changing commands are run by the admin as root (`sudo intake keys …`): they edit the
+keyring file atomically and never open the database, so a root-run command cannot leave
+root-owned database files behind. `list` and `export-file` read the database too.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,9 +16,24 @@ import click
 from rich.table import Table
 
 from intake.cli._common import config_options, console, json_option, open_database
+from intake.clock import utc_today
 from intake.config import Config
 from intake.errors import MalformedKeyError
-from intake.keyring import KeyInfo, Keyring, NewKey
+from intake.keyring import (
+    KeyChange,
+    KeyInfo,
+    Keyring,
+    KeyringFile,
+    NewKey,
+    add_key,
+    edit_keyring_file,
+    merge_exported,
+    retire_key,
+    revoke_key,
+    rotate_key,
+)
+from intake.keyring.cache import rows_as_entries
+from intake.models import KeyStatus
 
 __all__ = ["keys_group", "register"]
 
@@ -32,13 +52,40 @@ _name_option = click.option("--name", required=True, help="Who holds the key (sh
 
 @click.group("keys")
 def keys_group() -> None:
-    """Investigator keys: new submissions are sealed to every active key."""
+    """Investigator keys (the keyring file): new submissions are sealed to every active key."""
 
 
 @contextmanager
 def _keyring(config: Config) -> Iterator[Keyring]:
     with open_database(config) as db:
-        yield Keyring(db.sessions)
+        yield Keyring(config.keyring_file, db.sessions)
+
+
+def _one(edited: tuple[KeyringFile, KeyChange]) -> tuple[KeyringFile, tuple[KeyChange, ...]]:
+    return edited[0], (edited[1],)
+
+
+def _echo_changes(config: Config, changes: tuple[KeyChange, ...], ring: KeyringFile) -> None:
+    for change in changes:
+        click.echo(change.describe())
+    click.echo(f"wrote {config.keyring_file}: {len(ring.active)} active key(s)")
+    if not ring.active:
+        click.echo(
+            "intake: warning: no active key is left; the site now refuses submissions", err=True
+        )
+
+
+def _apply(
+    config: Config, change: Callable[[KeyringFile], tuple[KeyringFile, tuple[KeyChange, ...]]]
+) -> None:
+    """Edit the keyring file with `change` (atomic, locked) and print what changed."""
+
+    def run(ring: KeyringFile) -> tuple[KeyringFile, tuple[tuple[KeyChange, ...], KeyringFile]]:
+        updated, changes = change(ring)
+        return updated, (changes, updated)
+
+    changes, ring = edit_keyring_file(config.keyring_file, run)
+    _echo_changes(config, changes, ring)
 
 
 def _new_key(recipient: str, name: str, signing_key_file: Path) -> NewKey:
@@ -60,16 +107,15 @@ def _new_key(recipient: str, name: str, signing_key_file: Path) -> NewKey:
 def add(config: Config, recipient: str, name: str, signing_key_file: Path) -> None:
     """Add an investigator's age RECIPIENT (age1…) and minisign public key, active at once."""
     new = _new_key(recipient, name, signing_key_file)
-    with _keyring(config) as keyring:
-        info = keyring.add(new)
-    click.echo(f"added {info.fingerprint} ({info.name}); the next submission is sealed to it")
+    _apply(config, lambda ring: _one(add_key(ring, new, utc_today())))
+    click.echo("the next submission is sealed to it")
 
 
 @keys_group.command("list")
 @json_option
 @config_options
 def list_command(config: Config, as_json: bool) -> None:
-    """Every key: name, fingerprint, status, days added and retired, blobs sealed to it."""
+    """Every key in the file: name, fingerprint, state, days, blobs sealed to it."""
     with _keyring(config) as keyring:
         keys = keyring.list_keys()
     if as_json:
@@ -78,7 +124,7 @@ def list_command(config: Config, as_json: bool) -> None:
     if not keys:
         click.echo("no keys; the site refuses submissions until one is added")
         return
-    table = Table("name", "fingerprint", "status", "added", "retired", "sealed blobs")
+    table = Table("name", "fingerprint", "state", "added", "retired", "revoked", "sealed blobs")
     for key in keys:
         table.add_row(
             key.name,
@@ -86,6 +132,7 @@ def list_command(config: Config, as_json: bool) -> None:
             key.status.value,
             key.added_on.isoformat(),
             key.retired_on.isoformat() if key.retired_on else "",
+            key.revoked_on.isoformat() if key.revoked_on else "",
             str(key.sealed_blobs),
         )
     console().print(table)
@@ -100,6 +147,7 @@ def _key_json(key: KeyInfo) -> dict[str, object]:
         "status": key.status.value,
         "added_on": key.added_on.isoformat(),
         "retired_on": key.retired_on.isoformat() if key.retired_on else None,
+        "revoked_on": key.revoked_on.isoformat() if key.revoked_on else None,
         "sealed_blobs": key.sealed_blobs,
     }
 
@@ -111,15 +159,21 @@ def _key_json(key: KeyInfo) -> dict[str, object]:
 )
 @config_options
 def retire(config: Config, fingerprint: str, force: bool) -> None:
-    """Retire the key FINGERPRINT: no new submission is sealed to it (stored ones still are)."""
-    with _keyring(config) as keyring:
-        info = keyring.retire(fingerprint, force=force)
-        accepting = keyring.has_active_key()
-    click.echo(f"retired {info.fingerprint} ({info.name})")
-    if not accepting:
-        click.echo(
-            "intake: warning: no active key is left; the site now refuses submissions", err=True
-        )
+    """Retire the key FINGERPRINT (routine rotation): nothing new is sealed to it, and its
+    acks purge only what was exported sealed to it."""
+    _apply(config, lambda ring: _one(retire_key(ring, fingerprint, force=force, today=utc_today())))
+
+
+@keys_group.command("revoke")
+@click.argument("fingerprint")
+@config_options
+def revoke(config: Config, fingerprint: str) -> None:
+    """Revoke the key FINGERPRINT (compromised): it authorises nothing, not even an old ack."""
+    _apply(config, lambda ring: _one(revoke_key(ring, fingerprint, today=utc_today())))
+    click.echo(
+        "stored submissions stay sealed to it until re-wrapped: triage rewrap, then "
+        "intake keys apply-rewrap"
+    )
 
 
 @keys_group.command("rotate")
@@ -137,18 +191,29 @@ def rotate(
     `intake keys apply-rewrap`.
     """
     new = _new_key(new_recipient, name, signing_key_file)
-    with _keyring(config) as keyring:
-        old, added = keyring.rotate(old_fingerprint, new)
-        waiting = sum(
-            k.sealed_blobs for k in keyring.list_keys() if k.fingerprint == old.fingerprint
-        )
-    click.echo(f"retired {old.fingerprint} ({old.name})")
-    click.echo(f"added {added.fingerprint} ({added.name}); the next submission is sealed to it")
-    if waiting:
-        click.echo(
-            f"{waiting} stored blob(s) stay sealed to the retired key until re-wrapped: "
-            "triage rewrap, then intake keys apply-rewrap"
-        )
+    _apply(config, lambda ring: rotate_key(ring, old_fingerprint, new, utc_today()))
+    click.echo(
+        "the next submission is sealed to the new key; stored blobs stay sealed to the retired "
+        "key until re-wrapped: triage rewrap, then intake keys apply-rewrap"
+    )
+
+
+@keys_group.command("export-file")
+@config_options
+def export_file(config: Config) -> None:
+    """Upgrade step, once, as root: write the database's keyring rows to the keyring file.
+
+    Refused when the file already holds keys. Check every key it prints: a row inserted into
+    the database before the upgrade would be written out too.
+    """
+    with open_database(config) as db, db.sessions() as session:
+        entries = rows_as_entries(session)
+    added = edit_keyring_file(config.keyring_file, lambda ring: merge_exported(ring, entries))
+    for entry in added:
+        click.echo(f"wrote {entry.fingerprint} ({entry.name}, {entry.state.value})")
+    active = sum(1 for e in added if e.state is KeyStatus.ACTIVE)
+    click.echo(f"wrote {config.keyring_file}: {len(added)} key(s), {active} active")
+    click.echo("check each key above with its investigator; then run `intake doctor`")
 
 
 def register(cli: click.Group) -> None:

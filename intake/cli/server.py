@@ -92,7 +92,7 @@ def serve(config: Config, bind: str | None) -> None:
     read_secret_key(config.secret_key_file)  # fail here, not in every worker
     with open_database(config) as db:
         sweep(db.sessions, LocalBlobStore(config.blob_dir))
-        if not Keyring(db.sessions).has_active_key():
+        if not Keyring(config.keyring_file, db.sessions).has_active_key():
             click.echo(
                 "intake: warning: no active investigator key; the site will refuse submissions",
                 err=True,

@@ -43,7 +43,7 @@ _bundle_argument = click.argument(
 @contextmanager
 def _open(config: Config) -> Iterator[tuple[Database, LocalBlobStore, Keyring]]:
     with open_database(config) as db:
-        yield db, LocalBlobStore(config.blob_dir), Keyring(db.sessions)
+        yield db, LocalBlobStore(config.blob_dir), Keyring(config.keyring_file, db.sessions)
 
 
 def _part_size(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int:

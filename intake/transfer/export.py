@@ -23,7 +23,14 @@ from intake.blobstore import BlobStore
 from intake.clock import utc_today
 from intake.db import SessionFactory
 from intake.errors import BundleError, StorageError
-from intake.models import Blob, BlobRole, ExportedBlob, Submission, SubmissionState
+from intake.models import (
+    Blob,
+    BlobRecipient,
+    BlobRole,
+    ExportedBlob,
+    Submission,
+    SubmissionState,
+)
 from protocol.bundle import ItemSource, write_bundle
 from protocol.errors import ProtocolError
 from protocol.manifest import CURRENT_VERSIONS
@@ -152,6 +159,17 @@ def plan_export(sessions: SessionFactory, *, include_exported: bool = False) -> 
         return ExportPlan(tuple(_planned(row) for row in rows))
 
 
+def _recipients(session: Session, names: list[str]) -> dict[str, set[str]]:
+    """The key fingerprints each blob is sealed to now (purge.py bounds a retired key's ack)."""
+    query = select(BlobRecipient.blob_name, BlobRecipient.fingerprint).where(
+        BlobRecipient.blob_name.in_(names)
+    )
+    found: dict[str, set[str]] = {}
+    for name, fp in session.execute(query):
+        found.setdefault(name, set()).add(fp)
+    return found
+
+
 def _mark_exported(session: Session, plan: ExportPlan, today: date) -> None:
     for planned in plan.submissions:
         row = session.get(Submission, planned.submission_id)
@@ -159,8 +177,15 @@ def _mark_exported(session: Session, plan: ExportPlan, today: date) -> None:
             continue  # purged meanwhile (by another admin): nothing left to remember
         row.state = SubmissionState.EXPORTED
         row.exported_on = today
+        sealed_to = _recipients(session, [blob.name for blob in planned.blobs])
         for blob in planned.blobs:
-            session.merge(ExportedBlob(blob_name=blob.name, sealed_sha256=blob.sha256))
+            session.merge(
+                ExportedBlob(
+                    blob_name=blob.name,
+                    sealed_sha256=blob.sha256,
+                    recipients=" ".join(sorted(sealed_to.get(blob.name, ()))),
+                )
+            )
 
 
 def _write(

@@ -1,11 +1,13 @@
 """`intake purge --ack`: delete exactly the submissions an investigator acknowledged.
 
-The ack is checked whole before anything is deleted: signed by an active investigator key,
-naming only submissions this server exported, each with exactly the items of its last export
-and the hashes those items had. Then one transaction removes the blob rows and marks the
-submissions purged, and the files are overwritten and unlinked. Rows go first: after a crash
-between the two steps the files are orphans `intake sweep` removes, never rows pointing at
-missing files. Witness and submission rows stay, so a returning witness sees "delivered".
+The ack is checked whole before anything is deleted: signed by a key of the keyring file that
+may purge (an active key; a retired key only for submissions whose last export was sealed to
+it, as recorded at export; never a revoked key), naming only submissions this server exported,
+each with exactly the items of its last export and the hashes those items had. Then one
+transaction removes the blob rows and marks the submissions purged, and the files are
+overwritten and unlinked. Rows go first: after a crash between the two steps the files are
+orphans `intake sweep` removes, never rows pointing at missing files. Witness and submission
+rows stay, so a returning witness sees "delivered".
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from intake.blobstore import BlobStore
 from intake.clock import utc_today
 from intake.db import SessionFactory
 from intake.errors import BundleError, IntakeError, StorageError
-from intake.keyring import Keyring
-from intake.models import ExportedBlob, Submission, SubmissionState
+from intake.keyring import Keyring, SigningKeyEntry
+from intake.models import ExportedBlob, KeyStatus, Submission, SubmissionState
 from intake.transfer._bundles import open_signed
 from protocol.meta.ack import AckedSubmission, AckMeta
 from protocol.meta.items import blob_item, manifest_item
@@ -47,25 +49,48 @@ def _refuse(message: str, hint: str) -> BundleError:
     return BundleError(f"refused ack: {message}; nothing was deleted", hint=hint)
 
 
-def _exported_items(session: Session, row: Submission) -> dict[str, str]:
+def _check_retired_signer(
+    signer: SigningKeyEntry, sid: str, recipients: dict[str, list[str]]
+) -> None:
+    """A retired key may purge only what its last export carried sealed to it.
+
+    Why this rule and not a date window: a retired key's holder could read exactly the blobs
+    sealed to it, so its ack can vouch for those and nothing else; the export recorded the
+    recipients when it was made, and re-wraps since then do not widen it.
+    """
+    outside = sorted(name for name, fps in recipients.items() if signer.fingerprint not in fps)
+    if outside:
+        raise _refuse(
+            f"it is signed by the retired key {signer.fingerprint} ({signer.name}), and the "
+            f"last export of {sid} was not sealed to it ({len(outside)} blob(s), e.g. "
+            f"{outside[0]}): that is outside the period the key was active",
+            "a retired key only acknowledges what was exported sealed to it: the investigator "
+            "acknowledges this submission with their active key",
+        )
+
+
+def _exported_items(session: Session, row: Submission, signer: SigningKeyEntry) -> dict[str, str]:
     """The item names and hashes of the submission's last export. Raises BundleError."""
     names = [blob.name for blob in row.blobs]
-    query = select(ExportedBlob.blob_name, ExportedBlob.sealed_sha256).where(
-        ExportedBlob.blob_name.in_(names)
-    )
-    hashes = {name: sha for name, sha in session.execute(query)}
+    query = select(
+        ExportedBlob.blob_name, ExportedBlob.sealed_sha256, ExportedBlob.recipients
+    ).where(ExportedBlob.blob_name.in_(names))
+    found = session.execute(query).all()
+    hashes = {name: sha for name, sha, _fps in found}
     if set(hashes) != set(names):
         raise _refuse(
             f"{row.id} has blobs its last export did not carry",
             "export it again (`intake export --all`) and acknowledge that export",
         )
+    if signer.status is not KeyStatus.ACTIVE:
+        _check_retired_signer(signer, row.id, {name: fps.split() for name, _sha, fps in found})
     return {
         (manifest_item(row.id) if name == row.manifest_blob else blob_item(name)): sha
         for name, sha in hashes.items()
     }
 
 
-def _check(session: Session, acked: AckedSubmission) -> Submission | None:
+def _check(session: Session, acked: AckedSubmission, signer: SigningKeyEntry) -> Submission | None:
     """The submission row to purge, None when already purged. Raises BundleError."""
     sid = acked.submission_id
     row = session.get(Submission, sid)
@@ -81,7 +106,7 @@ def _check(session: Session, acked: AckedSubmission) -> Submission | None:
             f"it names {sid}, which was never exported",
             "an ack can only confirm what an export carried: run `intake export` first",
         )
-    exported = _exported_items(session, row)
+    exported = _exported_items(session, row, signer)
     missing = sorted(set(exported) - set(acked.items))
     extra = sorted(set(acked.items) - set(exported))
     if missing or extra:
@@ -145,7 +170,7 @@ def purge_acknowledged(
             raise _refuse(f"it carries an item ({item.entry.name})", "an ack has no items")
         acked = AckMeta.from_manifest(bundle.reader.manifest).submissions
     with sessions() as session:
-        checked = [(a.submission_id, _check(session, a)) for a in acked]
+        checked = [(a.submission_id, _check(session, a, bundle.signer)) for a in acked]
         rows = [row for _sid, row in checked if row is not None]
         names = _purge_rows(session, rows, today or utc_today())
         session.commit()

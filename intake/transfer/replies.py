@@ -141,6 +141,7 @@ def import_replies(
     skipped: list[str] = []
     try:
         with open_signed(path, "replies", keyring) as bundle, sessions() as session:
+            keyring.sync_cache(session)  # reply rows refer to the signer's cached key row
             _receive(bundle, session, store, stored, skipped)
             day = today or utc_today()
             session.add_all(

@@ -25,7 +25,7 @@ from intake.blobstore import BlobStore
 from intake.db import SessionFactory
 from intake.errors import BundleError, StorageError
 from intake.keyring import Keyring
-from intake.models import Blob, BlobRecipient, BlobRole, InvestigatorKey, KeyStatus, Submission
+from intake.models import Blob, BlobRecipient, BlobRole, Submission
 from intake.transfer._bundles import SignedBundle, open_signed
 from intake.transfer._swap import current_header, describe, swap_header
 from protocol.meta.rewrap import RewrapHeader, RewrapMeta
@@ -201,12 +201,12 @@ def _apply_one(
     return change
 
 
-def _retired_count(sessions: SessionFactory) -> int:
+def _retired_count(sessions: SessionFactory, keyring: Keyring) -> int:
+    """Blobs still sealed to a key the file no longer lists as active."""
+    active = keyring.active_fingerprints()
     with sessions() as session:
-        query = (
-            select(func.count(distinct(BlobRecipient.blob_name)))
-            .join(InvestigatorKey, InvestigatorKey.fingerprint == BlobRecipient.fingerprint)
-            .where(InvestigatorKey.status == KeyStatus.RETIRED)
+        query = select(func.count(distinct(BlobRecipient.blob_name))).where(
+            BlobRecipient.fingerprint.not_in(active)
         )
         return int(session.scalar(query) or 0)
 
@@ -227,6 +227,8 @@ def apply_rewrap(
     with open_signed(path, "rewrap", keyring) as bundle, sessions() as session:
         if bundle.reader.manifest_bytes != checked:
             raise BundleError("the bundle changed while it was being applied")
+        keyring.sync_cache(session)  # recipient rows refer to cached key rows
+        session.commit()
         for entry, header in _headers(bundle, meta):
             if entry.item in planned:
                 name = planned[entry.item]
@@ -241,7 +243,7 @@ def apply_rewrap(
         unchanged=tuple(sorted(set(planned.values()) - done)),
         not_stored=tuple(sorted(set(meta.headers) - set(planned))),
         recipients=tuple(sorted(meta.fingerprints)),
-        still_on_retired_keys=_retired_count(sessions),
+        still_on_retired_keys=_retired_count(sessions, keyring),
         signer_fingerprint=bundle.signer.fingerprint,
         signer_name=bundle.signer.name,
     )

@@ -7,8 +7,9 @@ decides what the server deletes, publishes or rewrites, so nothing in it is gues
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from crypto.errors import KeyFormatError
 from crypto.x25519 import X25519Recipient
@@ -25,13 +26,14 @@ __all__ = [
     "key_id",
     "listed",
     "mapping",
-    "optional_text",
+    "optional",
     "recipient",
     "sha256",
     "text",
     "unique",
 ]
 
+T = TypeVar("T")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # not \d: that is any Unicode digit
 # crypto.keyfile.fingerprint: "SHA256:" and 43 characters of unpadded base64.
@@ -134,9 +136,10 @@ def key_id(value: object, what: str) -> str:
     return value
 
 
-def optional_text(doc: dict[str, Any], key: str, check: Any) -> Any:
-    """`check(doc[key], key)` when the optional `key` is present, else None."""
-    return check(doc[key], key) if key in doc else None
+def optional(doc: dict[str, Any], key: str, parse: Callable[[object, str], T]) -> T | None:
+    """`parse(doc[key], key)` when the optional `key` is present, else None (an explicit null
+    is refused by `parse`: optional means absent, never null)."""
+    return parse(doc[key], key) if key in doc else None
 
 
 def unique(values: list[str], what: str) -> None:

@@ -5,16 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from protocol.errors import ProtocolError, UnsupportedVersionError
-from protocol.manifest import Manifest, readable_versions
+from protocol.errors import ProtocolError
+from protocol.manifest import Manifest, check_version
 
-__all__ = ["meta_of", "check_version"]
-
-
-def check_version(kind: str, version: int) -> None:
-    """Raises UnsupportedVersionError unless `version` of `kind` is one this side reads."""
-    if version not in readable_versions(kind):
-        raise UnsupportedVersionError(kind, version, readable_versions(kind))
+__all__ = ["check_version", "meta_of"]
 
 
 def meta_of(manifest: Manifest, kind: str) -> Mapping[str, Any]:

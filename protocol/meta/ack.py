@@ -17,10 +17,19 @@ from protocol import ids
 from protocol.manifest import Manifest
 from protocol.meta import _check as c
 from protocol.meta._kind import check_version, meta_of
+from protocol.meta.items import blob_of_item, manifest_item
 
 __all__ = ["AckMeta", "AckedExport", "AckedSubmission"]
 
 _INFO = frozenset({"acknowledged_by", "signing_key_id", "export"})
+
+
+def _export_item(name: str, submission_id: str) -> str:
+    """`name` if it is an item an export carries for `submission_id`: its own submission.json
+    or a file (`blobs/<blob name>`). Anything else is refused before it is echoed in full."""
+    if name != manifest_item(submission_id) and blob_of_item(name) is None:
+        raise c.bad(f"{name[:80]!r} is not an item of {submission_id} in an export")
+    return name
 
 
 @dataclass(frozen=True)
@@ -40,10 +49,12 @@ class AckedSubmission:
         items: dict[str, str] = {}
         for raw in c.listed(entry["items"], "items"):
             item = c.exact(raw, "an acknowledged item", frozenset({"name", "sha256"}))
-            name = c.text(item["name"], "an item name")
+            name = _export_item(c.text(item["name"], "an item name"), sid)
             if name in items:
-                raise c.bad(f"item {name[:80]!r} is listed twice for {sid}")
-            items[name] = c.sha256(item["sha256"], f"the hash of {name[:80]!r}")
+                raise c.bad(f"item {name} is listed twice for {sid}")
+            items[name] = c.sha256(item["sha256"], f"the hash of {name}")
+        if manifest_item(sid) not in items:
+            raise c.bad(f"the ack of {sid} does not name its {manifest_item(sid)}")
         return cls(submission_id=sid, items=items)
 
     def to_meta(self) -> dict[str, object]:
@@ -107,17 +118,18 @@ class AckMeta:
         acked = [AckedSubmission.parse(s) for s in c.listed(doc["submissions"], "submissions")]
         return cls(
             submissions=tuple(acked),
-            acknowledged_by=c.optional_text(doc, "acknowledged_by", c.fingerprint_text),
-            signing_key_id=c.optional_text(doc, "signing_key_id", c.key_id),
-            export=c.optional_text(doc, "export", AckedExport.parse),
+            acknowledged_by=c.optional(doc, "acknowledged_by", c.fingerprint_text),
+            signing_key_id=c.optional(doc, "signing_key_id", c.key_id),
+            export=c.optional(doc, "export", AckedExport.parse),
         )
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> AckMeta:
         """An ack has no items; its meta says everything. Raises ProtocolError."""
+        meta = meta_of(manifest, "ack")
         if manifest.items:
             raise c.bad("an ack carries no items")
-        return cls.parse(meta_of(manifest, "ack"), version=manifest.version)
+        return cls.parse(meta, version=manifest.version)
 
     def to_meta(self) -> dict[str, object]:
         meta: dict[str, object] = {"submissions": [a.to_meta() for a in self.submissions]}

@@ -144,6 +144,11 @@ class ExportMeta:
 
     submissions: tuple[ExportSubmission, ...]
 
+    def __post_init__(self) -> None:
+        # Here, not only in parse(): the server's writer builds this directly.
+        c.unique([s.submission_id for s in self.submissions], "submission")
+        _unique_blobs(self.submissions)
+
     @classmethod
     def parse(cls, meta: Mapping[str, Any], *, version: int) -> ExportMeta:
         """Raises ProtocolError ("schema"; "unsupported_version" for an unread version)."""
@@ -152,8 +157,6 @@ class ExportMeta:
         submissions = tuple(
             ExportSubmission.parse(s) for s in c.listed(doc["submissions"], "submissions")
         )
-        c.unique([s.submission_id for s in submissions], "submission")
-        _unique_blobs(submissions)
         return cls(submissions)
 
     @classmethod
@@ -184,7 +187,3 @@ class ExportMeta:
 
     def get(self, submission_id: str) -> ExportSubmission | None:
         return next((s for s in self.submissions if s.submission_id == submission_id), None)
-
-    def owner_of_item(self) -> dict[str, ExportSubmission]:
-        """Item name -> the submission it belongs to."""
-        return {item: sub for sub in self.submissions for item, _ in sub.items()}

@@ -73,7 +73,7 @@ class RepliesMeta:
         doc = c.exact(dict(meta), "replies meta", frozenset({"replies"}), frozenset({"signed_by"}))
         raw = c.mapping(doc["replies"], "replies")
         entries = [ReplyEntry.parse(rid, value) for rid, value in raw.items()]
-        return cls.build(entries, signed_by=c.optional_text(doc, "signed_by", c.fingerprint_text))
+        return cls.build(entries, signed_by=c.optional(doc, "signed_by", c.fingerprint_text))
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> RepliesMeta:

@@ -141,7 +141,7 @@ class RewrapMeta:
         return cls(
             recipients=recipients,
             headers={item: RewrapHeader.parse(item, entry) for item, entry in headers.items()},
-            signed_by=c.optional_text(doc, "signed_by", c.fingerprint_text),
+            signed_by=c.optional(doc, "signed_by", c.fingerprint_text),
         )
 
     @classmethod

@@ -21,6 +21,8 @@ HARDENING = [
     ("User", "intake"),
     ("ProtectSystem", "strict"),
     ("ReadWritePaths", DATA_DIR),
+    ("ReadOnlyPaths", "/etc/intake"),
+    ("Environment", "INTAKE_KEYRING_FILE=/etc/intake/keyring.json"),
     ("PrivateTmp", "yes"),
     ("NoNewPrivileges", "yes"),
     ("UMask", "0077"),

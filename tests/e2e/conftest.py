@@ -31,6 +31,7 @@ from crypto.minisign import SigningKey
 from crypto.x25519 import X25519Identity
 from intake.cli import main
 from protocol.schema import Submission
+from tests.conftest import keyring_env
 
 READY_SECONDS = 30
 STOP_SECONDS = 30
@@ -128,6 +129,7 @@ class LiveSite:
 def _server_env(data_dir: Path, port: int, extra: dict[str, str]) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
     env.update(INTAKE_DATA_DIR=str(data_dir), INTAKE_BIND=f"127.0.0.1:{port}", **extra)
+    env.update(keyring_env(data_dir.parent))
     return env
 
 

@@ -28,8 +28,8 @@ from intake.config import Config, load_config
 from intake.context import Services
 from intake.datadir import init_data_dir
 from intake.db import make_engine
-from intake.keyring import NewKey
-from tests.conftest import POSTGRES_ENV
+from intake.keyring import NewKey, add_to_file
+from tests.conftest import POSTGRES_ENV, keyring_env
 
 
 def _postgres_schema_url(base: str) -> Iterator[str]:
@@ -71,9 +71,13 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def env(data_dir: Path, db_url: str) -> dict[str, str]:
-    """The environment of an installation on `db_url`."""
-    return {"INTAKE_DATA_DIR": str(data_dir), "INTAKE_DATABASE_URL": db_url}
+def env(data_dir: Path, db_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of an installation on `db_url`, its keyring file in `tmp_path`."""
+    return {
+        "INTAKE_DATA_DIR": str(data_dir),
+        "INTAKE_DATABASE_URL": db_url,
+        **keyring_env(tmp_path),
+    }
 
 
 @pytest.fixture
@@ -151,7 +155,10 @@ def investigator(make_investigator: Callable[[], Investigator]) -> Investigator:
 @pytest.fixture
 def keyed_services(services: Services, investigator: Investigator) -> Services:
     """Services whose keyring holds `investigator` as its one active key."""
-    services.keyring.add(investigator.new_key())
+    add_to_file(services.config.keyring_file, investigator.new_key())
+    with services.sessions() as session:  # as the first submission would
+        services.keyring.sync_cache(session)
+        session.commit()
     return services
 
 

@@ -143,7 +143,7 @@ def test_doctor_reports_an_empty_keyring(cli: CliFixture, services: Services) ->
     assert code == ExitCode.PROBLEMS_FOUND
     assert findings["keyring"]["severity"] == "problem"
     assert "refuses every submission" in str(findings["keyring"]["message"])
-    assert str(findings["keyring"]["fix"]).startswith("intake keys add RECIPIENT")
+    assert str(findings["keyring"]["fix"]).startswith("sudo intake keys add RECIPIENT")
 
 
 def test_doctor_reports_a_non_loopback_bind(keyed: CliFixture) -> None:

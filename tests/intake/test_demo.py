@@ -12,7 +12,7 @@ from crypto.keyfile import read_identities
 from crypto.minisign import SigningKey, VerifyKey
 from intake.app import build_services
 from intake.config import load_config
-from intake.demo import DEMO_KEY_NAME, main
+from intake.demo import DEMO_KEY_NAME, demo_environ, main
 
 
 def test_demo_is_idempotent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -23,7 +23,7 @@ def test_demo_is_idempotent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
     for name in ("demo-investigator.key", "demo-investigator.minisign.key", "secret_key"):
         assert stat.S_IMODE((data_dir / name).stat().st_mode) == 0o600, name
-    services = build_services(load_config({"INTAKE_DATA_DIR": str(data_dir)}))
+    services = build_services(load_config(demo_environ(data_dir)))
     try:
         [key] = services.keyring.list_keys()
         [recipient] = services.keyring.active_recipients()

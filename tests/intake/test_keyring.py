@@ -21,6 +21,7 @@ from intake.errors import (
 from intake.keyring import NewKey, fingerprint_set_digest
 from intake.models import Blob, BlobRecipient, BlobRole, KeyStatus, Submission, Witness
 from tests.intake.conftest import Investigator
+from tests.intake.keyring_admin import admin
 
 MakeInvestigator = Callable[[], Investigator]
 DAY = date(2025, 3, 1)
@@ -31,7 +32,7 @@ def _fingerprints(services: Services) -> list[tuple[str, KeyStatus]]:
 
 
 def test_add_then_list(services: Services, investigator: Investigator) -> None:
-    info = services.keyring.add(investigator.new_key("Anna"), today=DAY)
+    info = admin(services).add(investigator.new_key("Anna"), today=DAY)
     assert info.fingerprint == investigator.fingerprint
     assert info.fingerprint.startswith("SHA256:")
     [listed] = services.keyring.list_keys()
@@ -47,9 +48,9 @@ def test_add_then_list(services: Services, investigator: Investigator) -> None:
 def test_duplicate_is_refused_and_changes_nothing(
     services: Services, investigator: Investigator
 ) -> None:
-    services.keyring.add(investigator.new_key("Anna"))
+    admin(services).add(investigator.new_key("Anna"))
     with pytest.raises(DuplicateKeyError, match="already in the keyring"):
-        services.keyring.add(investigator.new_key("Anna again"))
+        admin(services).add(investigator.new_key("Anna again"))
     assert [k.name for k in services.keyring.list_keys()] == ["Anna"]
 
 
@@ -57,10 +58,10 @@ def test_a_signing_key_belongs_to_one_active_key(
     services: Services, make_investigator: MakeInvestigator
 ) -> None:
     first, second = make_investigator(), make_investigator()
-    services.keyring.add(first.new_key())
+    admin(services).add(first.new_key())
     reused = NewKey.parse(str(second.recipient), name="B", signing_key=first.signing_key_text)
     with pytest.raises(DuplicateKeyError, match="signing key"):
-        services.keyring.add(reused)
+        admin(services).add(reused)
     assert len(services.keyring.list_keys()) == 1
 
 
@@ -105,41 +106,41 @@ def test_retire_needs_force_for_the_last_active_key(
     services: Services, make_investigator: MakeInvestigator
 ) -> None:
     first, second = make_investigator(), make_investigator()
-    services.keyring.add(first.new_key("A"))
+    admin(services).add(first.new_key("A"))
     with pytest.raises(LastActiveKeyError) as info:
-        services.keyring.retire(first.fingerprint)
+        admin(services).retire(first.fingerprint)
     assert "--force" in (info.value.hint or "")
     assert services.keyring.has_active_key()
 
-    services.keyring.add(second.new_key("B"))
-    retired = services.keyring.retire(first.fingerprint, today=DAY)
+    admin(services).add(second.new_key("B"))
+    retired = admin(services).retire(first.fingerprint, today=DAY)
     assert retired.status is KeyStatus.RETIRED
     assert retired.retired_on == DAY
     assert services.keyring.active_recipients() == [second.recipient]
 
-    services.keyring.retire(second.fingerprint, force=True)
+    admin(services).retire(second.fingerprint, force=True)
     assert not services.keyring.has_active_key()
     assert services.keyring.active_recipients() == []
 
 
 def test_retire_errors(services: Services, make_investigator: MakeInvestigator) -> None:
     first, second = make_investigator(), make_investigator()
-    services.keyring.add(first.new_key("A"))
-    services.keyring.add(second.new_key("B"))
+    admin(services).add(first.new_key("A"))
+    admin(services).add(second.new_key("B"))
     with pytest.raises(UnknownKeyError, match="no key with fingerprint"):
-        services.keyring.retire("SHA256:nothing")
+        admin(services).retire("SHA256:nothing")
     # The "SHA256:" prefix may be left out.
-    services.keyring.retire(first.fingerprint.removeprefix("SHA256:"))
+    admin(services).retire(first.fingerprint.removeprefix("SHA256:"))
     with pytest.raises(KeyringError, match="already retired"):
-        services.keyring.retire(first.fingerprint)
+        admin(services).retire(first.fingerprint)
     with pytest.raises(DuplicateKeyError, match="retired"):
-        services.keyring.add(first.new_key("A again"))
+        admin(services).add(first.new_key("A again"))
 
 
 def test_rotate_is_one_step(services: Services, make_investigator: MakeInvestigator) -> None:
     old, new = make_investigator(), make_investigator()
-    services.keyring.add(old.new_key("Old"))
-    retired, added = services.keyring.rotate(old.fingerprint, new.new_key("New"), today=DAY)
+    admin(services).add(old.new_key("Old"))
+    retired, added = admin(services).rotate(old.fingerprint, new.new_key("New"), today=DAY)
     assert (retired.fingerprint, retired.status) == (old.fingerprint, KeyStatus.RETIRED)
     assert (added.fingerprint, added.status) == (new.fingerprint, KeyStatus.ACTIVE)
     assert services.keyring.active_recipients() == [new.recipient]
@@ -149,9 +150,9 @@ def test_rotate_may_keep_the_signing_key(
     services: Services, make_investigator: MakeInvestigator
 ) -> None:
     old, new = make_investigator(), make_investigator()
-    services.keyring.add(old.new_key("Old"))
+    admin(services).add(old.new_key("Old"))
     same_signer = NewKey.parse(str(new.recipient), name="New", signing_key=old.signing_key_text)
-    services.keyring.rotate(old.fingerprint, same_signer)
+    admin(services).rotate(old.fingerprint, same_signer)
     assert services.keyring.active_fingerprints() == [new.fingerprint]
 
 
@@ -159,13 +160,13 @@ def test_a_failed_rotation_changes_nothing(
     services: Services, make_investigator: MakeInvestigator
 ) -> None:
     old, other = make_investigator(), make_investigator()
-    services.keyring.add(old.new_key("Old"))
-    services.keyring.add(other.new_key("Other"))
+    admin(services).add(old.new_key("Old"))
+    admin(services).add(other.new_key("Other"))
     before = _fingerprints(services)
     with pytest.raises(DuplicateKeyError):
-        services.keyring.rotate(old.fingerprint, other.new_key("Other again"))
+        admin(services).rotate(old.fingerprint, other.new_key("Other again"))
     with pytest.raises(UnknownKeyError):
-        services.keyring.rotate("SHA256:unknown", make_investigator().new_key())
+        admin(services).rotate("SHA256:unknown", make_investigator().new_key())
     assert _fingerprints(services) == before
 
 
@@ -177,30 +178,29 @@ def test_every_worker_sees_a_change_without_restart(
     try:
         assert len(other_worker.keyring.active_recipients()) == 1
         newcomer = make_investigator()
-        keyed_services.keyring.add(newcomer.new_key("New"))
+        admin(keyed_services).add(newcomer.new_key("New"))
         assert newcomer.recipient in other_worker.keyring.active_recipients()
     finally:
         other_worker.engine.dispose()
 
 
-def test_signing_keys_leave_retired_keys_out(
+def test_signing_keys_carry_their_state_active_first(
     services: Services, make_investigator: MakeInvestigator
 ) -> None:
     old, new = make_investigator(), make_investigator()
-    services.keyring.add(old.new_key("Old"))
-    services.keyring.rotate(old.fingerprint, new.new_key("New"))
-    [active] = services.keyring.signing_keys()
-    assert active.fingerprint == new.fingerprint
+    admin(services).add(old.new_key("Old"))
+    admin(services).rotate(old.fingerprint, new.new_key("New"))
+    active, retired = services.keyring.signing_keys()
+    assert (active.fingerprint, active.status) == (new.fingerprint, KeyStatus.ACTIVE)
     assert active.verify_key == new.signing_key.verify_key()
-    every = services.keyring.signing_keys(include_retired=True)
-    assert {entry.fingerprint for entry in every} == {old.fingerprint, new.fingerprint}
+    assert (retired.fingerprint, retired.status) == (old.fingerprint, KeyStatus.RETIRED)
 
 
 def test_list_counts_sealed_blobs_and_orders_active_first(
     services: Services, make_investigator: MakeInvestigator
 ) -> None:
     old, new = make_investigator(), make_investigator()
-    services.keyring.add(old.new_key("Old"), today=DAY)
+    admin(services).add(old.new_key("Old"), today=DAY)
     with services.sessions() as session:
         witness = Witness(lookup=b"l" * 32, reply_recipient="age1x", created_on=DAY)
         session.add(witness)
@@ -227,7 +227,7 @@ def test_list_counts_sealed_blobs_and_orders_active_first(
             )
             session.add(BlobRecipient(blob_name=name, fingerprint=old.fingerprint))
         session.commit()
-    services.keyring.rotate(old.fingerprint, new.new_key("New"))
+    admin(services).rotate(old.fingerprint, new.new_key("New"))
     listed = services.keyring.list_keys()
     assert [(k.name, k.sealed_blobs) for k in listed] == [("New", 0), ("Old", 2)]
     with services.sessions() as session:

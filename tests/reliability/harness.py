@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from crypto.minisign import SigningKey
 from intake.db import make_engine
 from intake.models import Blob, Submission
+from tests.conftest import keyring_env
 
 REPO = Path(__file__).resolve().parents[2]
 INTAKE = Path(sys.executable).with_name("intake")
@@ -59,6 +60,7 @@ class Installation:
             "INTAKE_DATABASE_URL": self.database_url,
             "INTAKE_BLOB_DIR": str(self.blob_dir),
             "TMPDIR": str(self.tmp_dir),
+            **keyring_env(self.root),
         }
 
     def intake(self, *args: str, timeout: float = 60) -> str:

@@ -21,11 +21,12 @@ from crypto.witness import FAST_TEST_COST
 from crypto.x25519 import X25519Identity
 from intake.app import build_services, create_app
 from intake.blobstore import BlobStore
-from intake.config import Config, Limits
+from intake.config import Limits, load_config
 from intake.context import Services
 from intake.datadir import init_data_dir
-from intake.keyring import NewKey
+from intake.keyring import NewKey, add_to_file
 from intake.web.services.context import KDF_COST_KEY, WebContext
+from tests.conftest import keyring_env
 from tests.reliability.client import MINIMAL_TESTIMONY, FilePart, Multipart
 
 _ACTION = re.compile(r'<form id="([a-z-]+)" method="post"[^>]*action="([^"]+)"')
@@ -58,8 +59,8 @@ class Site:
 @contextmanager
 def site_at(root: Path, *, store: BlobStore | None = None, **limits: int) -> Iterator[Site]:
     """An initialised installation with one investigator key, served in-process."""
-    config = Config.for_data_dir(
-        root / "data", database_url=f"sqlite:///{root / 'intake.sqlite3'}", limits=Limits(**limits)
+    config = load_config({"INTAKE_DATA_DIR": str(root / "data"), **keyring_env(root)}).replace(
+        database_url=f"sqlite:///{root / 'intake.sqlite3'}", limits=Limits(**limits)
     )
     services = build_services(config)
     try:
@@ -68,8 +69,9 @@ def site_at(root: Path, *, store: BlobStore | None = None, **limits: int) -> Ite
             services = dataclasses.replace(services, store=store)
         investigator = X25519Identity.generate()
         signing = SigningKey.generate().verify_key().to_file_text()
-        services.keyring.add(
-            NewKey.parse(str(investigator.recipient()), name="Inv", signing_key=signing)
+        add_to_file(
+            config.keyring_file,
+            NewKey.parse(str(investigator.recipient()), name="Inv", signing_key=signing),
         )
         app = create_app(config, services=services)
         app.config.update(TESTING=True, **{KDF_COST_KEY: FAST_TEST_COST})

@@ -19,11 +19,12 @@ from sqlalchemy.exc import OperationalError
 from intake import blobstore, db
 from intake.app import build_services, create_app
 from intake.blobstore import LocalBlobStore
-from intake.config import Config
+from intake.config import load_config
 from intake.datadir import init_data_dir
 from intake.errors import DiskFullError
 from intake.keyring import Keyring
 from intake.models import Blob, Submission
+from tests.conftest import keyring_env
 from tests.reliability.client import FilePart
 from tests.reliability.inprocess import Site, site_at, submit
 
@@ -93,17 +94,12 @@ def test_disk_full_while_a_blob_is_named(tmp_path: Path, fail_at: int) -> None:
 def test_database_gone_after_the_files_were_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = Keyring.active_recipients
-    calls = {"n": 0}
-
-    def active_recipients(self: Keyring) -> Any:
-        calls["n"] += 1
-        if calls["n"] > 1:  # the snapshot before the body works; the one at commit fails
-            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
-        return real(self)
+    def sync_cache(self: Keyring, *_args: Any) -> Any:
+        # The keyring is a file; the first database work at commit refreshes its cache.
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
 
     with site_at(tmp_path) as site:
-        monkeypatch.setattr(Keyring, "active_recipients", active_recipients)
+        monkeypatch.setattr(Keyring, "sync_cache", sync_cache)
         answer = submit(site.client(), _two_files())
         _assert_nothing_kept(site, answer.status_code, answer.get_data(as_text=True))
 
@@ -113,9 +109,8 @@ def test_a_worker_starting_while_the_database_is_locked_still_serves(
 ) -> None:
     # A gunicorn worker that fails to boot makes gunicorn stop the whole site (every upload in
     # the other worker with it): the start-up sweep's failure must stay a log line.
-    config = Config.for_data_dir(
-        tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'intake.sqlite3'}"
-    )
+    config = load_config({"INTAKE_DATA_DIR": str(tmp_path / "data"), **keyring_env(tmp_path)})
+    config = config.replace(database_url=f"sqlite:///{tmp_path / 'intake.sqlite3'}")
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)  # not 10 s of waiting in a test
     services = build_services(config)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from protocol.errors import CATEGORIES, Category, ProtocolError
+from protocol.errors import CATEGORIES, Category, ProtocolError, UnsupportedVersionError
 from tests.triage.helpers import group_raising
 from triage.errors import ExitCode
 
@@ -13,7 +13,7 @@ EXIT_CODES = {
     "bundle": ExitCode.DAMAGED,
     "integrity": ExitCode.DAMAGED,
     "signature": ExitCode.SIGNATURE,
-    "schema": ExitCode.FAILURE,
+    "schema": ExitCode.DAMAGED,
     "unsupported_version": ExitCode.FAILURE,
 }
 
@@ -42,3 +42,22 @@ def test_verbose_shows_the_protocol_traceback(runner: CliRunner):
         "triage: error: signature: no signature\n"
         "triage: hint: the bundle is not signed by the key you expect\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("version", "hint"),
+    [
+        (3, "triage: hint: this bundle was made by a newer version; update triage"),
+        (0, "triage: hint: this bundle was made by an older version; ask the admin to update "
+         "intake and export again"),
+    ],
+)  # fmt: skip
+def test_a_version_refusal_says_which_side_to_update(runner: CliRunner, version: int, hint: str):
+    error = UnsupportedVersionError("export", version, (1, 2))
+    result = runner.invoke(group_raising(error), ["boom"])
+    assert result.exit_code == ExitCode.FAILURE
+    assert result.stderr.splitlines() == [
+        f"triage: error: unsupported_version: export bundle version {version} is not one this "
+        "side reads (1/2)",
+        hint,
+    ]

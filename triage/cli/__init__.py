@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "replies": "triage.cli.reply_cmds:replies",
     "rewrap": "triage.cli.rewrap_cmd:rewrap",
     "case": "triage.cli.case_cmds:case",
+    "team": "triage.cli.team_cmds:team",
 }
 
 

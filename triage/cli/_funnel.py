@@ -13,7 +13,7 @@ from collections.abc import Callable
 import click
 
 from crypto.errors import CryptoError
-from protocol.errors import ProtocolError
+from protocol.errors import ProtocolError, UnsupportedVersionError
 from triage.errors import CRYPTO_EXIT_CODES, Diagnosis, ExitCode, TriageError
 from triage.textsafe import neutralise_line
 
@@ -34,15 +34,21 @@ _CRYPTO_HINTS: dict[str, tuple[str, ...]] = {
 _PROTOCOL_EXIT_CODES: dict[str, ExitCode] = {
     "integrity": ExitCode.DAMAGED,
     "bundle": ExitCode.DAMAGED,
+    "schema": ExitCode.DAMAGED,
     "signature": ExitCode.SIGNATURE,
 }
 _PROTOCOL_HINTS: dict[str, str] = {
     "integrity": "the bundle was changed or damaged after it was written; copy it again",
     "bundle": "is this a complete bundle made by intake or triage? copy it again",
     "signature": "the bundle is not signed by the key you expect",
-    "schema": "the document does not follow the protocol; is the tool version the same?",
+    "schema": "the bundle does not follow docs/bundles.md: it was damaged, crafted, or made by "
+    "another tool; ask the admin for a fresh export",
     "unsupported_version": "this bundle was made by a newer version; update triage",
 }
+# A version below what this triage reads was written by an older intake (or triage).
+_OLDER_HINT = (
+    "this bundle was made by an older version; ask the admin to update intake and export again"
+)
 
 _OS_HINTS: dict[type[OSError], str] = {
     FileNotFoundError: "check the path",
@@ -77,8 +83,18 @@ def _protocol(exc: BaseException) -> Diagnosis | None:
         return None
     category = str(exc.category)
     hint = _PROTOCOL_HINTS.get(category, "check the bundle")
+    if isinstance(exc, UnsupportedVersionError) and _older(exc):
+        hint = _OLDER_HINT
     exit_code = _PROTOCOL_EXIT_CODES.get(category, ExitCode.FAILURE)
     return Diagnosis(tidy(exc.diagnostics()), (hint,), exit_code)
+
+
+def _older(exc: UnsupportedVersionError) -> bool:
+    """Whether the refused version is below every version this side reads."""
+    version = exc.version
+    return (
+        isinstance(version, int) and not isinstance(version, bool) and version < min(exc.readable)
+    )
 
 
 def _os(exc: BaseException) -> Diagnosis | None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from triage._errors_ws import usage
 from triage.cli._progress import BarProgress
 from triage.cli._ws import with_workspace
 from triage.textsafe import neutralise_line
@@ -38,13 +39,26 @@ server for 'intake purge --ack ACK'.
     metavar="PATH",
     help="Where to write the ack bundle (default: WORKSPACE/acks/ack-TIME.bundle).",
 )
+@click.option(
+    "--accept-extra-recipient",
+    "accept_reason",
+    metavar="REASON",
+    help="Import submissions sealed to more keys than 'triage team list' has; REASON goes to "
+    "the custody log.",
+)
 @with_workspace
-def import_bundle(ctx: WorkContext, bundle: Path, ack_path: Path | None) -> None:
+def import_bundle(
+    ctx: WorkContext, bundle: Path, ack_path: Path | None, accept_reason: str | None
+) -> None:
     """Import an export bundle from the server."""
     from triage.importer import run_import
 
+    if accept_reason is not None and not accept_reason.strip():
+        raise usage("--accept-extra-recipient needs a reason for the custody log")
     with BarProgress("importing") as progress:
-        report = run_import(ctx, bundle, ack_path=ack_path, progress=progress)
+        report = run_import(
+            ctx, bundle, ack_path=ack_path, progress=progress, accept_extra=accept_reason
+        )
     _print(report)
 
 

@@ -12,7 +12,7 @@ from crypto.keyfile import fingerprint
 from crypto.x25519 import X25519Recipient
 from intake.blobstore import BlobStore, new_blob_name
 from intake.errors import IntakeError
-from intake.keyring import Keyring, fingerprint_set_digest
+from intake.keyring import Keyring, KeyringFile, fingerprint_set_digest
 from intake.web.services.incoming import IncomingFile, group_of_field
 from intake.web.services.storage import StoreTemp
 from intake.web.upload import SealingWriter, UploadSession
@@ -29,13 +29,18 @@ class KeyringSnapshot:
     recipients: tuple[X25519Recipient, ...]
     fingerprints: tuple[str, ...]
     digest: str
+    ring: KeyringFile
 
 
 def snapshot_keyring(keyring: Keyring) -> KeyringSnapshot:
-    """Read the active keyring now (one query, so recipients and fingerprints agree)."""
-    recipients = tuple(keyring.active_recipients())
+    """Read the keyring file now (once, so recipients and fingerprints agree).
+
+    Raises KeyringFileError when the file is missing or invalid: nothing is sealed then.
+    """
+    ring = keyring.read()
+    recipients = tuple(entry.recipient for entry in ring.active)
     fingerprints = tuple(sorted(fingerprint(r) for r in recipients))
-    return KeyringSnapshot(recipients, fingerprints, fingerprint_set_digest(fingerprints))
+    return KeyringSnapshot(recipients, fingerprints, fingerprint_set_digest(fingerprints), ring)
 
 
 def new_upload(store: BlobStore, snapshot: KeyringSnapshot, max_files: int) -> UploadSession:

@@ -232,6 +232,8 @@ def commit_submission(ctx: WebContext, new: NewSubmission, *, fresh: Sequence[st
             ),
         ]
         with ctx.sessions() as session:
+            # Recipient rows refer to cached key rows: refresh the cache from the file first.
+            ctx.keyring.sync_cache(session, now.ring)
             _write_rows(session, new, sid, blobs, now.fingerprints)
             try:
                 session.commit()

@@ -20,6 +20,7 @@ from intake.cli import ExitCode
 from intake.models import Blob, BlobRecipient, Submission
 from protocol.bundle import ItemSource, open_bundle
 from tests.intake.conftest import Investigator
+from tests.intake.keyring_admin import admin
 from tests.intake.transfer.conftest import Stock
 from tests.intake.transfer.laptop import (
     Export,
@@ -66,7 +67,7 @@ class Rotated:
 def rotated(stock: Stock, tmp_path: Path, make_investigator: Callable[[], Investigator]) -> Rotated:
     export = stock.export(tmp_path / "export.bundle")[1]
     new = make_investigator()
-    stock.services.keyring.rotate(stock.investigator.fingerprint, new.new_key("New"))
+    admin(stock.services).rotate(stock.investigator.fingerprint, new.new_key("New"))
     return Rotated(stock, export, stock.investigator, new)
 
 
@@ -158,7 +159,7 @@ def test_a_rewrap_signed_by_an_unknown_key_is_refused(rotated: Rotated, tmp_path
 
 def test_a_rewrap_signed_by_the_retired_key_is_refused(rotated: Rotated, tmp_path: Path) -> None:
     path = _write(rotated, tmp_path / "rewrap", *_parts(rotated), rotated.old.signing_key)
-    _refused(rotated, path, "not a known key")
+    _refused(rotated, path, "signed by the retired key")
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def test_rotation_rewrap_purge_and_reply(
         cli, "keys", "rotate", old.fingerprint, str(new.recipient),
         "--name", "New", "--signing-key", str(new.pub_file),
     )  # fmt: skip
-    assert "2 stored blob(s) stay sealed to the retired key" in rotated
+    assert "stored blobs stay sealed to the retired key until re-wrapped" in rotated
     after = submit(services, CODENAME, [b"sealed to the new key"], parent_id=before.submission_id)
 
     _ok(cli, "export", "--out", str(tmp_path / "export"))

@@ -23,13 +23,14 @@ from crypto.minisign import SigningKey
 from crypto.witness import FAST_TEST_COST
 from crypto.x25519 import X25519Identity
 from intake.app import build_services, create_app
-from intake.config import Config, Limits
+from intake.config import Config, Limits, load_config
 from intake.context import Services
 from intake.datadir import init_data_dir
-from intake.keyring import NewKey
+from intake.keyring import NewKey, add_to_file
 from intake.web.blueprint import make_blueprint
 from intake.web.services.codename import KeyDeriver
 from intake.web.services.context import KDF_COST_KEY, WebContext
+from tests.conftest import keyring_env
 
 
 @dataclass
@@ -64,14 +65,17 @@ class Site:
 def add_investigator(services: Services, name: str = "Investigator") -> X25519Identity:
     identity = X25519Identity.generate()
     signing = SigningKey.generate().verify_key().to_file_text()
-    services.keyring.add(NewKey.parse(str(identity.recipient()), name=name, signing_key=signing))
+    add_to_file(
+        services.config.keyring_file,
+        NewKey.parse(str(identity.recipient()), name=name, signing_key=signing),
+    )
     return identity
 
 
 def make_site(tmp_path: Path, database_url: str, **limits: int) -> Site:
-    config = Config.for_data_dir(
-        tmp_path / "data", database_url=database_url, limits=Limits(**limits)
-    )
+    config = load_config(
+        {"INTAKE_DATA_DIR": str(tmp_path / "data"), **keyring_env(tmp_path)}
+    ).replace(database_url=database_url, limits=Limits(**limits))
     services = build_services(config)
     init_data_dir(config, services.engine)
     investigator = add_investigator(services)

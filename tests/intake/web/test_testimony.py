@@ -20,6 +20,7 @@ from intake.models import Submission as SubmissionRow
 from intake.web import upload as upload_module
 from intake.web.services import testimony as service
 from protocol.schema import Submission
+from tests.intake.keyring_admin import admin
 from tests.intake.web.conftest import (
     Site,
     add_investigator,
@@ -281,7 +282,7 @@ def test_keyring_rotated_during_upload_reseals_to_the_new_keys(
         settled = settle(*args, **kwargs)
         fresh = add_investigator(site.services, name="Successor")
         old = site.services.keyring.active_fingerprints()
-        site.services.keyring.retire(next(fp for fp in old if fp != _fp(fresh)), force=True)
+        admin(site.services).retire(next(fp for fp in old if fp != _fp(fresh)), force=True)
         new_identity.append(fresh)
         return settled
 
@@ -311,7 +312,7 @@ def _fp(identity: Any) -> str:
 def test_no_active_key_gives_the_calm_503(site: Site, client: FlaskClient) -> None:
     action = _action(client)
     fingerprint = site.services.keyring.active_fingerprints()[0]
-    site.services.keyring.retire(fingerprint, force=True)
+    admin(site.services).retire(fingerprint, force=True)
     assert client.get("/testimony").status_code == 503
     response = _post(client, action, minimal_testimony())
     assert response.status_code == 503
@@ -369,7 +370,7 @@ def test_draft_files_follow_a_keyring_rotation(site: Site, client: FlaskClient) 
     successor = add_investigator(site.services, name="Successor")
     for old in site.services.keyring.active_fingerprints():
         if old != fingerprint(successor.recipient()):
-            site.services.keyring.retire(old, force=True)
+            admin(site.services).retire(old, force=True)
     action = form_action(rejected.get_data(as_text=True), "testimony-form")
     receipt = _post(client, action, minimal_testimony())
     assert receipt.status_code == 200, receipt.get_data(as_text=True)

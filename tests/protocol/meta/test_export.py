@@ -35,7 +35,7 @@ def test_the_golden_export_lists_each_item_with_its_owner() -> None:
     meta = ExportMeta.from_manifest(_manifest(_doc()))
     first, second = meta.submissions
     assert second.parent_id == first.submission_id
-    assert meta.owner_of_item()[first.files[0].item] is first
+    assert dict(meta.items())[first.files[0].item] == first.files[0].sealed_sha256
     assert meta.get(second.submission_id) is second
     assert meta.get("S-0000000000000000") is None
 

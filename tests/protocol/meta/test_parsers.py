@@ -30,7 +30,8 @@ def parse_replies_meta(meta: dict[str, Any]) -> Any:
 
 
 def _ack(**entry: Any) -> dict[str, Any]:
-    base = {"submission_id": SID, "items": [{"name": f"blobs/{BLOB}", "sha256": SHA}]}
+    items = [{"name": f"submissions/{SID}.json.age", "sha256": SHA}]
+    base = {"submission_id": SID, "items": [*items, {"name": f"blobs/{BLOB}", "sha256": SHA}]}
     return {"submissions": [base | entry]}
 
 
@@ -39,7 +40,7 @@ def test_a_well_formed_ack_parses() -> None:
     info = {"acknowledged_by": FP, "signing_key_id": "AB", "export": export}
     (acked,) = parse_ack_meta(_ack() | info)
     assert acked.submission_id == SID
-    assert dict(acked.items) == {f"blobs/{BLOB}": SHA}
+    assert dict(acked.items) == {f"blobs/{BLOB}": SHA, f"submissions/{SID}.json.age": SHA}
 
 
 @pytest.mark.parametrize(
@@ -51,9 +52,17 @@ def test_a_well_formed_ack_parses() -> None:
         (_ack(submission_id="s-0123456789abcdef"), "is not canonical"),
         (_ack(submission_id="W-0123456789ABCDEF"), "is not a submission id"),
         (_ack(submission_id=7), "is not a string"),
-        (_ack(items=[{"name": "x", "sha256": "A" * 64}]), "lower-case SHA-256"),
+        (_ack(items=[{"name": f"blobs/{BLOB}", "sha256": "A" * 64}]), "lower-case SHA-256"),
         (_ack(items=[{"name": 1, "sha256": SHA}]), "item name is not a string"),
-        (_ack(items=[{"name": "x", "sha256": SHA}] * 2), "is listed twice"),
+        (_ack(items=[{"name": f"blobs/{BLOB}", "sha256": SHA}] * 2), "is listed twice"),
+        (_ack(items=[{"name": f"blobs/{BLOB}", "sha256": SHA}]), "does not name its submissions/"),
+        (_ack(items=[{"name": "../../etc/passwd", "sha256": SHA}]), "is not an item of S-"),
+        (_ack(items=[{"name": "ｂlobs/" + BLOB, "sha256": SHA}]), "is not an item of S-"),
+        (_ack(items=[{"name": "x" * 100_000, "sha256": SHA}]), "is not an item of S-"),
+        (
+            _ack(items=[{"name": "submissions/S-1B2C3D4E5F6G7H8J.json.age", "sha256": SHA}]),
+            "is not an item of S-",
+        ),
         (_ack(extra=1), "exactly the keys"),
         ({"submissions": _ack()["submissions"] * 2}, "a submission is listed twice"),
         (_ack() | {"acknowledged_by": "SHA256:x"}, "is not a key fingerprint"),

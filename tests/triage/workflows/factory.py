@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto.age import seal_bytes
+from crypto.header import Recipient
 from crypto.x25519 import X25519Identity, X25519Recipient
 from protocol.bundle import ItemSource, write_bundle
 from protocol.fields import FOLLOW_UP_FIELDS, GROUP_FIELDS
@@ -70,9 +71,11 @@ def build(
     parent_id: str | None = None,
     consent_change: ConsentChange | None = None,
     received_at: datetime | None = None,
+    also: Sequence[Recipient] = (),
 ) -> Built:
-    """A submission sealed to the investigator recipients `to`, with its files."""
-    recipients = [X25519Recipient.parse(r) for r in to]
+    """A submission sealed to the investigator recipients `to` (and `also`), with its files."""
+    recipients: list[Recipient] = [X25519Recipient.parse(r) for r in to]
+    recipients += also
     witness = witness or Witness()
     blobs, entries = {}, []
     for spec in files:

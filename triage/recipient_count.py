@@ -1,0 +1,98 @@
+"""Counting the recipients of what an import opened: more stanzas than the team, or a stanza of
+another type, means the server sealed a submission to someone besides the team.
+
+An X25519 stanza does not name its recipient, so this catches an *added* recipient (a row slipped
+into the server's keyring, a tampered server), not a *substituted* one: a stanza that replaced a
+team member's is caught only by that member, who can no longer open new testimony (SECURITY.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from crypto.errors import HeaderError
+from crypto.header import Header
+from crypto.x25519 import STANZA_TYPE
+from triage.custody import EntrySpec
+from triage.import_scan import ScanResult, SubmissionResult
+
+__all__ = ["Extra", "check_recipients"]
+
+
+@dataclass(frozen=True)
+class Extra:
+    """One stanza beyond the team's count, or of a type the team does not use."""
+
+    submission_id: str
+    item: str
+    position: int  # 1-based, in the header's order
+    stanza_type: str
+
+    def describe(self, team_size: int) -> str:
+        if self.stanza_type != STANZA_TYPE:
+            why = f"a {self.stanza_type!r} stanza (the team uses X25519 keys only)"
+        else:
+            why = f"more X25519 stanzas than the team's {team_size} keys"
+        return f"{self.item}: stanza {self.position} is {why}"
+
+
+def _stanza_types(path: Path) -> list[str]:
+    with path.open("rb") as stream:
+        header, _covered = Header.parse(stream)
+    return [stanza.type for stanza in header.stanzas]
+
+
+def _extras(submission_id: str, item: str, path: Path, team_size: int) -> Iterator[Extra]:
+    try:
+        types = _stanza_types(path)
+    except HeaderError:  # pragma: no cover - the file was opened with this header moments ago
+        yield Extra(submission_id, item, 0, "unparseable header")
+        return
+    count = 0
+    for position, kind in enumerate(types, start=1):
+        count += kind == STANZA_TYPE
+        if kind != STANZA_TYPE or count > team_size:
+            yield Extra(submission_id, item, position, kind)
+
+
+def _sealed_files(scan: ScanResult, result: SubmissionResult) -> Iterator[tuple[str, Path]]:
+    """(item, staged path) of the submission.json and each file of it staged by this import."""
+    if result.staged is not None:
+        yield result.item, result.staged
+    if result.submission is None:
+        return
+    for entry in result.submission.files:
+        blob = scan.blobs.get(entry.blob_name)
+        if blob is not None and blob.staged is not None:
+            yield blob.item, blob.staged
+
+
+def check_recipients(
+    scan: ScanResult, team_size: int, accept_reason: str | None
+) -> list[EntrySpec]:
+    """Refuse each opened submission with extra stanzas (marked invalid: not imported, not
+    acked, so the server keeps it), unless `accept_reason` is given; then it is imported and
+    the override is returned as custody entries to log."""
+    accepted: list[EntrySpec] = []
+    for result in scan.submissions:
+        if result.state != "opened" or result.submission_id is None:
+            continue
+        extras = [
+            extra
+            for item, path in _sealed_files(scan, result)
+            for extra in _extras(result.submission_id, item, path, team_size)
+        ]
+        if not extras:
+            continue
+        told = "; ".join(extra.describe(team_size) for extra in extras)
+        if accept_reason is None:
+            result.state = "invalid"
+            result.detail = f"sealed to someone besides the team: {told}"
+            continue
+        details = {"reason": accept_reason, "stanzas": told, "team_size": team_size}
+        accepted.append(
+            EntrySpec("accepted_extra_recipient", "submission", result.submission_id, None, details)
+        )
+    return accepted
