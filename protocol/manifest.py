@@ -36,7 +36,7 @@ SIGNED_KINDS: frozenset[str] = frozenset({"ack", "replies", "rewrap"})
 # The version each kind is written at. A change to a kind's items or meta bumps its version
 # here, keeps the previous parser, and adds a golden file for the new version (docs/bundles/).
 CURRENT_VERSIONS: Mapping[str, int] = MappingProxyType(
-    {"export": 1, "ack": 1, "replies": 1, "rewrap": 1}
+    {"export": 2, "ack": 1, "replies": 1, "rewrap": 1}
 )
 MANIFEST_NAME = "bundle.json"
 SIGNATURE_NAME = "bundle.json.minisig"

@@ -22,7 +22,7 @@ from triage.errors import ExitCode, TriageError
 from triage.import_apply import AckItem, Applied, new_rows
 from triage.import_known import known_rows
 from triage.import_scan import ScanResult, scan_bundle
-from triage.recipient_count import check_recipients
+from triage.recipient_count import check_recipients, keyring_warnings
 from triage.team import load_team
 from triage.workspace.blobs import BlobStore, sha256_file
 from triage.workspace.context import WorkContext
@@ -50,6 +50,7 @@ class ImportReport:
     unverified: dict[str, list[str]] = field(default_factory=dict)
     recipient_mismatch: list[str] = field(default_factory=list)
     consent: list[ConsentEffect] = field(default_factory=list)
+    keyring_warnings: list[str] = field(default_factory=list)
     acked: int = 0
     ack_files: list[Path] = field(default_factory=list)
 
@@ -144,8 +145,10 @@ def _scan_and_apply(
         )  # fmt: skip
         if scan.submissions and not any(r.state == "opened" for r in scan.submissions):
             raise _nothing_opens(ctx)
-        accepted = check_recipients(scan, len(load_team(ctx.workspace)), accept_extra)
+        team = load_team(ctx.workspace)
+        accepted = check_recipients(scan, len(team), accept_extra)
         report = _report(scan)
+        report.keyring_warnings = keyring_warnings(scan.meta.keyring, team)
         acks = _apply(ctx, session, scan=scan, store=store, report=report, known_ids=known_subs)
         if accepted:
             ctx.log().append_many(accepted)

@@ -14,11 +14,14 @@ from pathlib import Path
 
 from crypto.errors import HeaderError
 from crypto.header import Header
-from crypto.x25519 import STANZA_TYPE
+from crypto.keyfile import fingerprint
+from crypto.x25519 import STANZA_TYPE, X25519Recipient
+from protocol.meta.export import ExportKey
 from triage.custody import EntrySpec
 from triage.import_scan import ScanResult, SubmissionResult
+from triage.team import Team
 
-__all__ = ["Extra", "check_recipients"]
+__all__ = ["Extra", "check_recipients", "keyring_warnings"]
 
 
 @dataclass(frozen=True)
@@ -96,3 +99,29 @@ def check_recipients(
             EntrySpec("accepted_extra_recipient", "submission", result.submission_id, None, details)
         )
     return accepted
+
+
+def keyring_warnings(keyring: tuple[ExportKey, ...], team: Team) -> list[str]:
+    """How the keys the server says it seals to (an export's keyring, version 2 on) differ
+    from the team's list. Warnings only: the stanza count above is what decides, since
+    whoever adds a recipient on the server can also leave it out of this list."""
+    if not keyring:
+        return []  # a version 1 export says nothing about the server's keys
+    active = {k.recipient: k for k in keyring if k.state == "active"}
+    team_keys = {str(m.recipient): m for m in team.members}
+    warnings = [
+        f"the server seals to {fingerprint_of(r)} ({key.name}), which is not in your team: "
+        "check it with the admin, then 'triage team add' it"
+        for r, key in sorted(active.items())
+        if r not in team_keys
+    ]
+    warnings += [
+        f"your team's {member.fingerprint} ({member.name}) is not an active key on the server"
+        for r, member in sorted(team_keys.items())
+        if r not in active
+    ]
+    return warnings
+
+
+def fingerprint_of(recipient: str) -> str:
+    return fingerprint(X25519Recipient.parse(recipient))

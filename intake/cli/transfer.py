@@ -89,8 +89,8 @@ def export(config: Config, out: Path, selection: str, max_part_size: int) -> Non
     Nothing in it is plaintext: sealed files, each submission's sealed submission.json, ids,
     days and the witnesses' public reply keys. What it carries is marked exported.
     """
-    with _open(config) as (db, store, _keyring):
-        plan = plan_export(db.sessions, include_exported=selection == "all")
+    with _open(config) as (db, store, keyring):
+        plan = plan_export(db.sessions, keyring, include_exported=selection == "all")
         if not plan.submissions:
             click.echo("nothing to export" + ("" if selection == "all" else " (try --all)"))
             return

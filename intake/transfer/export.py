@@ -23,6 +23,7 @@ from intake.blobstore import BlobStore
 from intake.clock import utc_today
 from intake.db import SessionFactory
 from intake.errors import BundleError, StorageError
+from intake.keyring import Keyring
 from intake.models import (
     Blob,
     BlobRecipient,
@@ -34,7 +35,14 @@ from intake.models import (
 from protocol.bundle import ItemSource, write_bundle
 from protocol.errors import ProtocolError
 from protocol.manifest import CURRENT_VERSIONS
-from protocol.meta.export import ExportFile, ExportMeta, ExportSubmission, SubmissionKind
+from protocol.meta.export import (
+    ExportFile,
+    ExportKey,
+    ExportMeta,
+    ExportSubmission,
+    KeyState,
+    SubmissionKind,
+)
 from protocol.meta.items import blob_item, manifest_item
 
 __all__ = [
@@ -95,9 +103,11 @@ class PlannedSubmission:
 
 @dataclass(frozen=True)
 class ExportPlan:
-    """What one export will carry, read in one transaction."""
+    """What one export will carry, read in one transaction, and the keyring file's keys then
+    (carried in the meta so the laptop can compare them with its team's list)."""
 
     submissions: tuple[PlannedSubmission, ...]
+    keyring: tuple[ExportKey, ...] = ()
 
     @property
     def total_bytes(self) -> int:
@@ -142,9 +152,16 @@ def _planned(row: Submission) -> PlannedSubmission:
     )
 
 
-def plan_export(sessions: SessionFactory, *, include_exported: bool = False) -> ExportPlan:
+def plan_export(
+    sessions: SessionFactory, keyring: Keyring, *, include_exported: bool = False
+) -> ExportPlan:
     """The submissions never exported (or, with `include_exported`, every one not purged),
-    oldest first. Raises StorageError when a submission has no submission.json blob."""
+    oldest first, and the keyring file's keys. Raises StorageError when a submission has no
+    submission.json blob, KeyringFileError when the keyring file cannot be read."""
+    keys = tuple(
+        ExportKey(str(entry.recipient), entry.name, cast(KeyState, str(entry.state)))
+        for entry in keyring.read().keys
+    )
     states = [SubmissionState.STORED]
     if include_exported:
         states.append(SubmissionState.EXPORTED)
@@ -156,7 +173,7 @@ def plan_export(sessions: SessionFactory, *, include_exported: bool = False) -> 
     )
     with sessions() as session:
         rows = session.scalars(query).all()
-        return ExportPlan(tuple(_planned(row) for row in rows))
+        return ExportPlan(tuple(_planned(row) for row in rows), keys)
 
 
 def _recipients(session: Session, names: list[str]) -> dict[str, set[str]]:
@@ -196,7 +213,7 @@ def _write(
     progress: Callable[[int], None] | None,
 ) -> list[Path]:
     items = [blob.source(store) for s in plan.submissions for blob in s.blobs]
-    meta = ExportMeta(tuple(s.meta() for s in plan.submissions)).to_meta()
+    meta = ExportMeta(tuple(s.meta() for s in plan.submissions), plan.keyring).to_meta()
     try:
         # Parsed back as triage will parse it: a row the laptop would refuse (a kind or id out
         # of shape) stops the export here, where the admin can see why, not at import.

@@ -19,9 +19,20 @@ from protocol.meta import _check as c
 from protocol.meta._kind import check_version, meta_of
 from protocol.meta.items import blob_item, manifest_item
 
-__all__ = ["ExportFile", "ExportMeta", "ExportSubmission", "SubmissionKind"]
+__all__ = [
+    "ExportFile",
+    "ExportKey",
+    "ExportMeta",
+    "ExportSubmission",
+    "KeyState",
+    "SubmissionKind",
+]
 
 SubmissionKind = Literal["testimony", "follow_up", "consent_change"]
+KeyState = Literal["active", "retired", "revoked"]
+_STATES: tuple[KeyState, ...] = ("active", "retired", "revoked")
+_KEY_KEYS = frozenset({"recipient", "name", "state"})
+_MAX_NAME = 200
 _KINDS: tuple[SubmissionKind, ...] = ("testimony", "follow_up", "consent_change")
 _SUBMISSION_KEYS = frozenset(
     {
@@ -126,6 +137,28 @@ class ExportSubmission:
         }
 
 
+@dataclass(frozen=True)
+class ExportKey:
+    """One key of the server's keyring file when it exported (version 2 on): what triage
+    compares with the team's list. Informational: the laptop's own count of stanzas decides."""
+
+    recipient: str
+    name: str
+    state: KeyState
+
+    @classmethod
+    def parse(cls, value: object) -> ExportKey:
+        doc = c.exact(value, "a keyring key", _KEY_KEYS)
+        name, state = c.text(doc["name"], "a key's name"), doc["state"]
+        if len(name) > _MAX_NAME or state not in _STATES:
+            raise c.bad(f"a keyring key's name is over {_MAX_NAME} characters or its state unknown")
+        recipient = c.recipient(doc["recipient"], "a keyring recipient")
+        return cls(str(recipient), name, cast(KeyState, state))
+
+    def to_meta(self) -> dict[str, object]:
+        return {"recipient": self.recipient, "name": self.name, "state": self.state}
+
+
 def _unique_blobs(submissions: Sequence[ExportSubmission]) -> None:
     """No blob is carried twice: not two submissions' files, nor a file and a submission.json."""
     owner: dict[str, str] = {}
@@ -140,24 +173,30 @@ def _unique_blobs(submissions: Sequence[ExportSubmission]) -> None:
 
 @dataclass(frozen=True)
 class ExportMeta:
-    """An export's meta: its submissions, in the order the items carry them."""
+    """An export's meta: its submissions, in the order the items carry them, and (version 2
+    on) the server's keyring when it exported; empty when read from a version 1 export."""
 
     submissions: tuple[ExportSubmission, ...]
+    keyring: tuple[ExportKey, ...] = ()
 
     def __post_init__(self) -> None:
         # Here, not only in parse(): the server's writer builds this directly.
         c.unique([s.submission_id for s in self.submissions], "submission")
         _unique_blobs(self.submissions)
+        c.unique([k.recipient for k in self.keyring], "keyring recipient")
 
     @classmethod
     def parse(cls, meta: Mapping[str, Any], *, version: int) -> ExportMeta:
         """Raises ProtocolError ("schema"; "unsupported_version" for an unread version)."""
         check_version("export", version)
-        doc = c.exact(dict(meta), "export meta", frozenset({"submissions"}))
+        # Version 1 had no keyring; version 2 always carries it.
+        keys = frozenset({"submissions"} if version == 1 else {"submissions", "keyring"})
+        doc = c.exact(dict(meta), "export meta", keys)
         submissions = tuple(
             ExportSubmission.parse(s) for s in c.listed(doc["submissions"], "submissions")
         )
-        return cls(submissions)
+        keyring = tuple(ExportKey.parse(k) for k in c.listed(doc.get("keyring", []), "keyring"))
+        return cls(submissions, keyring)
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> ExportMeta:
@@ -183,7 +222,11 @@ class ExportMeta:
             yield from sub.items()
 
     def to_meta(self) -> dict[str, object]:
-        return {"submissions": [s.to_meta() for s in self.submissions]}
+        """The current version's meta (version 2)."""
+        return {
+            "submissions": [s.to_meta() for s in self.submissions],
+            "keyring": [k.to_meta() for k in self.keyring],
+        }
 
     def get(self, submission_id: str) -> ExportSubmission | None:
         return next((s for s in self.submissions if s.submission_id == submission_id), None)

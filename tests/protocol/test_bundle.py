@@ -337,7 +337,7 @@ HOSTILE = {
         _member("bundle.json", _manifest(("blobs/x", b"aaaa"))), _member("blobs/x", b"bbbb")
     ),
     "unknown kind": lambda: _tar(_member("bundle.json", _manifest(kind="gift"))),
-    "unknown version": lambda: _tar(_member("bundle.json", _manifest(version=2))),
+    "unknown version": lambda: _tar(_member("bundle.json", _manifest(version=3))),
     "manifest not json": lambda: _tar(_member("bundle.json", b"{nope")),
     "pax headers": lambda: _tar(
         _member("bundle.json", _manifest(GOOD)),
@@ -389,7 +389,7 @@ REASONS = {
     "symlink": "is a symbolic link, not a regular file",
     "truncated": "truncated",
     "unknown kind": "unsupported_version: bundle kind 'gift'",
-    "unknown version": "unsupported_version: export bundle version 2 is not one this side reads",
+    "unknown version": "unsupported_version: export bundle version 3 is not one this side reads",
 }
 
 

@@ -78,6 +78,8 @@ def _print(report: ImportReport) -> None:
         echo(f"NOT VERIFIED {ident}: {'; '.join(problems)}")
     for problem in report.problems:
         echo(f"problem: {problem}")
+    for warning in report.keyring_warnings:
+        echo(f"warning: {warning}")
     for ident in report.recipient_mismatch:
         echo(f"warning: {ident}: the export's reply key differs from the sealed one")
     for effect in report.consent:

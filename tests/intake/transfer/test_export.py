@@ -119,3 +119,15 @@ def test_a_missing_blob_stops_the_export(stock: Stock, tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.STORAGE
     assert "no such blob" in result.stderr
     assert list(tmp_path.glob("*export.bundle*")) == []
+
+
+def test_export_carries_the_keyring_file_s_keys(stock: Stock, tmp_path: Path) -> None:
+    """Version 2: the laptop compares the server's keys with its team's list (issue T2)."""
+    _result, export = stock.export(tmp_path / "export.bundle")
+    assert export.manifest.version == 2
+    (key,) = export.manifest.meta["keyring"]
+    assert key == {
+        "recipient": str(stock.investigator.recipient),
+        "name": key["name"],
+        "state": "active",
+    }

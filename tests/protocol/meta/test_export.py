@@ -13,11 +13,11 @@ from protocol.errors import ProtocolError
 from protocol.manifest import ItemEntry, Manifest
 from protocol.meta.export import ExportMeta
 
-GOLDEN = Path(__file__).resolve().parents[3] / "docs" / "bundles" / "export.v1.json"
+GOLDEN = Path(__file__).resolve().parents[3] / "docs" / "bundles"
 
 
-def _doc() -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(GOLDEN.read_text(encoding="utf-8"))
+def _doc(version: int = 2) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((GOLDEN / f"export.v{version}.json").read_text("utf-8"))
     return doc
 
 
@@ -95,3 +95,49 @@ def test_the_loose_spellings_triage_once_took_are_refused() -> None:
     doc = _doc()
     doc["meta"]["submissions"] = {s["submission_id"]: s for s in doc["meta"]["submissions"]}
     _refused(doc, "submissions must be a list")
+
+
+def test_version_2_carries_the_server_s_keyring() -> None:
+    meta = ExportMeta.from_manifest(_manifest(_doc()))
+    assert [(k.name, k.state) for k in meta.keyring] == [
+        ("Olena (OPG)", "active"),
+        ("Taras (newsroom)", "active"),
+        ("Olena, key of 2025", "retired"),
+    ]
+
+
+def test_version_1_is_still_read_without_a_keyring() -> None:
+    meta = ExportMeta.from_manifest(_manifest(_doc(1)))
+    assert meta.keyring == ()
+    assert len(meta.submissions) == 2
+    assert "keyring" in meta.to_meta()  # what this side writes is the current version
+
+
+def test_each_version_has_exactly_its_own_keys() -> None:
+    without = _doc()
+    del without["meta"]["keyring"]
+    _refused(without, "export meta must be an object with exactly the keys")
+    with_one = _doc(1)
+    with_one["meta"]["keyring"] = []
+    _refused(with_one, "export meta must be an object with exactly the keys")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"state": "lost"}, "or its state unknown"),
+        ({"name": "x" * 201}, "name is over 200 characters"),
+        ({"recipient": "age1nope"}, "is not an age recipient"),
+        ({"fingerprint": "SHA256:x"}, "exactly the keys"),
+    ],
+)
+def test_a_keyring_key_out_of_shape_is_refused(change: dict[str, Any], message: str) -> None:
+    doc = _doc()
+    doc["meta"]["keyring"][0] |= change
+    _refused(doc, message)
+
+
+def test_one_recipient_twice_in_the_keyring_is_refused() -> None:
+    doc = _doc()
+    doc["meta"]["keyring"].append(copy.deepcopy(doc["meta"]["keyring"][0]))
+    _refused(doc, "a keyring recipient is listed twice")

@@ -16,7 +16,7 @@ from crypto.x25519 import X25519Identity, X25519Recipient
 from protocol.bundle import ItemSource, write_bundle
 from protocol.fields import FOLLOW_UP_FIELDS, GROUP_FIELDS
 from protocol.ids import new_blob_name, new_submission_id
-from protocol.meta.export import ExportFile, ExportMeta, ExportSubmission
+from protocol.meta.export import ExportFile, ExportKey, ExportMeta, ExportSubmission
 from protocol.meta.items import blob_item, manifest_item
 from protocol.schema import Answers, ConsentChange, FileEntry, Submission
 
@@ -139,6 +139,7 @@ def export_bundle(
     *,
     reply_recipients: Mapping[str, str] | None = None,
     replace_blobs: Mapping[str, bytes] | None = None,
+    keyring: Sequence[ExportKey] = (),
 ) -> Path:
     """An export bundle laid out as `intake export` writes it: per submission its sealed
     submission.json, then its blobs by name; meta.submissions a list (docs/bundles.md)."""
@@ -153,5 +154,5 @@ def export_bundle(
         ]
         recipient = (reply_recipients or {}).get(built.id, built.submission.witness_reply_recipient)
         meta.append(export_meta(built, built.sealed_json, blobs, recipient))
-    write_bundle(path, "export", items, meta=ExportMeta(tuple(meta)).to_meta())
+    write_bundle(path, "export", items, meta=ExportMeta(tuple(meta), tuple(keyring)).to_meta())
     return path

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from crypto.header import Stanza
 from crypto.x25519 import X25519Identity
+from protocol.meta.export import ExportKey
 from tests.triage.workflows.conftest import Bench
 from tests.triage.workflows.factory import FileSpec, build, export_bundle
 from triage.errors import ExitCode
@@ -90,3 +91,17 @@ def test_the_team_cannot_be_emptied_or_hold_one_key_twice(bench: Bench) -> None:
     removed = bench.run("team", "remove", bench.investigator.fingerprint)
     assert removed.exit_code == 0, removed.output
     assert mine not in bench.run("team", "list").stdout
+
+
+def test_the_export_s_keyring_is_compared_with_the_team(bench: Bench, tmp_path: Path) -> None:
+    stranger = str(X25519Identity.generate().recipient())
+    keyring = [
+        ExportKey(bench.investigator.recipient, "me", "retired"),
+        ExportKey(stranger, "New colleague?", "active"),
+    ]
+    built = build([bench.investigator.recipient])
+    bundle = export_bundle(tmp_path / "export", [built], keyring=keyring)
+    out = bench.run("import", str(bundle)).stdout
+    assert "(New colleague?), which is not in your team" in out
+    assert f"your team's {bench.investigator.fingerprint} (this workspace) is not an active" in out
+    assert "imported: 1 new" in out  # warnings only: the stanza count decides
