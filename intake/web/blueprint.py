@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from intake.context import Services
 from intake.web.services.context import WebContext
-from intake.web.views import consent, followup, pages, testimony, witness
+from intake.web.views import consent, followup, pages, start, testimony, witness
 
 __all__ = ["STATIC_DIR", "make_blueprint"]
 
@@ -20,6 +20,7 @@ def make_blueprint(services: Services) -> Blueprint:
     ctx = WebContext.build(services)
     bp = Blueprint("web", __name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     pages.register(bp)
+    start.register(bp, ctx)
     testimony.register(bp, ctx)
     witness.register(bp, ctx)
     followup.register(bp, ctx)

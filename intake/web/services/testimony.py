@@ -1,5 +1,5 @@
 """Receiving a testimony or a follow-up once its body is parsed: honeypot, validation, drafts,
-the codename, and the commit. Views call these and only render what comes back.
+and the commit. Views call these and only render what comes back.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from intake.web.services.incoming import IncomingFile
 from intake.web.services.receive import KeyringSnapshot, forget_blobs, settle_received
 from intake.web.services.submit import (
     NewSubmission,
-    NewWitness,
     Receipt,
     ReceiptFile,
     commit_submission,
@@ -60,7 +59,7 @@ class FormRejected:
 
 @dataclass(frozen=True)
 class FollowUpTarget:
-    """The logged-in witness a follow-up belongs to."""
+    """The witness a testimony or follow-up belongs to (`parents` only for a follow-up)."""
 
     witness_id: str
     reply_recipient: str
@@ -71,7 +70,7 @@ def _receipt_files(files: Sequence[IncomingFile]) -> tuple[ReceiptFile, ...]:
     return tuple(ReceiptFile(f.original_name, f.size, f.plaintext_sha256) for f in files)
 
 
-def _decoy_receipt(ctx: WebContext, received: Received, support: bool) -> Receipt:
+def _decoy_receipt(received: Received, support: bool) -> Receipt:
     """What a bot that filled the honeypot sees: a receipt like any other, nothing stored."""
     files = [
         ReceiptFile(w.filename, w.plain_size, w.plain_sha256.hexdigest())
@@ -80,7 +79,6 @@ def _decoy_receipt(ctx: WebContext, received: Received, support: bool) -> Receip
     return Receipt(
         reference=ids.new_submission_id(),
         files=tuple(files),
-        codename=ctx.codenames.new(),
         support_info=support,
     )
 
@@ -131,41 +129,37 @@ def _fresh_names(received: Received, files: Sequence[IncomingFile]) -> list[str]
     return [f.blob_name for f in files if f.blob_name not in kept]
 
 
-def receive_testimony(ctx: WebContext, received: Received) -> Receipt | FormRejected:
-    """Validate, then commit a new witness's testimony and make their codename.
+def receive_testimony(
+    ctx: WebContext, received: Received, target: FollowUpTarget
+) -> Receipt | FormRejected:
+    """Validate, then commit the testimony of a witness whose codename was issued before the
+    form (intake.web.services.start): no key derivation happens here, so a busy KDF can no
+    longer turn a finished upload into an error.
 
-    Raises AlreadyReceivedError, NoActiveKeyError, KdfBusyError or a storage/database error.
+    Raises AlreadyReceivedError, NoActiveKeyError or a storage/database error.
     """
     form = TestimonyForm(received.formdata)
     if form.website.data:
-        return _decoy_receipt(ctx, received, bool(form.support_info.data))
+        return _decoy_receipt(received, bool(form.support_info.data))
     count = len(received.upload.completed()) + (len(received.draft.files) if received.draft else 0)
     settled = _settle(ctx, received, form, _problems(ctx, received, count))
     if isinstance(settled, FormRejected):
         return settled
-    try:
-        codename = ctx.codenames.new()
-        keys = ctx.deriver.derive(codename)
-        recipient = str(keys.identity.recipient())
-        new = NewSubmission(
-            kind="testimony",
-            answers=testimony_answers(form),
-            ui_language=received.language,
-            reply_recipient=recipient,
-            form_token=received.form_token,
-            files=settled,
-            group_answers={i: group_answers(form[f"group{i}"].form) for i in (1, 2, 3)},
-            new_witness=NewWitness(lookup=keys.lookup, reply_recipient=recipient),
-            draft_id=received.draft.draft_id if received.draft else None,
-        )
-    except BaseException:
-        forget_blobs(ctx.store, _fresh_names(received, settled))
-        raise
+    new = NewSubmission(
+        kind="testimony",
+        answers=testimony_answers(form),
+        ui_language=received.language,
+        reply_recipient=target.reply_recipient,
+        form_token=received.form_token,
+        files=settled,
+        group_answers={i: group_answers(form[f"group{i}"].form) for i in (1, 2, 3)},
+        witness_id=target.witness_id,
+        draft_id=received.draft.draft_id if received.draft else None,
+    )
     sid = commit_submission(ctx, new, fresh=_fresh_names(received, settled))
     return Receipt(
         reference=sid,
         files=_receipt_files(settled),
-        codename=codename,
         support_info=bool(form.support_info.data),
     )
 
@@ -177,7 +171,7 @@ def receive_follow_up(
     form = FollowUpForm(received.formdata)
     form.parent.choices = plain(target.parents)
     if form.website.data:
-        return _decoy_receipt(ctx, received, support=False)
+        return _decoy_receipt(received, support=False)
     count = len(received.upload.completed()) + (len(received.draft.files) if received.draft else 0)
     problems = _problems(ctx, received, count)
     if not (form.account.data or "").strip() and not count:
