@@ -14,7 +14,12 @@ from wtforms import Form
 
 from intake.web.choices import plain
 from intake.web.forms import FollowUpForm, TestimonyForm
-from intake.web.services.answers import follow_up_answers, group_answers, testimony_answers
+from intake.web.services.answers import (
+    follow_up_answers,
+    group_answers,
+    schema_slips,
+    testimony_answers,
+)
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import Draft, KeptSummary, keep_in_draft
 from intake.web.services.incoming import IncomingFile
@@ -104,12 +109,45 @@ def _problems(ctx: WebContext, received: Received, files: int) -> list[LazyStrin
     return problems
 
 
+def _slip_message(kind: str) -> LazyString:
+    if kind == "number":
+        return _l(
+            "These coordinates are not on Earth: latitude goes from -90 to 90 and longitude "
+            "from -180 to 180, for example 49.99, 36.23."
+        )
+    if kind in {"text", "texts"}:
+        return _l(
+            "This answer contains an invisible control character we cannot store. Please "
+            "type it again rather than pasting it."
+        )
+    return _l("We cannot store this answer as it is. Please check it.")
+
+
+def _schema_valid(form: Form, *, follow_up: bool) -> bool:
+    """Attach a translated error to every field the submission schema would refuse."""
+    slips = schema_slips(form, follow_up=follow_up)
+    for slip in slips:
+        if "-" in slip.field:  # a file group's question: "group1-shows"
+            group, name = slip.field.split("-", 1)
+            field = form[group].form[name]
+        else:
+            field = form[slip.field]
+        field.errors = [*field.errors, _slip_message(slip.kind)]
+    return not slips
+
+
 def _settle(
     ctx: WebContext, received: Received, form: Form, problems: list[LazyString]
 ) -> FormRejected | tuple[IncomingFile, ...]:
-    """Commit the whole files; on any problem keep them in the draft and reject the form."""
+    """Commit the whole files; on any problem keep them in the draft and reject the form.
+
+    A form the browser's checks and WTForms accept can still hold an answer the schema
+    refuses (coordinates off the globe, a NUL pasted into a text): that is a field error like
+    any other, and the files that arrived wait in the draft.
+    """
     fresh = settle_received(received.upload, received.files, received.snapshot, ctx.store)
     valid = form.validate()
+    valid = _schema_valid(form, follow_up=isinstance(form, FollowUpForm)) and valid
     if valid and not problems:
         return (*(received.draft.files if received.draft else ()), *fresh)
     draft = received.draft

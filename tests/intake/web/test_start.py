@@ -7,12 +7,13 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from intake.clock import hour_bucket, utc_now
 from intake.maintenance import sweep
-from intake.models import Submission, Witness, WitnessSession
+from intake.models import DraftBlob, Submission, Witness, WitnessSession
 from intake.web.services.start import PENDING_HOURS, words_match
 from tests.intake.web.conftest import (
     Site,
@@ -183,3 +184,55 @@ def test_the_sweep_keeps_a_witness_who_testified(site: Site, client: FlaskClient
     report = sweep(site.services.sessions, site.services.store, now=later)
     assert report.witnesses_expired == 0
     assert len(_witnesses(site)) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("coordinates", "95, 200"),
+        ("coordinates", "-91.5, 10"),
+        ("account", "I saw\x00 soldiers"),
+        ("place", "near the\x00 bridge"),
+        ("group1-shows", "the yard\x00"),
+    ],
+)
+def test_input_only_the_schema_refuses_is_a_field_error_and_keeps_the_file(
+    site: Site, client: FlaskClient, field: str, value: str
+) -> None:
+    _codename, page = start_witness(client)
+    action = form_action(page.get_data(as_text=True), "testimony-form")
+    data = minimal_testimony(**{field: value})
+    data["group1-files"] = [(io.BytesIO(b"frame" * 1000), "clip.mp4", "video/mp4")]
+    response = post_multipart(client, action, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422, html[-3000:]
+    assert 'id="error-summary"' in html
+    assert 'id="testimony-form"' in html
+    message = "not on Earth" if field == "coordinates" else "invisible control character"
+    assert html.count(message) >= 1
+    assert re.search(rf'class="error" id="{re.escape(field)}-error">[^<]*{message}', html)
+    assert "clip.mp4" in html  # kept in the draft, listed above the form
+    with site.services.sessions() as session:
+        assert list(session.scalars(select(Submission))) == []
+        assert len(list(session.scalars(select(DraftBlob)))) == 1
+
+
+def test_a_nul_in_a_follow_up_is_a_field_error_and_keeps_the_file(
+    site: Site, client: FlaskClient
+) -> None:
+    _codename, page = start_witness(client)
+    action = form_action(page.get_data(as_text=True), "testimony-form")
+    reference = reference_of(post_multipart(client, action, minimal_testimony()).get_data(True))
+    add = client.get("/account/add").get_data(as_text=True)
+    data = {
+        "parent": reference,
+        "account": "More\x00 words",
+        "group1-files": [(io.BytesIO(b"more evidence" * 100), "later.jpg", "image/jpeg")],
+    }
+    response = post_multipart(client, form_action(add, "follow-up-form"), data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422, html[-2000:]
+    assert "invisible control character" in html
+    assert "later.jpg" in html
+    with site.services.sessions() as session:
+        assert len(list(session.scalars(select(DraftBlob)))) == 1
