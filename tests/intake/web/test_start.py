@@ -45,7 +45,7 @@ def test_the_form_is_reached_only_through_the_codename(site: Site, client: Flask
     assert first.headers["Location"].endswith("/start")
     start = client.get("/start").get_data(as_text=True)
     assert 'id="network-warning"' in start
-    assert "2.1 GB" in start or "4.8 GB" in start  # the request limit, before any upload
+    assert "4.8 GB" in start  # the 4.5 GiB request limit, stated before any upload
     assert _witnesses(site) == []
     html = _issue(client)
     assert site.deriver.calls == 1  # derived once, inside the KDF slots
@@ -236,3 +236,22 @@ def test_a_nul_in_a_follow_up_is_a_field_error_and_keeps_the_file(
     assert "later.jpg" in html
     with site.services.sessions() as session:
         assert len(list(session.scalars(select(DraftBlob)))) == 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "warning", "limit"),
+    [
+        ("en", "a network that is not tied to you", "4.8 GB"),
+        ("uk", "скористайтеся мережею, не пов'язаною з вами", "4,8 ГБ"),
+        ("ru", "воспользуйтесь сетью, не связанной с вами", "4,8 ГБ"),
+    ],
+)
+def test_the_network_warning_and_the_limits_come_in_three_languages(
+    client: FlaskClient, lang: str, warning: str, limit: str
+) -> None:
+    start = client.get(f"/start?lang={lang}").get_data(as_text=True)
+    assert f'<html lang="{lang}">' in start
+    assert warning in start.replace("&#39;", "'")
+    assert limit in start
+    form = start_witness(client)[1].get_data(as_text=True)
+    assert warning in form.replace("&#39;", "'")
