@@ -23,7 +23,7 @@ wsgi_app = "intake.wsgi:app"
 bind = [os.environ.get("INTAKE_BIND", "127.0.0.1:8080")]
 
 # --- Workers --------------------------------------------------------------------------------
-# gthread: a slow Tor upload (2 GiB at 50 KB/s is about 12 hours) holds one thread, never a
+# gthread: a slow Tor upload (4.5 GiB at 0.2 MB/s is about 6.5 hours) holds one thread, never a
 # whole worker process, and idle keep-alive connections wait in the worker's poller without a
 # thread. Two processes for two cores; 256 threads each lets hundreds of uploads trickle while
 # the landing page still finds a free thread. Sealing and the codename KDF run in C with the GIL

@@ -35,8 +35,10 @@ _T = TypeVar("_T")
 class Limits:
     """Size and rate limits; every one has a documented environment variable (docs/config.md)."""
 
-    # 2 GiB: a long phone video; at Tor's ~50 KB/s that is already about 12 hours of upload.
-    max_request_bytes: int = 2 * GIB
+    # 4.5 GiB: a witness's phone or drone video is 0.5-4 GB (decimal), plus the answers; over
+    # an onion circuit (0.2-1 MB/s) 4.5 GiB is 1.3 to 6.5 hours. No separate per-file limit:
+    # one file may fill the whole request, and the form says so before the upload starts.
+    max_request_bytes: int = 9 * GIB // 2
     max_files: int = 20
     # Per text part, in bytes (Werkzeug counts bytes): 256 KiB is ~100 pages of Cyrillic text.
     max_field_bytes: int = 256 * KIB

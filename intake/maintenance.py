@@ -1,5 +1,5 @@
-"""The sweep: what a crash or an abandoned form left behind, and expired witness sessions
-(`intake sweep`, app start-up)."""
+"""The sweep: what a crash or an abandoned form left behind, expired witness sessions, and
+witnesses given a codename who never testified (`intake sweep`, app start-up)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session
 from intake.blobstore import BlobStore
 from intake.clock import hour_bucket, utc_now
 from intake.db import SessionFactory
-from intake.models import AttemptBudget, Blob, DraftBlob, FormToken, PendingDraft, Reply
+from intake.models import (
+    AttemptBudget,
+    Blob,
+    DraftBlob,
+    FormToken,
+    PendingDraft,
+    Reply,
+    Submission,
+    Witness,
+    WitnessSession,
+)
 from intake.witness_sessions import purge_expired
 
 __all__ = ["ORPHAN_MIN_AGE", "TEMP_MIN_IDLE", "SweepReport", "referenced_blob_names", "sweep"]
@@ -40,6 +50,7 @@ class SweepReport:
     tokens_expired: int = 0
     budget_hours_removed: int = 0
     sessions_expired: int = 0
+    witnesses_expired: int = 0
 
 
 def referenced_blob_names(session: Session) -> set[str]:
@@ -73,6 +84,22 @@ def _delete_rows(session: Session, hour: int) -> tuple[int, int]:
     return tokens.rowcount or 0, budget.rowcount or 0
 
 
+def _expire_pending_witnesses(session: Session, hour: int) -> int:
+    """Witnesses given a codename who never sent a testimony, past their 48 hours."""
+    expired = select(Witness.id).where(
+        Witness.pending_until <= hour,
+        ~select(Submission.id).where(Submission.witness_id == Witness.id).exists(),
+        ~select(Reply.id).where(Reply.witness_id == Witness.id).exists(),
+    )
+    ids = list(session.scalars(expired))
+    if not ids:
+        return 0
+    # Their sessions first: SQLite enforces the foreign key only when asked to cascade.
+    session.execute(delete(WitnessSession).where(WitnessSession.witness_id.in_(ids)))
+    session.execute(delete(Witness).where(Witness.id.in_(ids)))
+    return len(ids)
+
+
 def sweep(
     sessions: SessionFactory,
     store: BlobStore,
@@ -91,6 +118,7 @@ def sweep(
         drafts, draft_blob_names = _expire_drafts(session, hour)
         tokens, budget = _delete_rows(session, hour)
         expired_sessions = purge_expired(session, now)
+        witnesses = _expire_pending_witnesses(session, hour)
         # Rows first: after a crash between the two steps the files are orphans the next
         # sweep removes, never rows pointing at missing files.
         session.commit()
@@ -114,4 +142,5 @@ def sweep(
         tokens_expired=tokens,
         budget_hours_removed=budget,
         sessions_expired=expired_sessions,
+        witnesses_expired=witnesses,
     )

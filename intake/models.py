@@ -144,6 +144,9 @@ class Witness(Base):
     lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     reply_recipient: Mapped[str] = mapped_column(String(RECIPIENT_LEN))
     created_on: Mapped[date] = mapped_column(Date)
+    # The hour (intake.clock.hour_bucket) after which a witness who was given a codename but
+    # never sent a testimony is removed by the sweep; None once the first testimony commits.
+    pending_until: Mapped[int | None] = mapped_column(Integer, index=True)
 
     submissions: Mapped[list[Submission]] = relationship(back_populates="witness")
     replies: Mapped[list[Reply]] = relationship(back_populates="witness")
@@ -347,3 +350,7 @@ class WitnessSession(Base):
     form_until: Mapped[int | None] = mapped_column(Integer)
     confirmed_parent: Mapped[str | None] = mapped_column(String(ID_LEN))
     confirmed_until: Mapped[int | None] = mapped_column(Integer)
+    # The session's note (the codename and the last receipt), sealed to a key that only the
+    # session cookie holds, readable until the minute `note_until` (intake.web.notes).
+    sealed_note: Mapped[bytes | None] = mapped_column(LargeBinary)
+    note_until: Mapped[int | None] = mapped_column(Integer)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, or_
+from sqlalchemy import CursorResult, delete, or_, update
 from sqlalchemy.orm import Session
 
 from intake.clock import minute_bucket
@@ -33,7 +33,9 @@ __all__ = [
     "hold_for_form",
     "open_session",
     "purge_expired",
+    "read_note",
     "resume",
+    "store_note",
     "token_hash",
 ]
 
@@ -190,6 +192,36 @@ def confirm_parent(
             session.commit()
 
 
+def store_note(sessions: SessionFactory, token: str, sealed: bytes, until: datetime) -> bool:
+    """Keep `sealed` (already sealed to the cookie's key) on the session until `until`.
+
+    Returns False when the session row is gone (logged out, swept).
+    """
+    with sessions() as session:
+        row = session.get(WitnessSession, token_hash(token))
+        if row is None:
+            return False
+        row.sealed_note = sealed
+        row.note_until = minute_bucket(until)
+        session.commit()
+        return True
+
+
+def read_note(sessions: SessionFactory, token: str, now: datetime) -> bytes | None:
+    """The session's sealed note if it is still live at `now`, else None.
+
+    A note outlives the session's idle deadline on purpose: a receipt after an upload that
+    took longer than 30 minutes must still be shown again on reload.
+    """
+    if not token:
+        return None
+    with sessions() as session:
+        row = session.get(WitnessSession, token_hash(token))
+        if row is None or row.sealed_note is None or row.note_until is None:
+            return None
+        return row.sealed_note if minute_bucket(now) < row.note_until else None
+
+
 def _delete(session: Session, token: str) -> None:
     session.execute(delete(WitnessSession).where(WitnessSession.token_hash == token_hash(token)))
 
@@ -205,14 +237,21 @@ def close_session(sessions: SessionFactory, token: str) -> None:
 
 def purge_expired(session: Session, now: datetime) -> int:
     """Delete, in the caller's transaction, every session no request can be admitted to any
-    more (past its idle deadline and any form's); returns how many."""
+    more (past its idle deadline, any form's and any note's); returns how many. A note past
+    its deadline is dropped from a session that lives on."""
     minute = minute_bucket(now)
+    session.execute(
+        update(WitnessSession)
+        .where(WitnessSession.note_until <= minute)
+        .values(sealed_note=None, note_until=None)
+    )
     result = cast(
         CursorResult[Any],
         session.execute(
             delete(WitnessSession).where(
                 WitnessSession.idle_until <= minute,
                 or_(WitnessSession.form_until.is_(None), WitnessSession.form_until <= minute),
+                WitnessSession.note_until.is_(None),
             )
         ),
     )

@@ -129,7 +129,7 @@ def sweep_command(config: Config, min_idle_hours: float) -> None:
         f"removed {report.temps_removed} abandoned upload(s), {report.orphans_removed} orphaned "
         f"blob(s), {report.drafts_expired} expired draft(s) with {report.draft_blobs_removed} "
         f"file(s), {report.tokens_expired} expired form token(s), {report.sessions_expired} "
-        "expired session(s)"
+        f"expired session(s), {report.witnesses_expired} codename(s) never used"
     )
 
 

@@ -15,8 +15,8 @@ from intake.web.upload import SealingRequest
 
 __all__ = ["init_web"]
 
-# A form may be filled in slowly and its files take hours over Tor: 2 GiB at 50 KB/s is about
-# 12 hours. The CSRF token (checked when the POST starts) and the session holding its secret
+# A form may be filled in slowly and its files take hours over Tor: 4.5 GiB at 0.2 MB/s is
+# about 6.5 hours. The CSRF token (checked when the POST starts) and the session holding its secret
 # must outlive a long day of writing plus that upload: 25 hours for the token, 26 for the
 # session cookie that carries it. The cookie holds no witness id: a logged-in witness's session
 # is kept on the server (intake.witness_sessions), which admits a form's POST for exactly

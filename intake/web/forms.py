@@ -214,3 +214,18 @@ class LoginForm(_Form):
         # Browsers must not remember, complete or "correct" a codename.
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
+
+
+class ConfirmCodenameForm(_Form):
+    """Two words of the codename typed back (intake.web.services.start says why two)."""
+
+    word1 = StringField(
+        _l("First word asked for"),
+        [InputRequired(message=_l("Please type this word of your codename.")), Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    word2 = StringField(
+        _l("Second word asked for"),
+        [InputRequired(message=_l("Please type this word of your codename.")), Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )

@@ -8,6 +8,8 @@ login finds a row.
 
 from __future__ import annotations
 
+import base64
+import secrets
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g, session
@@ -19,6 +21,7 @@ from intake.web.services.context import WebContext
 from intake.witness_sessions import ActiveSession, SessionPolicy
 
 __all__ = [
+    "NOTE_KEY",
     "TOKEN_KEY",
     "confirm_parent",
     "current_session",
@@ -31,6 +34,9 @@ __all__ = [
 
 TOKEN_KEY = "sid"  # noqa: S105 (a cookie key name, not a secret)
 """The cookie's session token; the cookie holds no witness id."""
+
+NOTE_KEY = "nk"
+"""The cookie's key for the session's sealed note (intake.web.notes); the server never keeps it."""
 
 _STARTED = "intake_request_started"
 
@@ -75,6 +81,7 @@ def log_in(ctx: WebContext, witness_id: str) -> None:
     )
     _fresh_cookie()
     session[TOKEN_KEY] = token
+    session[NOTE_KEY] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
     # Permanent only so that the CSRF secret in the same cookie outlives a long form; the
     # session's own lifetime is decided on the server.
     session.permanent = True

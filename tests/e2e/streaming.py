@@ -1,8 +1,8 @@
 """A client that sends a large testimony to a live site without ever holding the file in memory.
 
-It fetches the form like a browser (session cookie, action URL with the CSRF and one-time
-tokens), then streams a multipart body with a precomputed Content-Length: the text parts, one
-file part generated block by block, the closing boundary.
+It takes the codename step and fetches the form like a browser (session cookie, action URL
+with the CSRF and one-time tokens), then streams a multipart body with a precomputed
+Content-Length: the text parts, one file part generated block by block, the closing boundary.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
+from urllib.parse import urlencode
 
 BLOCK = 1 << 20
 _ACTION = re.compile(r'<form id="testimony-form"[^>]*action="([^"]+)"')
@@ -27,16 +28,49 @@ class FormSession:
     action: str
 
 
-def open_form(port: int) -> FormSession:
+def _request(
+    port: int, method: str, path: str, cookie: str, body: bytes | None = None
+) -> tuple[int, str, str]:
+    """One request; returns the status, the body and the session cookie (kept if none set)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Cookie": cookie} if cookie else {}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
     try:
-        conn.request("GET", "/testimony")
+        conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         html = response.read().decode()
-        assert response.status == 200, html
-        cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+        cookie = (response.getheader("Set-Cookie") or cookie).split(";", 1)[0]
     finally:
         conn.close()
+    return response.status, html, cookie
+
+
+def _form_action(html: str, form_id: str) -> str:
+    match = re.search(rf'<form id="{form_id}"[^>]*action="([^"]+)"', html)
+    assert match, f"no {form_id} on the page"
+    return unescape(match.group(1))
+
+
+def open_form(port: int) -> FormSession:
+    """The testimony form as a browser reaches it: through the codename step."""
+    _status, start, cookie = _request(port, "GET", "/start", "")
+    status, issued, cookie = _request(port, "POST", _form_action(start, "start-form"), cookie, b"")
+    assert status == 200, issued
+    words = re.search(r'id="codename">([a-z ]+)<', issued)
+    assert words
+    typed = {
+        name: words.group(1).split(" ")[int(position) - 1]
+        for position, name in re.findall(
+            r'data-position="(\d)" id="word[12]"[^>]* name="(word[12])"', issued
+        )
+    }
+    answer = urlencode(typed).encode()
+    action = _form_action(issued, "confirm-form")
+    status, _html, cookie = _request(port, "POST", action, cookie, answer)
+    assert status == 303
+    status, html, cookie = _request(port, "GET", "/testimony", cookie)
+    assert status == 200, html
     match = _ACTION.search(html)
     assert match, "the form page has no testimony form"
     assert cookie, "the form page set no session cookie"
@@ -109,9 +143,15 @@ def post_stream(
         for chunk in body:
             conn.send(chunk)
         response = conn.getresponse()
-        return response.status, response.read().decode()
+        page = response.read().decode()
+        cookie = (response.getheader("Set-Cookie") or form.cookie).split(";", 1)[0]
+        location = response.getheader("Location")
     finally:
         conn.close()
+    if response.status == 303 and location:  # the receipt, as a browser follows it
+        status, page, _cookie = _request(port, "GET", location, cookie)
+        return status, page
+    return response.status, page
 
 
 def required_answers(account: str) -> list[tuple[str, str]]:

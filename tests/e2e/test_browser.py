@@ -197,6 +197,21 @@ def send_reply(
     assert "imported 1 reply" in site.cli("replies", "import", str(bundle))
 
 
+def take_codename(visit: Visit, page: Any) -> str:
+    """The codename step: ask for it, type two of its words back, land on the form."""
+    visit.check_page(page, "Before your testimony: your codename", "start")
+    page.click("#get-codename")
+    visit.check_page(page, "Your codename", "codename")
+    codename = str(page.locator("#codename").inner_text().strip())
+    assert len(codename.split()) == 7
+    words = codename.split()
+    for box in ("#word1", "#word2"):
+        position = int(page.locator(box).get_attribute("data-position") or "0")
+        page.fill(box, words[position - 1])
+    page.click("#confirm")
+    return codename
+
+
 def send_testimony(visit: Visit, page: Any, words: Words) -> tuple[str, str, Files]:
     """Landing → form → receipt; returns the codename, the reference and the files sent."""
     page.goto(visit.site.base_url + "/")
@@ -204,12 +219,15 @@ def send_testimony(visit: Visit, page: Any, words: Words) -> tuple[str, str, Fil
         page.click(f"#lang-{visit.lang}")
     visit.check_page(page, "Tell investigators what you saw", "landing")
     page.click("#start")
+    codename = take_codename(visit, page)
     groups = fill_testimony(page, words)
     visit.check_page(page, "Your testimony", "form")
     page.click("#send")
     visit.check_page(page, "Thank you. Your testimony was received.", "receipt")
-    codename = page.locator("#codename").inner_text().strip()
-    assert len(codename.split()) == 7
+    assert page.locator("#codename").inner_text().strip() == codename
+    page.reload()  # the receipt survives a reload in the same session
+    visit.check_page(page, "Thank you. Your testimony was received.", "receipt-reloaded")
+    assert page.locator("#codename").inner_text().strip() == codename
     sent = [item["buffer"] for items in groups.values() for item in items]
     assert sorted(receipt_hashes(page)) == sorted(hashlib.sha256(b).hexdigest() for b in sent)
     return codename, page.locator("#reference").inner_text().strip(), groups
@@ -276,7 +294,7 @@ def test_a_witness_visit_without_javascript(
     finally:
         context.close()
 
-    assert visit.shot_count == 8
+    assert visit.shot_count == 11  # start, codename and the reloaded receipt added three
     origin = live_site.base_url + "/"
     assert visit.requests, "no request was recorded"
     assert [url for url in visit.requests if not url.startswith(origin)] == []

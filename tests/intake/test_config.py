@@ -21,7 +21,7 @@ def test_defaults_follow_the_data_dir(tmp_path: Path) -> None:
     assert config.blob_dir == tmp_path / "store"
     assert config.bind == "127.0.0.1:8080"
     assert config.limits == Limits()
-    assert config.limits.max_request_bytes == 2 * 1024**3
+    assert config.limits.max_request_bytes == 9 * 1024**3 // 2  # 4.5 GiB: a 4 GB video fits
     assert config.limits.max_files == 20
     assert config.limits.kdf_concurrency == 2
     assert config.limits.pending_draft_ttl_hours == 24

@@ -24,6 +24,17 @@ MINIMAL_TESTIMONY: list[tuple[str, str]] = [
 
 _ACTION = re.compile(r'<form id="([a-z-]+)" method="post"[^>]*action="([^"]+)"')
 _CODENAME = re.compile(r'<p class="codename" id="codename">([a-z ]+)</p>')
+_POSITION = re.compile(r'<input [^>]*data-position="(\d)" id="word[12]"[^>]* name="(word[12])"')
+
+
+def confirm_words(body: str) -> list[tuple[str, str]]:
+    """The confirmation form's answer for the codename shown on `body` (the codename step)."""
+    match = _CODENAME.search(body)
+    assert match, "no codename on the page"
+    words = match.group(1).split(" ")
+    return [(name, words[int(position) - 1]) for position, name in _POSITION.findall(body)]
+
+
 _REFERENCE = re.compile(r'<strong id="reference">(S-[0-9A-Z]{16})</strong>')
 
 
@@ -169,7 +180,8 @@ class Witness:
         self, path: str, body: Iterable[bytes], *, content_type: str, length: int | None
     ) -> Response:
         """POST `body` (an iterable of writes) and read the answer; a server that answers
-        early and stops reading is fine: the answer is read once sending fails."""
+        early and stops reading is fine: the answer is read once sending fails. A 303 is
+        followed with a GET, as a browser does."""
         extra = [("Content-Type", content_type), ("Connection", "close")]
         if length is not None:
             extra.append(("Content-Length", str(length)))
@@ -180,18 +192,28 @@ class Witness:
                     sock.sendall(chunk)
             except (BrokenPipeError, ConnectionResetError):
                 pass
-            return self.read(sock)
+            answer = self.read(sock)
+        if answer.status == 303:
+            return self.get(answer.headers["Location"])
+        return answer
 
     def post(self, path: str, form: Multipart, *, rate: float | None = None) -> Response:
-        return self.send(
+        """POST `form`; a 303 is followed with a GET, as a browser does."""
+        answer = self.send(
             path,
             paced(form.chunks(), rate=rate),
             content_type=form.content_type,
             length=form.length,
         )
+        if answer.status == 303:
+            return self.get(answer.headers["Location"])
+        return answer
 
     def testimony_action(self) -> str:
-        return self.get("/testimony").action("testimony-form")
+        """The testimony form's action, reached through the codename step."""
+        issued = self.post(self.get("/start").action("start-form"), Multipart([]))
+        confirmed = self.post(issued.action("confirm-form"), Multipart(confirm_words(issued.body)))
+        return confirmed.action("testimony-form")
 
     def submit(self, files: Iterable[FilePart] = (), *, rate: float | None = None) -> Response:
         """A fresh form, filled with the minimal testimony and `files`, sent."""

@@ -27,7 +27,7 @@ from intake.datadir import init_data_dir
 from intake.keyring import NewKey, add_to_file
 from intake.web.services.context import KDF_COST_KEY, WebContext
 from tests.conftest import keyring_env
-from tests.reliability.client import MINIMAL_TESTIMONY, FilePart, Multipart
+from tests.reliability.client import MINIMAL_TESTIMONY, FilePart, Multipart, confirm_words
 
 _ACTION = re.compile(r'<form id="([a-z-]+)" method="post"[^>]*action="([^"]+)"')
 
@@ -88,10 +88,23 @@ def action_of(response: TestResponse, form_id: str) -> str:
 
 
 def post(client: FlaskClient, action: str, form: Multipart) -> TestResponse:
-    return client.post(action, data=b"".join(form.chunks()), content_type=form.content_type)
+    """POST `form`; a 303 is followed with a GET, as a browser does."""
+    answer = client.post(action, data=b"".join(form.chunks()), content_type=form.content_type)
+    if answer.status_code == 303:
+        return client.get(answer.headers["Location"])
+    return answer
+
+
+def testimony_action(client: FlaskClient) -> str:
+    """The testimony form's action, reached through the codename step."""
+    issued = post(client, action_of(client.get("/start"), "start-form"), Multipart([]))
+    words = confirm_words(issued.get_data(as_text=True))
+    return action_of(
+        post(client, action_of(issued, "confirm-form"), Multipart(words)), "testimony-form"
+    )
 
 
 def submit(client: FlaskClient, files: list[FilePart] | None = None) -> TestResponse:
-    """A fresh testimony form, filled minimally, with `files`."""
-    action = action_of(client.get("/testimony"), "testimony-form")
+    """A fresh testimony form (after the codename step), filled minimally, with `files`."""
+    action = testimony_action(client)
     return post(client, action, Multipart(list(MINIMAL_TESTIMONY), list(files or [])))

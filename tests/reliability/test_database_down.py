@@ -150,8 +150,10 @@ def test_postgresql_cut_off_gives_503_keeps_nothing_and_recovers(
         resume.set()
         sender.join(60)
         assert Witness(server.port).get("/").status == 200  # the pages that need no database
+        # A new witness's codename step needs the database (it creates the witness): refused
+        # calmly, before anything is issued.
         refused = Witness(server.port)
-        before_body = refused.get("/testimony")
+        before_body = refused.post(refused.get("/start").action("start-form"), Multipart([]))
         assert before_body.status == 503
         assert TRY_LATER in before_body.body
     finally:

@@ -8,15 +8,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
 from wtforms import Form
 
 from protocol.entries import Answers
-from protocol.fields import FOLLOW_UP_FIELDS, GROUP_FIELDS, TESTIMONY_FIELDS, AnswerValue
+from protocol.errors import ProtocolError
+from protocol.fields import (
+    FOLLOW_UP_FIELDS,
+    GROUP_FIELDS,
+    TESTIMONY_FIELDS,
+    AnswerValue,
+    FieldSpec,
+)
 
-__all__ = ["KYIV_TIME_ZONE", "follow_up_answers", "group_answers", "testimony_answers"]
+__all__ = [
+    "KYIV_TIME_ZONE",
+    "SchemaSlip",
+    "follow_up_answers",
+    "group_answers",
+    "schema_slips",
+    "testimony_answers",
+]
 
 KYIV_TIME_ZONE = "Europe/Kyiv"
 """B5: times are asked in Kyiv time (form.md), and the zone travels with them."""
@@ -116,11 +131,7 @@ def _month_only(answers: dict[str, AnswerValue]) -> None:
         answers["B4_date"] = day[:7]
 
 
-def testimony_answers(form: Form) -> Answers:
-    """The testimony's answers (sections A, B and D); raises ProtocolError on a schema slip.
-
-    D7 (support information) is deliberately absent: form.md says nothing about it is stored.
-    """
+def _testimony_values(form: Form) -> dict[str, AnswerValue]:
     answers = _collect(form, _TESTIMONY)
     answers.update(_coordinates(form["coordinates"].data))
     _month_only(answers)
@@ -139,7 +150,73 @@ def testimony_answers(form: Form) -> Answers:
         answers["D4"] = form["contact_how"].data
         if form["contact_how"].data == "other-channel" and form["contact_other"].data:
             answers["D4_other"] = _text(form["contact_other"].data)
-    return Answers.parse(answers, TESTIMONY_FIELDS)
+    return answers
+
+
+def testimony_answers(form: Form) -> Answers:
+    """The testimony's answers (sections A, B and D); raises ProtocolError on a schema slip
+    (callers run `schema_slips` first, so that none reaches them).
+
+    D7 (support information) is deliberately absent: form.md says nothing about it is stored.
+    """
+    return Answers.parse(_testimony_values(form), TESTIMONY_FIELDS)
+
+
+# Answers not read from one same-named field: which field the witness should correct.
+_DERIVED: Mapping[str, str] = {
+    "B6_lat": "coordinates",
+    "B6_lon": "coordinates",
+    "B8_callsigns": "call_signs",
+    "D1": "name",
+    "D4_other": "contact_other",
+}
+
+
+@dataclass(frozen=True)
+class SchemaSlip:
+    """An answer the form accepted but the submission schema refuses."""
+
+    field: str
+    """The WTForms field's name in the form (group fields: "group1-shows")."""
+    kind: str
+    """The schema's value kind ("text", "number"...), to choose the message."""
+
+
+def _slips(
+    values: Mapping[str, AnswerValue], specs: Mapping[str, FieldSpec], names: Mapping[str, str]
+) -> list[SchemaSlip]:
+    slips: list[SchemaSlip] = []
+    for field_id, value in values.items():
+        spec = specs.get(field_id)
+        if spec is None:
+            continue  # Answers.parse refuses unknown ids; the form makes none
+        try:
+            spec.check(field_id, value)
+        except ProtocolError:
+            slips.append(SchemaSlip(names.get(field_id, field_id), spec.kind))
+    return slips
+
+
+def schema_slips(form: Form, *, follow_up: bool = False) -> list[SchemaSlip]:
+    """Every answer of a testimony (or follow-up) form that protocol's schema would refuse.
+
+    The schema (protocol.fields) is the judge: the same FieldSpec checks run here, before
+    anything is committed, as when the answers are sealed and when triage re-validates.
+    """
+    if follow_up:
+        value = _value(form["account"].data)
+        values = {} if value is None else {"B1": value}
+        slips = _slips(values, FOLLOW_UP_FIELDS, {"B1": "account"})
+        groups: tuple[int, ...] = (1,)
+    else:
+        names = {**_TESTIMONY, **_DERIVED}
+        slips = _slips(_testimony_values(form), TESTIMONY_FIELDS, names)
+        groups = (1, 2, 3)
+    for number in groups:
+        group = form[f"group{number}"].form
+        group_names = {fid: f"group{number}-{name}" for fid, name in _GROUP.items()}
+        slips += _slips(_collect(group, _GROUP), GROUP_FIELDS, group_names)
+    return slips
 
 
 def group_answers(group_form: Form) -> Answers:

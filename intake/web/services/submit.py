@@ -166,6 +166,10 @@ def _blob_row(sid: str, blob: _SealedBlob, fingerprints: Sequence[str]) -> Blob:
 
 def _witness_id(session: Session, new: NewSubmission) -> str | None:
     if new.new_witness is None:
+        if new.kind == "testimony" and new.witness_id is not None:
+            witness = session.get(Witness, new.witness_id)
+            if witness is not None:
+                witness.pending_until = None  # the sweep keeps a witness who has testified
         return new.witness_id
     witness = Witness(
         lookup=new.new_witness.lookup,

@@ -1,5 +1,5 @@
 """Receiving a testimony or a follow-up once its body is parsed: honeypot, validation, drafts,
-the codename, and the commit. Views call these and only render what comes back.
+and the commit. Views call these and only render what comes back.
 """
 
 from __future__ import annotations
@@ -14,14 +14,18 @@ from wtforms import Form
 
 from intake.web.choices import plain
 from intake.web.forms import FollowUpForm, TestimonyForm
-from intake.web.services.answers import follow_up_answers, group_answers, testimony_answers
+from intake.web.services.answers import (
+    follow_up_answers,
+    group_answers,
+    schema_slips,
+    testimony_answers,
+)
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import Draft, KeptSummary, keep_in_draft
 from intake.web.services.incoming import IncomingFile
 from intake.web.services.receive import KeyringSnapshot, forget_blobs, settle_received
 from intake.web.services.submit import (
     NewSubmission,
-    NewWitness,
     Receipt,
     ReceiptFile,
     commit_submission,
@@ -60,7 +64,7 @@ class FormRejected:
 
 @dataclass(frozen=True)
 class FollowUpTarget:
-    """The logged-in witness a follow-up belongs to."""
+    """The witness a testimony or follow-up belongs to (`parents` only for a follow-up)."""
 
     witness_id: str
     reply_recipient: str
@@ -71,7 +75,7 @@ def _receipt_files(files: Sequence[IncomingFile]) -> tuple[ReceiptFile, ...]:
     return tuple(ReceiptFile(f.original_name, f.size, f.plaintext_sha256) for f in files)
 
 
-def _decoy_receipt(ctx: WebContext, received: Received, support: bool) -> Receipt:
+def _decoy_receipt(received: Received, support: bool) -> Receipt:
     """What a bot that filled the honeypot sees: a receipt like any other, nothing stored."""
     # Issue 12: a person whose browser fills the hidden field gets this too, and their
     # testimony is lost behind a fake codename. It must be kept and flagged for triage
@@ -83,7 +87,6 @@ def _decoy_receipt(ctx: WebContext, received: Received, support: bool) -> Receip
     return Receipt(
         reference=ids.new_submission_id(),
         files=tuple(files),
-        codename=ctx.codenames.new(),
         support_info=support,
     )
 
@@ -109,12 +112,45 @@ def _problems(ctx: WebContext, received: Received, files: int) -> list[LazyStrin
     return problems
 
 
+def _slip_message(kind: str) -> LazyString:
+    if kind == "number":
+        return _l(
+            "These coordinates are not on Earth: latitude goes from -90 to 90 and longitude "
+            "from -180 to 180, for example 49.99, 36.23."
+        )
+    if kind in {"text", "texts"}:
+        return _l(
+            "This answer contains an invisible control character we cannot store. Please "
+            "type it again rather than pasting it."
+        )
+    return _l("We cannot store this answer as it is. Please check it.")
+
+
+def _schema_valid(form: Form, *, follow_up: bool) -> bool:
+    """Attach a translated error to every field the submission schema would refuse."""
+    slips = schema_slips(form, follow_up=follow_up)
+    for slip in slips:
+        if "-" in slip.field:  # a file group's question: "group1-shows"
+            group, name = slip.field.split("-", 1)
+            field = form[group].form[name]
+        else:
+            field = form[slip.field]
+        field.errors = [*field.errors, _slip_message(slip.kind)]
+    return not slips
+
+
 def _settle(
     ctx: WebContext, received: Received, form: Form, problems: list[LazyString]
 ) -> FormRejected | tuple[IncomingFile, ...]:
-    """Commit the whole files; on any problem keep them in the draft and reject the form."""
+    """Commit the whole files; on any problem keep them in the draft and reject the form.
+
+    A form the browser's checks and WTForms accept can still hold an answer the schema
+    refuses (coordinates off the globe, a NUL pasted into a text): that is a field error like
+    any other, and the files that arrived wait in the draft.
+    """
     fresh = settle_received(received.upload, received.files, received.snapshot, ctx.store)
     valid = form.validate()
+    valid = _schema_valid(form, follow_up=isinstance(form, FollowUpForm)) and valid
     if valid and not problems:
         return (*(received.draft.files if received.draft else ()), *fresh)
     draft = received.draft
@@ -134,41 +170,37 @@ def _fresh_names(received: Received, files: Sequence[IncomingFile]) -> list[str]
     return [f.blob_name for f in files if f.blob_name not in kept]
 
 
-def receive_testimony(ctx: WebContext, received: Received) -> Receipt | FormRejected:
-    """Validate, then commit a new witness's testimony and make their codename.
+def receive_testimony(
+    ctx: WebContext, received: Received, target: FollowUpTarget
+) -> Receipt | FormRejected:
+    """Validate, then commit the testimony of a witness whose codename was issued before the
+    form (intake.web.services.start): no key derivation happens here, so a busy KDF can no
+    longer turn a finished upload into an error.
 
-    Raises AlreadyReceivedError, NoActiveKeyError, KdfBusyError or a storage/database error.
+    Raises AlreadyReceivedError, NoActiveKeyError or a storage/database error.
     """
     form = TestimonyForm(received.formdata)
     if form.website.data:
-        return _decoy_receipt(ctx, received, bool(form.support_info.data))
+        return _decoy_receipt(received, bool(form.support_info.data))
     count = len(received.upload.completed()) + (len(received.draft.files) if received.draft else 0)
     settled = _settle(ctx, received, form, _problems(ctx, received, count))
     if isinstance(settled, FormRejected):
         return settled
-    try:
-        codename = ctx.codenames.new()
-        keys = ctx.deriver.derive(codename)
-        recipient = str(keys.identity.recipient())
-        new = NewSubmission(
-            kind="testimony",
-            answers=testimony_answers(form),
-            ui_language=received.language,
-            reply_recipient=recipient,
-            form_token=received.form_token,
-            files=settled,
-            group_answers={i: group_answers(form[f"group{i}"].form) for i in (1, 2, 3)},
-            new_witness=NewWitness(lookup=keys.lookup, reply_recipient=recipient),
-            draft_id=received.draft.draft_id if received.draft else None,
-        )
-    except BaseException:
-        forget_blobs(ctx.store, _fresh_names(received, settled))
-        raise
+    new = NewSubmission(
+        kind="testimony",
+        answers=testimony_answers(form),
+        ui_language=received.language,
+        reply_recipient=target.reply_recipient,
+        form_token=received.form_token,
+        files=settled,
+        group_answers={i: group_answers(form[f"group{i}"].form) for i in (1, 2, 3)},
+        witness_id=target.witness_id,
+        draft_id=received.draft.draft_id if received.draft else None,
+    )
     sid = commit_submission(ctx, new, fresh=_fresh_names(received, settled))
     return Receipt(
         reference=sid,
         files=_receipt_files(settled),
-        codename=codename,
         support_info=bool(form.support_info.data),
     )
 

@@ -1,27 +1,41 @@
-"""The testimony form: show it, receive it, answer with the receipt (shown once, never stored)."""
+"""The testimony form: reached after the codename step, received, answered with a 303 to the
+receipt (which the session's sealed note shows again on reload)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, redirect, request, url_for
 from wtforms import Form
 
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.forms import TestimonyForm
+from intake.web.notes import read_note, write_note
 from intake.web.pages import DRAFT_ARG, ONCE_ARG, action_url, page
 from intake.web.receiving import refuse_before_body
-from intake.web.services.codename import KdfBusyError
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import Draft
 from intake.web.services.guards import new_form_token
 from intake.web.services.submit import Receipt
-from intake.web.services.testimony import FormRejected, receive_testimony
+from intake.web.services.testimony import (
+    FollowUpTarget,
+    FormRejected,
+    Received,
+    receive_testimony,
+)
+from intake.web.services.witness import account_of
+from intake.web.sessions import hold_for_form
 from intake.web.views._sealing import receive_sealed
+from intake.web.views.start import confirmed_witness
+from intake.witness_sessions import ActiveSession
 
 __all__ = ["register"]
 
 
-def form_page(ctx: WebContext, form: Form, outcome: FormRejected | None = None) -> Response:
+def form_page(
+    ctx: WebContext, active: ActiveSession, form: Form, outcome: FormRejected | None = None
+) -> Response:
     """The form, fresh or sent back with its errors and the files kept so far."""
+    # The POST of this form is admitted for the form's CSRF lifetime: an upload can take hours.
+    hold_for_form(ctx, active)
     draft: Draft | None = outcome.draft if outcome else None
     action = action_url(
         "web.submit_testimony",
@@ -36,14 +50,26 @@ def form_page(ctx: WebContext, form: Form, outcome: FormRejected | None = None) 
         kept=outcome.kept if outcome else None,
         form_errors=outcome.problems if outcome else (),
         max_files=ctx.limits.max_files,
+        max_request_bytes=ctx.limits.max_request_bytes,
     )
 
 
-def answer(ctx: WebContext, outcome: Receipt | FormRejected) -> Response:
-    """Render what the service decided."""
-    if isinstance(outcome, Receipt):
-        return page("receipt.html", one_time=True, receipt=outcome)
-    return form_page(ctx, outcome.form, outcome)
+def _receipt(ctx: WebContext, receipt: Receipt) -> Response:
+    """Seal the receipt into the session's note and send the browser to it (303)."""
+    earlier = read_note(ctx) or {}
+    files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in receipt.files]
+    note = {
+        "codename": earlier.get("codename"),
+        "receipt": {
+            "reference": receipt.reference,
+            "files": files,
+            "codename": earlier.get("codename"),
+            "support_info": receipt.support_info,
+        },
+    }
+    if not write_note(ctx, note):  # pragma: no cover - the session row went mid-request
+        return page("receipt.html", one_time=True, receipt=receipt)
+    return redirect(url_for("web.receipt"), 303)  # type: ignore[return-value]
 
 
 def register(bp: Blueprint, ctx: WebContext) -> None:
@@ -53,16 +79,26 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
     def testimony() -> Response:
         if not ctx.keyring.has_active_key():
             raise NotAcceptingSubmissions()
-        return form_page(ctx, TestimonyForm())
+        active = confirmed_witness(ctx)
+        if active is None:
+            return redirect(url_for("web.start"), 303)  # type: ignore[return-value]
+        return form_page(ctx, active, TestimonyForm())
 
     @bp.post("/testimony")
     def submit_testimony() -> Response:
         refusal = refuse_before_body(ctx)
-        if refusal is not None:
-            return refusal
-        try:
-            return receive_sealed(
-                ctx, lambda received: answer(ctx, receive_testimony(ctx, received))
-            )
-        except KdfBusyError:
-            return page("busy.html", 503)
+        active = confirmed_witness(ctx, form_post=True)
+        if refusal is not None or active is None:
+            return refusal or page("expired.html", 400)
+        account = account_of(ctx, active.witness_id)
+        if account is None:
+            return page("expired.html", 400)
+        target = FollowUpTarget(account.witness_id, account.reply_recipient, ())
+
+        def answer(received: Received) -> Response:
+            outcome = receive_testimony(ctx, received, target)
+            if isinstance(outcome, Receipt):
+                return _receipt(ctx, outcome)
+            return form_page(ctx, active, outcome.form, outcome)
+
+        return receive_sealed(ctx, answer)

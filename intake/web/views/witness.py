@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, url_for
+from flask import Blueprint, Response, redirect, session, url_for
 
 from intake.context import allow_without_active_key
 from intake.web.forms import LoginForm
@@ -18,6 +18,7 @@ from intake.web.services.witness import (
     login,
 )
 from intake.web.sessions import current_session, log_in, log_out
+from intake.web.views.start import CONFIRMED_KEY
 from intake.witness_sessions import ActiveSession
 
 __all__ = ["register", "signed_in"]
@@ -63,6 +64,8 @@ def _log_in(ctx: WebContext, codename: str) -> Response:
     if account is None:
         return login_page(LoginForm(), 403, unknown=True)
     log_in(ctx, account.witness_id)
+    # The codename was just typed: a witness who has not sent a testimony yet goes on to it.
+    session[CONFIRMED_KEY] = True
     return page("account.html", one_time=True, account=account, opened=True)
 
 

@@ -97,8 +97,11 @@ def client(site: Site) -> FlaskClient:
     return site.client()
 
 
-def post_multipart(client: FlaskClient, url: str, data: dict[str, Any]) -> TestResponse:
-    """POST `data` as multipart/form-data, as a browser does, encoded in memory.
+def post_multipart(
+    client: FlaskClient, url: str, data: dict[str, Any], *, follow: bool = True
+) -> TestResponse:
+    """POST `data` as multipart/form-data, as a browser does, encoded in memory; a 303 is
+    followed with a GET, as a browser does, unless `follow` is False.
 
     (Werkzeug's test client would otherwise spool a body over 500 KB to a temporary file of
     its own, which the temp-file test must not mistake for the server's.)
@@ -112,12 +115,15 @@ def post_multipart(client: FlaskClient, url: str, data: dict[str, Any]) -> TestR
             else:
                 fields.add(key, item)
     stream, length, boundary = stream_encode_multipart(fields, use_tempfile=False)
-    return client.post(
+    response = client.post(
         url,
         input_stream=stream,
         content_length=length,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
+    if follow and response.status_code == 303:
+        return client.get(response.headers["Location"])
+    return response
 
 
 _ACTION = re.compile(r'<form id="([a-z-]+)" method="post"[^>]*action="([^"]+)"')
@@ -149,6 +155,38 @@ def minimal_testimony(**extra: Any) -> dict[str, Any]:
     return data
 
 
+_POSITION = re.compile(r'<input [^>]*data-position="(\d)" id="word[12]"[^>]* name="(word[12])"')
+
+
+def confirm_words(html: str) -> dict[str, str]:
+    """The confirmation form's answer for the codename shown on `html`."""
+    words = codename_of(html).split(" ")
+    answer: dict[str, str] = {}
+    for position, name in _POSITION.findall(html):
+        answer[name] = words[int(position) - 1]
+    assert len(answer) == 2, "no confirmation words on the page"
+    return answer
+
+
+def start_witness(client: FlaskClient) -> tuple[str, TestResponse]:
+    """The codename step as a browser without JavaScript takes it: ask for a codename, type
+    two of its words back, follow the 303; returns the codename and the testimony form page."""
+    start = client.get("/start").get_data(as_text=True)
+    issued = client.post(form_action(start, "start-form"))
+    assert issued.status_code == 200, issued.status_code
+    html = issued.get_data(as_text=True)
+    codename = codename_of(html)
+    confirmed = client.post(form_action(html, "confirm-form"), data=confirm_words(html))
+    assert confirmed.status_code == 303, confirmed.status_code
+    assert confirmed.headers["Location"].endswith("/testimony")
+    return codename, client.get("/testimony")
+
+
+def open_testimony_form(client: FlaskClient) -> str:
+    """The testimony form's HTML, reached through the codename step."""
+    return start_witness(client)[1].get_data(as_text=True)
+
+
 _CODENAME = re.compile(r'<p class="codename" id="codename">([a-z ]+)</p>')
 _REFERENCE = re.compile(r'<strong id="reference">(S-[0-9A-Z]{16})</strong>')
 
@@ -169,6 +207,7 @@ __all__ = [
     "Site",
     "add_investigator",
     "codename_of",
+    "confirm_words",
     "form_action",
     "make_blueprint",
     "make_site",
@@ -176,4 +215,6 @@ __all__ = [
     "post_multipart",
     "query_of",
     "reference_of",
+    "start_witness",
+    "open_testimony_form",
 ]

@@ -17,12 +17,13 @@ from tests.intake.web.conftest import (
     codename_of,
     form_action,
     minimal_testimony,
+    open_testimony_form,
     post_multipart,
 )
 
 
 def _testify(client: FlaskClient) -> str:
-    page = client.get("/testimony").get_data(as_text=True)
+    page = open_testimony_form(client)
     response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
     assert response.status_code == 200
     return response.get_data(as_text=True)
@@ -60,6 +61,7 @@ def test_a_cookie_forged_from_a_disk_copy_opens_nothing(site: Site, client: Flas
 def test_the_stored_hash_is_not_a_session_either(site: Site, client: FlaskClient) -> None:
     html = _testify(client)
     codename = codename_of(html)
+    client.post("/logout")  # the session the codename step opened; only the login's is left
     browser = site.client()
     page = browser.get("/return").get_data(as_text=True)
     login = browser.post(form_action(page, "login-form"), data={"codename": codename})

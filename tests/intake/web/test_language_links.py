@@ -41,7 +41,7 @@ def test_a_hostile_404_path_never_reaches_the_language_links(
 
 
 @pytest.mark.parametrize(
-    ("path", "base"), [("/", "/"), ("/testimony", "/testimony"), ("/return", "/return")]
+    ("path", "base"), [("/", "/"), ("/start", "/start"), ("/return", "/return")]
 )
 def test_language_links_stay_on_the_route(client: FlaskClient, path: str, base: str) -> None:
     links = language_links(client.get(path).get_data(as_text=True))

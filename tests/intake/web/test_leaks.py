@@ -27,6 +27,7 @@ from tests.intake.web.conftest import (
     codename_of,
     form_action,
     minimal_testimony,
+    open_testimony_form,
     post_multipart,
     reference_of,
 )
@@ -129,7 +130,7 @@ def test_no_canary_in_clear_anywhere(
     content = (canary.encode() + b" in the file ") * (BIG // 40)
     data["group1-files"] = [(io.BytesIO(content), f"{canary}-name.mp4", "video/mp4")]
     response = post_multipart(
-        client, form_action(client.get("/testimony").get_data(as_text=True), "testimony-form"), data
+        client, form_action(open_testimony_form(client), "testimony-form"), data
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
@@ -182,7 +183,7 @@ def test_a_large_upload_makes_no_temporary_file(
         return write(self, data)
 
     monkeypatch.setattr(upload_module.SealingWriter, "write", watched_write)
-    action = form_action(client.get("/testimony").get_data(as_text=True), "testimony-form")
+    action = form_action(open_testimony_form(client), "testimony-form")
     data = minimal_testimony()
     data["group1-files"] = [(io.BytesIO(os.urandom(2 * 1024 * 1024)), "big.bin", "x/y")]
     response = post_multipart(client, action, data)

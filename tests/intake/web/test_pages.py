@@ -16,10 +16,11 @@ from tests.intake.web.conftest import (
     codename_of,
     form_action,
     minimal_testimony,
+    open_testimony_form,
     post_multipart,
 )
 
-PAGES = ["/", "/testimony", "/return"]
+PAGES = ["/", "/start", "/return"]
 
 
 def _assert_page(html: str) -> None:
@@ -54,7 +55,7 @@ def test_stylesheet_is_served_from_self(client: FlaskClient) -> None:
 
 
 def test_receipt_and_error_pages_have_the_frame(site: Site, client: FlaskClient) -> None:
-    action = form_action(client.get("/testimony").get_data(as_text=True), "testimony-form")
+    action = form_action(open_testimony_form(client), "testimony-form")
     receipt = post_multipart(client, action, minimal_testimony())
     html = receipt.get_data(as_text=True)
     _assert_page(html)
@@ -69,7 +70,7 @@ def test_language_link_switches_and_sticks(client: FlaskClient) -> None:
     page = client.get("/?lang=uk").get_data(as_text=True)
     assert '<html lang="uk">' in page
     assert "Покинути цей сайт" in page
-    assert '<html lang="uk">' in client.get("/testimony").get_data(as_text=True)
+    assert '<html lang="uk">' in open_testimony_form(client)
     russian = client.get("/testimony?lang=ru").get_data(as_text=True)
     assert '<html lang="ru">' in russian
     assert "Покинуть этот сайт" in russian
@@ -83,7 +84,7 @@ def test_accept_language_is_ignored(client: FlaskClient) -> None:
 
 
 def test_every_optional_question_offers_dont_know(client: FlaskClient) -> None:
-    html = client.get("/testimony").get_data(as_text=True)
+    html = open_testimony_form(client)
     selects = re.findall(r"<select[^>]*>(.*?)</select>", html, flags=re.S)
     assert selects
     for options in selects:

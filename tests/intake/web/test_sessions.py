@@ -15,20 +15,23 @@ from tests.intake.web.conftest import (
     codename_of,
     form_action,
     minimal_testimony,
+    open_testimony_form,
     post_multipart,
     reference_of,
 )
 
 
 def _testify(client: FlaskClient) -> tuple[str, str]:
-    page = client.get("/testimony").get_data(as_text=True)
+    page = open_testimony_form(client)
     html = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
     text = html.get_data(as_text=True)
     return codename_of(text), reference_of(text)
 
 
 def _logged_in(site: Site) -> tuple[FlaskClient, str, str]:
-    codename, reference = _testify(site.client())
+    first = site.client()
+    codename, reference = _testify(first)
+    first.post("/logout")  # the session the codename step opened; only the login's is left
     browser = site.client()
     page = browser.get("/return").get_data(as_text=True)
     response = browser.post(form_action(page, "login-form"), data={"codename": codename})

@@ -29,6 +29,7 @@ from tests.intake.web.conftest import (
     form_action,
     make_site,
     minimal_testimony,
+    open_testimony_form,
     post_multipart,
     reference_of,
 )
@@ -37,7 +38,7 @@ REPLY_TEXT = "Thank you. Could you tell us which street this was? — слідч
 
 
 def _testify(client: FlaskClient) -> tuple[str, str]:
-    page = client.get("/testimony").get_data(as_text=True)
+    page = open_testimony_form(client)
     response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html

@@ -1,0 +1,117 @@
+"""Codename first: issue it, have two of its words typed back, then open the testimony form;
+and the receipt, shown again from the session's sealed note after a reload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, session, url_for
+from flask_babel import gettext as _
+
+from intake.http_errors import NotAcceptingSubmissions
+from intake.web.forms import ConfirmCodenameForm
+from intake.web.notes import read_note, write_note
+from intake.web.pages import action_url, page
+from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
+from intake.web.services.codename import KdfBusyError
+from intake.web.services.context import WebContext
+from intake.web.services.start import (
+    issue_codename,
+    pending_witness,
+    pick_positions,
+    words_match,
+)
+from intake.web.sessions import current_session, log_in
+from intake.witness_sessions import ActiveSession
+
+__all__ = ["CONFIRMED_KEY", "confirmed_witness", "register"]
+
+CONFIRMED_KEY = "cw"
+"""Set in the signed cookie once this session's codename was typed back (or logged in with).
+
+A login or a new codename clears the cookie (intake.web.sessions.log_in), so the flag always
+belongs to the session token beside it; the cookie never names the witness."""
+
+
+def confirmed_witness(ctx: WebContext, *, form_post: bool = False) -> ActiveSession | None:
+    """The session of a pending witness whose codename was typed back, or None."""
+    active = current_session(ctx, form_post=form_post)
+    if active is None or session.get(CONFIRMED_KEY) is not True:
+        return None
+    return active if pending_witness(ctx, active.witness_id) else None
+
+
+def _see_other(endpoint: str) -> Response:
+    return redirect(url_for(endpoint), 303)  # type: ignore[return-value]
+
+
+def _codename_page(note: dict[str, Any], form: ConfirmCodenameForm, status: int = 200) -> Response:
+    form.word1.data = form.word2.data = ""  # never echo a codename's words back
+    return page(
+        "codename.html",
+        status,
+        one_time=True,
+        form=form,
+        codename=note["codename"],
+        positions=note["positions"],
+        action=action_url("web.confirm_codename"),
+    )
+
+
+def _confirm(ctx: WebContext) -> Response:
+    note = read_note(ctx)
+    active = current_session(ctx, form_post=True)
+    if note is None or active is None or "positions" not in note:
+        return page("expired.html", 400)
+    try:
+        formdata, _files = parse_body()
+    except BodyFailedError:
+        return page("limit.html", 413, limit="body", kept=None)
+    form = ConfirmCodenameForm(formdata)
+    if not form.validate():
+        return _codename_page(note, form, 422)
+    typed = [form.word1.data or "", form.word2.data or ""]
+    if not words_match(note["codename"], note["positions"], typed):
+        form.word1.errors = [_("These are not the words asked for. Please look again.")]
+        return _codename_page(note, form, 422)
+    session[CONFIRMED_KEY] = True
+    return _see_other("web.testimony")
+
+
+def register(bp: Blueprint, ctx: WebContext) -> None:
+    """Add the codename and receipt routes to `bp`."""
+
+    @bp.get("/start")
+    def start() -> Response:
+        if not ctx.keyring.has_active_key():
+            raise NotAcceptingSubmissions()
+        return page(
+            "start.html",
+            action=action_url("web.issue_codename"),
+            max_request_bytes=ctx.limits.max_request_bytes,
+        )
+
+    @bp.post("/start", endpoint="issue_codename")
+    def issue_codename_post() -> Response:
+        refusal = refuse_before_body(ctx, one_time=False)
+        if refusal is not None:
+            return refusal
+        try:
+            started = issue_codename(ctx)
+        except KdfBusyError:
+            return page("busy.html", 503)
+        log_in(ctx, started.witness_id)
+        note = {"codename": started.codename, "positions": pick_positions()}
+        write_note(ctx, note)
+        return _codename_page(note, ConfirmCodenameForm())
+
+    @bp.post("/start/confirm")
+    def confirm_codename() -> Response:
+        return refuse_before_body(ctx, one_time=False) or _confirm(ctx)
+
+    @bp.get("/receipt")
+    def receipt() -> Response:
+        note = read_note(ctx)
+        if note is None or "receipt" not in note:
+            return page("receipt_gone.html", 404)
+        return page("receipt.html", one_time=True, receipt=note["receipt"], kind="testimony")
