@@ -51,6 +51,8 @@ class ImportReport:
     recipient_mismatch: list[str] = field(default_factory=list)
     consent: list[ConsentEffect] = field(default_factory=list)
     keyring_warnings: list[str] = field(default_factory=list)
+    extra_refused: list[str] = field(default_factory=list)  # sealed to more than the team
+    extra_accepted: list[str] = field(default_factory=list)  # the same, let in by a reason
     acked: int = 0
     ack_files: list[Path] = field(default_factory=list)
 
@@ -146,12 +148,14 @@ def _scan_and_apply(
         if scan.submissions and not any(r.state == "opened" for r in scan.submissions):
             raise _nothing_opens(ctx)
         team = load_team(ctx.workspace)
-        accepted = check_recipients(scan, len(team), accept_extra)
+        counted = check_recipients(scan, len(team), accept_extra)
         report = _report(scan)
         report.keyring_warnings = keyring_warnings(scan.meta.keyring, team)
+        report.extra_refused = counted.refused
+        report.extra_accepted = [entry.object_id for entry in counted.accepted]
         acks = _apply(ctx, session, scan=scan, store=store, report=report, known_ids=known_subs)
-        if accepted:
-            ctx.log().append_many(accepted)
+        if counted.accepted:
+            ctx.log().append_many(counted.accepted)
     return report, scan, acks
 
 

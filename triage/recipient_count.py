@@ -21,7 +21,7 @@ from triage.custody import EntrySpec
 from triage.import_scan import ScanResult, SubmissionResult
 from triage.team import Team
 
-__all__ = ["Extra", "check_recipients", "keyring_warnings"]
+__all__ = ["Extra", "RecipientCheck", "check_recipients", "keyring_warnings"]
 
 
 @dataclass(frozen=True)
@@ -72,13 +72,19 @@ def _sealed_files(scan: ScanResult, result: SubmissionResult) -> Iterator[tuple[
             yield blob.item, blob.staged
 
 
-def check_recipients(
-    scan: ScanResult, team_size: int, accept_reason: str | None
-) -> list[EntrySpec]:
+@dataclass
+class RecipientCheck:
+    """What the count decided: submissions refused, and overrides to log (and show)."""
+
+    refused: list[str]
+    accepted: list[EntrySpec]
+
+
+def check_recipients(scan: ScanResult, team_size: int, accept_reason: str | None) -> RecipientCheck:
     """Refuse each opened submission with extra stanzas (marked invalid: not imported, not
     acked, so the server keeps it), unless `accept_reason` is given; then it is imported and
     the override is returned as custody entries to log."""
-    accepted: list[EntrySpec] = []
+    check = RecipientCheck([], [])
     for result in scan.submissions:
         if result.state != "opened" or result.submission_id is None:
             continue
@@ -93,12 +99,13 @@ def check_recipients(
         if accept_reason is None:
             result.state = "invalid"
             result.detail = f"sealed to someone besides the team: {told}"
+            check.refused.append(result.submission_id)
             continue
         details = {"reason": accept_reason, "stanzas": told, "team_size": team_size}
-        accepted.append(
+        check.accepted.append(
             EntrySpec("accepted_extra_recipient", "submission", result.submission_id, None, details)
         )
-    return accepted
+    return check
 
 
 def keyring_warnings(keyring: tuple[ExportKey, ...], team: Team) -> list[str]:

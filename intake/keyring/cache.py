@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.clock import utc_today
 from intake.keyring.file import KeyEntry, KeyringFile
 from intake.models import InvestigatorKey, KeyStatus
 from intake.newkey import NewKey
@@ -93,7 +94,11 @@ def rows_as_entries(session: Session) -> tuple[KeyEntry, ...]:
                 signing_key_text=key.signing_key_text,
                 state=row.status,
                 added_on=row.added_on,
-                retired_on=row.retired_on if row.status is KeyStatus.RETIRED else None,
+                # A release before the file could leave a retired row without its day: the
+                # day of the export then (a file without it would not parse).
+                retired_on=(row.retired_on or utc_today())
+                if row.status is KeyStatus.RETIRED
+                else None,
                 revoked_on=(row.retired_on or row.added_on) if revoked else None,
             )
         )

@@ -163,7 +163,10 @@ class KeyringFile:
 
     @classmethod
     def from_entries(cls, keys: tuple[KeyEntry, ...]) -> KeyringFile:
-        """A keyring of `keys` after the same cross-entry checks `parse` makes."""
+        """A keyring of `keys` after the same checks `parse` makes (each entry's days, and
+        across entries), so nothing is written that would not read back."""
+        for number, entry in enumerate(keys):
+            entry.check_days(f"keys[{number}]")
         _check_unique(keys)
         return cls(keys)
 

@@ -73,6 +73,7 @@ class SigningKeyEntry:
     name: str
     status: KeyStatus
     verify_key: VerifyKey
+    retired_on: date | None = None  # from the file: bounds how long a retired key's acks count
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,11 @@ class Keyring:
         entries = sorted(self.read().keys, key=lambda e: order[e.state])
         return [
             SigningKeyEntry(
-                fingerprint=e.fingerprint, name=e.name, status=e.state, verify_key=e.verify_key
+                fingerprint=e.fingerprint,
+                name=e.name,
+                status=e.state,
+                verify_key=e.verify_key,
+                retired_on=e.retired_on,
             )
             for e in entries
         ]

@@ -56,9 +56,15 @@ class SignedBundle:
 def _signer(reader: BundleReader, entries: list[SigningKeyEntry]) -> SigningKeyEntry:
     if reader.signer is None:  # pragma: no cover - protocol refuses unsigned signed kinds
         raise BundleError("the bundle is not signed")
-    for entry in entries:  # active first: a rotation may keep the minisign key
-        if hmac.compare_digest(entry.verify_key.key_id, reader.signer.key_id):
-            return entry
+    matches = [e for e in entries if hmac.compare_digest(e.verify_key.key_id, reader.signer.key_id)]
+    # A rotation may keep the minisign key, so several entries can share it. If any of them is
+    # revoked, the minisign key is compromised whichever entry it also belongs to: the revoked
+    # one answers (found by review: a thief's ack matched the retired sibling and purged).
+    revoked = [e for e in matches if e.status is KeyStatus.REVOKED]
+    if revoked:
+        return revoked[0]
+    if matches:
+        return matches[0]  # active first (signing_keys' order)
     raise BundleError("the bundle's signer is not in the keyring")  # pragma: no cover
 
 

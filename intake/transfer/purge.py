@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -47,6 +47,26 @@ class PurgeReport:
 
 def _refuse(message: str, hint: str) -> BundleError:
     return BundleError(f"refused ack: {message}; nothing was deleted", hint=hint)
+
+
+# How long after its retirement (the keyring file's retired_on, which a database writer cannot
+# change) a retired key's acks still count: an export made before a rotation must reach the
+# laptop and its ack come back (a courier, a field trip); a month covers that. After it, the
+# server's copies are re-wrapped to the active keys and acknowledged with an active key. The
+# window bounds what a stolen retired key can do with a database writer's help (SECURITY.md).
+RETIRED_ACK_DAYS = 30
+
+
+def _check_retired_window(signer: SigningKeyEntry, today: date) -> None:
+    if signer.status is not KeyStatus.RETIRED:
+        return
+    if signer.retired_on is None or today > signer.retired_on + timedelta(days=RETIRED_ACK_DAYS):
+        raise _refuse(
+            f"it is signed by the key {signer.fingerprint} ({signer.name}), retired on "
+            f"{signer.retired_on}: a retired key's acks count for {RETIRED_ACK_DAYS} days",
+            "re-wrap the server's copies to the active keys (`triage rewrap`, `intake keys "
+            "apply-rewrap`), export again with --all and acknowledge with an active key",
+        )
 
 
 def _check_retired_signer(
@@ -169,6 +189,7 @@ def purge_acknowledged(
         for item in bundle.reader.items():
             raise _refuse(f"it carries an item ({item.entry.name})", "an ack has no items")
         acked = AckMeta.from_manifest(bundle.reader.manifest).submissions
+    _check_retired_window(bundle.signer, today or utc_today())
     with sessions() as session:
         checked = [(a.submission_id, _check(session, a, bundle.signer)) for a in acked]
         rows = [row for _sid, row in checked if row is not None]

@@ -78,6 +78,15 @@ def _print(report: ImportReport) -> None:
         echo(f"NOT VERIFIED {ident}: {'; '.join(problems)}")
     for problem in report.problems:
         echo(f"problem: {problem}")
+    for ident in report.extra_accepted:
+        echo(f"accepted although sealed to more than the team: {ident} (custody log has why)")
+    if report.extra_refused:
+        echo(
+            f"triage: hint: {len(report.extra_refused)} submission(s) were sealed to a key "
+            "besides the team's and stay on the server: if the team really grew, 'triage team "
+            "add' the new key and import again; otherwise tell the admin at once",
+            err=True,
+        )
     for warning in report.keyring_warnings:
         echo(f"warning: {warning}")
     for ident in report.recipient_mismatch:

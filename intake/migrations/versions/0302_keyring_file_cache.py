@@ -31,10 +31,24 @@ def _set_states(*states: str) -> None:
         batch.create_check_constraint("key_status", sa.text(f"status IN ({allowed})"))
 
 
+def _backfill_recipients() -> None:
+    """Exports made before this revision recorded no recipients: take them from the blobs'
+    recipient rows, so an ack made before a rotation still counts after the upgrade."""
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT blob_name, fingerprint FROM blob_recipient")).all()
+    found: dict[str, list[str]] = {}
+    for blob_name, fingerprint in rows:
+        found.setdefault(blob_name, []).append(fingerprint)
+    update = sa.text("UPDATE exported_blob SET recipients = :fps WHERE blob_name = :name")
+    for name, fingerprints in found.items():
+        bind.execute(update, {"fps": " ".join(sorted(fingerprints)), "name": name})
+
+
 def upgrade() -> None:
     _set_states("active", "retired", "revoked")
     with op.batch_alter_table("exported_blob") as batch:
         batch.add_column(sa.Column("recipients", sa.Text(), server_default="", nullable=False))
+    _backfill_recipients()
 
 
 def downgrade() -> None:

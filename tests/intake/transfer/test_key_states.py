@@ -8,12 +8,15 @@ on SQLite and, when configured, PostgreSQL.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, update
 
 from crypto.age import open_bytes
 from crypto.errors import NoIdentityMatchError
@@ -21,7 +24,15 @@ from crypto.minisign import SigningKey
 from crypto.x25519 import X25519Identity
 from intake.cli import ExitCode
 from intake.keyring import NewKey
-from intake.models import BlobRecipient, InvestigatorKey, KeyStatus, Submission, SubmissionState
+from intake.models import (
+    BlobRecipient,
+    ExportedBlob,
+    InvestigatorKey,
+    KeyStatus,
+    Submission,
+    SubmissionState,
+)
+from intake.transfer.purge import RETIRED_ACK_DAYS
 from tests.intake.conftest import Investigator
 from tests.intake.keyring_admin import admin
 from tests.intake.transfer.conftest import CODENAME_B, Stock
@@ -131,3 +142,59 @@ def test_a_retired_keys_ack_outside_its_period_purges_nothing(
     # The new key's ack for the same export purges it.
     ok = write_ack(tmp_path / "ack2", exported, newer.signing_key, only=[later.submission_id])
     assert stock.cli("purge", "--ack", str(ok)).exit_code == 0
+
+
+def test_revoking_a_key_revokes_the_minisign_key_its_retired_sibling_shares(
+    stock: Stock, tmp_path: Path, make_investigator: MakeInvestigator
+) -> None:
+    """Review finding: rotate A→C keeping A's minisign key, then revoke C (laptop stolen); the
+    thief's ack matched the retired entry A and purged."""
+    exported = stock.export(tmp_path / "export.bundle")[1]
+    fresh = make_investigator()
+    kept = NewKey.parse(
+        str(fresh.recipient), name="Same signer", signing_key=stock.investigator.signing_key_text
+    )
+    _retired, rotated = admin(stock.services).rotate(stock.investigator.fingerprint, kept)
+    admin(stock.services).add(make_investigator().new_key("Third"))
+    admin(stock.services).revoke(rotated.fingerprint)
+    ack = write_ack(tmp_path / "ack", exported, stock.investigator.signing_key)
+    result = stock.cli("purge", "--ack", str(ack))
+    assert result.exit_code == ExitCode.BUNDLE, result.output
+    assert f"signed by the revoked key {rotated.fingerprint}" in result.stderr
+    assert SubmissionState.PURGED not in _states(stock)
+
+
+def test_a_retired_keys_acks_count_for_thirty_days_only(
+    stock: Stock, tmp_path: Path, make_investigator: MakeInvestigator
+) -> None:
+    """The window comes from the keyring file, which a database writer cannot change: it
+    bounds what a stolen retired key can purge with such a writer's help (SECURITY.md)."""
+    exported = stock.export(tmp_path / "export.bundle")[1]
+    ack = write_ack(tmp_path / "ack", exported, stock.investigator.signing_key)
+    long_ago = date.today() - timedelta(days=RETIRED_ACK_DAYS + 1)
+    admin(stock.services).rotate(
+        stock.investigator.fingerprint, make_investigator().new_key(), today=long_ago
+    )
+    result = stock.cli("purge", "--ack", str(ack))
+    assert result.exit_code == ExitCode.BUNDLE, result.output
+    assert f"retired on {long_ago}: a retired key's acks count for 30 days" in result.stderr
+    assert SubmissionState.PURGED not in _states(stock)
+
+
+def test_the_upgrade_to_0302_backfills_what_earlier_exports_were_sealed_to(
+    stock: Stock, tmp_path: Path
+) -> None:
+    """Review finding: exports made before the keyring file recorded no recipients, so an ack
+    from before a rotation would have been refused after the upgrade."""
+    stock.export(tmp_path / "export.bundle")
+    with stock.services.engine.begin() as conn:  # as a release before 0302 left them
+        conn.execute(update(ExportedBlob).values(recipients=""))
+    migration = importlib.import_module("intake.migrations.versions.0302_keyring_file_cache")
+    with (
+        stock.services.engine.begin() as conn,
+        Operations.context(MigrationContext.configure(conn)),
+    ):
+        migration._backfill_recipients()
+    with stock.services.sessions() as session:
+        recorded = set(session.scalars(select(ExportedBlob.recipients)))
+    assert recorded == {stock.investigator.fingerprint}

@@ -45,6 +45,7 @@ def test_a_submission_sealed_to_one_key_more_than_the_team_is_refused(
     (blob,) = extra.blobs
     assert f"blobs/{blob}: stanza 2" in problem
     assert "ack: 1 submissions" in result.stdout  # the refused one stays on the server
+    assert "1 submission(s) were sealed to a key besides the team's" in result.stderr
     assert extra.id not in bench.run("list", "--json").stdout
 
 
@@ -74,6 +75,7 @@ def test_an_override_imports_and_is_in_the_custody_log(bench: Bench, tmp_path: P
     reason = "ICC liaison key added on 2026-12-01, confirmed by phone"
     result = bench.run("import", bundle, "--accept-extra-recipient", reason)
     assert "imported: 1 new" in result.stdout
+    assert f"accepted although sealed to more than the team: {extra.id}" in result.stdout
     (entry,) = [e for e in _custody(bench) if e["action"] == "accepted_extra_recipient"]
     assert entry["object_id"] == extra.id
     assert entry["details"]["reason"] == reason
