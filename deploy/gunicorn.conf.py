@@ -17,7 +17,8 @@ from gunicorn.util import parse_address
 wsgi_app = "intake.wsgi:app"
 
 # --- Where it listens -----------------------------------------------------------------------
-# Only the local tor daemon talks to Intake (deploy/torrc: HiddenServicePort 80 127.0.0.1:8080).
+# Only the local HAProxy talks to Intake (deploy/haproxy.cfg: server gunicorn 127.0.0.1:8080;
+# tor hands witness connections to HAProxy, deploy/torrc).
 # INTAKE_BIND changes the address (a second instance, a test); `intake serve --bind` and
 # gunicorn's --bind override it too. Whatever wins is checked in on_starting() below.
 bind = [os.environ.get("INTAKE_BIND", "127.0.0.1:8080")]

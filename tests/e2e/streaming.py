@@ -11,11 +11,20 @@ import hashlib
 import http.client
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import unescape
 
 BLOCK = 1 << 20
+# Makes the connection to (port, timeout): a plain one, or one that first says which Tor
+# circuit it comes on (tests/deploy/haproxy.py, in front of HAProxy).
+Connect = Callable[[int, float], http.client.HTTPConnection]
+
+
+def plain(port: int, timeout: float) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+
 _ACTION = re.compile(r'<form id="testimony-form"[^>]*action="([^"]+)"')
 
 
@@ -27,8 +36,8 @@ class FormSession:
     action: str
 
 
-def open_form(port: int) -> FormSession:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+def open_form(port: int, connect: Connect = plain) -> FormSession:
+    conn = connect(port, 60)
     try:
         conn.request("GET", "/testimony")
         response = conn.getresponse()
@@ -96,10 +105,16 @@ def multipart(
 
 
 def post_stream(
-    port: int, form: FormSession, content_type: str, length: int, body: Iterator[bytes]
+    port: int,
+    form: FormSession,
+    content_type: str,
+    length: int,
+    body: Iterator[bytes],
+    *,
+    connect: Connect = plain,
 ) -> tuple[int, str]:
     """POST the body to the form's action as it is generated; (status, page) of the answer."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    conn = connect(port, 600)
     try:
         conn.putrequest("POST", form.action)
         conn.putheader("Content-Type", content_type)
