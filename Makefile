@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-data
 # Debian packages the tests drive for real: age/minisign for interop, tor for --verify-config,
-# chromium for the JavaScript-off browser tests.
-APT_TOOLS := age minisign tor chromium
+# haproxy for the front (tests/deploy run it from deploy/haproxy.cfg), chromium for the
+# JavaScript-off browser tests.
+APT_TOOLS := age minisign tor haproxy chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: venv tools lint test run wheelhouse lock bench clean

@@ -5,19 +5,24 @@
 # that is one of its settings; names starting with "_" are ours. Every value carries its reason;
 # tests/deploy/test_gunicorn_conf.py loads it into gunicorn's own Config and runs a real server.
 
+import functools
+import inspect
 import ipaddress
 import logging
 import os
+import threading
 import traceback
 from types import TracebackType
 from typing import Any
 
+from gunicorn import util as _gunicorn_util
 from gunicorn.util import parse_address
 
 wsgi_app = "intake.wsgi:app"
 
 # --- Where it listens -----------------------------------------------------------------------
-# Only the local tor daemon talks to Intake (deploy/torrc: HiddenServicePort 80 127.0.0.1:8080).
+# Only the local HAProxy talks to Intake (deploy/haproxy.cfg: server gunicorn 127.0.0.1:8080;
+# tor hands witness connections to HAProxy, deploy/torrc).
 # INTAKE_BIND changes the address (a second instance, a test); `intake serve --bind` and
 # gunicorn's --bind override it too. Whatever wins is checked in on_starting() below.
 bind = [os.environ.get("INTAKE_BIND", "127.0.0.1:8080")]
@@ -40,6 +45,25 @@ max_requests = 0
 # Each worker imports the app itself after fork: no database connection or file is shared
 # across processes by accident.
 preload_app = False
+
+# --- Closing connections off the event loop ------------------------------------------------
+# gunicorn >= 25 closes a connection "gracefully" (RFC 9112 9.6: half-close, then read what the
+# peer still sends for up to 2 s) and, in gthread, does it on the worker's event loop. A client
+# that starts a large body, gets an early answer (a refused form) and then stays silent held
+# that loop for 2 s each: 32 of them stopped the landing page for about 30 s (issue 15,
+# tests/deploy/test_front_under_attack.py). The linger itself is kept (it stops the kernel
+# from resetting the connection before the answer is read), but runs in a short-lived thread
+# of its own: at most 2 s and 64 KiB drained per closing connection, as before.
+# unwrap: loading this file twice in one process (tests do) must not wrap the wrapper.
+_close_graceful = inspect.unwrap(_gunicorn_util.close_graceful)
+
+
+@functools.wraps(_close_graceful)
+def _close_graceful_in_a_thread(sock: Any, *args: Any, **kwargs: Any) -> None:
+    threading.Thread(target=_close_graceful, args=(sock, *args), kwargs=kwargs, daemon=True).start()
+
+
+_gunicorn_util.close_graceful = _close_graceful_in_a_thread
 
 # --- Timeouts -------------------------------------------------------------------------------
 # With gthread, `timeout` is not a request deadline: the worker's main loop sends a heartbeat

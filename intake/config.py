@@ -46,10 +46,9 @@ class Limits:
     max_text_bytes: int = 1024 * KIB
     # Werkzeug parses every part it is sent; the form has ~100 inputs, so 500 is generous.
     max_form_parts: int = 500
-    # Global per clock hour, never per client: every client is 127.0.0.1 behind tor, and we
-    # keep no IP addresses anyway. It bounds CPU, not guessing (a 7-word codename is ~90 bits).
-    codename_attempts_per_hour: int = 1000
-    # Each codename KDF holds 64 MiB; this semaphore size bounds the memory a flood can take.
+    # Each codename KDF holds 64 MiB; this semaphore size bounds the memory a flood can take
+    # (per worker process). There is no global attempt budget: one counter for everybody let
+    # anyone lock every returning witness out; the front bounds attempts per Tor circuit.
     kdf_concurrency: int = 2
     pending_draft_ttl_hours: int = 24
 
@@ -125,7 +124,6 @@ _LIMIT_KEYS = {
     "INTAKE_MAX_FIELD_BYTES": "max_field_bytes",
     "INTAKE_MAX_TEXT_BYTES": "max_text_bytes",
     "INTAKE_MAX_FORM_PARTS": "max_form_parts",
-    "INTAKE_CODENAME_ATTEMPTS_PER_HOUR": "codename_attempts_per_hour",
     "INTAKE_KDF_CONCURRENCY": "kdf_concurrency",
     "INTAKE_PENDING_DRAFT_TTL_HOURS": "pending_draft_ttl_hours",
 }
@@ -145,7 +143,6 @@ ENV_KEYS: dict[str, str] = {
     "INTAKE_MAX_FIELD_BYTES": "largest text field in bytes",
     "INTAKE_MAX_TEXT_BYTES": "all text fields of one submission together, in bytes",
     "INTAKE_MAX_FORM_PARTS": "most multipart parts in one request",
-    "INTAKE_CODENAME_ATTEMPTS_PER_HOUR": "codename derivations per clock hour, all clients",
     "INTAKE_KDF_CONCURRENCY": "codename derivations running at once",
     "INTAKE_PENDING_DRAFT_TTL_HOURS": "hours a pending draft's sealed files are kept",
 }

@@ -106,7 +106,7 @@ def _bind_finding(check: str, bind: str, fix: str) -> Finding:
 
 def _check_bind(config: Config, gunicorn_conf: Path | None) -> Iterator[Finding]:
     yield _bind_finding(
-        "bind", config.bind, "set INTAKE_BIND=127.0.0.1:8080 (deploy/torrc forwards there)"
+        "bind", config.bind, "set INTAKE_BIND=127.0.0.1:8080 (deploy/haproxy.cfg forwards there)"
     )
     if gunicorn_conf is None or not gunicorn_conf.exists():
         return

@@ -276,7 +276,11 @@ class FormToken(Base):
 
 
 class AttemptBudget(Base):
-    """Codename derivations per clock hour, counted globally (no client is ever identified)."""
+    """Formerly the global hourly codename budget; nothing writes it any more.
+
+    A global counter let anyone lock every witness out (issue 15); `intake sweep` removes the
+    old rows, and the table goes with the next migration that can be sequenced safely.
+    """
 
     __tablename__ = "attempt_budget"
 

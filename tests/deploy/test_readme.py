@@ -114,18 +114,3 @@ def test_intake_admin_wrapper_passes_the_service_environment(tmp_path: Path) -> 
         "0077",
         str(tmp_path),
     ]
-
-
-def test_nginx_fallback_never_buffers_to_disk_or_logs() -> None:
-    conf = readme_block("nginx")
-    for directive in (
-        "access_log off;",
-        "proxy_http_version 1.1;",
-        "proxy_request_buffering off;",
-        "proxy_buffering off;",
-        "proxy_max_temp_file_size 0;",
-        "proxy_pass http://127.0.0.1:8080;",
-    ):
-        assert directive in conf
-    assert "http2" not in conf.split("#")[0]
-    assert re.search(r"listen 127\.0\.0\.1:\d+;", conf)

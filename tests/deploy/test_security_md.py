@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+import runpy
 
 import pytest
 
+from intake.config import Limits
 from tests.deploy.conftest import REPO
 
 TEXT = (REPO / "SECURITY.md").read_text(encoding="utf-8")
@@ -94,3 +96,11 @@ def test_seizure_rotates_the_secret_key_and_live_compromise_names_sessions() -> 
     assert "None of it is a session" in seized
     live = section("A live compromise of the server (root, or code execution as the service)")
     assert "can act as any witness who logs in" in live
+
+
+def test_derivation_memory_per_host_matches_the_shipped_settings() -> None:
+    gunicorn = runpy.run_path(str(REPO / "deploy" / "gunicorn.conf.py"))
+    per_host = gunicorn["workers"] * Limits().kdf_concurrency * 64
+    front = " ".join(section("The front and Tor circuits").split())
+    assert f"**{per_host} MiB per host**" in front
+    assert "hosts x workers x slots x 64 MiB" in front

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import runpy
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,8 @@ from tests.deploy.conftest import (
     installable_copy,
     run_tor,
 )
+from tests.deploy.haproxy import FRONT_BIND, sections
+from tests.deploy.haproxy import shipped as haproxy_config
 
 WITNESS_DIR = "/var/lib/tor/intake/"
 ADMIN_DIR = "/var/lib/tor/intake-admin-ssh/"
@@ -47,13 +48,12 @@ def torrc_problems(text: str) -> list[str]:
     ]
     witness = services(text).get(WITNESS_DIR, [])
     for needed in (
-        ("HiddenServicePort", "80 127.0.0.1:8080"),
+        ("HiddenServicePort", "80 127.0.0.1:8000"),
+        ("HiddenServiceExportCircuitID", "haproxy"),
         ("HiddenServicePoWDefensesEnabled", "1"),
     ):
         if needed not in witness:
             problems.append(f"witness service: missing '{needed[0]} {needed[1]}'")
-    if ("HiddenServiceExportCircuitID", "haproxy") in witness:
-        problems.append("witness service: HiddenServiceExportCircuitID hands out a per-circuit id")
     return problems
 
 
@@ -95,6 +95,7 @@ def test_shipped_torrc_has_every_defence() -> None:
         ("HiddenServicePoWDefensesEnabled 1", "HiddenServicePoWDefensesEnabled"),
         ("SafeLogging 1", "SafeLogging"),
         ("SocksPort 0", "SocksPort"),
+        ("HiddenServiceExportCircuitID haproxy", "HiddenServiceExportCircuitID"),
     ],
 )
 def test_tor_accepts_a_torrc_without_a_defence_but_the_check_does_not(
@@ -109,8 +110,8 @@ def test_tor_accepts_a_torrc_without_a_defence_but_the_check_does_not(
     assert any(problem in p for p in torrc_problems(weakened))
 
 
-def test_onion_port_targets_gunicorn_default_bind(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("INTAKE_BIND", raising=False)
-    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+def test_onion_port_targets_the_haproxy_front() -> None:
     target = dict(services(shipped())[WITNESS_DIR])["HiddenServicePort"].split()[1]
-    assert settings["bind"] == [target]
+    assert target == FRONT_BIND
+    # The circuit id reaches HAProxy only if HAProxy expects the PROXY line tor sends.
+    assert f"bind {FRONT_BIND} accept-proxy" in sections(haproxy_config())["frontend witness"]

@@ -11,12 +11,21 @@ import hashlib
 import http.client
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import unescape
 from urllib.parse import urlencode
 
 BLOCK = 1 << 20
+# Makes the connection to (port, timeout): a plain one, or one that first says which Tor
+# circuit it comes on (tests/deploy/haproxy.py, in front of HAProxy).
+Connect = Callable[[int, float], http.client.HTTPConnection]
+
+
+def plain(port: int, timeout: float) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+
 _ACTION = re.compile(r'<form id="testimony-form"[^>]*action="([^"]+)"')
 
 
@@ -29,10 +38,16 @@ class FormSession:
 
 
 def _request(
-    port: int, method: str, path: str, cookie: str, body: bytes | None = None
+    port: int,
+    method: str,
+    path: str,
+    cookie: str,
+    body: bytes | None = None,
+    *,
+    connect: Connect = plain,
 ) -> tuple[int, str, str]:
     """One request; returns the status, the body and the session cookie (kept if none set)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn = connect(port, 60)
     headers = {"Cookie": cookie} if cookie else {}
     if body is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -52,10 +67,11 @@ def _form_action(html: str, form_id: str) -> str:
     return unescape(match.group(1))
 
 
-def open_form(port: int) -> FormSession:
+def open_form(port: int, connect: Connect = plain) -> FormSession:
     """The testimony form as a browser reaches it: through the codename step."""
-    _status, start, cookie = _request(port, "GET", "/start", "")
-    status, issued, cookie = _request(port, "POST", _form_action(start, "start-form"), cookie, b"")
+    _status, start, cookie = _request(port, "GET", "/start", "", connect=connect)
+    action = _form_action(start, "start-form")
+    status, issued, cookie = _request(port, "POST", action, cookie, b"", connect=connect)
     assert status == 200, issued
     words = re.search(r'id="codename">([a-z ]+)<', issued)
     assert words
@@ -67,9 +83,9 @@ def open_form(port: int) -> FormSession:
     }
     answer = urlencode(typed).encode()
     action = _form_action(issued, "confirm-form")
-    status, _html, cookie = _request(port, "POST", action, cookie, answer)
+    status, _html, cookie = _request(port, "POST", action, cookie, answer, connect=connect)
     assert status == 303
-    status, html, cookie = _request(port, "GET", "/testimony", cookie)
+    status, html, cookie = _request(port, "GET", "/testimony", cookie, connect=connect)
     assert status == 200, html
     match = _ACTION.search(html)
     assert match, "the form page has no testimony form"
@@ -130,10 +146,16 @@ def multipart(
 
 
 def post_stream(
-    port: int, form: FormSession, content_type: str, length: int, body: Iterator[bytes]
+    port: int,
+    form: FormSession,
+    content_type: str,
+    length: int,
+    body: Iterator[bytes],
+    *,
+    connect: Connect = plain,
 ) -> tuple[int, str]:
     """POST the body to the form's action as it is generated; (status, page) of the answer."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    conn = connect(port, 600)
     try:
         conn.putrequest("POST", form.action)
         conn.putheader("Content-Type", content_type)

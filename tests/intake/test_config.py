@@ -40,7 +40,6 @@ def test_every_variable_overrides(tmp_path: Path) -> None:
             "INTAKE_MAX_FIELD_BYTES": "10",
             "INTAKE_MAX_TEXT_BYTES": "20",
             "INTAKE_MAX_FORM_PARTS": "30",
-            "INTAKE_CODENAME_ATTEMPTS_PER_HOUR": "40",
             "INTAKE_KDF_CONCURRENCY": "1",
             "INTAKE_PENDING_DRAFT_TTL_HOURS": "2",
         }
@@ -49,7 +48,7 @@ def test_every_variable_overrides(tmp_path: Path) -> None:
     assert config.secret_key_file == tmp_path / "k"
     assert config.blob_dir == tmp_path / "b"
     assert config.bind == "127.0.0.1:9000"
-    assert config.limits == Limits(1000, 3, 10, 20, 30, 40, 1, 2)
+    assert config.limits == Limits(1000, 3, 10, 20, 30, 1, 2)
 
 
 def test_config_is_frozen(tmp_path: Path) -> None:

@@ -1,12 +1,11 @@
 """Codename guessing: every wrong codename gets the same page, the key derivation runs exactly
-once per attempt that reaches it (counted at the function, not timed), and the hourly attempt
-budget holds, also against a burst of parallel guesses.
+once per attempt that reaches it (counted at the function, not timed), and no number of wrong
+codenames from anyone locks a right one out (there is no global attempt budget).
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ _TOKENS = re.compile(r"(csrf|once)=[^\"&]+")
 @pytest.fixture
 def counted(tmp_path: Path) -> Iterator[tuple[Site, list[str]]]:
     """A site whose key derivation records each codename it is run on."""
-    with site_at(tmp_path, codename_attempts_per_hour=8) as site:
+    with site_at(tmp_path) as site:
         seen: list[str] = []
 
         def counting(codename: str, **kwargs: Any) -> WitnessKeys:
@@ -86,39 +85,22 @@ def test_wrong_codenames_all_get_the_same_page_after_exactly_one_derivation(
     assert len(seen) == 2 + len(wrong)
 
 
-def test_the_attempt_budget_holds_and_refuses_before_deriving(
+# Issue 15: about 1,000 wrong codenames an hour, from anyone, used to lock every returning
+# witness out of their replies (one global hourly counter). Guessing is bounded per Tor circuit
+# at the front now (deploy/haproxy.cfg), and derivations per worker by the KDF slots.
+WRONG_GUESSES = 1001
+
+
+def test_wrong_codenames_from_anyone_never_lock_out_a_right_one(
     counted: tuple[Site, list[str]],
 ) -> None:
-    site, seen = counted  # 8 attempts per hour
+    site, seen = counted
     codename = _codename_of(submit(site.client()))
-    for _ in range(7):
-        assert _login(site.client(), "wrong " * 7).status_code == 403
-    assert _login(site.client(), codename).status_code == 200  # the 8th attempt
-    derived = len(seen)
-    refused = {_page(_login(site.client(), guess)) for guess in ("wrong " * 7, codename)}
-    assert len(refused) == 1  # the right codename is refused exactly like a wrong one
-    assert next(iter(refused))[0] == 429
-    assert len(seen) == derived
-
-
-def test_the_budget_holds_against_a_burst_of_parallel_guesses(tmp_path: Path) -> None:
-    with site_at(tmp_path, codename_attempts_per_hour=10) as site:
-        statuses: list[int] = []
-        lock = threading.Lock()
-        start = threading.Barrier(24)
-
-        def guess() -> None:
-            client = site.client()
-            action = action_of(client.get("/return"), "login-form")
-            start.wait()
-            status = post(client, action, Multipart([("codename", "wrong " * 7)])).status_code
-            with lock:
-                statuses.append(status)
-
-        threads = [threading.Thread(target=guess) for _ in range(24)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-        assert sorted(statuses) == [403] * 10 + [429] * 14
-        assert site.ctx.deriver.calls == 10
+    guesser = site.client()
+    # The login form's CSRF token is reusable (one_time=False): one page, many guesses.
+    action = action_of(guesser.get("/return"), "login-form")
+    for _ in range(WRONG_GUESSES):
+        refused = post(guesser, action, Multipart([("codename", "wrong " * 7)]))
+        assert refused.status_code == 403
+    assert len(seen) == 1 + WRONG_GUESSES  # every guess was really derived, none refused early
+    assert _login(site.client(), codename).status_code == 200

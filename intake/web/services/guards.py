@@ -1,6 +1,6 @@
-"""Checks that need no request body: one-time form tokens and the codename attempt budget.
+"""Checks that need no request body: one-time form tokens.
 
-Both live in the database, so every gunicorn worker (and every host) sees the same state.
+They live in the database, so every gunicorn worker (and every host) sees the same state.
 """
 
 from __future__ import annotations
@@ -8,13 +8,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.clock import hour_bucket
 from intake.db import SessionFactory
-from intake.models import AttemptBudget, FormToken
+from intake.models import FormToken
 
 __all__ = [
     "FORM_TOKEN_TTL_HOURS",
@@ -22,7 +20,6 @@ __all__ = [
     "form_token_hash",
     "form_token_used",
     "mark_form_token_used",
-    "take_attempt",
 ]
 
 FORM_TOKEN_TTL_HOURS = 48
@@ -61,32 +58,3 @@ def mark_form_token_used(session: Session, token: str) -> None:
             expires_hour=hour_bucket() + FORM_TOKEN_TTL_HOURS,
         )
     )
-
-
-def take_attempt(sessions: SessionFactory, per_hour: int) -> bool:
-    """Count one codename derivation in this clock hour; False when the budget is spent.
-
-    An UPDATE guarded by `count < limit` is atomic on SQLite and PostgreSQL; the first attempt
-    of an hour inserts the row, and a racing insert falls back to the update.
-    """
-    hour = hour_bucket()
-    for _ in range(2):
-        with sessions() as session:
-            result = session.execute(
-                update(AttemptBudget)
-                .where(AttemptBudget.hour == hour, AttemptBudget.count < per_hour)
-                .values(count=AttemptBudget.count + 1)
-            )
-            if getattr(result, "rowcount", 0) == 1:
-                session.commit()
-                return True
-            if session.scalar(select(AttemptBudget.hour).where(AttemptBudget.hour == hour)):
-                return False
-            session.add(AttemptBudget(hour=hour, count=1))
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                continue
-            return True
-    return False

@@ -23,12 +23,10 @@ from intake.errors import IntakeError
 from intake.models import Reply, SubmissionState, Witness
 from intake.web.forms import ConsentForm
 from intake.web.services.context import WebContext
-from intake.web.services.guards import take_attempt
 from intake.web.services.submit import NewSubmission, Receipt, commit_submission
 from protocol.entries import Answers, ConsentChange
 
 __all__ = [
-    "AttemptsExhaustedError",
     "Account",
     "OpenedReply",
     "SubmissionLine",
@@ -42,10 +40,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-
-class AttemptsExhaustedError(Exception):
-    """The hour's codename budget is spent: refused before any derivation."""
 
 
 @dataclass(frozen=True)
@@ -126,12 +120,11 @@ def account_of(ctx: WebContext, witness_id: str) -> Account | None:
 def login(ctx: WebContext, codename: str) -> Account | None:
     """The account with its replies opened, or None for any codename that is not known.
 
-    Refuses before deriving when the hour's budget is spent (AttemptsExhaustedError); a
-    codename that is empty once normalised is a form error the caller catches first.
-    Raises KdfBusyError when no derivation slot frees up.
+    A codename that is empty once normalised is a form error the caller catches first.
+    Raises KdfBusyError when no derivation slot frees up. There is no global attempt budget:
+    one would let anyone lock every witness out; attempts are bounded per Tor circuit at the
+    front (deploy/haproxy.cfg) and derivations per worker by the KDF slots.
     """
-    if not take_attempt(ctx.sessions, ctx.limits.codename_attempts_per_hour):
-        raise AttemptsExhaustedError
     keys = ctx.deriver.derive(codename)
     with ctx.sessions() as session:
         witness = session.scalar(select(Witness).where(Witness.lookup == keys.lookup))
@@ -150,11 +143,8 @@ def login(ctx: WebContext, codename: str) -> Account | None:
 def codename_matches(ctx: WebContext, witness_id: str, codename: str) -> bool:
     """Whether `codename` is this witness's: one derivation, counted like a login.
 
-    Raises AttemptsExhaustedError (before deriving) when the hour's budget is spent, and
-    KdfBusyError when no derivation slot frees up.
+    Raises KdfBusyError when no derivation slot frees up.
     """
-    if not take_attempt(ctx.sessions, ctx.limits.codename_attempts_per_hour):
-        raise AttemptsExhaustedError
     lookup = ctx.deriver.derive(codename).lookup
     with ctx.sessions() as session:
         witness = session.get(Witness, witness_id)

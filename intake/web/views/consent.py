@@ -21,7 +21,6 @@ from intake.web.services.guards import new_form_token
 from intake.web.services.submit import AlreadyReceivedError, NoActiveKeyError
 from intake.web.services.witness import (
     Account,
-    AttemptsExhaustedError,
     change_consent,
     codename_is_blank,
     codename_matches,
@@ -67,8 +66,6 @@ def _confirmation_refused(ctx: WebContext, signed: Signed, form: ConsentForm) ->
         return _refuse_codename(ctx, signed, form, message, 422)
     try:
         matches = codename_matches(ctx, active.witness_id, codename)
-    except AttemptsExhaustedError:
-        return page("attempts.html", 429)
     except KdfBusyError:
         return page("busy.html", 503)
     if not matches:

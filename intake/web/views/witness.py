@@ -12,7 +12,6 @@ from intake.web.services.codename import KdfBusyError
 from intake.web.services.context import WebContext
 from intake.web.services.witness import (
     Account,
-    AttemptsExhaustedError,
     account_of,
     codename_is_blank,
     login,
@@ -57,8 +56,6 @@ def _log_in(ctx: WebContext, codename: str) -> Response:
     for every unknown codename."""
     try:
         account = login(ctx, codename)
-    except AttemptsExhaustedError:
-        return page("attempts.html", 429)
     except KdfBusyError:
         return page("busy.html", 503)
     if account is None:

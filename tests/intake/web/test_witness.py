@@ -27,7 +27,6 @@ from tests.intake.web.conftest import (
     Site,
     codename_of,
     form_action,
-    make_site,
     minimal_testimony,
     open_testimony_form,
     post_multipart,
@@ -141,19 +140,6 @@ def test_wrong_codenames_all_get_the_same_page(
     assert "We do not know this codename" in first.get_data(as_text=True)
     assert site.deriver.calls == calls + 2
     assert browser.get("/account").status_code == 302
-
-
-def test_attempt_budget_refuses_before_deriving(tmp_path: Any, db_url: str) -> None:
-    site = make_site(tmp_path, db_url, codename_attempts_per_hour=2)
-    browser = site.client()
-    for _ in range(2):
-        assert _login(browser, "one two three four five six seven").status_code == 403
-    calls = site.deriver.calls
-    refused = _login(browser, "one two three four five six seven")
-    assert refused.status_code == 429
-    assert "Too many codename attempts" in refused.get_data(as_text=True)
-    assert site.deriver.calls == calls
-    site.services.engine.dispose()
 
 
 def test_follow_up_links_to_the_same_witness(site: Site, client: FlaskClient) -> None:
