@@ -5,6 +5,7 @@
 # that is one of its settings; names starting with "_" are ours. Every value carries its reason;
 # tests/deploy/test_gunicorn_conf.py loads it into gunicorn's own Config and runs a real server.
 
+import contextlib
 import functools
 import inspect
 import ipaddress
@@ -58,9 +59,45 @@ preload_app = False
 _close_graceful = inspect.unwrap(_gunicorn_util.close_graceful)
 
 
+# At most this many lingers at once per worker; beyond it a connection is closed at once (what
+# gunicorn < 25 did). One linger per socket: gthread's error path asks twice for the same one,
+# and two threads closing one descriptor could close a new connection handed that number.
+_LINGER_SLOTS = threading.BoundedSemaphore(64)
+_lingering: set[int] = set()
+_lingering_lock = threading.Lock()
+
+
+def _linger(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    try:
+        _close_graceful(sock, *args, **kwargs)
+    finally:
+        with _lingering_lock:
+            _lingering.discard(id(sock))
+        _LINGER_SLOTS.release()
+
+
+def _close_now(sock: Any) -> None:
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
 @functools.wraps(_close_graceful)
 def _close_graceful_in_a_thread(sock: Any, *args: Any, **kwargs: Any) -> None:
-    threading.Thread(target=_close_graceful, args=(sock, *args), kwargs=kwargs, daemon=True).start()
+    # Never raises: gunicorn's caller would count the connection closed twice (found by review).
+    with _lingering_lock:
+        if id(sock) in _lingering:
+            return  # already closing in a thread of its own
+        if not _LINGER_SLOTS.acquire(blocking=False):
+            _close_now(sock)
+            return
+        _lingering.add(id(sock))
+    try:
+        threading.Thread(target=_linger, args=(sock, args, kwargs), daemon=True).start()
+    except RuntimeError:  # no thread could be started: close without lingering
+        with _lingering_lock:
+            _lingering.discard(id(sock))
+        _LINGER_SLOTS.release()
+        _close_now(sock)
 
 
 _gunicorn_util.close_graceful = _close_graceful_in_a_thread

@@ -25,7 +25,13 @@ import pytest
 
 from tests.deploy.haproxy import CircuitConnection, Front, connector, front, on_circuit
 from tests.e2e.conftest import LiveSite, serve
-from tests.e2e.streaming import GeneratedFile, multipart, open_form, required_answers
+from tests.e2e.streaming import (
+    GeneratedFile,
+    multipart,
+    open_form,
+    post_stream,
+    required_answers,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -118,27 +124,21 @@ def stalled_upload(port: int, circuit: int, stall: float) -> tuple[int, str, str
     content_type, length, body = multipart(
         required_answers("A stalled circuit"), "group1-files", "stall.mp4", file
     )
-    conn = CircuitConnection(port, circuit, timeout=600)
-    try:
-        conn.putrequest("POST", form.action)
-        for name, value in (
-            ("Content-Type", content_type),
-            ("Content-Length", str(length)),
-            ("Cookie", form.cookie),
-        ):
-            conn.putheader(name, value)
-        conn.endheaders()
-        sent = 0
+
+    def stalling() -> Iterator[bytes]:
+        sent, pause = 0, stall
         for chunk in body:
-            conn.send(chunk)
+            yield chunk
             sent += len(chunk)
-            if stall and sent >= length // 2:
-                time.sleep(stall)
-                stall = 0
-        response = conn.getresponse()
-        return response.status, response.read().decode(), file.sha256()
-    finally:
-        conn.close()
+            if pause and sent >= length // 2:
+                time.sleep(pause)
+                pause = 0
+
+    # As a browser does: the answer is a 303 to the receipt, followed on the same circuit.
+    status, page = post_stream(
+        port, form, content_type, length, stalling(), connect=connector(circuit)
+    )
+    return status, page, file.sha256()
 
 
 def probes(port: int, count: int = 6) -> list[float]:

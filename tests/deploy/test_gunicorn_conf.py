@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import runpy
 import sys
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -159,3 +161,47 @@ def test_log_filter_keeps_ordinary_messages(settings: dict[str, Any]) -> None:
     )
     no_request_data.filter(record)
     assert record.getMessage() == "Booting worker with pid: 1234"
+
+
+class _Socket:
+    """Enough of a socket for the linger wrapper: counts closes."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_the_close_linger_runs_once_per_socket_and_never_raises(
+    settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review finding: gthread's error path asked twice for one socket (two threads closing one
+    descriptor), and a thread that could not start made gunicorn count the close twice."""
+    started: list[object] = []
+    release = threading.Event()
+
+    def slow_linger(sock: _Socket, *_args: object, **_kwargs: object) -> None:
+        started.append(sock)
+        release.wait(5)
+        sock.close()
+
+    wrapper = settings["_close_graceful_in_a_thread"]
+    monkeypatch.setitem(wrapper.__globals__, "_close_graceful", slow_linger)
+    sock = _Socket()
+    wrapper(sock)
+    wrapper(sock)  # the second request for the same socket is dropped
+    for _ in range(100):
+        if started:
+            break
+        time.sleep(0.01)
+    assert started == [sock]
+
+    def no_thread(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("can't start new thread")
+
+    other = _Socket()
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    wrapper(other)  # must not raise
+    assert other.closed == 1
+    release.set()

@@ -208,11 +208,30 @@ def test_codename_attempts_are_bounded_per_circuit_not_for_everyone(
     refused, page = request(haproxy.port, 7, "POST", "/return", body=b"codename=x", headers=form)
     assert refused.status == 429
     assert b"Too many attempts" in page
+    assert "Забагато спроб".encode() in page
     assert_site_headers(refused.headers)
     # Another circuit is not affected, and neither are the first circuit's page views.
     other, _ = request(haproxy.port, 8, "POST", "/return", body=b"codename=x", headers=form)
     assert other.status != 429
     assert request(haproxy.port, 7)[0].status == 200
+
+
+@pytest.mark.parametrize("path", ["/%72eturn", "//return", "/%73tart", "//start", "/return%2F"])
+def test_a_codename_path_spelt_otherwise_cannot_dodge_the_circuit_limit(
+    fronted: tuple[LiveSite, Front], path: str
+) -> None:
+    """Review finding: gunicorn decodes and the app merges slashes, so these reached the same
+    views while missing the front's per-circuit codename limit (200 nine times in a row)."""
+    _, haproxy = fronted
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    statuses = {
+        request(haproxy.port, 11, "POST", path, body=b"codename=x", headers=form)[0].status
+        for _ in range(3)
+    }
+    assert statuses == {400}
+    page = request(haproxy.port, 11, "POST", path, body=b"codename=x", headers=form)[1]
+    assert "Забагато".encode() not in page  # the 400 page, in all three languages
+    assert "Запит не вдалося прочитати".encode() in page
 
 
 def test_a_circuit_has_at_most_4_uploads_in_flight(fronted: tuple[LiveSite, Front]) -> None:
