@@ -337,10 +337,11 @@ class WitnessSession(Base):
     A copy of the database therefore holds no session anyone can present. The deadlines are
     minute numbers (intake.clock.minute_bucket), checked when a request starts:
     `idle_until` admits any page (30 minutes idle, never past `absolute_until`, 12 hours after
-    the login); `form_until` admits only the POST of a follow-up or consent form rendered in
-    time (the form's CSRF lifetime). `confirmed_parent` is the testimony whose consent the
-    witness confirmed with the codename, until `confirmed_until`. The row is deleted at logout
-    and by the sweep once every deadline has passed.
+    the login); `form_until` admits only the POST of the last form rendered in time (the
+    form's CSRF lifetime), whose endpoint and one-time token hash to `form_hash`.
+    `confirmed_parent` is the testimony whose consent the witness confirmed with the codename,
+    until `confirmed_until` or the change's commit. The row is deleted at logout and by the
+    sweep once every deadline has passed.
     """
 
     __tablename__ = "witness_session"
@@ -352,6 +353,7 @@ class WitnessSession(Base):
     absolute_until: Mapped[int] = mapped_column(Integer)
     idle_until: Mapped[int] = mapped_column(Integer, index=True)
     form_until: Mapped[int | None] = mapped_column(Integer)
+    form_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     confirmed_parent: Mapped[str | None] = mapped_column(String(ID_LEN))
     confirmed_until: Mapped[int | None] = mapped_column(Integer)
     # The session's note (the codename and the last receipt), sealed to a key that only the

@@ -14,21 +14,36 @@ _CLIENT_SUFFIX = ".auth"
 _CLIENT_PREFIX = "descriptor:x25519:"
 
 
+def _target_port(port_line: list[str]) -> str:
+    """The local port a `HiddenServicePort VIRTPORT [TARGET]` line forwards to.
+
+    TARGET is "PORT", "ADDR:PORT", "[IPv6]:PORT" or "unix:PATH"; without it tor forwards to
+    VIRTPORT on 127.0.0.1. A unix socket has no port.
+    """
+    target = port_line[1] if len(port_line) > 1 else port_line[0]
+    if target.startswith("unix:"):
+        return ""
+    return target.rsplit(":", 1)[-1]
+
+
 @dataclass(frozen=True)
 class OnionService:
-    """One HiddenServiceDir block: its directory and the virtual ports it publishes."""
+    """One HiddenServiceDir block: its directory, the virtual ports it publishes and the local
+    ports they forward to."""
 
     directory: Path
     ports: tuple[str, ...]
+    targets: tuple[str, ...] = ()
 
     @property
     def publishes_ssh(self) -> bool:
-        return SSH_PORT in self.ports
+        # Either end counts: "2222 127.0.0.1:22" hides sshd behind another public number.
+        return SSH_PORT in self.ports or SSH_PORT in self.targets
 
 
 def onion_services(text: str) -> list[OnionService]:
     """The onion services a torrc's text configures, in order (%include is not followed)."""
-    blocks: list[tuple[Path, list[str]]] = []
+    blocks: list[tuple[Path, list[list[str]]]] = []
     for raw in text.splitlines():
         words = raw.split("#", 1)[0].split()
         if len(words) < 2:
@@ -37,8 +52,15 @@ def onion_services(text: str) -> list[OnionService]:
         if keyword == "hiddenservicedir":
             blocks.append((Path(words[1]), []))
         elif keyword == "hiddenserviceport" and blocks:
-            blocks[-1][1].append(words[1])
-    return [OnionService(directory, tuple(ports)) for directory, ports in blocks]
+            blocks[-1][1].append(words[1:])
+    return [
+        OnionService(
+            directory,
+            tuple(line[0] for line in lines),
+            tuple(_target_port(line) for line in lines),
+        )
+        for directory, lines in blocks
+    ]
 
 
 def authorised_clients(service: OnionService) -> int:

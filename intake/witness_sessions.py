@@ -27,9 +27,11 @@ __all__ = [
     "CONFIRMATION_LIFETIME",
     "IDLE_LIFETIME",
     "ActiveSession",
+    "FormPost",
     "SessionPolicy",
     "close_session",
     "confirm_parent",
+    "form_settled",
     "hold_for_form",
     "open_session",
     "purge_expired",
@@ -45,14 +47,18 @@ __all__ = [
 # device is logged out by the time someone else picks it up in most cases. 12 hours bounds a
 # stolen cookie that is kept busy: a witness returns with the codename at least once a day.
 # A form is the exception: its POST is admitted for the form's CSRF lifetime (see
-# SessionPolicy.form), since writing and uploading a follow-up can take most of a day.
+# SessionPolicy.form), since writing and uploading a follow-up can take most of a day; only
+# the POST of the last form rendered, with that form's own one-time token (`FormPost`).
 IDLE_LIFETIME = timedelta(minutes=30)
 ABSOLUTE_LIFETIME = timedelta(hours=12)
-# After the codename is typed again to confirm a consent change, further changes to that
-# testimony go through without it for this long (a witness who narrows, then withdraws).
+# After the codename is typed again to confirm a consent change, a change to that testimony
+# that failed (a refresh, no active key) may be sent again without it for this long; a change
+# that commits clears the confirmation (form_settled), so the row does not keep which
+# testimony changed consent, and the next change asks again.
 CONFIRMATION_LIFETIME = timedelta(minutes=10)
 
 _LABEL = b"intake.web/v1/witness-session\n"
+_FORM_LABEL = b"intake.web/v1/held-form\n"
 
 
 def _minutes(span: timedelta) -> int:
@@ -70,13 +76,28 @@ class SessionPolicy:
 
 
 @dataclass(frozen=True)
+class FormPost:
+    """A form's POST: the endpoint it goes to and the one-time token its page was given."""
+
+    endpoint: str
+    once: str
+
+    def digest(self) -> bytes:
+        """What the session row keeps of a rendered form: neither the token nor which form."""
+        text = f"{self.endpoint}\n{self.once}".encode()
+        return hashlib.sha256(_FORM_LABEL + text).digest()
+
+
+@dataclass(frozen=True)
 class ActiveSession:
-    """A session admitted at the start of a request."""
+    """A session admitted at the start of a request; `held` when only a rendered form's hold
+    admitted it (the account session had ended): that POST alone, renewing nothing."""
 
     token: str
     witness_id: str
     confirmed_parent: str | None
     confirmed_until: int | None
+    held: bool = False
 
     def confirmed_for(self, parent_id: str, now: datetime) -> bool:
         """Whether the codename was confirmed for `parent_id` less than 10 minutes ago."""
@@ -130,13 +151,15 @@ def resume(
     policy: SessionPolicy,
     now: datetime,
     *,
-    form_post: bool = False,
+    form_post: FormPost | None = None,
 ) -> ActiveSession | None:
     """The session for `token` if the request that started at `now` is admitted, else None.
 
     Any page is admitted before the idle deadline, which each admitted page pushes back (never
-    past the absolute one). The POST of a form (`form_post`) is also admitted before the form
-    deadline; that admits the POST alone and does not revive the account.
+    past the absolute one). After it, a form's POST (`form_post`) is admitted before the form
+    deadline only if it is the last form rendered, to its own endpoint with its own one-time
+    token: a copied cookie alone posts nothing. That admits the POST alone (`held`) and
+    revives neither the account nor the hold.
     """
     if not token:
         return None
@@ -146,8 +169,7 @@ def resume(
         if row is None:
             return None
         live = minute < row.idle_until
-        held = form_post and row.form_until is not None and minute < row.form_until
-        if not (live or held):
+        if not (live or _held(row, form_post, minute)):
             return None
         if live:
             row.idle_until = min(minute + _minutes(policy.idle), row.absolute_until)
@@ -157,27 +179,54 @@ def resume(
             witness_id=row.witness_id,
             confirmed_parent=row.confirmed_parent,
             confirmed_until=row.confirmed_until,
+            held=not live,
         )
+
+
+def _held(row: WitnessSession, form_post: FormPost | None, minute: int) -> bool:
+    return (
+        form_post is not None
+        and row.form_until is not None
+        and row.form_hash is not None
+        and minute < row.form_until
+        and hmac.compare_digest(row.form_hash, form_post.digest())
+    )
 
 
 def hold_for_form(
     sessions: SessionFactory,
     token: str,
     policy: SessionPolicy,
+    form: FormPost,
     *,
     started: datetime,
     rendered: datetime,
 ) -> None:
-    """A follow-up or consent form was rendered: admit its POST until `rendered` plus the
-    form's lifetime (its CSRF token is made at render time too). Only for a request that
-    started inside the absolute lifetime, so rendering forms cannot keep a session alive for
-    ever; a form re-rendered after a long upload still gets its full lifetime.
+    """A form was rendered: admit its POST (`form`, and no other) until `rendered` plus the
+    form's lifetime (its CSRF token is made at render time too). It replaces any form held
+    before. Only for a request that started inside the absolute lifetime, so rendering forms
+    cannot keep a session alive for ever; a form re-rendered after a long upload still gets
+    its full lifetime. The caller never calls it for a POST only the hold admitted.
     """
     with sessions() as session:
         row = session.get(WitnessSession, token_hash(token))
         if row is not None and minute_bucket(started) < row.absolute_until:
             row.form_until = minute_bucket(rendered) + _minutes(policy.form)
+            row.form_hash = form.digest()
             session.commit()
+
+
+def form_settled(sessions: SessionFactory, token: str, form: FormPost) -> None:
+    """The POST of `form` was committed: its hold ends (if it is still the form held), and a
+    consent confirmation is forgotten, so the row no longer tells which testimony it was."""
+    with sessions() as session:
+        row = session.get(WitnessSession, token_hash(token))
+        if row is None:
+            return
+        if row.form_hash is not None and hmac.compare_digest(row.form_hash, form.digest()):
+            row.form_until = row.form_hash = None
+        row.confirmed_parent = row.confirmed_until = None
+        session.commit()
 
 
 def confirm_parent(

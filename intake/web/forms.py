@@ -151,8 +151,6 @@ class TestimonyForm(_Form):
         _l("Would you be willing to give a formal statement or testify?"), "willing_to_testify"
     )
     support_info = BooleanField(_l("Show me where to find psychological, medical or legal support"))
-    # Hidden from people by CSS; bots that fill every field fill this one (SecureDrop #6302).
-    website = StringField(_l("Leave this field empty"))
 
     def validate_recipients(self, field: MultiCheckboxField) -> None:
         """A4 is required: at least one class of recipient."""
@@ -214,6 +212,18 @@ class LoginForm(_Form):
         # Browsers must not remember, complete or "correct" a codename.
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
+
+
+class StartForm(_Form):
+    """The codename step's button, and the bot trap.
+
+    The trap is here, not on the testimony form: a filled trap gets a decoy codename before a
+    single answer is typed, so browser autofill or an assistive tool that fills hidden fields
+    can never cost a person their testimony, only a second click.
+    """
+
+    # Hidden from people by CSS; bots that fill every field fill this one (SecureDrop #6302).
+    website = StringField(_l("Leave this field empty"), [Length(max=SHORT_TEXT_MAX)])
 
 
 class ConfirmCodenameForm(_Form):

@@ -12,19 +12,21 @@ import base64
 import secrets
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, g, request, session
 
 from intake import witness_sessions as service
 from intake.clock import utc_now
 from intake.web.i18n import SESSION_KEY as LANG_KEY
+from intake.web.pages import ONCE_ARG
 from intake.web.services.context import WebContext
-from intake.witness_sessions import ActiveSession, SessionPolicy
+from intake.witness_sessions import ActiveSession, FormPost, SessionPolicy
 
 __all__ = [
     "NOTE_KEY",
     "TOKEN_KEY",
     "confirm_parent",
     "current_session",
+    "form_settled",
     "hold_for_form",
     "init_sessions",
     "log_in",
@@ -69,9 +71,15 @@ def _fresh_cookie() -> None:
         session[LANG_KEY] = language
 
 
+def _this_post() -> FormPost:
+    return FormPost(request.endpoint or "", request.args.get(ONCE_ARG, ""))
+
+
 def current_session(ctx: WebContext, *, form_post: bool = False) -> ActiveSession | None:
-    """The witness session admitted when this request started, or None."""
-    return service.resume(ctx.sessions, _token(), _policy(), request_started(), form_post=form_post)
+    """The witness session admitted when this request started, or None; `form_post` lets a
+    held form admit this POST (its endpoint and its `once` token must be the form's)."""
+    form = _this_post() if form_post else None
+    return service.resume(ctx.sessions, _token(), _policy(), request_started(), form_post=form)
 
 
 def log_in(ctx: WebContext, witness_id: str) -> None:
@@ -93,11 +101,25 @@ def log_out(ctx: WebContext) -> None:
     _fresh_cookie()
 
 
-def hold_for_form(ctx: WebContext, active: ActiveSession) -> None:
-    """A follow-up or consent form is being rendered: admit its POST for the CSRF lifetime."""
+def hold_for_form(ctx: WebContext, active: ActiveSession, endpoint: str, once: str) -> None:
+    """A form posting to `endpoint` with token `once` is being rendered: admit that POST, and
+    no other, for the CSRF lifetime. A page answering a POST only the hold admitted renews
+    nothing: it can show the same form again, never gain time."""
+    if active.held:
+        return
     service.hold_for_form(
-        ctx.sessions, active.token, _policy(), started=request_started(), rendered=utc_now()
+        ctx.sessions,
+        active.token,
+        _policy(),
+        FormPost(endpoint, once),
+        started=request_started(),
+        rendered=utc_now(),
     )
+
+
+def form_settled(ctx: WebContext, active: ActiveSession) -> None:
+    """This request's form was committed: its hold and any consent confirmation end."""
+    service.form_settled(ctx.sessions, active.token, _this_post())
 
 
 def confirm_parent(ctx: WebContext, active: ActiveSession, parent_id: str) -> None:

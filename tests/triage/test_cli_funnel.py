@@ -57,6 +57,10 @@ def test_triage_error_with_hints_and_verbose_traceback(runner: CliRunner):
     assert loud.stderr.startswith("Traceback (most recent call last):\n")
     assert loud.stderr.endswith(quiet.stderr)
     assert "TriageError: the thing broke" in loud.stderr
+    hostile = TriageError("S-2\x1b]0;pwned\x07\x9b31m\r intact\u202e", exit_code=ExitCode.IO)
+    loud = runner.invoke(group_raising(hostile), ["-v", "boom"])
+    for char in ("\x1b", "\x9b", "\x07", "\r", "\u202e"):
+        assert char not in loud.stderr, repr(char)
 
 
 @pytest.mark.parametrize("category", sorted(CRYPTO_EXIT_CODES))
@@ -102,10 +106,17 @@ def test_interrupt_and_abort(runner: CliRunner):
     assert (aborted.exit_code, aborted.stderr) == (1, "triage: error: aborted\n")
 
 
-def test_a_bug_keeps_its_traceback(runner: CliRunner):
-    result = runner.invoke(group_raising(ZeroDivisionError("oops")), ["boom"])
-    assert isinstance(result.exception, ZeroDivisionError)
+def test_a_bug_keeps_its_traceback_printed_inert(runner: CliRunner):
+    # A bug's message can quote a bundle (a file name, a manifest line): it must not drive the
+    # terminal either, so the funnel prints the traceback itself, neutralised line by line.
+    hostile = "S-2\x1b[2J\x1b]0;pwned\x07\x9b31m\rcase bundle intact\u202e.txt"
+    result = runner.invoke(group_raising(ZeroDivisionError(hostile)), ["boom"])
+    assert result.exit_code == ExitCode.FAILURE
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert "ZeroDivisionError: S-2case bundle intact.txt" in result.stderr
     assert "triage: error" not in result.stderr
+    for char in ("\x1b", "\x9b", "\x07", "\r", "\u202e"):
+        assert char not in result.stderr, repr(char)
 
 
 def test_broken_pipe_is_left_to_click(runner: CliRunner):

@@ -6,7 +6,6 @@ is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-import sys
 import traceback
 from collections.abc import Callable
 
@@ -15,7 +14,7 @@ import click
 from crypto.errors import CryptoError
 from protocol.errors import ProtocolError, UnsupportedVersionError
 from triage.errors import CRYPTO_EXIT_CODES, Diagnosis, ExitCode, TriageError
-from triage.textsafe import neutralise_line
+from triage.textsafe import neutralise, neutralise_line
 
 __all__ = ["diagnose", "report", "tidy"]
 
@@ -143,12 +142,23 @@ def diagnose(exc: BaseException) -> Diagnosis | None:
     return None
 
 
+def print_traceback(exc: BaseException) -> None:
+    """Print the traceback of `exc` on stderr, every line neutralised.
+
+    Python's own printer writes str(exc) raw, and an exception's message can quote a hostile
+    bundle (a file name, a manifest line): escape sequences there would drive the terminal.
+    """
+    # Split on newlines only: a "\r" in the message must be removed, not start a line.
+    for line in "".join(traceback.format_exception(exc)).rstrip("\n").split("\n"):
+        click.echo(neutralise(line), err=True)
+
+
 def report(
     diagnosis: Diagnosis, *, exc: BaseException | None = None, verbose: bool = False
 ) -> None:
     """Print the diagnosis on stderr (and with `verbose`, the traceback of `exc` before it)."""
     if verbose and exc is not None:
-        traceback.print_exception(exc, file=sys.stderr)
+        print_traceback(exc)
     # Messages name files and quote text from bundles (a case bundle's file names, a
     # manifest line): neutralised here, at the one edge, so no error can carry an escape.
     click.echo(f"triage: error: {neutralise_line(diagnosis.message)}", err=True)

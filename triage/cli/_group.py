@@ -10,7 +10,8 @@ from typing import Any, NoReturn
 
 import click
 
-from triage.cli._funnel import diagnose, report
+from triage.cli._funnel import diagnose, print_traceback, report
+from triage.errors import ExitCode
 
 __all__ = ["TriageGroup"]
 
@@ -75,11 +76,14 @@ class TriageGroup(click.Group):
 
 
 def _fail(exc: BaseException, *, verbose: bool) -> NoReturn:
-    """Report a known failure and exit with its code; re-raise anything else (a bug)."""
+    """Report a known failure and exit with its code; a bug gets its whole traceback."""
     if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
         raise exc  # the reader went away (`| head`): click exits quietly, as Unix tools do
     diagnosis = diagnose(exc)
     if diagnosis is None:
-        raise exc
+        # Printed here rather than re-raised: Python's default hook would write the message
+        # raw, and it may quote a hostile bundle. Exit 1, as an uncaught exception does.
+        print_traceback(exc)
+        raise click.exceptions.Exit(int(ExitCode.FAILURE)) from None
     report(diagnosis, exc=exc, verbose=verbose)
     raise click.exceptions.Exit(int(diagnosis.exit_code)) from None

@@ -1,5 +1,6 @@
-"""Receiving a testimony or a follow-up once its body is parsed: honeypot, validation, drafts,
-and the commit. Views call these and only render what comes back.
+"""Receiving a testimony or a follow-up once its body is parsed: validation, drafts and the
+commit. Views call these and only render what comes back. There is no honeypot here: the bot
+trap is at the codename step (intake.web.views.start), before anything is typed.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from intake.web.services.submit import (
     commit_submission,
 )
 from intake.web.upload import UploadSession
-from protocol import ids
 
 __all__ = ["FollowUpTarget", "FormRejected", "Received", "receive_follow_up", "receive_testimony"]
 
@@ -73,22 +73,6 @@ class FollowUpTarget:
 
 def _receipt_files(files: Sequence[IncomingFile]) -> tuple[ReceiptFile, ...]:
     return tuple(ReceiptFile(f.original_name, f.size, f.plaintext_sha256) for f in files)
-
-
-def _decoy_receipt(received: Received, support: bool) -> Receipt:
-    """What a bot that filled the honeypot sees: a receipt like any other, nothing stored."""
-    # Issue 12: a person whose browser fills the hidden field gets this too, and their
-    # testimony is lost behind a fake codename. It must be kept and flagged for triage
-    # instead; that needs a flag in the sealed submission (protocol/), not there yet.
-    files = [
-        ReceiptFile(w.filename, w.plain_size, w.plain_sha256.hexdigest())
-        for w in received.upload.completed()
-    ]
-    return Receipt(
-        reference=ids.new_submission_id(),
-        files=tuple(files),
-        support_info=support,
-    )
 
 
 def _text_bytes(formdata: MultiDict[str, str]) -> int:
@@ -180,8 +164,6 @@ def receive_testimony(
     Raises AlreadyReceivedError, NoActiveKeyError or a storage/database error.
     """
     form = TestimonyForm(received.formdata)
-    if form.website.data:
-        return _decoy_receipt(received, bool(form.support_info.data))
     count = len(received.upload.completed()) + (len(received.draft.files) if received.draft else 0)
     settled = _settle(ctx, received, form, _problems(ctx, received, count))
     if isinstance(settled, FormRejected):
@@ -210,8 +192,8 @@ def receive_follow_up(
 ) -> Receipt | FormRejected:
     """More words and files from a logged-in witness, linked to one of their submissions.
 
-    No honeypot here: the codename already proved a person, and a decoy receipt would throw
-    away what they sent while telling them it arrived.
+    No honeypot here, nor on the testimony form: a decoy receipt would throw away what a person
+    sent while telling them it arrived.
     """
     form = FollowUpForm(received.formdata)
     form.parent.choices = plain(target.parents)

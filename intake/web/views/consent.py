@@ -2,7 +2,8 @@
 
 A consent change decides a testimony's fate (a withdrawal is final in triage), so a session
 alone is not enough: the codename is derived once more, inside the same hourly budget and KDF
-slots as a login. For 10 minutes after, the session remembers that testimony was confirmed.
+slots as a login. Until that change commits (10 minutes at most), the session remembers the
+testimony as confirmed, so a change that failed can be sent again without it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from intake.web.services.witness import (
     codename_matches,
     consent_change_of,
 )
-from intake.web.sessions import confirm_parent, hold_for_form, request_started
+from intake.web.sessions import confirm_parent, form_settled, hold_for_form, request_started
 from intake.web.views.followup import choices_of
 from intake.web.views.witness import signed_in
 from intake.witness_sessions import ActiveSession
@@ -37,13 +38,13 @@ Signed = tuple[ActiveSession, Account]
 
 
 def consent_page(ctx: WebContext, signed: Signed, form: ConsentForm, status: int = 200) -> Response:
-    """The consent form; its POST stays admitted for the form's CSRF lifetime."""
+    """The consent form; its POST stays admitted for the form's CSRF lifetime (after a POST
+    only that hold admitted, this is the same form with the same token, and renews nothing)."""
     active, account = signed
-    hold_for_form(ctx, active)
+    once = request.args.get(ONCE_ARG) or new_form_token()
+    hold_for_form(ctx, active, "web.consent_post", once)
     form.codename.data = ""  # never echo a codename back, right or wrong
-    action = action_url(
-        "web.consent_post", **{ONCE_ARG: request.args.get(ONCE_ARG) or new_form_token()}
-    )
+    action = action_url("web.consent_post", **{ONCE_ARG: once})
     return page("consent.html", status, form=form, account=account, action=action)
 
 
@@ -89,6 +90,7 @@ def _change(ctx: WebContext, signed: Signed, form: ConsentForm) -> Response:
         return page("already.html", 409)
     except NoActiveKeyError:
         raise NotAcceptingSubmissions() from None
+    form_settled(ctx, signed[0])  # nor does the row keep which testimony was confirmed
     return page("receipt.html", one_time=True, receipt=receipt, kind="consent_change")
 
 

@@ -20,7 +20,7 @@ from intake.web.services.testimony import (
     receive_follow_up,
 )
 from intake.web.services.witness import Account
-from intake.web.sessions import hold_for_form
+from intake.web.sessions import form_settled, hold_for_form
 from intake.web.views._sealing import receive_sealed
 from intake.web.views.witness import signed_in
 from intake.witness_sessions import ActiveSession
@@ -40,12 +40,13 @@ def follow_up_page(
     outcome: FormRejected | None = None,
 ) -> Response:
     active, account = signed
-    # The page is a form: its POST stays admitted for the form's CSRF lifetime.
-    hold_for_form(ctx, active)
+    # The page is a form: its POST (and no other) stays admitted for the form's CSRF lifetime.
+    once = request.args.get(ONCE_ARG) or new_form_token()
+    hold_for_form(ctx, active, "web.follow_up_post", once)
     draft = outcome.draft if outcome else None
     action = action_url(
         "web.follow_up_post",
-        **{ONCE_ARG: request.args.get(ONCE_ARG) or new_form_token()},
+        **{ONCE_ARG: once},
         **{DRAFT_ARG: draft.token if draft else None},
     )
     return page(
@@ -85,6 +86,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         def answer(received: Received) -> Response:
             outcome = receive_follow_up(ctx, received, target)
             if isinstance(outcome, Receipt):
+                form_settled(ctx, signed[0])
                 return page("receipt.html", one_time=True, receipt=outcome, kind="follow_up")
             outcome.form.parent.choices = choices_of(account)
             return follow_up_page(ctx, signed, outcome.form, outcome)

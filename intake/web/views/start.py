@@ -9,7 +9,7 @@ from flask import Blueprint, Response, redirect, session, url_for
 from flask_babel import gettext as _
 
 from intake.http_errors import NotAcceptingSubmissions
-from intake.web.forms import ConfirmCodenameForm
+from intake.web.forms import ConfirmCodenameForm, StartForm
 from intake.web.notes import read_note, write_note
 from intake.web.pages import action_url, page
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
@@ -78,6 +78,26 @@ def _confirm(ctx: WebContext) -> Response:
     return _see_other("web.testimony")
 
 
+def _issue(ctx: WebContext) -> Response:
+    try:
+        formdata, _files = parse_body()
+    except BodyFailedError:
+        return page("limit.html", 413, limit="body", kept=None)
+    if StartForm(formdata).website.data:
+        # A bot filled the trap: a codename like any other, but nothing derived, created or
+        # put in the cookie, so its confirmation finds no session and nothing is ever kept.
+        decoy = {"codename": ctx.codenames.new(), "positions": pick_positions()}
+        return _codename_page(decoy, ConfirmCodenameForm())
+    try:
+        started = issue_codename(ctx)
+    except KdfBusyError:
+        return page("busy.html", 503)
+    log_in(ctx, started.witness_id)
+    note = {"codename": started.codename, "positions": pick_positions()}
+    write_note(ctx, note)
+    return _codename_page(note, ConfirmCodenameForm())
+
+
 def register(bp: Blueprint, ctx: WebContext) -> None:
     """Add the codename and receipt routes to `bp`."""
 
@@ -87,23 +107,14 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             raise NotAcceptingSubmissions()
         return page(
             "start.html",
+            form=StartForm(),
             action=action_url("web.issue_codename"),
             max_request_bytes=ctx.limits.max_request_bytes,
         )
 
     @bp.post("/start", endpoint="issue_codename")
     def issue_codename_post() -> Response:
-        refusal = refuse_before_body(ctx, one_time=False)
-        if refusal is not None:
-            return refusal
-        try:
-            started = issue_codename(ctx)
-        except KdfBusyError:
-            return page("busy.html", 503)
-        log_in(ctx, started.witness_id)
-        note = {"codename": started.codename, "positions": pick_positions()}
-        write_note(ctx, note)
-        return _codename_page(note, ConfirmCodenameForm())
+        return refuse_before_body(ctx, one_time=False) or _issue(ctx)
 
     @bp.post("/start/confirm")
     def confirm_codename() -> Response:

@@ -22,7 +22,7 @@ from intake.web.services.testimony import (
     receive_testimony,
 )
 from intake.web.services.witness import account_of
-from intake.web.sessions import hold_for_form
+from intake.web.sessions import form_settled, hold_for_form
 from intake.web.views._sealing import receive_sealed
 from intake.web.views.start import confirmed_witness
 from intake.witness_sessions import ActiveSession
@@ -35,11 +35,12 @@ def form_page(
 ) -> Response:
     """The form, fresh or sent back with its errors and the files kept so far."""
     # The POST of this form is admitted for the form's CSRF lifetime: an upload can take hours.
-    hold_for_form(ctx, active)
+    once = request.args.get(ONCE_ARG) or new_form_token()
+    hold_for_form(ctx, active, "web.submit_testimony", once)
     draft: Draft | None = outcome.draft if outcome else None
     action = action_url(
         "web.submit_testimony",
-        **{ONCE_ARG: request.args.get(ONCE_ARG) or new_form_token()},
+        **{ONCE_ARG: once},
         **{DRAFT_ARG: draft.token if draft else None},
     )
     return page(
@@ -98,6 +99,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         def answer(received: Received) -> Response:
             outcome = receive_testimony(ctx, received, target)
             if isinstance(outcome, Receipt):
+                form_settled(ctx, active)
                 return _receipt(ctx, outcome)
             return form_page(ctx, active, outcome.form, outcome)
 

@@ -38,9 +38,7 @@ BIG = 600 * 1024  # above Werkzeug's 500 KB spool threshold
 def _text_fields(form_class: type, prefix: str = "") -> list[str]:
     form = form_class()
     return [
-        f"{prefix}{field.name}"
-        for field in form
-        if isinstance(field, StringField | TextAreaField) and field.name != "website"
+        f"{prefix}{field.name}" for field in form if isinstance(field, StringField | TextAreaField)
     ]
 
 

@@ -98,7 +98,9 @@ def test_every_protocol_code_has_a_label_and_no_more() -> None:
 
 def test_form_field_ids_are_stable() -> None:
     names = {field.name for field in forms.TestimonyForm()}
-    assert {"consent", "recipients", "account", "group1", "group2", "group3", "website"} <= names
+    assert {"consent", "recipients", "account", "group1", "group2", "group3"} <= names
+    assert "website" not in names  # the bot trap is on the codename step (forms.StartForm)
+    assert {field.name for field in forms.StartForm()} == {"website"}
 
 
 def test_csrf_and_session_outlive_a_slow_tor_upload(site: Site) -> None:

@@ -17,6 +17,7 @@ from tests.intake.web.conftest import (
     minimal_testimony,
     open_testimony_form,
     post_multipart,
+    query_of,
     reference_of,
 )
 
@@ -99,6 +100,69 @@ def test_a_follow_up_form_is_received_after_the_account_session_ended(site: Site
     assert browser.get("/account").status_code == 302  # the form admitted its POST, no more
 
 
+def _follow_ups(site: Site) -> int:
+    with site.services.sessions() as session:
+        rows = session.scalars(select(Submission).where(Submission.kind == "follow_up"))
+        return len(rows.all())
+
+
+def _form_until(site: Site) -> int | None:
+    with site.services.sessions() as session:
+        return session.scalars(select(WitnessSession.form_until)).one()
+
+
+def test_a_held_session_admits_only_the_rendered_form_with_its_own_token(site: Site) -> None:
+    # Review T1 finding 1: a copied cookie must not post any form with made-up tokens.
+    browser, _codename, reference = _logged_in(site)
+    page = browser.get("/account/consent").get_data(as_text=True)
+    consent = query_of(form_action(page, "consent-form"))
+    _set(site, idle_until=minute_bucket() - 1)
+    csrf = query_of(form_action(browser.get("/return").get_data(as_text=True), "login-form"))
+    follow_up = {"parent": reference, "account": "Not the witness."}
+    for once in ("made-up-1", "made-up-2", consent["once"]):  # the consent form's token too
+        url = f"/account/add?once={once}&csrf={csrf['csrf']}"
+        response = post_multipart(browser, url, follow_up)
+        assert response.status_code == 400, once
+        assert "This form has expired" in response.get_data(as_text=True)
+    made_up = f"/account/consent?once=made-up-3&csrf={csrf['csrf']}"
+    refused = browser.post(made_up, data={"parent": reference, "withdraw": "y"})
+    assert refused.status_code == 400
+    assert reference not in refused.get_data(as_text=True)
+    assert _follow_ups(site) == 0
+    assert browser.get("/account").status_code == 302
+
+
+def test_a_post_only_the_hold_admitted_renews_nothing(site: Site) -> None:
+    browser, _codename, reference = _logged_in(site)
+    page = browser.get("/account/consent").get_data(as_text=True)
+    action = form_action(page, "consent-form")
+    now = minute_bucket()
+    _set(site, idle_until=now - 1, form_until=now + 60)
+    for _ in range(2):
+        again = browser.post(action, data={})  # an empty POST, to keep the cookie alive
+        assert again.status_code == 422
+        # Only the same form again, with the same token: nothing the poster had not seen.
+        assert (
+            query_of(form_action(again.get_data(as_text=True), "consent-form"))["once"]
+            == (query_of(action)["once"])
+        )
+        assert _form_until(site) == now + 60
+    assert browser.get("/account").status_code == 302
+
+
+def test_a_held_form_is_received_once(site: Site) -> None:
+    browser, _codename, reference = _logged_in(site)
+    page = browser.get("/account/add").get_data(as_text=True)
+    _set(site, idle_until=minute_bucket() - 1)
+    action = form_action(page, "follow-up-form")
+    data = {"parent": reference, "account": "The convoy came back at night."}
+    assert post_multipart(browser, action, data).status_code == 200
+    again = post_multipart(browser, action, data)
+    assert again.status_code in {400, 409}
+    assert _follow_ups(site) == 1
+    assert _form_until(site) is None  # the hold ended with the form's POST
+
+
 def test_a_form_past_its_lifetime_is_refused(site: Site) -> None:
     browser, codename, reference = _logged_in(site)
     page = browser.get("/account/consent").get_data(as_text=True)
@@ -135,22 +199,20 @@ def test_a_consent_change_asks_for_the_codename(site: Site) -> None:
     assert _consent_changes(site) == 1
 
 
-def test_the_confirmation_is_remembered_ten_minutes_for_that_testimony(site: Site) -> None:
+def test_the_confirmation_is_forgotten_once_the_change_commits(site: Site) -> None:
+    # Review T1 finding 4: the row must not keep which testimony changed consent, and when.
     browser, codename, reference = _logged_in(site)
     narrow = {"parent": reference, "recipients": ["investigators"]}
     page = browser.get("/account/consent").get_data(as_text=True)
     first = browser.post(form_action(page, "consent-form"), data={**narrow, "codename": codename})
     assert first.status_code == 200
-    calls = site.deriver.calls
+    with site.services.sessions() as session:
+        row = session.scalars(select(WitnessSession)).one()
+        assert (row.confirmed_parent, row.confirmed_until) == (None, None)
     page = browser.get("/account/consent").get_data(as_text=True)
     again = browser.post(form_action(page, "consent-form"), data=narrow)
-    assert again.status_code == 200
-    assert site.deriver.calls == calls
-    _set(site, confirmed_until=minute_bucket())  # ten minutes went by
-    page = browser.get("/account/consent").get_data(as_text=True)
-    late = browser.post(form_action(page, "consent-form"), data=narrow)
-    assert late.status_code == 422
-    assert _consent_changes(site) == 2
+    assert again.status_code == 422  # the next change asks for the codename again
+    assert _consent_changes(site) == 1
 
 
 def test_the_confirmation_is_asked_in_the_witness_language(site: Site) -> None:

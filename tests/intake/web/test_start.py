@@ -57,6 +57,28 @@ def test_the_form_is_reached_only_through_the_codename(site: Site, client: Flask
     assert 'id="codename"' in html
 
 
+def test_a_filled_trap_gets_a_decoy_codename_and_creates_nothing(
+    site: Site, client: FlaskClient
+) -> None:
+    # Bots fill every field; a person never sees this one. Nothing has been typed yet, so the
+    # decoy costs a person whose browser filled it nothing but asking again.
+    start = client.get("/start").get_data(as_text=True)
+    assert 'name="website"' in start
+    assert 'class="trap" aria-hidden="true"' in start
+    decoy = client.post(form_action(start, "start-form"), data={"website": "http://spam.example"})
+    html = decoy.get_data(as_text=True)
+    assert decoy.status_code == 200
+    assert len(codename_of(html).split()) == 7
+    assert 'id="confirm-form"' in html
+    assert site.deriver.calls == 0
+    assert _witnesses(site) == []
+    with site.services.sessions() as session:
+        assert session.scalars(select(WitnessSession)).all() == []
+    confirmed = client.post(form_action(html, "confirm-form"), data=confirm_words(html))
+    assert confirmed.status_code == 400
+    assert client.get("/testimony").headers["Location"].endswith("/start")
+
+
 def test_wrong_words_send_the_confirmation_back(site: Site, client: FlaskClient) -> None:
     html = _issue(client)
     codename = codename_of(html)

@@ -231,20 +231,22 @@ def test_error_keeps_answers_and_whole_files_in_a_draft(site: Site, client: Flas
     assert _count(site, Blob) == 4
 
 
-def test_honeypot_pretends_and_keeps_nothing(site: Site, client: FlaskClient) -> None:
-    data = minimal_testimony(website="http://spam.example")
-    data["group1-files"] = _files((PHOTO, "spam.jpg", "image/jpeg"))
-    response = _post(client, _action(client), data)
+def test_a_testimony_with_the_old_trap_filled_is_kept(site: Site, client: FlaskClient) -> None:
+    # The bot trap is at the codename step now: nothing a person types or sends in the
+    # testimony form can be thrown away behind a fake receipt, whatever autofill puts in it.
+    page = open_testimony_form(client)
+    assert 'name="website"' not in page
+    data = minimal_testimony(website="http://autofilled.example")
+    data["group1-files"] = _files((PHOTO, "photo.jpg", "image/jpeg"))
+    response = _post(client, form_action(page, "testimony-form"), data)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert len(codename_of(html).split()) == 7
-    assert _count(site, SubmissionRow) == 0
+    assert response.status_code == 200, html
     with site.services.sessions() as session:
-        # The codename step made a witness; it stays pending and the sweep removes it.
-        assert [w.pending_until is not None for w in session.scalars(select(Witness))] == [True]
-    assert list(site.services.store.blob_dir.iterdir()) == []  # type: ignore[attr-defined]
-    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
-    assert site.deriver.calls == 1  # the codename step, none at the (decoy) submission
+        row = session.get(SubmissionRow, reference_of(html))
+        assert row is not None
+        doc = Submission.from_json(site.open_blob(row.manifest_blob))
+    assert doc.answers.values["B1"] == data["account"]
+    assert site.open_blob(doc.files[0].blob_name) == PHOTO
 
 
 def test_too_many_files_keeps_the_first_ones(tmp_path: Any, db_url: str) -> None:

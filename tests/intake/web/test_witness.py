@@ -198,8 +198,10 @@ def test_consent_change_is_sealed_like_a_follow_up(site: Site, client: FlaskClie
     assert doc.consent_change.action == "narrow"
     assert doc.consent_change.recipients == ("investigators",)
     page = browser.get("/account/consent").get_data(as_text=True)
+    # Each committed change asks for the codename again (the row forgets the confirmation).
     withdrawn = browser.post(
-        form_action(page, "consent-form"), data={"parent": reference, "withdraw": "y"}
+        form_action(page, "consent-form"),
+        data={"parent": reference, "withdraw": "y", "codename": codename},
     )
     assert withdrawn.status_code == 200
     empty = browser.get("/account/consent").get_data(as_text=True)

@@ -71,6 +71,18 @@ def test_hostile_file_names_are_printed_inert(bench: Bench, tmp_path: Path) -> N
     _assert_inert(result.stdout + result.stderr)
 
 
+def test_verbose_tracebacks_are_printed_inert(bench: Bench, tmp_path: Path) -> None:
+    # `-v` prints the traceback, whose last line is the exception's message: the file name.
+    added = tmp_path / "added"
+    _bundle(added, "triage case X")
+    (added / "testimony" / f"S-2{HOSTILE}.txt").write_text("slipped in")
+    result = bench.cli("-v", "case", "verify", str(added))
+    assert result.exit_code == ExitCode.DAMAGED
+    assert result.stderr.startswith("Traceback (most recent call last):")
+    assert "case bundle intact" in result.stderr
+    _assert_inert(result.stdout + result.stderr)
+
+
 def test_the_text_layout_shows_controls_and_the_json_keeps_them(
     bench: Bench, tmp_path: Path
 ) -> None:
