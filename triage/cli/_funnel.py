@@ -15,7 +15,7 @@ import click
 from crypto.errors import CryptoError
 from protocol.errors import ProtocolError, UnsupportedVersionError
 from triage.errors import CRYPTO_EXIT_CODES, Diagnosis, ExitCode, TriageError
-from triage.textsafe import neutralise_line
+from triage.text.safe import neutralise_line
 
 __all__ = ["diagnose", "report", "tidy"]
 

@@ -13,8 +13,8 @@ from triage.cli._ws import CachedPassphrase, with_workspace
 
 if TYPE_CHECKING:
     from crypto.x25519 import X25519Recipient
-    from triage.keys import Signer
-    from triage.rewrap import RewrapReport
+    from triage.keys.investigator import Signer
+    from triage.keys.rewrap import RewrapReport
     from triage.workspace.context import WorkContext
 
 __all__ = ["rewrap"]
@@ -77,8 +77,8 @@ def rewrap(
 ) -> None:
     """Re-wrap every imported sealed file's header to new recipients."""
     from crypto.keyfile import parse_recipient
-    from triage.keys import load_signer
-    from triage.rewrap import rewrap as run_rewrap
+    from triage.keys.investigator import load_signer
+    from triage.keys.rewrap import rewrap as run_rewrap
 
     parsed = [parse_recipient(text) for text in recipients]
     signer: Signer | None = None
