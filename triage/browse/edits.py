@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from protocol import codes
 from protocol.schema import Submission as Sealed
-from triage._errors_ws import refused, usage
 from triage.browse.lookup import get_submission
+from triage.errors import refused, usage
 from triage.workspace.context import WorkContext
 from triage.workspace.models import Note, Submission, Tag
 

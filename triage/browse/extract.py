@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crypto.age import open_stream
-from triage._errors_ws import refused
 from triage.custody.log import EntrySpec
+from triage.errors import refused
 from triage.workspace.blobs import BlobStore
 from triage.workspace.context import WorkContext
 from triage.workspace.models import Attachment, Submission

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol import codes
-from triage._errors_ws import usage
+from triage.errors import usage
 from triage.text.translit import normalise
 from triage.workspace.lists import split
 

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from protocol.errors import ProtocolError
 from protocol.ids import parse_submission_id
-from triage._errors_ws import not_found
 from triage.browse.listing import resolve_oblast
+from triage.errors import not_found
 from triage.workspace.models import Submission
 
 __all__ = ["get_submission", "resolve_oblast"]

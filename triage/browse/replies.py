@@ -20,8 +20,8 @@ from protocol.bundle import ItemSource, write_bundle
 from protocol.ids import new_reply_id
 from protocol.meta.items import reply_item
 from protocol.meta.replies import RepliesMeta, ReplyEntry
-from triage._errors_ws import refused, usage
 from triage.browse.lookup import get_submission
+from triage.errors import refused, usage
 from triage.workspace.context import WorkContext
 from triage.workspace.models import Reply
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from crypto.x25519 import X25519Recipient
-from triage._errors_ws import refused, usage
 from triage.case.files import write_json, write_manifest, write_original, write_testimony
 from triage.case.plan import Decision, plan_case
 from triage.case.records import export_record, incident_record, write_custody, write_readme
 from triage.case.seal import seal_directory
 from triage.corroborate.incidents import get_incident
 from triage.custody.log import EntrySpec
+from triage.errors import refused, usage
 from triage.workspace.context import WorkContext
 from triage.workspace.lock import import_lock, remove_stale_staging
 

@@ -11,9 +11,9 @@ from typing import Any
 from crypto.age import open_stream
 from crypto.minisign import SigningKey, sign_file
 from protocol.schema import Submission as Sealed
-from triage._errors_ws import refused
 from triage.browse.extract import safe_name
 from triage.case.plan import Decision
+from triage.errors import refused
 from triage.text.answers import answer_sections, group_lines
 from triage.text.safe import visible
 from triage.workspace.blobs import BlobStore

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from protocol import codes
-from triage._errors_ws import usage
+from triage.errors import usage
 from triage.workspace.lists import split
 from triage.workspace.models import Attachment, Submission
 

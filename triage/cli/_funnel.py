@@ -66,7 +66,10 @@ def tidy(text: str) -> str:
 
 
 def _triage(exc: BaseException) -> Diagnosis | None:
-    return exc.diagnostics() if isinstance(exc, TriageError) else None
+    if not isinstance(exc, TriageError):
+        return None
+    diagnostics = exc.diagnostics()
+    return Diagnosis(diagnostics.message, diagnostics.hints, exc.exit_code)
 
 
 def _crypto(exc: BaseException) -> Diagnosis | None:
@@ -86,7 +89,7 @@ def _protocol(exc: BaseException) -> Diagnosis | None:
     if isinstance(exc, UnsupportedVersionError) and _older(exc):
         hint = _OLDER_HINT
     exit_code = _PROTOCOL_EXIT_CODES.get(category, ExitCode.FAILURE)
-    return Diagnosis(tidy(exc.diagnostics()), (hint,), exit_code)
+    return Diagnosis(tidy(str(exc.diagnostics())), (hint,), exit_code)
 
 
 def _older(exc: UnsupportedVersionError) -> bool:

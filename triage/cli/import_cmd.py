@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from triage._errors_ws import usage
 from triage.cli._progress import BarProgress
 from triage.cli._ws import with_workspace
+from triage.errors import usage
 from triage.text.safe import neutralise_line
 
 if TYPE_CHECKING:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from triage._errors_ws import usage, workspace_error
 from triage.cli._passphrase import Passphrases, passphrase_file_option
 from triage.cli._ws import CachedPassphrase
 from triage.custody.log import EntrySpec
+from triage.errors import usage, workspace_error
 from triage.workspace.context import WorkContext
 from triage.workspace.layout import create_workspace
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from triage._errors_ws import usage
 from triage.cli._ws import with_workspace
+from triage.errors import usage
 
 if TYPE_CHECKING:
     from triage.workspace.context import WorkContext

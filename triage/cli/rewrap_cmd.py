@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from triage._errors_ws import usage
 from triage.cli._passphrase import Passphrases
 from triage.cli._ws import CachedPassphrase, with_workspace
+from triage.errors import usage
 
 if TYPE_CHECKING:
     from crypto.x25519 import X25519Recipient

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from protocol import codes
-from triage._errors_ws import not_found, usage
 from triage.browse.lookup import get_submission, resolve_oblast
+from triage.errors import not_found, usage
 from triage.workspace.context import WorkContext
 from triage.workspace.models import Incident, IncidentMember, Submission
 

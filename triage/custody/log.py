@@ -148,7 +148,7 @@ def _last(log: Any) -> tuple[int, str]:
         return int(last["seq"]), str(last["entry_hash"])
     except (ValueError, KeyError, TypeError):
         # Appending after a damaged line would hide the damage behind a valid-looking tail.
-        from triage._errors_ws import workspace_error  # noqa: PLC0415 - only on this path
+        from triage.errors import workspace_error  # noqa: PLC0415 - only on this path
 
         raise workspace_error(
             "the custody log's last line is damaged; refusing to append to it",

@@ -168,7 +168,7 @@ class _Scanner:
         except CryptoError as exc:
             result.state, result.detail = "damaged", f"{exc.category}: {exc}"
         except ProtocolError as exc:
-            result.state, result.detail = "invalid", exc.diagnostics()
+            result.state, result.detail = "invalid", str(exc.diagnostics())
         else:
             found = result.submission.submission_id
             if found != wanted:

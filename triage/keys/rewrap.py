@@ -19,7 +19,7 @@ from crypto.x25519 import X25519Recipient
 from protocol.bundle import ItemSource, write_bundle
 from protocol.meta.items import header_item, submission_header_item
 from protocol.meta.rewrap import HeaderRole, RewrapHeader, RewrapMeta
-from triage._errors_ws import refused
+from triage.errors import refused
 from triage.keys.investigator import Signer
 from triage.workspace.blobs import BlobStore
 from triage.workspace.context import WorkContext

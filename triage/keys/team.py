@@ -16,7 +16,7 @@ from pathlib import Path
 from crypto.errors import KeyFormatError
 from crypto.keyfile import fingerprint
 from crypto.x25519 import X25519Recipient
-from triage._errors_ws import refused
+from triage.errors import refused
 from triage.workspace.layout import Workspace
 
 __all__ = ["TEAM_NAME", "Member", "Team", "load_team", "save_team"]
