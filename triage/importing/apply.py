@@ -20,7 +20,7 @@ from triage.text.translit import tokens
 from triage.workspace.blobs import BlobStore
 from triage.workspace.models import Attachment, Document, SearchText, Submission
 
-__all__ = ["AckItem", "Applied", "attachment_state", "new_rows"]
+__all__ = ["AckItem", "Applied", "FileCheck", "attachment_state", "new_rows"]
 
 _BATCH = 500
 
@@ -43,6 +43,15 @@ class Applied:
     ack: list[AckItem] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FileCheck:
+    """What an import found of one file: its state (verified, mismatch, missing, not-yours,
+    damaged) and a detail for people (empty when there is nothing to add)."""
+
+    state: str
+    detail: str = ""
+
+
 class Claimed(Protocol):
     """What submission.json claims of a file (a FileEntry, or an Attachment row made from one)."""
 
@@ -54,22 +63,23 @@ class Claimed(Protocol):
     def size(self) -> int: ...
 
 
-def attachment_state(entry: Claimed, blob: BlobResult | None) -> tuple[str, str]:
-    """(state, detail) of one file, from what the bundle held for it."""
+def attachment_state(entry: Claimed, blob: BlobResult | None) -> FileCheck:
+    """What one file is, from what the bundle held for it."""
     if blob is None:
-        return "missing", "the blob is not in this bundle"
+        return FileCheck("missing", "the blob is not in this bundle")
     if blob.state in ("not-yours", "damaged"):
-        return blob.state, blob.detail or "the blob does not open with your identity"
+        return FileCheck(blob.state, blob.detail or "the blob does not open with your identity")
     # The plaintext is the authority: after a re-wrap on the server the sealed bytes (header)
     # differ from those recorded at receipt while the content is the same (docs/bundles.md).
     if blob.plaintext_sha256 != entry.plaintext_sha256 or blob.plaintext_size != entry.size:
-        return "mismatch", (
+        return FileCheck(
+            "mismatch",
             f"opened file has SHA-256 {blob.plaintext_sha256} and {blob.plaintext_size} bytes; "
-            f"submission.json says {entry.plaintext_sha256} and {entry.size}"
+            f"submission.json says {entry.plaintext_sha256} and {entry.size}",
         )
     if blob.sealed_sha256 != entry.sealed_sha256:
-        return "verified", "re-wrapped since receipt (new header); content verified"
-    return "verified", ""
+        return FileCheck("verified", "re-wrapped since receipt (new header); content verified")
+    return FileCheck("verified")
 
 
 def _row(
@@ -110,7 +120,7 @@ def _row(
 
 
 def _attachment(
-    sub_id: str, position: int, entry: FileEntry, state: tuple[str, str], sealed_sha256: str
+    sub_id: str, position: int, entry: FileEntry, state: FileCheck, sealed_sha256: str
 ) -> Attachment:
     return Attachment(
         blob_name=entry.blob_name,
@@ -123,9 +133,9 @@ def _attachment(
         original_name=entry.original_name,
         group_no=entry.group,
         group_answers=json.dumps(entry.group_answers.to_dict(), ensure_ascii=False),
-        state=state[0],
-        state_detail=state[1],
-        stored=state[0] == "verified",
+        state=state.state,
+        state_detail=state.detail,
+        stored=state.state == "verified",
     )
 
 
@@ -184,11 +194,11 @@ def _files(
         kept = blob.sealed_sha256 if blob is not None else entry.sealed_sha256
         session.add(_attachment(sub_id, position, entry, state, kept))
         applied.entries.append(_verified_entry(sub_id, entry, state, kept))
-        if state[0] == "verified" and blob is not None and blob.staged is not None:
+        if state.state == "verified" and blob is not None and blob.staged is not None:
             store.adopt(blob.staged, entry.blob_name, blob.sealed_sha256)
             items.append((blob.item, blob.sealed_sha256))
         else:
-            problems.append(f"{entry.blob_name}: {state[0]}")
+            problems.append(f"{entry.blob_name}: {state.state}")
     if problems:
         applied.unverified[sub_id] = problems
     else:
@@ -204,13 +214,13 @@ def _entries_for_submission(applied: Applied, row: Submission, bundle: str) -> N
     )
 
 
-def _verified_entry(sub_id: str, entry: FileEntry, state: tuple[str, str], kept: str) -> EntrySpec:
+def _verified_entry(sub_id: str, entry: FileEntry, state: FileCheck, kept: str) -> EntrySpec:
     details = {
         "submission_id": sub_id,
         "sealed_sha256": kept,
         "size": entry.size,
-        "result": state[0],
+        "result": state.state,
     }
-    if state[1]:
-        details["detail"] = state[1]
+    if state.detail:
+        details["detail"] = state.detail
     return EntrySpec("verified", "attachment", entry.blob_name, entry.plaintext_sha256, details)

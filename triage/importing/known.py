@@ -35,13 +35,13 @@ def _repair(attachment: Attachment, scan: ScanResult, store: BlobStore, known: K
     blob = scan.blobs.get(attachment.blob_name)
     if blob is None or blob.state != "opened":
         return
-    state, detail = attachment_state(attachment, blob)
-    if state != "verified" or blob.staged is None:
+    check = attachment_state(attachment, blob)
+    if check.state != "verified" or blob.staged is None:
         return
     store.adopt(blob.staged, attachment.blob_name, blob.sealed_sha256)
-    attachment.state, attachment.state_detail, attachment.stored = state, detail, True
+    attachment.state, attachment.state_detail, attachment.stored = check.state, check.detail, True
     attachment.sealed_sha256 = blob.sealed_sha256
-    details = {"submission_id": attachment.submission_id, "result": state, "repaired": True}
+    details = {"submission_id": attachment.submission_id, "result": check.state, "repaired": True}
     sha = attachment.plaintext_sha256
     known.entries.append(EntrySpec("verified", "attachment", attachment.blob_name, sha, details))
 

@@ -38,16 +38,28 @@ class RewrapReport:
     skipped: list[str] = field(default_factory=list)
 
 
-# A file to re-wrap: its path in the workspace, and which blob of which submission it is.
-_Target = tuple[Path, HeaderRole, str | None, str]
+@dataclass(frozen=True)
+class _Target:
+    """A file to re-wrap: its path in the workspace, and which blob of which submission it is."""
+
+    path: Path
+    role: HeaderRole
+    blob_name: str | None  # None when the export gave none: the server finds it by the id
+    submission_id: str
+
+    @property
+    def item(self) -> str:
+        """The name of its new header in the re-wrap bundle."""
+        if self.blob_name:
+            return header_item(self.blob_name)
+        return submission_header_item(self.submission_id)
 
 
 def _one(
     ctx: WorkContext, new: Sequence[X25519Recipient], target: _Target
 ) -> tuple[bytes, RewrapHeader]:
     """The new header, and what the server needs to check it against its copy."""
-    path, role, blob_name, submission_id = target
-    with path.open("rb") as sealed:
+    with target.path.open("rb") as sealed:
         header, offset = rewrap_header(sealed, ctx.identities(), new)
         sealed.seek(0)
         old, fresh = hashlib.sha256(sealed.read(offset)), hashlib.sha256(header)
@@ -55,9 +67,9 @@ def _one(
             old.update(chunk)
             fresh.update(chunk)
     entry = RewrapHeader(
-        role=role,
-        blob_name=blob_name,
-        submission_id=submission_id,
+        role=target.role,
+        blob_name=target.blob_name,
+        submission_id=target.submission_id,
         old_header_length=offset,
         old_sealed_sha256=old.hexdigest(),
         new_sealed_sha256=fresh.hexdigest(),
@@ -70,14 +82,14 @@ def _targets(ctx: WorkContext) -> list[_Target]:
     found: list[_Target] = []
     with ctx.session() as session:
         for sub in session.scalars(select(Submission).order_by(Submission.id)):
-            # No blob name when the export did not give one: the server finds it by the id.
-            found.append((store.document_path(sub.id), "submission", sub.sealed_blob, sub.id))
+            document = store.document_path(sub.id)
+            found.append(_Target(document, "submission", sub.sealed_blob, sub.id))
         stored = (
             select(Attachment).where(Attachment.stored.is_(True)).order_by(Attachment.blob_name)
         )
         for att in session.scalars(stored):
             path = store.path(att.blob_name)
-            found.append((path, "attachment", att.blob_name, att.submission_id))
+            found.append(_Target(path, "attachment", att.blob_name, att.submission_id))
     return found
 
 
@@ -93,17 +105,12 @@ def _rewrap_all(
         try:
             header, entry = _one(ctx, new, target)
         except NoIdentityMatchError:
-            report.skipped.append(_item_of(target))
+            report.skipped.append(target.item)
             continue
         progress(1)
         items.append(ItemSource.from_bytes(entry.item, header))
         entries.append(entry)
     return items, entries
-
-
-def _item_of(target: _Target) -> str:
-    _path, _role, blob_name, submission_id = target
-    return header_item(blob_name) if blob_name else submission_header_item(submission_id)
 
 
 def rewrap(
