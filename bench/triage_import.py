@@ -40,7 +40,7 @@ from protocol.ids import new_blob_name, new_submission_id, new_witness_id
 from protocol.meta.export import ExportFile, ExportMeta, ExportSubmission
 from protocol.meta.items import blob_item, manifest_item
 from protocol.schema import Answers, FileEntry, Submission
-from triage.import_scan import open_hashed
+from triage.importing.scan import open_hashed
 from triage.workspace.blobs import sha256_file
 
 TRIAGE = str(Path(sys.executable).parent / "triage")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 __all__ = [
     "ArmorError",
     "CryptoError",
+    "Diagnostics",
     "HeaderError",
     "KeyFormatError",
     "MacError",
@@ -14,6 +16,24 @@ __all__ = [
     "PayloadError",
     "SignatureError",
 ]
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """What every layer's error root says about a failure, in one shape for logs and CLIs.
+
+    Each layer (crypto, protocol, intake, triage) has one error root whose `diagnostics()`
+    returns this: a stable `category` to branch on, the `message` (what failed) and `hints`
+    (what to do). It lives here, in the bottom layer, because every other layer imports crypto.
+    `str()` gives the text for a log line: `category: message`, then one `hint: …` line each.
+    """
+
+    category: str
+    message: str
+    hints: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return "\n".join([f"{self.category}: {self.message}", *(f"hint: {h}" for h in self.hints)])
 
 
 class CryptoError(Exception):
@@ -27,9 +47,9 @@ class CryptoError(Exception):
     category: ClassVar[str] = "crypto"
     hint: ClassVar[str] = "the data could not be processed"
 
-    def diagnostics(self) -> str:
-        """Return a two-line explanation for people: what failed, then what to try."""
-        return f"{self.category}: {self}\nhint: {self.hint}"
+    def diagnostics(self) -> Diagnostics:
+        """What failed (the category and message), then what to try (the class's hint)."""
+        return Diagnostics(self.category, str(self), (self.hint,))
 
 
 class HeaderError(CryptoError):

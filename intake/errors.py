@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from crypto.errors import Diagnostics
+
 __all__ = [
     "BundleError",
     "ConfigError",
@@ -36,12 +38,9 @@ class IntakeError(Exception):
         self.message = message
         self.hint = hint if hint is not None else self.default_hint
 
-    def diagnostics(self) -> str:
-        """The message and the hint, as the CLI prints them (without the program prefix)."""
-        lines = [f"error: {self.message}"]
-        if self.hint:
-            lines.append(f"hint: {self.hint}")
-        return "\n".join(lines)
+    def diagnostics(self) -> Diagnostics:
+        """The category, the message and the hint (if any), as the CLI's funnel prints them."""
+        return Diagnostics(self.category, self.message, (self.hint,) if self.hint else ())
 
 
 class ConfigError(IntakeError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import io
@@ -32,7 +31,7 @@ def _fill(stream: _tar.Readable, view: memoryview) -> int:
 class ItemReader:
     """One item's bytes, hashed as they are read. At its end the size and SHA-256 are checked
     against the manifest (ProtocolError "integrity"): bytes returned before that are unverified,
-    so keep them aside (save() does) until the item ends."""
+    so keep them aside (copy_to() does) until the item ends."""
 
     def __init__(self, stream: _tar.Readable, entry: ItemEntry) -> None:
         self.entry = entry
@@ -137,22 +136,3 @@ class ItemReader:
             write_all(fd, data)
             done += len(data)
         return done
-
-    def save(self, target: Path) -> None:
-        """Write the item to `target` via a temporary file beside it, renamed only once the item
-        verified; never overwrites. Nothing is left behind on failure."""
-        temp = target.with_name(f".{target.name}.incomplete")
-        try:
-            self.copy_to(temp)
-            self.drain()
-            fd = os.open(temp, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if target.exists():
-                raise FileExistsError(f"{target} already exists; not overwriting it")
-            temp.replace(target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()

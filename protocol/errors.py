@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from crypto.errors import Diagnostics
+
 __all__ = ["CATEGORIES", "Category", "ProtocolError", "UnsupportedVersionError"]
 
 # Stable categories, for callers that map failures to exit codes or messages:
@@ -30,9 +32,9 @@ class ProtocolError(Exception):
         self.category: Category = category
         self.message = message
 
-    def diagnostics(self) -> str:
-        """One line for logs and CLIs: the category, then the message."""
-        return f"{self.category}: {self.message}"
+    def diagnostics(self) -> Diagnostics:
+        """The category and the message; no hint, since what to do depends on the reader's side."""
+        return Diagnostics(self.category, self.message)
 
 
 class UnsupportedVersionError(ProtocolError):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("crypto", "protocol", "intake", "triage")
+# tests mirror the tree, so their folders are packages too (pytest imports them as tests.<path>).
+PACKAGES = ("crypto", "protocol", "intake", "triage", "tests")
 
 
 def test_every_folder_with_modules_has_an_init():

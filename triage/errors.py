@@ -1,4 +1,5 @@
-"""triage's own error root and the exit codes the `triage` command returns."""
+"""triage's one error root, the exit codes the `triage` command returns, and the workflows'
+error values (workspace, not found, refused, usage)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
-__all__ = ["CRYPTO_EXIT_CODES", "Diagnosis", "ExitCode", "TriageError"]
+from crypto.errors import Diagnostics
+
+__all__ = [
+    "CRYPTO_EXIT_CODES",
+    "Diagnosis",
+    "ExitCode",
+    "TriageError",
+    "not_found",
+    "refused",
+    "usage",
+    "workspace_error",
+]
 
 
 class ExitCode(IntEnum):
@@ -41,7 +53,11 @@ CRYPTO_EXIT_CODES: dict[str, ExitCode] = {
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """What the CLI tells the user about a failure: one error line, hint lines, an exit code."""
+    """What the CLI tells the user about a failure: one error line, hint lines, an exit code.
+
+    The funnel (triage/cli/_funnel.py) builds it from any layer's `diagnostics()` (or from
+    click's and the OS's errors), adding the exit code the category maps to.
+    """
 
     message: str
     hints: tuple[str, ...]
@@ -70,6 +86,29 @@ class TriageError(Exception):
         self.category = category
         self.exit_code = exit_code
 
-    def diagnostics(self) -> Diagnosis:
-        """The error as the CLI prints it."""
-        return Diagnosis(self.message, self.hints, self.exit_code)
+    def diagnostics(self) -> Diagnostics:
+        """The category, the message and the hints; the exit code is `exit_code`."""
+        return Diagnostics(self.category, self.message, self.hints)
+
+
+# The workflows' errors (import, browse, custody, export), made the same way everywhere.
+
+
+def workspace_error(message: str, *hints: str) -> TriageError:
+    """A problem with the workspace itself (missing, loose permissions, damaged)."""
+    return TriageError(message, hints=hints, category="workspace", exit_code=ExitCode.FAILURE)
+
+
+def not_found(
+    what: str, ident: str, hint: str = "run 'triage list' to see what exists"
+) -> TriageError:
+    return TriageError(f"no {what} {ident!r} in this workspace", hints=[hint], category="not_found")
+
+
+def refused(message: str, *hints: str, exit_code: ExitCode = ExitCode.FAILURE) -> TriageError:
+    """An action the rules of the workflow do not allow (consent, status, overwrite)."""
+    return TriageError(message, hints=hints, category="refused", exit_code=exit_code)
+
+
+def usage(message: str, *hints: str) -> TriageError:
+    return TriageError(message, hints=hints, category="usage", exit_code=ExitCode.USAGE)

@@ -61,10 +61,10 @@ _CATEGORY_EXIT = {
 }
 
 
-def print_error(message: str, hint: str | None = None) -> None:
+def print_error(message: str, *hints: str) -> None:
     """`intake: error: …` then `intake: hint: …` on stderr (lowercase, no trailing period)."""
     click.echo(f"{PROG}: error: {message}", err=True)
-    if hint:
+    for hint in hints:
         click.echo(f"{PROG}: hint: {hint}", err=True)
 
 
@@ -93,9 +93,9 @@ class FunnelGroup(click.Group):
         except Exception as exc:
             if ctx.find_root().params.get("verbose"):
                 traceback.print_exception(exc, file=sys.stderr)
-            error = _as_intake_error(exc)
-            print_error(error.message, error.hint)
-            code = _CATEGORY_EXIT.get(error.category, ExitCode.INTERNAL)
+            diagnostics = _as_intake_error(exc).diagnostics()
+            print_error(diagnostics.message, *diagnostics.hints)
+            code = _CATEGORY_EXIT.get(diagnostics.category, ExitCode.INTERNAL)
             raise click.exceptions.Exit(code) from exc
 
 

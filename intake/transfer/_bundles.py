@@ -42,7 +42,7 @@ def bundle_error(exc: ProtocolError, path: Path) -> BundleError:
     # protocol reports a missing signature as a member out of place; say what it means.
     unsigned = exc.category == "bundle" and SIGNATURE_NAME in exc.message
     prefix = f"{'unsigned or ' if unsigned else ''}refused bundle {path.name}"
-    return BundleError(f"{prefix}: {exc.diagnostics()}", hint=_HINTS.get(exc.category))
+    return BundleError(f"{prefix}: {exc.diagnostics()!s}", hint=_HINTS.get(exc.category))
 
 
 @dataclass(frozen=True)

@@ -174,11 +174,6 @@ def with_unknown(list_name: str) -> Choices:
     return [SelectChoice(UNKNOWN, DONT_KNOW), *choices(list_name)]
 
 
-def label_of(list_name: str, code: str) -> str:
-    """The translated label of a stored code (for pages that show a witness their answers)."""
-    return str(LABELS[list_name][code])
-
-
 def plain(values: tuple[str, ...]) -> Choices:
     """Choices whose label is their value (submission references)."""
     return [SelectChoice(value, value) for value in values]

@@ -90,7 +90,7 @@ def test_errors_have_stable_categories_and_hints() -> None:
         "payload",
         "key",
     }
-    text = HeaderError("bad line").diagnostics()
+    text = str(HeaderError("bad line").diagnostics())
     assert text.startswith("header: bad line\nhint: ")
     assert issubclass(HeaderError, CryptoError)
 

@@ -1,4 +1,5 @@
-"""Fixtures for triage's tests: sockets off, a CliRunner, keys from the real age-keygen."""
+"""Fixtures for triage's tests: sockets off, a CliRunner, keys from the real age-keygen, and the
+workspace bench (an investigator and a workspace, made with cheap key costs)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from click.testing import CliRunner
 import crypto.scrypt
 from crypto.scrypt import ScryptRecipient
 from tests.triage.helpers import AgeKey
+from tests.triage.workbench import FAST, Bench, Investigator, new_bench, new_investigator
+from triage.keys import investigator as keys
 
 
 @pytest.fixture(autouse=True)
@@ -53,3 +56,24 @@ def make_key(tmp_path: Path) -> Callable[[str], AgeKey]:
 @pytest.fixture
 def age_key(make_key: Callable[[str], AgeKey]) -> AgeKey:
     return make_key("alice")
+
+
+@pytest.fixture(autouse=True)
+def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys made in-process use libsodium's minimum scrypt limits and age work factor 10."""
+    monkeypatch.setattr(keys, "default_costs", lambda: FAST)
+
+
+@pytest.fixture
+def make_investigator(tmp_path: Path, runner: CliRunner) -> Callable[[str], Investigator]:
+    return partial(new_investigator, tmp_path, runner)
+
+
+@pytest.fixture
+def investigator(make_investigator: Callable[[str], Investigator]) -> Investigator:
+    return make_investigator("olena")
+
+
+@pytest.fixture
+def bench(tmp_path: Path, runner: CliRunner, investigator: Investigator) -> Bench:
+    return new_bench(tmp_path, runner, investigator)

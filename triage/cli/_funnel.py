@@ -14,7 +14,7 @@ import click
 from crypto.errors import CryptoError
 from protocol.errors import ProtocolError, UnsupportedVersionError
 from triage.errors import CRYPTO_EXIT_CODES, Diagnosis, ExitCode, TriageError
-from triage.textsafe import neutralise, neutralise_line
+from triage.text.safe import neutralise, neutralise_line
 
 __all__ = ["diagnose", "report", "tidy"]
 
@@ -65,7 +65,10 @@ def tidy(text: str) -> str:
 
 
 def _triage(exc: BaseException) -> Diagnosis | None:
-    return exc.diagnostics() if isinstance(exc, TriageError) else None
+    if not isinstance(exc, TriageError):
+        return None
+    diagnostics = exc.diagnostics()
+    return Diagnosis(diagnostics.message, diagnostics.hints, exc.exit_code)
 
 
 def _crypto(exc: BaseException) -> Diagnosis | None:
@@ -85,7 +88,7 @@ def _protocol(exc: BaseException) -> Diagnosis | None:
     if isinstance(exc, UnsupportedVersionError) and _older(exc):
         hint = _OLDER_HINT
     exit_code = _PROTOCOL_EXIT_CODES.get(category, ExitCode.FAILURE)
-    return Diagnosis(tidy(exc.diagnostics()), (hint,), exit_code)
+    return Diagnosis(tidy(str(exc.diagnostics())), (hint,), exit_code)
 
 
 def _older(exc: UnsupportedVersionError) -> bool:

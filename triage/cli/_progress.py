@@ -7,7 +7,7 @@ from typing import Any
 
 
 class BarProgress:
-    """Bytes-based progress for import, export and re-wrap (see triage.importer.Progress)."""
+    """Bytes-based progress for import, export and re-wrap (triage.importing.importer.Progress)."""
 
     def __init__(self, description: str) -> None:
         self._description = description

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from triage._errors_ws import usage
 from triage.cli._passphrase import Passphrases, passphrase_file_option
+from triage.errors import usage
 
 if TYPE_CHECKING:
     from triage.workspace.context import WorkContext

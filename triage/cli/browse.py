@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from triage.browse.listing import Filters, ListRow, list_rows
 from triage.cli._ws import with_workspace
-from triage.listing import Filters, ListRow, list_rows
-from triage.textsafe import neutralise_line
+from triage.text.safe import neutralise_line
 
 if TYPE_CHECKING:
     from triage.workspace.context import WorkContext
@@ -87,8 +87,8 @@ def show(ctx: WorkContext, ident: str) -> None:
     from rich.console import Console
     from sqlalchemy import select
 
-    from triage.browse import get_submission
-    from triage.show import render_submission
+    from triage.browse.lookup import get_submission
+    from triage.browse.show import render_submission
     from triage.workspace.models import IncidentMember, Note
 
     with ctx.session() as session:
@@ -114,8 +114,8 @@ def show(ctx: WorkContext, ident: str) -> None:
 @with_workspace
 def extract(ctx: WorkContext, ident: str, folder: Path) -> None:
     """Open a submission's files into DIR, bit for bit, each checked against its SHA-256."""
-    from triage.browse import get_submission
-    from triage.extract import extract_files
+    from triage.browse.extract import extract_files
+    from triage.browse.lookup import get_submission
 
     with ctx.session() as session:
         row = get_submission(session, ident)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from triage.cli._ws import with_workspace
-from triage.textsafe import neutralise_line
+from triage.text.safe import neutralise_line
 
 if TYPE_CHECKING:
     from triage.workspace.context import WorkContext
@@ -58,7 +58,7 @@ def case_export(
 ) -> None:
     """Export an incident as a case bundle."""
     from crypto.keyfile import parse_recipient
-    from triage.case_export import CaseRequest, export_case
+    from triage.case.export import CaseRequest, export_case
 
     request = CaseRequest(
         incident_id.strip().upper(), to, recipient, recipient_class, purpose, override,
@@ -81,7 +81,7 @@ def case_export(
 def case_verify(folder: Path, pubkey: Path | None) -> None:
     """Verify a case bundle: signature, every file's SHA-256, nothing added."""
     from crypto.minisign import VerifyKey
-    from triage.case_verify import verify_case
+    from triage.case.verify import verify_case
 
     key = VerifyKey.parse(pubkey.read_text(encoding="ascii")) if pubkey else None
     check = verify_case(folder, key)

@@ -24,7 +24,7 @@ __all__ = ["note", "status", "tag"]
 @with_workspace
 def status(ctx: WorkContext, ident: str, new_status: str, note_text: str | None) -> None:
     """Set a submission's status."""
-    from triage.edits import set_status
+    from triage.browse.edits import set_status
 
     with ctx.session() as session:
         row = set_status(ctx, session, ident, new_status, note_text)
@@ -39,7 +39,7 @@ def status(ctx: WorkContext, ident: str, new_status: str, note_text: str | None)
 @with_workspace
 def tag(ctx: WorkContext, ident: str, changes: tuple[str, ...]) -> None:
     """Add (+tag) or remove (-tag) tags."""
-    from triage.edits import change_tags
+    from triage.browse.edits import change_tags
 
     with ctx.session() as session:
         tags = change_tags(ctx, session, ident, changes)
@@ -52,7 +52,7 @@ def tag(ctx: WorkContext, ident: str, changes: tuple[str, ...]) -> None:
 @with_workspace
 def note(ctx: WorkContext, ident: str, text: str) -> None:
     """Add a note to a submission (notes are never edited or removed)."""
-    from triage.edits import add_note
+    from triage.browse.edits import add_note
 
     with ctx.session() as session:
         made = add_note(ctx, session, ident, text)

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from triage._errors_ws import usage
 from triage.cli._progress import BarProgress
 from triage.cli._ws import with_workspace
-from triage.textsafe import neutralise_line
+from triage.errors import usage
+from triage.text.safe import neutralise_line
 
 if TYPE_CHECKING:
-    from triage.importer import ImportReport
+    from triage.importing.importer import ImportReport
     from triage.workspace.context import WorkContext
 
 __all__ = ["import_bundle"]
@@ -51,7 +51,7 @@ def import_bundle(
     ctx: WorkContext, bundle: Path, ack_path: Path | None, accept_reason: str | None
 ) -> None:
     """Import an export bundle from the server."""
-    from triage.importer import run_import
+    from triage.importing.importer import run_import
 
     if accept_reason is not None and not accept_reason.strip():
         raise usage("--accept-extra-recipient needs a reason for the custody log")

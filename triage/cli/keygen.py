@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from triage._errors_ws import usage, workspace_error
 from triage.cli._passphrase import Passphrases, passphrase_file_option
 from triage.cli._ws import CachedPassphrase
-from triage.custody import EntrySpec
+from triage.custody.log import EntrySpec
+from triage.errors import usage, workspace_error
 from triage.workspace.context import WorkContext
 from triage.workspace.layout import create_workspace
 
@@ -43,7 +43,7 @@ sealed to it can never be opened again.
 @passphrase_file_option
 def keygen(identity: Path, no_passphrase: bool, passphrase_file: Path | None) -> None:
     """Make an age identity and a minisign signing key for an investigator."""
-    from triage import keys
+    from triage.keys import investigator as keys
 
     if no_passphrase and passphrase_file is not None:
         raise usage("--no-passphrase and --passphrase-file contradict each other")
@@ -79,7 +79,7 @@ def init(workspace: Path, identity: Path, passphrase_file: Path | None) -> None:
     """Create a workspace: a private directory with the database and the sealed files."""
     from crypto.keyfile import fingerprint
     from crypto.minisign import VerifyKey
-    from triage.keys import KeyPaths, load_identities
+    from triage.keys.investigator import KeyPaths, load_identities
 
     paths = KeyPaths.beside(identity)
     if not paths.verify_key.is_file():

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from triage.cli._ws import with_workspace
-from triage.textsafe import neutralise_line
+from triage.text.safe import neutralise_line
 
 if TYPE_CHECKING:
     from triage.workspace.context import WorkContext
@@ -30,8 +30,8 @@ submission to an incident with 'triage incident add'.
 @with_workspace
 def links(ctx: WorkContext, ident: str, as_json: bool) -> None:
     """Suggest submissions related to ID, with the reasons."""
-    from triage.browse import get_submission
-    from triage.links import find_links
+    from triage.browse.lookup import get_submission
+    from triage.corroborate.links import find_links
 
     with ctx.session() as session:
         row = get_submission(session, ident)
@@ -65,7 +65,7 @@ def incident() -> None:
 @with_workspace
 def incident_new(ctx: WorkContext, title: str, oblast: str | None) -> None:
     """Create an incident; prints its id."""
-    from triage.incidents import new_incident
+    from triage.corroborate.incidents import new_incident
 
     with ctx.session() as session:
         made = new_incident(ctx, session, title, oblast)
@@ -85,7 +85,7 @@ def incident_new(ctx: WorkContext, title: str, oblast: str | None) -> None:
 @with_workspace
 def incident_add(ctx: WorkContext, incident_id: str, idents: tuple[str, ...], role: str) -> None:
     """Link submissions to an incident (a confirmed suggestion; logged)."""
-    from triage.incidents import add_members
+    from triage.corroborate.incidents import add_members
 
     with ctx.session() as session:
         added = add_members(ctx, session, incident_id, idents, role)
@@ -97,7 +97,7 @@ def incident_add(ctx: WorkContext, incident_id: str, idents: tuple[str, ...], ro
 @with_workspace
 def incident_show(ctx: WorkContext, incident_id: str) -> None:
     """Show an incident, its submissions and its independent sources."""
-    from triage.incidents import get_incident, independent_sources, status_label
+    from triage.corroborate.incidents import get_incident, independent_sources, status_label
 
     with ctx.session() as session:
         found = get_incident(session, incident_id)

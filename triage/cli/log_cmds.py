@@ -24,7 +24,7 @@ def log() -> None:
 @with_workspace
 def log_verify(ctx: WorkContext) -> None:
     """Check every entry's hash chain and every checkpoint's signature."""
-    from triage.custody_check import verify_log
+    from triage.custody.check import verify_log
 
     report = verify_log(ctx.log(), ctx.verify_keys(), ctx.workspace.config.workspace_id)
     if not report.ok:

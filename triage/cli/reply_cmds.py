@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from triage._errors_ws import usage
 from triage.cli._ws import with_workspace
+from triage.errors import usage
 
 if TYPE_CHECKING:
     from triage.workspace.context import WorkContext
@@ -28,7 +28,7 @@ __all__ = ["replies", "reply"]
 @with_workspace
 def reply(ctx: WorkContext, ident: str, text: str | None, text_file: Path | None) -> None:
     """Seal a reply to the witness of submission ID."""
-    from triage.replies import seal_reply
+    from triage.browse.replies import seal_reply
 
     if (text is None) == (text_file is None):
         raise usage("give the reply as TEXT or with --file, not both or neither")
@@ -57,7 +57,7 @@ def replies() -> None:
 @with_workspace
 def replies_export(ctx: WorkContext, out: Path, everything: bool) -> None:
     """Write the replies bundle for 'intake replies import'."""
-    from triage.replies import export_replies
+    from triage.browse.replies import export_replies
 
     with ctx.session() as session:
         written, done = export_replies(ctx, session, out, everything=everything)

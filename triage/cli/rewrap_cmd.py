@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from triage._errors_ws import usage
 from triage.cli._passphrase import Passphrases
 from triage.cli._ws import CachedPassphrase, with_workspace
+from triage.errors import usage
 
 if TYPE_CHECKING:
     from crypto.x25519 import X25519Recipient
-    from triage.keys import Signer
-    from triage.rewrap import RewrapReport
+    from triage.keys.investigator import Signer
+    from triage.keys.rewrap import RewrapReport
     from triage.workspace.context import WorkContext
 
 __all__ = ["rewrap"]
@@ -77,8 +77,8 @@ def rewrap(
 ) -> None:
     """Re-wrap every imported sealed file's header to new recipients."""
     from crypto.keyfile import parse_recipient
-    from triage.keys import load_signer
-    from triage.rewrap import rewrap as run_rewrap
+    from triage.keys.investigator import load_signer
+    from triage.keys.rewrap import rewrap as run_rewrap
 
     parsed = [parse_recipient(text) for text in recipients]
     signer: Signer | None = None

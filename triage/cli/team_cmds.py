@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from triage.cli._ws import with_workspace
-from triage.textsafe import neutralise_line
+from triage.text.safe import neutralise_line
 
 if TYPE_CHECKING:
     from triage.workspace.context import WorkContext
@@ -33,7 +33,7 @@ def team() -> None:
 @with_workspace
 def add(ctx: WorkContext, recipient: str, name: str) -> None:
     """Add an investigator's age recipient (age1…) to the team."""
-    from triage.team import Member, load_team, save_team
+    from triage.keys.team import Member, load_team, save_team
 
     member = Member.parse(recipient, name)
     save_team(ctx.workspace, load_team(ctx.workspace).with_member(member))
@@ -46,7 +46,7 @@ def add(ctx: WorkContext, recipient: str, name: str) -> None:
 @with_workspace
 def remove(ctx: WorkContext, key: str) -> None:
     """Remove a member (by recipient or fingerprint) from the team."""
-    from triage.team import load_team, save_team
+    from triage.keys.team import load_team, save_team
 
     before = load_team(ctx.workspace)
     after = before.without(key)
@@ -60,7 +60,7 @@ def remove(ctx: WorkContext, key: str) -> None:
 @with_workspace
 def list_team(ctx: WorkContext) -> None:
     """Show the team: fingerprint, name and recipient of each member."""
-    from triage.team import load_team
+    from triage.keys.team import load_team
 
     members = load_team(ctx.workspace).members
     for member in members:

@@ -1,1 +1,1 @@
-"""The investigator's workspace on disk: layout, lock, sealed blobs, database and context."""
+"""The investigator's workspace on disk: layout, lock, blobs, database, code lists, context."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from protocol.ids import parse_blob_name, parse_submission_id
-from triage._errors_ws import workspace_error
+from triage.errors import workspace_error
 
 __all__ = ["BlobStore", "sha256_file"]
 

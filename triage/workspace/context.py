@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from triage.custody import Actor, CustodyLog, EntrySpec
+from triage.custody.log import Actor, CustodyLog, EntrySpec
 from triage.workspace.layout import Workspace
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from crypto.minisign import SigningKey, VerifyKey
     from crypto.x25519 import X25519Identity
-    from triage.keys import KeyPaths
+    from triage.keys.investigator import KeyPaths
 
 __all__ = ["WorkContext", "tool_version"]
 
@@ -58,7 +58,7 @@ class WorkContext:
 
     @property
     def keys(self) -> KeyPaths:
-        from triage.keys import KeyPaths
+        from triage.keys.investigator import KeyPaths
 
         return KeyPaths.beside(self.identity_path)
 
@@ -73,7 +73,7 @@ class WorkContext:
         return sessionmaker(self.engine(), expire_on_commit=False)()
 
     def identities(self) -> list[X25519Identity]:
-        from triage.keys import load_identities
+        from triage.keys.investigator import load_identities
 
         if self._identities is None:
             self._identities = load_identities(self.identity_path, self.passphrase)
@@ -88,7 +88,7 @@ class WorkContext:
         return self.workspace.config.fingerprint
 
     def signing_key(self) -> SigningKey:
-        from triage.keys import load_signing_key
+        from triage.keys.investigator import load_signing_key
 
         if self._signing is None:
             self._signing = load_signing_key(self.keys.signing_key, self.passphrase)
@@ -114,7 +114,7 @@ class WorkContext:
         self.log().append(EntrySpec(action, object_type, object_id, **kw))
 
     def checkpoint(self, reason: str) -> dict[str, Any]:
-        from triage.custody_check import write_checkpoint
+        from triage.custody.check import write_checkpoint
 
         key = self.signing_key()
         return write_checkpoint(self.log(), key, self.workspace.config.workspace_id, reason)

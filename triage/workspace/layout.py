@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from triage._errors_ws import workspace_error
+from triage.errors import workspace_error
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -9,7 +9,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from triage._errors_ws import refused
+from triage.errors import refused
 from triage.workspace.layout import Workspace
 
 __all__ = ["LOCK_NAME", "STAGING_PREFIX", "import_lock", "remove_stale_staging"]

@@ -84,7 +84,7 @@ class Document(Base):
 
 
 class SearchText(Base):
-    """All free text, codes and file names of a submission, normalised (triage.translit)."""
+    """All free text, codes and file names of a submission, normalised (triage.text.translit)."""
 
     __tablename__ = "submission_search"
 

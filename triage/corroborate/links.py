@@ -1,0 +1,113 @@
+"""Corroboration: which submissions are related to one, and why. Suggestions, never merges.
+
+Three kinds, kept apart because they weigh differently for a prosecutor:
+- the same file (same SHA-256): shared provenance, one source re-shared, NOT independent;
+- the same witness (same reply key): one source speaking twice, NOT independent;
+- candidates: overlapping date windows, the same oblast, shared unit or call-sign tokens
+  (numbers and names matched across Ukrainian, Russian and English spellings); at least two of
+  the three must hold. These may be independent accounts of one event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from triage.text.translit import GENERIC_WORDS
+from triage.workspace.lists import split
+from triage.workspace.models import Attachment, Submission
+
+__all__ = ["Link", "find_links"]
+
+SHARED_FILE = "shared-file"
+SAME_WITNESS = "same-witness"
+CANDIDATE = "candidate"
+
+
+@dataclass
+class Link:
+    submission_id: str
+    kinds: set[str] = field(default_factory=set)
+    reasons: list[str] = field(default_factory=list)
+    score: int = 0
+
+    @property
+    def independent(self) -> bool:
+        """Whether this could be an independent source (not a re-shared file, not the same
+        witness)."""
+        return not self.kinds & {SHARED_FILE, SAME_WITNESS}
+
+
+def _overlap(a: tuple[date | None, date | None], b: tuple[date | None, date | None]) -> bool:
+    if None in a or None in b:
+        return False
+    return a[0] <= b[1] and b[0] <= a[1]  # type: ignore[operator]
+
+
+def _shared_files(session: Session, row: Submission, links: dict[str, Link]) -> None:
+    mine = {a.plaintext_sha256: a for a in row.files}
+    if not mine:
+        return
+    query = select(Attachment.submission_id, Attachment.plaintext_sha256).where(
+        Attachment.plaintext_sha256.in_(mine), Attachment.submission_id != row.id
+    )
+    for other, sha in session.execute(query):
+        link = links.setdefault(other, Link(other))
+        link.kinds.add(SHARED_FILE)
+        link.reasons.append(f"same file sha256 {sha[:16]}… (shared provenance, not independent)")
+        link.score += 10
+
+
+def _same_witness(session: Session, row: Submission, links: dict[str, Link]) -> None:
+    query = select(Submission.id).where(
+        Submission.witness_recipient == row.witness_recipient,
+        Submission.id != row.id,
+        Submission.kind != "consent_change",
+    )
+    for other in session.scalars(query):
+        link = links.setdefault(other, Link(other))
+        link.kinds.add(SAME_WITNESS)
+        link.reasons.append("same witness (same reply key): not an independent source")
+        link.score += 10
+
+
+def _candidates(session: Session, row: Submission, links: dict[str, Link]) -> None:
+    mine = set(split(row.unit_tokens)) - GENERIC_WORDS
+    window = (row.event_from, row.event_to)
+    near = [Submission.oblast == row.oblast] if row.oblast else []
+    if row.event_from and row.event_to:
+        near.append(
+            and_(Submission.event_from <= row.event_to, Submission.event_to >= row.event_from)
+        )
+    if not near:
+        return
+    columns = (Submission.id, Submission.oblast, Submission.event_from, Submission.event_to)
+    query = select(*columns, Submission.unit_tokens).where(
+        or_(*near), Submission.id != row.id, Submission.kind != "consent_change"
+    )
+    for other, oblast, start, end, unit_tokens in session.execute(query):
+        reasons = []
+        if row.oblast and oblast == row.oblast:
+            reasons.append(f"same oblast {oblast}")
+        if _overlap(window, (start, end)):
+            reasons.append(f"overlapping dates ({start}…{end})")
+        shared = sorted(mine & set(split(unit_tokens)))
+        if shared:
+            reasons.append(f"shared unit/call-sign tokens: {', '.join(shared)}")
+        if len(reasons) >= 2:
+            link = links.setdefault(other, Link(other))
+            link.kinds.add(CANDIDATE)
+            link.reasons.extend(reasons)
+            link.score += len(reasons) + len(shared)
+
+
+def find_links(session: Session, row: Submission) -> list[Link]:
+    """Related submissions, strongest first."""
+    links: dict[str, Link] = {}
+    _shared_files(session, row, links)
+    _same_witness(session, row, links)
+    _candidates(session, row, links)
+    return sorted(links.values(), key=lambda link: (-link.score, link.submission_id))

@@ -1,0 +1,1 @@
+"""Chain of custody: the hash-chained log every step appends to, its signed checkpoints."""

@@ -1,0 +1,1 @@
+"""Keys: the investigator's own (age identity, minisign pair), the team's recipients, re-wrap."""
