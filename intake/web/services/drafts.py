@@ -38,6 +38,7 @@ __all__ = [
     "Draft",
     "DraftKey",
     "discard_draft",
+    "drop_draft_files",
     "KeptFile",
     "KeptSummary",
     "keep_answers",
@@ -273,3 +274,16 @@ def discard_draft(sessions: SessionFactory, witness_id: str) -> list[str]:
         session.delete(draft)
         session.commit()
         return names
+
+
+def drop_draft_files(sessions: SessionFactory, names: list[str]) -> list[str]:
+    """Take `names` out of whatever draft holds them; returns those that were there (for the
+    caller to remove from the store). A name already moved to a submission is left alone."""
+    if not names:
+        return []
+    with sessions() as session:
+        rows = list(session.scalars(select(DraftBlob).where(DraftBlob.name.in_(names))))
+        for row in rows:
+            session.delete(row)
+        session.commit()
+        return [row.name for row in rows]

@@ -21,10 +21,17 @@ from intake.web.services.answers import (
     testimony_answers,
 )
 from intake.web.services.context import WebContext
-from intake.web.services.drafts import Draft, KeptSummary, discard_draft, summary_of
+from intake.web.services.drafts import (
+    Draft,
+    KeptSummary,
+    discard_draft,
+    drop_draft_files,
+    summary_of,
+)
 from intake.web.services.incoming import IncomingFile
 from intake.web.services.receive import DraftKeeper, KeyringSnapshot, forget_blobs
 from intake.web.services.submit import (
+    AlreadyReceivedError,
     NewSubmission,
     Receipt,
     ReceiptFile,
@@ -157,6 +164,18 @@ def _settle(
     return FormRejected(form=form, kept=summary_of(files), problems=tuple(problems))
 
 
+def _commit(ctx: WebContext, received: Received, new: NewSubmission) -> str:
+    """Commit; every file is in the draft, so a failed commit leaves them there for the next
+    attempt. Except when this very form was already received (a double click, a refresh): the
+    files this request brought are copies of the winner's and leave the draft and the store."""
+    try:
+        return commit_submission(ctx, new, fresh=())
+    except AlreadyReceivedError:
+        names = [f.blob_name for f in received.keeper.kept]
+        forget_blobs(ctx.store, drop_draft_files(ctx.sessions, names))
+        raise
+
+
 def receive_testimony(
     ctx: WebContext, received: Received, target: FollowUpTarget
 ) -> Receipt | FormRejected:
@@ -184,8 +203,7 @@ def receive_testimony(
         witness_id=target.witness_id,
         releases_draft=True,
     )
-    # Every file is in the draft: a failed commit leaves them there for the next attempt.
-    sid = commit_submission(ctx, new, fresh=())
+    sid = _commit(ctx, received, new)
     return Receipt(
         reference=sid,
         files=_receipt_files(settled),
@@ -222,6 +240,5 @@ def receive_follow_up(
         parent_id=form.parent.data,
         releases_draft=True,
     )
-    # Every file is in the draft: a failed commit leaves them there for the next attempt.
-    sid = commit_submission(ctx, new, fresh=())
+    sid = _commit(ctx, received, new)
     return Receipt(reference=sid, files=_receipt_files(settled))
