@@ -85,11 +85,16 @@ def _delete_rows(session: Session, hour: int) -> tuple[int, int]:
 
 
 def _expire_pending_witnesses(session: Session, hour: int) -> int:
-    """Witnesses given a codename who never sent a testimony, past their 48 hours."""
+    """Witnesses given a codename who never sent a testimony, past their 48 hours.
+
+    One whose draft still holds what arrived before a cut waits until the draft expires
+    (swept first, with its blobs): removing the witness would orphan the draft's blobs.
+    """
     expired = select(Witness.id).where(
         Witness.pending_until <= hour,
         ~select(Submission.id).where(Submission.witness_id == Witness.id).exists(),
         ~select(Reply.id).where(Reply.witness_id == Witness.id).exists(),
+        ~select(PendingDraft.id).where(PendingDraft.witness_id == Witness.id).exists(),
     )
     ids = list(session.scalars(expired))
     if not ids:

@@ -226,21 +226,28 @@ class BlobRecipient(Base):
 
 
 class PendingDraft(Base):
-    """Files already received and sealed for a form the server sent back with an error.
+    """What arrived of a witness's unfinished form: every file received whole, and the answers.
 
-    It belongs to no witness (the codename is only made at the final submission); the form
-    carries a random draft token and this row holds only its hash. `expires_hour` is an hour
-    number (intake.clock.hour_bucket): the 24 h TTL needs hours, and an hour is as fine as the
-    database ever gets.
+    One per witness (codename first: the witness exists before the form). Each file part is
+    added the moment its closing boundary arrives, so a cut, a timeout or a killed worker loses
+    only the part in flight. The answers and each file's metadata are sealed to the witness's
+    reply key and to a key held only in the session cookie (intake.web.services.drafts); the
+    server cannot read them. `expires_hour` is an hour number (intake.clock.hour_bucket).
+    `token_hash` belongs to the drafts of before issue 14 (a token in the form's URL); those
+    expire with their TTL.
     """
 
     __tablename__ = "pending_draft"
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=new_id)
-    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    token_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    witness_id: Mapped[str | None] = mapped_column(
+        ForeignKey("witness.id", ondelete="CASCADE"), unique=True
+    )
     expires_hour: Mapped[int] = mapped_column(Integer, index=True)
     file_count: Mapped[int] = mapped_column(Integer, default=0)
     sealed_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    sealed_answers: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     blobs: Mapped[list[DraftBlob]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
@@ -298,8 +305,9 @@ class DraftFile(Base):
     """What the server must remember of a draft's file to seal it into submission.json later.
 
     Name, declared type, plaintext SHA-256 and size, group and the file key, as JSON sealed
-    (age, X25519) to a key derived from the draft token, which only the witness's form holds:
-    at rest the server cannot read a kept file's name, and the witness cannot forge the hashes.
+    (age, X25519) to the witness's reply key and the session cookie's draft key (see
+    PendingDraft): at rest the server cannot read a kept file's name, and the witness cannot
+    forge the hashes.
     """
 
     __tablename__ = "draft_file"

@@ -24,16 +24,23 @@ from intake import witness_sessions as service
 from intake.web.services.context import WebContext
 from intake.web.sessions import NOTE_KEY, TOKEN_KEY, request_started
 
-__all__ = ["NOTE_LIFETIME", "read_note", "write_note"]
+__all__ = ["NOTE_LIFETIME", "draft_identity", "read_note", "write_note"]
 
 # One hour: long enough to copy a codename by hand and to reload a receipt after a dropped
 # page, short enough that a browser left open shows nothing to the next person for long.
 NOTE_LIFETIME = timedelta(hours=1)
 
 _LABEL = b"intake.web/v1/session-note\n"
+_DRAFT_LABEL = b"intake.web/v1/session-draft\n"
 
 
-def _identity() -> X25519Identity | None:
+def draft_identity() -> X25519Identity | None:
+    """The key this session's copy of the witness's draft is sealed to (from the cookie's key;
+    a label of its own, so a draft and the note never share a key)."""
+    return _identity(_DRAFT_LABEL)
+
+
+def _identity(label: bytes = _LABEL) -> X25519Identity | None:
     text = session.get(NOTE_KEY)
     if not isinstance(text, str):
         return None
@@ -44,7 +51,7 @@ def _identity() -> X25519Identity | None:
     if len(raw) != 32:  # a 256-bit key
         return None
     # 256 random bits: a labelled hash is a sound KDF for such an input.
-    return X25519Identity.from_secret_bytes(hashlib.sha256(_LABEL + raw).digest())
+    return X25519Identity.from_secret_bytes(hashlib.sha256(label + raw).digest())
 
 
 def _token() -> str:

@@ -18,7 +18,6 @@ LEAVE_URL = "https://www.wikipedia.org/"
 
 CSRF_ARG = "csrf"
 ONCE_ARG = "once"
-DRAFT_ARG = "draft"
 
 
 def filesize(size: int) -> str:

@@ -16,9 +16,9 @@ from wtforms.validators import ValidationError
 
 from intake.web.pages import CSRF_ARG, ONCE_ARG, page
 from intake.web.services.context import WebContext
-from intake.web.services.drafts import Draft
+from intake.web.services.drafts import Draft, DraftKey
 from intake.web.services.guards import form_token_used
-from intake.web.services.receive import KeyringSnapshot, new_upload
+from intake.web.services.receive import DraftKeeper, KeyringSnapshot, new_upload
 from intake.web.upload import UploadSession, attach_upload_session
 
 __all__ = ["BodyFailedError", "csrf_ok", "parse_body", "receiving", "refuse_before_body"]
@@ -70,17 +70,18 @@ def refuse_before_body(ctx: WebContext, *, one_time: bool = True) -> Response | 
 
 @contextmanager
 def receiving(
-    ctx: WebContext, snapshot: KeyringSnapshot, draft: Draft | None
-) -> Iterator[UploadSession]:
-    """An upload session for this request; whatever nobody claimed is removed on the way out.
-
-    The file limit counts the files a draft already holds.
+    ctx: WebContext, snapshot: KeyringSnapshot, draft: Draft | None, key: DraftKey
+) -> Iterator[tuple[UploadSession, DraftKeeper]]:
+    """An upload session for this request, keeping what arrives in the witness's draft as it
+    arrives; whatever nobody claimed (a part cut off, an unknown input) is removed on the way
+    out. The file limit counts the files the draft already holds.
     """
     held = len(draft.files) if draft else 0
     upload = new_upload(ctx.store, snapshot, max(0, ctx.limits.max_files - held))
+    keeper = DraftKeeper(ctx, key, snapshot, upload)
     attach_upload_session(request, upload)
     try:
-        yield upload
+        yield upload, keeper
     finally:
         upload.discard_unclaimed()
 

@@ -7,7 +7,9 @@ the plaintext and the sealed bytes on the way; nothing readable ever reaches a d
 
 A request only seals when a view has first attached an `UploadSession` (after the checks that
 need no body: CSRF, an active key, budgets). Without one, every file part goes to a sink that
-discards it, so a stray upload to another route cannot spill anything either.
+discards it, so a stray upload to another route cannot spill anything either. With one, the body
+is parsed by intake.web.multipart, which tells the session of every answer as it arrives and of
+every file part the moment it is whole, so both can be kept before the rest of the body comes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from flask import Request
 from werkzeug.formparser import FormDataParser
 
 from crypto.age import Sealer
+from intake.web.multipart import SealingFormDataParser
 
 __all__ = [
     "DiscardSink",
@@ -84,9 +87,11 @@ class SealingWriter(io.RawIOBase):
         *,
         filename: str,
         content_type: str | None,
+        field_name: str = "",
     ) -> None:
         super().__init__()
         self.temp = temp
+        self.field_name = field_name
         self.filename = filename
         self.content_type = content_type
         self.plain_sha256 = hashlib.sha256()
@@ -159,6 +164,11 @@ class UploadSession:
     `new_temp` makes a temporary blob; `recipients` is the keyring snapshot taken before the
     body was read. Every writer is remembered so that whatever is not committed or kept in a
     draft is removed by `discard_unclaimed`, whatever happened to the request.
+
+    `on_answers` is called once with the text fields, when the first file part starts (the form
+    puts every answer before its file inputs) or by the caller when the body ends otherwise;
+    `on_part` with each file part the moment it is whole. Both run while the body is parsed, so
+    what they keep survives a cut, a timeout or a killed worker later in the same request.
     """
 
     new_temp: Callable[[], TempBlob]
@@ -167,9 +177,28 @@ class UploadSession:
     writers: list[SealingWriter] = field(default_factory=list)
     refused_files: int = 0
     claimed: set[int] = field(default_factory=set)
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    on_answers: Callable[[list[tuple[str, str]]], None] | None = None
+    on_part: Callable[[SealingWriter], None] | None = None
+    answers_reported: bool = False
 
-    def open_part(self, filename: str | None, content_type: str | None) -> IO[bytes]:
-        """The container for one file part (called from the request's stream factory)."""
+    def field_arrived(self, name: str, value: str) -> None:
+        """A text field was received whole (called by the parser)."""
+        self.fields.append((name, value))
+
+    def report_answers(self) -> None:
+        """Hand the answers received so far to `on_answers`, once per request."""
+        if self.answers_reported:
+            return
+        self.answers_reported = True
+        if self.on_answers is not None and self.fields:
+            self.on_answers(list(self.fields))
+
+    def open_part(
+        self, field_name: str, filename: str | None, content_type: str | None
+    ) -> IO[bytes]:
+        """The container for one file part (called by the parser when the part starts)."""
+        self.report_answers()
         if not filename:
             # An <input type=file> left empty still sends a part with filename="".
             return cast(IO[bytes], DiscardSink())
@@ -179,13 +208,22 @@ class UploadSession:
         temp = self.new_temp()
         try:
             writer = SealingWriter(
-                temp, self.recipients, filename=filename, content_type=content_type
+                temp,
+                self.recipients,
+                filename=filename,
+                content_type=content_type,
+                field_name=field_name,
             )
         except BaseException:
             temp.discard()
             raise
         self.writers.append(writer)
         return cast(IO[bytes], writer)
+
+    def part_done(self, container: IO[bytes]) -> None:
+        """A file part's closing boundary arrived: let `on_part` keep it now."""
+        if isinstance(container, SealingWriter) and self.on_part is not None:
+            self.on_part(container)
 
     def completed(self) -> list[SealingWriter]:
         """The writers whose part arrived whole (received up to its closing boundary)."""
@@ -213,10 +251,22 @@ class SealingRequest(Request):
     def make_form_data_parser(self) -> FormDataParser:
         """Werkzeug's parser, but loud: a body cut off before its closing boundary (or not
         multipart at all) raises ValueError instead of silently yielding an empty form, so a
-        half-received upload is never mistaken for a form the witness left empty."""
-        parser = super().make_form_data_parser()
-        parser.silent = False
-        return parser
+        half-received upload is never mistaken for a form the witness left empty. With an
+        upload session, multipart bodies report each answer and whole file as they arrive."""
+        upload = self.environ.get(ENVIRON_KEY)
+        if not isinstance(upload, UploadSession):
+            parser = super().make_form_data_parser()
+            parser.silent = False
+            return parser
+        return SealingFormDataParser(
+            upload,
+            stream_factory=self._get_file_stream,
+            max_form_memory_size=self.max_form_memory_size,
+            max_content_length=self.max_content_length,
+            max_form_parts=self.max_form_parts,
+            cls=self.parameter_storage_class,
+            silent=False,
+        )
 
     def _get_file_stream(
         self,
@@ -225,7 +275,5 @@ class SealingRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> IO[bytes]:
-        upload = self.environ.get(ENVIRON_KEY)
-        if not isinstance(upload, UploadSession):
-            return cast(IO[bytes], DiscardSink())
-        return upload.open_part(filename, content_type)
+        # Only Werkzeug's own parser calls this, for requests without an upload session.
+        return cast(IO[bytes], DiscardSink())

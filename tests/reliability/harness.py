@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from crypto.minisign import SigningKey
 from intake.db import make_engine
-from intake.models import Blob, Submission
+from intake.models import Blob, DraftBlob, Submission
 from tests.conftest import keyring_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,6 +85,15 @@ class Installation:
                 return {
                     name: sid for name, sid in conn.execute(select(Blob.name, Blob.submission_id))
                 }
+        finally:
+            engine.dispose()
+
+    def draft_blob_names(self) -> set[str]:
+        """Blob names kept in witnesses' drafts (whole files of unfinished forms)."""
+        engine = self.engine()
+        try:
+            with engine.connect() as conn:
+                return set(conn.scalars(select(DraftBlob.name)))
         finally:
             engine.dispose()
 

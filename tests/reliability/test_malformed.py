@@ -149,7 +149,10 @@ def test_malformed_request_gets_a_clean_4xx_and_keeps_nothing(
     assert 400 <= answer.status < 500, (answer.status, answer.body[:1500])
     assert "</html>" in answer.body
     assert installation.temp_files() == []
-    assert installation.blob_files() == blobs
+    # Whole file parts that arrived before the fault wait in the witness's draft (issue 14):
+    # every other blob is one that was there before.
+    kept = installation.draft_blob_names()
+    assert set(installation.blob_files()) - kept == set(blobs) - kept
     assert installation.submission_count() == rows
     assert Witness(server.port).get("/").status == 200
     log = server.log_path.read_text()

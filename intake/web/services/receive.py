@@ -1,4 +1,4 @@
-"""Setting up a sealing request, and settling what it received once the body is parsed."""
+"""Setting up a sealing request, and keeping what it receives in the draft as it arrives."""
 
 from __future__ import annotations
 
@@ -6,20 +6,23 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from werkzeug.datastructures import FileStorage, MultiDict
-
 from crypto.keyfile import fingerprint
 from crypto.x25519 import X25519Recipient
 from intake.blobstore import BlobStore, new_blob_name
 from intake.errors import IntakeError
 from intake.keyring import Keyring, KeyringFile, fingerprint_set_digest
+from intake.web.services.context import WebContext
+from intake.web.services.drafts import DraftKey, keep_answers, keep_file
 from intake.web.services.incoming import IncomingFile, group_of_field
 from intake.web.services.storage import StoreTemp
 from intake.web.upload import SealingWriter, UploadSession
 
-__all__ = ["KeyringSnapshot", "forget_blobs", "new_upload", "settle_received", "snapshot_keyring"]
+__all__ = ["DraftKeeper", "KeyringSnapshot", "forget_blobs", "new_upload", "snapshot_keyring"]
 
 _log = logging.getLogger(__name__)
+
+# The honeypot (if a form still has one) and the one-time token are never worth keeping.
+_NOT_KEPT = frozenset({"website", "csrf_token"})
 
 
 @dataclass(frozen=True)
@@ -52,47 +55,63 @@ def new_upload(store: BlobStore, snapshot: KeyringSnapshot, max_files: int) -> U
     )
 
 
-def settle_received(
-    upload: UploadSession,
-    files: MultiDict[str, FileStorage],
-    snapshot: KeyringSnapshot,
-    store: BlobStore,
-) -> list[IncomingFile]:
-    """Commit every whole file of a known group under a fresh random name; describe each.
+class DraftKeeper:
+    """Keeps what a request brings in the witness's draft while its body is still arriving.
 
-    Parts of unknown inputs stay unclaimed and are discarded with the upload session. When
-    naming one fails (a full disk), the ones already named are removed before the error goes on.
+    Attached to the upload session, it commits each file part the moment its closing
+    boundary arrives (a fresh random blob name, a DraftBlob row in its own transaction) and
+    the answers when the first file starts, so a cut, a timeout or a killed worker later in
+    the request costs only the part in flight. Parts of unknown inputs stay unclaimed and are
+    discarded with the upload session.
     """
-    received: list[IncomingFile] = []
-    try:
-        _commit_whole_files(upload, files, snapshot, received)
-    except BaseException:
-        forget_blobs(store, [f.blob_name for f in received])
-        raise
-    return received
 
+    def __init__(
+        self, ctx: WebContext, key: DraftKey, snapshot: KeyringSnapshot, upload: UploadSession
+    ) -> None:
+        self._ctx = ctx
+        self._key = key
+        self._snapshot = snapshot
+        self._upload = upload
+        self.kept: list[IncomingFile] = []
+        self.answers: tuple[tuple[str, str], ...] | None = None
+        upload.on_answers = self.keep_answers
+        upload.on_part = self.keep_part
 
-def _commit_whole_files(
-    upload: UploadSession,
-    files: MultiDict[str, FileStorage],
-    snapshot: KeyringSnapshot,
-    received: list[IncomingFile],
-) -> None:
-    for field_name, storage in files.items(multi=True):
-        writer = storage.stream
-        group = group_of_field(field_name)
-        if not isinstance(writer, SealingWriter) or not writer.complete or group is None:
-            continue
+    def keep_answers(self, fields: list[tuple[str, str]]) -> None:
+        """Seal the answers into the draft (the honeypot's field is never kept)."""
+        answers = tuple((n, v) for n, v in fields if n not in _NOT_KEPT)
+        keep_answers(
+            self._ctx.sessions,
+            self._key,
+            answers,
+            ttl_hours=self._ctx.limits.pending_draft_ttl_hours,
+        )
+        self.answers = answers
+
+    def keep_part(self, writer: SealingWriter) -> None:
+        """Name a whole part's blob and add it to the draft; on failure remove the blob."""
+        group = group_of_field(writer.field_name)
+        if group is None or not writer.complete:
+            return
         name = new_blob_name()
         temp = writer.temp
         assert isinstance(temp, StoreTemp)  # noqa: S101 - new_upload makes only StoreTemps
         temp.commit(name)
-        upload.claim(writer)
-        received.append(
-            IncomingFile.from_writer(
-                writer, blob_name=name, group=group, keyring_digest=snapshot.digest
-            )
+        self._upload.claim(writer)
+        file = IncomingFile.from_writer(
+            writer, blob_name=name, group=group, keyring_digest=self._snapshot.digest
         )
+        try:
+            keep_file(
+                self._ctx.sessions,
+                self._key,
+                file,
+                ttl_hours=self._ctx.limits.pending_draft_ttl_hours,
+            )
+        except BaseException:
+            forget_blobs(self._ctx.store, [name])
+            raise
+        self.kept.append(file)
 
 
 def forget_blobs(store: BlobStore, names: Iterable[str]) -> None:

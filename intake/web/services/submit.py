@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from intake.models import (
     Blob,
     BlobRecipient,
     BlobRole,
+    DraftBlob,
     PendingDraft,
     Submission,
     SubmissionState,
@@ -75,7 +77,7 @@ class NewSubmission:
     new_witness: NewWitness | None = None
     parent_id: str | None = None
     consent_change: ConsentChange | None = None
-    draft_id: str | None = None
+    releases_draft: bool = False  # the files come from the witness's draft (and leave it)
 
 
 @dataclass(frozen=True)
@@ -181,14 +183,32 @@ def _witness_id(session: Session, new: NewSubmission) -> str | None:
     return witness.id
 
 
+def _release_draft(session: Session, witness_id: str, names: Sequence[str]) -> None:
+    """Move `names` out of the witness's draft (they become this submission's blobs); the
+    draft goes when nothing is left in it. A file another request added meanwhile stays."""
+    draft = session.scalar(select(PendingDraft).where(PendingDraft.witness_id == witness_id))
+    if draft is None:
+        return
+    # Core DELETEs: the database cascades each draft blob to its sealed metadata.
+    session.execute(
+        delete(DraftBlob).where(DraftBlob.draft_id == draft.id, DraftBlob.name.in_(names))
+    )
+    left = session.scalar(
+        select(func.count()).select_from(DraftBlob).where(DraftBlob.draft_id == draft.id)
+    )
+    if not left:
+        session.execute(delete(PendingDraft).where(PendingDraft.id == draft.id))
+    session.expunge(draft)
+
+
 def _write_rows(
     session: Session, new: NewSubmission, sid: str, blobs: Sequence[_SealedBlob], fps: Sequence[str]
 ) -> None:
     """The submission's rows; `blobs[0]` is its sealed submission.json."""
     witness_id = _witness_id(session, new)
-    if new.draft_id is not None and (draft := session.get(PendingDraft, new.draft_id)):
-        session.delete(draft)  # its files become this submission's blobs below
-        session.flush()
+    if new.releases_draft and witness_id is not None:
+        names = [b.name for b in blobs if b.role is BlobRole.FILE]
+        _release_draft(session, witness_id, names)
     row = Submission(
         id=sid,
         witness_id=witness_id,

@@ -22,10 +22,16 @@ from intake.web.services.answers import (
     testimony_answers,
 )
 from intake.web.services.context import WebContext
-from intake.web.services.drafts import Draft, KeptSummary, keep_in_draft
+from intake.web.services.drafts import (
+    Draft,
+    KeptSummary,
+    drop_draft_files,
+    summary_of,
+)
 from intake.web.services.incoming import IncomingFile
-from intake.web.services.receive import KeyringSnapshot, forget_blobs, settle_received
+from intake.web.services.receive import DraftKeeper, KeyringSnapshot, forget_blobs
 from intake.web.services.submit import (
+    AlreadyReceivedError,
     NewSubmission,
     Receipt,
     ReceiptFile,
@@ -41,6 +47,7 @@ class Received:
     """What a request brought: its parsed text, its files, and the draft it continues."""
 
     upload: UploadSession
+    keeper: DraftKeeper
     snapshot: KeyringSnapshot
     formdata: MultiDict[str, str]
     files: MultiDict[str, FileStorage]
@@ -51,15 +58,11 @@ class Received:
 
 @dataclass(frozen=True)
 class FormRejected:
-    """The form goes back with errors; the files that arrived whole wait in `draft`."""
+    """The form goes back with errors; the files that arrived whole wait in the draft."""
 
     form: Form
-    draft: Draft | None
+    kept: KeptSummary | None
     problems: tuple[LazyString, ...]
-
-    @property
-    def kept(self) -> KeptSummary | None:
-        return self.draft.summary() if self.draft else None
 
 
 @dataclass(frozen=True)
@@ -126,32 +129,32 @@ def _schema_valid(form: Form, *, follow_up: bool) -> bool:
 def _settle(
     ctx: WebContext, received: Received, form: Form, problems: list[LazyString]
 ) -> FormRejected | tuple[IncomingFile, ...]:
-    """Commit the whole files; on any problem keep them in the draft and reject the form.
+    """Every file of the submission, or the form sent back with what the draft holds.
 
+    The files that arrived whole are in the witness's draft already (kept as they arrived).
     A form the browser's checks and WTForms accept can still hold an answer the schema
     refuses (coordinates off the globe, a NUL pasted into a text): that is a field error like
-    any other, and the files that arrived wait in the draft.
+    any other, and the answers join the files in the draft.
     """
-    fresh = settle_received(received.upload, received.files, received.snapshot, ctx.store)
+    files = (*(received.draft.files if received.draft else ()), *received.keeper.kept)
     valid = form.validate()
     valid = _schema_valid(form, follow_up=isinstance(form, FollowUpForm)) and valid
     if valid and not problems:
-        return (*(received.draft.files if received.draft else ()), *fresh)
-    draft = received.draft
-    if fresh:
-        try:
-            draft = keep_in_draft(
-                ctx.sessions, draft, fresh, ttl_hours=ctx.limits.pending_draft_ttl_hours
-            )
-        except BaseException:
-            forget_blobs(ctx.store, [f.blob_name for f in fresh])
-            raise
-    return FormRejected(form=form, draft=draft, problems=tuple(problems))
+        return files
+    received.keeper.keep_answers(list(received.formdata.items(multi=True)))
+    return FormRejected(form=form, kept=summary_of(files), problems=tuple(problems))
 
 
-def _fresh_names(received: Received, files: Sequence[IncomingFile]) -> list[str]:
-    kept = {f.blob_name for f in received.draft.files} if received.draft else set()
-    return [f.blob_name for f in files if f.blob_name not in kept]
+def _commit(ctx: WebContext, received: Received, new: NewSubmission) -> str:
+    """Commit; every file is in the draft, so a failed commit leaves them there for the next
+    attempt. Except when this very form was already received (a double click, a refresh): the
+    files this request brought are copies of the winner's and leave the draft and the store."""
+    try:
+        return commit_submission(ctx, new, fresh=())
+    except AlreadyReceivedError:
+        names = [f.blob_name for f in received.keeper.kept]
+        forget_blobs(ctx.store, drop_draft_files(ctx.sessions, names))
+        raise
 
 
 def receive_testimony(
@@ -177,9 +180,9 @@ def receive_testimony(
         files=settled,
         group_answers={i: group_answers(form[f"group{i}"].form) for i in (1, 2, 3)},
         witness_id=target.witness_id,
-        draft_id=received.draft.draft_id if received.draft else None,
+        releases_draft=True,
     )
-    sid = commit_submission(ctx, new, fresh=_fresh_names(received, settled))
+    sid = _commit(ctx, received, new)
     return Receipt(
         reference=sid,
         files=_receipt_files(settled),
@@ -214,7 +217,7 @@ def receive_follow_up(
         group_answers={1: group_answers(form["group1"].form)},
         witness_id=target.witness_id,
         parent_id=form.parent.data,
-        draft_id=received.draft.draft_id if received.draft else None,
+        releases_draft=True,
     )
-    sid = commit_submission(ctx, new, fresh=_fresh_names(received, settled))
+    sid = _commit(ctx, received, new)
     return Receipt(reference=sid, files=_receipt_files(settled))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -71,6 +71,9 @@ class Account:
     submissions: tuple[SubmissionLine, ...]
     replies: tuple[OpenedReply, ...] = ()
     reply_count: int = 0
+    # Only in the login response: the reply key, to seal the witness's draft again for the
+    # new session (intake.web.services.drafts.reseal_draft); never stored.
+    opener: X25519Identity | None = field(default=None, repr=False, compare=False)
 
     @property
     def parents(self) -> tuple[str, ...]:
@@ -137,6 +140,7 @@ def login(ctx: WebContext, codename: str) -> Account | None:
             submissions=_lines(witness),
             replies=tuple(_open_reply(ctx, r, keys.identity) for r in replies),
             reply_count=len(replies),
+            opener=keys.identity,
         )
 
 

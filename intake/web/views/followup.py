@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, request, url_for
+from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectChoice
 
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.choices import plain
 from intake.web.forms import FollowUpForm
-from intake.web.pages import DRAFT_ARG, ONCE_ARG, action_url, page
+from intake.web.pages import ONCE_ARG, action_url, page
 from intake.web.receiving import refuse_before_body
 from intake.web.services.context import WebContext
+from intake.web.services.drafts import load_draft
 from intake.web.services.guards import new_form_token
 from intake.web.services.submit import Receipt
 from intake.web.services.testimony import (
@@ -21,7 +23,7 @@ from intake.web.services.testimony import (
 )
 from intake.web.services.witness import Account
 from intake.web.sessions import form_settled, hold_for_form
-from intake.web.views._sealing import receive_sealed
+from intake.web.views._sealing import draft_key, receive_sealed
 from intake.web.views.witness import signed_in
 from intake.witness_sessions import ActiveSession
 
@@ -36,26 +38,28 @@ def choices_of(account: Account) -> list[SelectChoice]:
 def follow_up_page(
     ctx: WebContext,
     signed: tuple[ActiveSession, Account],
-    form: Form,
+    form: Form | None,
     outcome: FormRejected | None = None,
 ) -> Response:
+    """The form, fresh (filled from the witness's draft, if any) or sent back with errors."""
     active, account = signed
     # The page is a form: its POST (and no other) stays admitted for the form's CSRF lifetime.
     once = request.args.get(ONCE_ARG) or new_form_token()
     hold_for_form(ctx, active, "web.follow_up_post", once)
-    draft = outcome.draft if outcome else None
-    action = action_url(
-        "web.follow_up_post",
-        **{ONCE_ARG: once},
-        **{DRAFT_ARG: draft.token if draft else None},
-    )
+    kept = outcome.kept if outcome else None
+    if form is None:
+        draft = load_draft(ctx.sessions, draft_key(active.witness_id))
+        form = FollowUpForm(MultiDict(draft.answers) if draft and draft.answers else None)
+        kept = draft.summary() if draft else None
+    form.parent.choices = choices_of(account)
+    action = action_url("web.follow_up_post", **{ONCE_ARG: once})
     return page(
         "follow_up.html",
         422 if outcome else 200,
         form=form,
         account=account,
         action=action,
-        kept=outcome.kept if outcome else None,
+        kept=kept,
         form_errors=outcome.problems if outcome else (),
     )
 
@@ -70,9 +74,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             return redirect(url_for("web.login_form"))  # type: ignore[return-value]
         if not ctx.keyring.has_active_key():
             raise NotAcceptingSubmissions()
-        form = FollowUpForm()
-        form.parent.choices = choices_of(signed[1])
-        return follow_up_page(ctx, signed, form)
+        return follow_up_page(ctx, signed, None)
 
     @bp.post("/account/add")
     def follow_up_post() -> Response:
@@ -88,7 +90,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             if isinstance(outcome, Receipt):
                 form_settled(ctx, signed[0])
                 return page("receipt.html", one_time=True, receipt=outcome, kind="follow_up")
-            outcome.form.parent.choices = choices_of(account)
             return follow_up_page(ctx, signed, outcome.form, outcome)
 
-        return receive_sealed(ctx, answer)
+        key = draft_key(account.witness_id)
+        return receive_sealed(ctx, key, "web.follow_up", answer)

@@ -4,15 +4,16 @@ receipt (which the session's sealed note shows again on reload)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, request, url_for
+from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.forms import TestimonyForm
 from intake.web.notes import read_note, write_note
-from intake.web.pages import DRAFT_ARG, ONCE_ARG, action_url, page
+from intake.web.pages import ONCE_ARG, action_url, page
 from intake.web.receiving import refuse_before_body
 from intake.web.services.context import WebContext
-from intake.web.services.drafts import Draft
+from intake.web.services.drafts import load_draft
 from intake.web.services.guards import new_form_token
 from intake.web.services.submit import Receipt
 from intake.web.services.testimony import (
@@ -23,7 +24,7 @@ from intake.web.services.testimony import (
 )
 from intake.web.services.witness import account_of
 from intake.web.sessions import form_settled, hold_for_form
-from intake.web.views._sealing import receive_sealed
+from intake.web.views._sealing import draft_key, receive_sealed
 from intake.web.views.start import confirmed_witness
 from intake.witness_sessions import ActiveSession
 
@@ -31,24 +32,29 @@ __all__ = ["register"]
 
 
 def form_page(
-    ctx: WebContext, active: ActiveSession, form: Form, outcome: FormRejected | None = None
+    ctx: WebContext, active: ActiveSession, form: Form | None, outcome: FormRejected | None = None
 ) -> Response:
-    """The form, fresh or sent back with its errors and the files kept so far."""
+    """The form, fresh or sent back with its errors; either way with what the draft holds.
+
+    A GET after a cut (this session, or a later login with the codename) opens the witness's
+    draft with the session's key: the answers fill the form again, the files are listed and
+    need not be sent again.
+    """
     # The POST of this form is admitted for the form's CSRF lifetime: an upload can take hours.
     once = request.args.get(ONCE_ARG) or new_form_token()
     hold_for_form(ctx, active, "web.submit_testimony", once)
-    draft: Draft | None = outcome.draft if outcome else None
-    action = action_url(
-        "web.submit_testimony",
-        **{ONCE_ARG: once},
-        **{DRAFT_ARG: draft.token if draft else None},
-    )
+    kept = outcome.kept if outcome else None
+    if form is None:
+        draft = load_draft(ctx.sessions, draft_key(active.witness_id))
+        form = TestimonyForm(MultiDict(draft.answers) if draft and draft.answers else None)
+        kept = draft.summary() if draft else None
+    action = action_url("web.submit_testimony", **{ONCE_ARG: once})
     return page(
         "testimony.html",
         422 if outcome else 200,
         form=form,
         action=action,
-        kept=outcome.kept if outcome else None,
+        kept=kept,
         form_errors=outcome.problems if outcome else (),
         max_files=ctx.limits.max_files,
         max_request_bytes=ctx.limits.max_request_bytes,
@@ -83,7 +89,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         active = confirmed_witness(ctx)
         if active is None:
             return redirect(url_for("web.start"), 303)  # type: ignore[return-value]
-        return form_page(ctx, active, TestimonyForm())
+        return form_page(ctx, active, None)
 
     @bp.post("/testimony")
     def submit_testimony() -> Response:
@@ -103,4 +109,4 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
                 return _receipt(ctx, outcome)
             return form_page(ctx, active, outcome.form, outcome)
 
-        return receive_sealed(ctx, answer)
+        return receive_sealed(ctx, draft_key(active.witness_id), "web.testimony", answer)

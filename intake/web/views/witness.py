@@ -10,6 +10,7 @@ from intake.web.pages import action_url, page
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.codename import KdfBusyError
 from intake.web.services.context import WebContext
+from intake.web.services.drafts import reseal_draft
 from intake.web.services.witness import (
     Account,
     account_of,
@@ -17,6 +18,7 @@ from intake.web.services.witness import (
     login,
 )
 from intake.web.sessions import current_session, log_in, log_out
+from intake.web.views._sealing import draft_key
 from intake.web.views.start import CONFIRMED_KEY
 from intake.witness_sessions import ActiveSession
 
@@ -61,6 +63,10 @@ def _log_in(ctx: WebContext, codename: str) -> Response:
     if account is None:
         return login_page(LoginForm(), 403, unknown=True)
     log_in(ctx, account.witness_id)
+    if account.opener is not None:  # what arrived before a cut, readable in this session too
+        reseal_draft(
+            ctx.sessions, account.witness_id, account.opener, draft_key(account.witness_id)
+        )
     # The codename was just typed: a witness who has not sent a testimony yet goes on to it.
     session[CONFIRMED_KEY] = True
     return page("account.html", one_time=True, account=account, opened=True)

@@ -173,13 +173,13 @@ def test_bad_csrf_is_refused_before_the_body_is_read(
     site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    original = upload_module.SealingRequest._get_file_stream
+    original = upload_module.UploadSession.open_part
 
     def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
         opened.append("file")
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(upload_module.SealingRequest, "_get_file_stream", spy)
+    monkeypatch.setattr(upload_module.UploadSession, "open_part", spy)
     action = _action(client)
     query = query_of(action)
     data = minimal_testimony()
@@ -214,7 +214,7 @@ def test_error_keeps_answers_and_whole_files_in_a_draft(site: Site, client: Flas
     assert _count(site, DraftBlob) == 2
     assert _count(site, SubmissionRow) == 0
     action = form_action(html, "testimony-form")
-    assert "draft" in query_of(action)
+    assert "draft" not in query_of(action)  # the draft is the witness's, not the URL's
 
     again = minimal_testimony(settlement="Izium")
     again["group2-files"] = _files((PHOTO, "third.jpg", "image/jpeg"))
@@ -282,7 +282,7 @@ def test_keyring_rotated_during_upload_reseals_to_the_new_keys(
     site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     new_identity: list[Any] = []
-    settle = service.settle_received
+    settle = service._settle
 
     def settle_then_rotate(*args: Any, **kwargs: Any) -> Any:
         settled = settle(*args, **kwargs)
@@ -292,7 +292,7 @@ def test_keyring_rotated_during_upload_reseals_to_the_new_keys(
         new_identity.append(fresh)
         return settled
 
-    monkeypatch.setattr(service, "settle_received", settle_then_rotate)
+    monkeypatch.setattr(service, "_settle", settle_then_rotate)
     data = minimal_testimony()
     data["group1-files"] = _files((VIDEO, "v.mp4", "video/mp4"))
     response = _post(client, _action(client), data)
@@ -326,25 +326,90 @@ def test_no_active_key_gives_the_calm_503(site: Site, client: FlaskClient) -> No
     assert _count(site, SubmissionRow) == 0
 
 
-def test_a_body_cut_off_midway_keeps_nothing(site: Site, client: FlaskClient) -> None:
+def _cut_body(
+    action: str, client: FlaskClient, parts: list[tuple[str, str, bytes]], keep: int
+) -> Any:
+    """POST the minimal testimony with `parts`, the body cut `keep` bytes before its end."""
+    fields = MultiDict(minimal_testimony(settlement="Izium"))
+    for field, name, data in parts:
+        fields.add(field, FileStorage(io.BytesIO(data), name, content_type="x/y"))
+    stream, length, boundary = stream_encode_multipart(fields, use_tempfile=False)
+    body = stream.read()
+    return client.post(
+        action,
+        input_stream=io.BytesIO(body[: len(body) - keep]),  # the client went away
+        content_length=length,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def test_a_body_cut_off_midway_keeps_the_answers_and_the_whole_files(
+    site: Site, client: FlaskClient
+) -> None:
+    parts = [("group1-files", "whole.jpg", PHOTO), ("group2-files", "cut.mp4", VIDEO)]
+    response = _cut_body(_action(client), client, parts, len(VIDEO) // 2)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "every file that arrived whole are kept" in html
+    assert "whole.jpg" in html
+    assert hashlib.sha256(PHOTO).hexdigest() in html
+    assert 'href="/testimony"' in html  # open the form again, not Reload
+    assert _count(site, SubmissionRow) == 0
+    assert _count(site, PendingDraft) == 1
+    assert _count(site, DraftBlob) == 1
+    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
+    [kept] = list(site.services.store.blob_dir.iterdir())  # type: ignore[attr-defined]
+    assert site.open_blob(kept.name) == PHOTO
+    with site.services.sessions() as session:
+        draft = session.scalars(select(PendingDraft)).one()
+        assert draft.sealed_answers is not None
+        assert b"Izium" not in draft.sealed_answers  # sealed, not readable by the server
+
+    form = client.get("/testimony").get_data(as_text=True)  # open the form again, a GET
+    assert "whole.jpg" in form
+    assert hashlib.sha256(PHOTO).hexdigest() in form
+    assert 'value="Izium"' in form
+    assert "I saw soldiers take my neighbour away." in form
+    again = minimal_testimony(settlement="Izium")
+    again["group2-files"] = _files((VIDEO, "cut.mp4", "x/y"))
+    receipt = _post(client, form_action(form, "testimony-form"), again)
+    assert receipt.status_code == 200, receipt.get_data(as_text=True)
+    doc = _manifest(site, reference_of(receipt.get_data(as_text=True)))
+    assert sorted(f.original_name for f in doc.files) == ["cut.mp4", "whole.jpg"]
+    assert _count(site, PendingDraft) == 0
+    assert _count(site, DraftBlob) == 0
+
+
+def test_a_cut_inside_the_first_file_keeps_every_answer(site: Site, client: FlaskClient) -> None:
+    parts = [("group1-files", "cut.mp4", VIDEO)]
+    response = _cut_body(_action(client), client, parts, len(VIDEO) // 2)
+    assert response.status_code == 400
+    assert _count(site, DraftBlob) == 0
+    assert list(site.services.store.blob_dir.iterdir()) == []  # type: ignore[attr-defined]
+    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
+    form = client.get("/testimony").get_data(as_text=True)
+    assert 'value="Izium"' in form
+    assert "I saw soldiers take my neighbour away." in form
+    assert 'id="kept-files"' not in form
+
+
+def test_a_cut_inside_a_text_field_keeps_the_answers_before_it(
+    site: Site, client: FlaskClient
+) -> None:
     action = _action(client)
-    fields = MultiDict(minimal_testimony())
-    fields.add("group1-files", FileStorage(io.BytesIO(PHOTO), "whole.jpg", content_type="x/y"))
-    fields.add("group2-files", FileStorage(io.BytesIO(VIDEO), "cut.mp4", content_type="x/y"))
+    fields = MultiDict(minimal_testimony(settlement="Izium"))
+    fields.add("place", "x" * 5000)
     stream, length, boundary = stream_encode_multipart(fields, use_tempfile=False)
     body = stream.read()
     response = client.post(
         action,
-        input_stream=io.BytesIO(body[: len(body) - len(VIDEO) // 2]),  # the client went away
+        input_stream=io.BytesIO(body[: len(body) - 3000]),
         content_length=length,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
     assert response.status_code == 400
-    assert "Nothing from this attempt was kept" in response.get_data(as_text=True)
-    assert _count(site, SubmissionRow) == 0
-    assert _count(site, PendingDraft) == 0
-    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
-    assert list(site.services.store.blob_dir.iterdir()) == []  # type: ignore[attr-defined]
+    form = client.get("/testimony").get_data(as_text=True)
+    assert 'value="Izium"' in form
 
 
 def test_total_text_cap_sends_the_form_back(tmp_path: Any, db_url: str) -> None:

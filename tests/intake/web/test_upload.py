@@ -40,7 +40,7 @@ def test_writer_seals_as_bytes_arrive_and_hashes_both_sides(store: LocalBlobStor
     identity = X25519Identity.generate()
     upload = _session(store, identity)
     data = bytes(range(256)) * 1000
-    writer = upload.open_part("photo.jpg", "image/jpeg")
+    writer = upload.open_part("group1-files", "photo.jpg", "image/jpeg")
     assert isinstance(writer, SealingWriter)
     _feed(writer, data)
     assert not writer.complete
@@ -64,10 +64,10 @@ def test_writer_seals_as_bytes_arrive_and_hashes_both_sides(store: LocalBlobStor
 
 def test_empty_part_and_parts_over_the_limit_are_discarded(store: LocalBlobStore) -> None:
     upload = _session(store, X25519Identity.generate(), max_files=1)
-    assert isinstance(upload.open_part("", "application/octet-stream"), DiscardSink)
-    first = upload.open_part("one.txt", "text/plain")
+    assert isinstance(upload.open_part("group1-files", "", "application/octet-stream"), DiscardSink)
+    first = upload.open_part("group1-files", "one.txt", "text/plain")
     assert isinstance(first, SealingWriter)
-    extra = upload.open_part("two.txt", "text/plain")
+    extra = upload.open_part("group1-files", "two.txt", "text/plain")
     assert isinstance(extra, DiscardSink)
     assert extra.write(b"12345") == 5
     assert extra.seek(0) == 0
@@ -78,8 +78,8 @@ def test_empty_part_and_parts_over_the_limit_are_discarded(store: LocalBlobStore
 
 def test_unclaimed_and_cut_off_parts_leave_nothing(store: LocalBlobStore) -> None:
     upload = _session(store, X25519Identity.generate())
-    whole = upload.open_part("a.bin", None)
-    cut = upload.open_part("b.bin", None)
+    whole = upload.open_part("group1-files", "a.bin", None)
+    cut = upload.open_part("group1-files", "b.bin", None)
     whole.write(b"x" * 100)
     whole.seek(0)
     cut.write(b"y" * 100)  # the client went away before this part's boundary
@@ -91,7 +91,7 @@ def test_unclaimed_and_cut_off_parts_leave_nothing(store: LocalBlobStore) -> Non
 
 def test_writer_refuses_other_seeks_and_writes_after_completion(store: LocalBlobStore) -> None:
     upload = _session(store, X25519Identity.generate())
-    writer = upload.open_part("a.bin", None)
+    writer = upload.open_part("group1-files", "a.bin", None)
     assert isinstance(writer, SealingWriter)
     with pytest.raises(io.UnsupportedOperation):
         writer.seek(5)
@@ -105,7 +105,7 @@ def test_writer_refuses_other_seeks_and_writes_after_completion(store: LocalBlob
 def test_reseal_header_moves_a_file_to_a_new_keyring(store: LocalBlobStore) -> None:
     old, new = X25519Identity.generate(), X25519Identity.generate()
     upload = _session(store, old)
-    writer = upload.open_part("v.mp4", "video/mp4")
+    writer = upload.open_part("group1-files", "v.mp4", "video/mp4")
     assert isinstance(writer, SealingWriter)
     data = b"frame" * 30000
     _feed(writer, data)
