@@ -274,7 +274,7 @@ def bench_video(work: Path, identity: Path, size: int, rounds: int) -> None:
 
 def bench_list(ws: list[str], rows: int) -> None:
     print(f"\nwall time at {rows} submissions (process start included; min / median of 5):")
-    cases = (
+    cases: tuple[tuple[str, list[str]], ...] = (
         ("list", []),
         ("list --search shtorm", ["--search", "shtorm"]),
         ("list --search 'колона ранок'", ["--search", "колона ранок"]),

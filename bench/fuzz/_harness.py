@@ -27,9 +27,6 @@ TIMEOUT_SECONDS = 5
 # every execution; the seed corpus holds a 64 KiB age file, which libFuzzer may still read.
 MAX_LEN = 70_000
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 
 def _dictionary(tokens: tuple[bytes, ...], path: Path) -> None:
     escaped = ("".join(f"\\x{b:02x}" for b in token) for token in tokens)

@@ -82,10 +82,11 @@ def test_context_manager_abandons_on_error(
         open_bytes(out.getvalue(), [identity])
 
 
-class _FullDisk(io.RawIOBase):
+class _FullDisk(io.BytesIO):
     """An output with room for `room` bytes; every write after that fails with ENOSPC."""
 
     def __init__(self, room: int) -> None:
+        super().__init__()
         self.room = room
 
     def writable(self) -> bool:

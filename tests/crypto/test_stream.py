@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from nacl.bindings import crypto_aead_chacha20poly1305_ietf_encrypt
 
-from crypto import _opening, stream
+from crypto import _aead, _opening, stream
 from crypto._chunks import BATCH_CHUNKS
 from crypto.errors import PayloadError
 from crypto.stream import (
@@ -165,7 +165,7 @@ def test_short_reads_from_pipes_are_assembled() -> None:
 
 
 def test_errors_from_the_sink_reach_the_caller() -> None:
-    def broken(_: bytes) -> None:
+    def broken(_: memoryview) -> None:
         raise OSError("disk full")
 
     writer = StreamWriter(KEY, broken)
@@ -326,7 +326,7 @@ def finishes_in_time(action: Callable[[], object]) -> BaseException | None:
 
 
 def test_a_failing_seal_job_still_takes_its_turn(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = stream.seal_into
+    real = _aead.seal_into  # what crypto.stream imported and calls
     # Chosen by nonce, not by call count: two workers seal batches 3 and 4 concurrently, so
     # the 50th call may belong to either, and batch 3 would then legitimately be written.
     doomed = chunk_nonce(3 * BATCH_CHUNKS + 1, last=False)

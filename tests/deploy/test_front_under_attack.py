@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from html import unescape
 from pathlib import Path
 
@@ -75,16 +76,14 @@ def held(sockets: list[socket.socket | None]) -> Iterator[int]:
 def slow_heads(count: int, connect: Callable[[int], socket.socket]) -> list[socket.socket | None]:
     """`count` connections (the i-th made by connect(i)) that start a head and never finish it."""
     head = b"GET / HTTP/1.1\r\nHost: a\r\n"
-    return [_open(lambda i=i: connect(i), head) for i in range(count)]
+    return [_open(partial(connect, i), head) for i in range(count)]
 
 
 def slow_bodies(port: int, circuits: int) -> list[socket.socket | None]:
     """Four uploads per circuit whose body has sent one byte of a megabyte."""
     head = b"POST /testimony HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\nx"
     return [
-        _open(lambda c=c: on_circuit(port, 2000 + c), head)
-        for c in range(circuits)
-        for _ in range(4)
+        _open(partial(on_circuit, port, 2000 + c), head) for c in range(circuits) for _ in range(4)
     ]
 
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -243,7 +244,10 @@ def _manifest(*items: tuple[str, bytes], kind: str = "export", version: int = 1)
     return json.dumps(doc).encode()
 
 
-def _member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, **attrs: object) -> tuple:
+Member = tuple[tarfile.TarInfo, bytes]
+
+
+def _member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, **attrs: object) -> Member:
     info = tarfile.TarInfo(name)
     info.size = len(data) if kind == tarfile.REGTYPE else 0
     info.type = kind
@@ -252,7 +256,7 @@ def _member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, **attrs
     return info, data
 
 
-def _tar(*members: tuple, fmt: int = tarfile.USTAR_FORMAT) -> bytes:
+def _tar(*members: Member, fmt: int = tarfile.USTAR_FORMAT) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=fmt) as tar:
         for info, data in members:
@@ -261,7 +265,7 @@ def _tar(*members: tuple, fmt: int = tarfile.USTAR_FORMAT) -> bytes:
 
 
 GOOD = ("blobs/x", b"payload")
-HOSTILE = {
+HOSTILE: dict[str, Callable[[], bytes]] = {
     "empty archive": _tar,
     "missing bundle.json": lambda: _tar(_member(*GOOD)),
     "bundle.json second": lambda: _tar(_member(*GOOD), _member("bundle.json", _manifest(GOOD))),
@@ -409,7 +413,7 @@ def test_damaged_headers_padding_and_end_marker(tmp_path: Path) -> None:
     out = _good(tmp_path)
     data = out.read_bytes()
     at = data.index(b"blobs/x\x00")  # the item's header; bundle.json and its padding before it
-    cases = {
+    cases: dict[str, Callable[[bytes], bytes]] = {
         "malformed tar header": lambda d: d[:at] + b"blobs/y" + d[at + 7 :],
         "non-zero bytes in tar padding": lambda d: d[: at - 1] + b"\x01" + d[at:],
         "truncated at its end marker": lambda d: d[: at + 3 * 512],
@@ -447,9 +451,9 @@ def test_item_reader_reads_in_pieces_and_only_once(tmp_path: Path) -> None:
         item = next(items)
         assert item.read(0) == b""
         assert item.read(3) == b"pay"
-        assert not item.verified
+        verified_before = item.verified
         assert item.read(-1) == b"load"
-        assert item.verified
+        assert (verified_before, item.verified) == (False, True)
         assert item.read() == b""
         with pytest.raises(RuntimeError, match="only once"):
             next(reader.items())

@@ -112,7 +112,7 @@ def test_follow_up_and_consent_change() -> None:
 
 
 def _mutated(edit: Any) -> dict[str, Any]:
-    doc = json.loads(_testimony().to_json())
+    doc: dict[str, Any] = json.loads(_testimony().to_json())
     edit(doc)
     return doc
 

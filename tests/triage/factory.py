@@ -77,7 +77,8 @@ def build(
     recipients: list[Recipient] = [X25519Recipient.parse(r) for r in to]
     recipients += also
     witness = witness or Witness()
-    blobs, entries = {}, []
+    blobs: dict[str, bytes] = {}
+    entries: list[FileEntry] = []
     for spec in files:
         name = new_blob_name()
         sealed = seal_bytes(spec.data, recipients)

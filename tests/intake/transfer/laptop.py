@@ -27,7 +27,7 @@ from protocol.meta.ack import AckedExport, AckedSubmission, AckMeta
 from protocol.meta.export import ExportMeta
 from protocol.meta.items import reply_item
 from protocol.meta.replies import RepliesMeta, ReplyEntry
-from protocol.meta.rewrap import RewrapHeader, RewrapMeta
+from protocol.meta.rewrap import HeaderRole, RewrapHeader, RewrapMeta
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,7 @@ def rewrap_parts(
     headers, items = {}, []
     for sub in export.submissions:
         sid = sub["submission_id"]
+        blobs: list[tuple[HeaderRole, str, str]]
         blobs = [("submission", sub["manifest_blob"], f"submissions/{sid}.json.age")]
         blobs += [("attachment", f["blob_name"], f"blobs/{f['blob_name']}") for f in sub["files"]]
         for role, blob_name, item in blobs:

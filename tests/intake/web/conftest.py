@@ -106,7 +106,7 @@ def post_multipart(
     (Werkzeug's test client would otherwise spool a body over 500 KB to a temporary file of
     its own, which the temp-file test must not mistake for the server's.)
     """
-    fields = MultiDict()
+    fields: MultiDict[str, str | FileStorage] = MultiDict()
     for key, value in data.items():
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, tuple):
@@ -131,7 +131,8 @@ _ACTION = re.compile(r'<form id="([a-z-]+)" method="post"[^>]*action="([^"]+)"')
 
 def form_action(html: str, form_id: str) -> str:
     """The action URL of form `form_id` in a page (with its CSRF and one-time tokens)."""
-    for found_id, action in _ACTION.findall(html):
+    forms: list[tuple[str, str]] = _ACTION.findall(html)  # (id, action) per form
+    for found_id, action in forms:
         if found_id == form_id:
             return action.replace("&amp;", "&")
     raise AssertionError(f"no form {form_id!r} in the page")

@@ -38,6 +38,7 @@ def _request(
 
 
 def _body() -> tuple[bytes, int, str]:
+    fields: MultiDict[str, str | FileStorage]
     fields = MultiDict([("account", "what I saw"), ("settlement", "Izium")])
     fields.add("group1-files", FileStorage(io.BytesIO(FIRST), "a.mp4", content_type="video/mp4"))
     fields.add("group2-files", FileStorage(io.BytesIO(SECOND), "b.mp4", content_type="video/mp4"))

@@ -226,8 +226,13 @@ def test_passphrase_protected_identity_file(
     assert (via_file.exit_code, via_file.stdout_bytes) == (0, b"for the key")
 
     asked: list[str] = []
+
+    def wrong_passphrase(prompt: str = "") -> str:
+        asked.append(prompt)
+        return "nope"
+
     monkeypatch.setattr(_passphrase, "_require_terminal", lambda: None)
-    monkeypatch.setattr(getpass, "getpass", lambda prompt="": asked.append(prompt) or "nope")
+    monkeypatch.setattr(getpass, "getpass", wrong_passphrase)
     wrong = run(runner, "decrypt", "-i", protected, sealed)
     assert asked == [f"Enter passphrase for identity file '{protected}': "]
     assert wrong.exit_code == ExitCode.KEY

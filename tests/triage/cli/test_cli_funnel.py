@@ -87,8 +87,10 @@ def test_os_errors(runner: CliRunner):
 
 
 def test_other_click_exceptions(runner: CliRunner):
-    odd = click.ClickException("Odd failure.")
-    odd.exit_code = 42
+    class OddExit(click.ClickException):
+        exit_code = 42  # a class variable in click (its stubs refuse setting it on an instance)
+
+    odd = OddExit("Odd failure.")
     result = runner.invoke(group_raising(odd), ["boom"])
     assert (result.exit_code, result.stderr) == (1, "triage: error: odd failure\n")
     unreadable = click.FileError("x.txt", "unreadable")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.triage.factory import FileSpec, Witness, answers_for, build, export_bundle
 from tests.triage.workbench import Bench
 
 
-def _links(bench: Bench, ident: str) -> dict[str, dict]:
+def _links(bench: Bench, ident: str) -> dict[str, dict[str, Any]]:
     result = bench.run("links", ident, "--json")
     assert result.exit_code == 0, result.output
     return {row["id"]: row for row in map(json.loads, result.stdout.splitlines())}

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from crypto.minisign import VerifyKey
 from protocol.bundle import ItemSource, open_bundle, write_bundle
 from protocol.schema import ConsentChange
-from tests.triage.factory import FileSpec, Witness, answers_for, build, export_bundle
+from tests.triage.factory import Built, FileSpec, Witness, answers_for, build, export_bundle
 from tests.triage.workbench import Bench, Investigator
 from triage.errors import ExitCode
 from triage.workspace.models import Attachment, Submission
 
 
-def _ack(bench: Bench, output: str) -> dict:
+def _ack(bench: Bench, output: str) -> dict[str, Any]:
     path = Path(output.split("ack: ")[1].split(" in ", 1)[1].strip())
     pub = bench.investigator.identity.with_name(bench.investigator.identity.name + ".minisign.pub")
     vk = VerifyKey.parse(pub.read_text())
@@ -193,7 +193,7 @@ def test_hostile_file_name_and_terminal_escapes_are_neutralised(bench: Bench, tm
     assert not (tmp_path / ".bashrc").exists()
 
 
-def _crafted(path: Path, built: list, edit: Callable[[list[dict[str, Any]]], None]) -> Path:
+def _crafted(path: Path, built: list[Built], edit: Callable[[list[dict[str, Any]]], None]) -> Path:
     """An export of `built` whose meta `edit` changed after it was written as the server does."""
     export_bundle(path.with_suffix(".orig"), built)
     with open_bundle(path.with_suffix(".orig"), expect_kind="export") as reader:

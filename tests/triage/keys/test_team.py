@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from crypto.header import Stanza
 from crypto.x25519 import X25519Identity
@@ -24,7 +25,7 @@ class _PluginRecipient:
         return [Stanza.from_parts("piv-p256", ["c2VjcmV0"], b"\x00" * 32)]
 
 
-def _custody(bench: Bench) -> list[dict]:
+def _custody(bench: Bench) -> list[dict[str, Any]]:
     lines = (bench.root / "custody.jsonl").read_text().splitlines()
     return [json.loads(line) for line in lines]
 
