@@ -11,7 +11,7 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from intake.blobstore import BlobStore
-from intake.clock import hour_bucket, utc_now
+from intake.clock import hour_bucket, minute_bucket, utc_now
 from intake.db import SessionFactory
 from intake.models import (
     AttemptBudget,
@@ -84,13 +84,20 @@ def _delete_rows(session: Session, hour: int) -> tuple[int, int]:
     return tokens.rowcount or 0, budget.rowcount or 0
 
 
-def _expire_pending_witnesses(session: Session, hour: int) -> int:
+def _expire_pending_witnesses(session: Session, hour: int, minute: int) -> int:
     """Witnesses given a codename who never sent a testimony, past their 48 hours.
 
     One whose draft still holds what arrived before a cut waits until the draft expires
-    (swept first, with its blobs): removing the witness would orphan the draft's blobs.
+    (swept first, with its blobs): removing the witness would orphan the draft's blobs. One
+    with a live session waits too: they may be writing or uploading right now (a form stays
+    open 25 hours), and removing them would refuse what they send (found by review).
     """
+    live = select(WitnessSession.token_hash).where(
+        WitnessSession.witness_id == Witness.id,
+        (WitnessSession.idle_until > minute) | (WitnessSession.form_until > minute),
+    )
     expired = select(Witness.id).where(
+        ~live.exists(),
         Witness.pending_until <= hour,
         ~select(Submission.id).where(Submission.witness_id == Witness.id).exists(),
         ~select(Reply.id).where(Reply.witness_id == Witness.id).exists(),
@@ -123,7 +130,7 @@ def sweep(
         drafts, draft_blob_names = _expire_drafts(session, hour)
         tokens, budget = _delete_rows(session, hour)
         expired_sessions = purge_expired(session, now)
-        witnesses = _expire_pending_witnesses(session, hour)
+        witnesses = _expire_pending_witnesses(session, hour, minute_bucket(now))
         # Rows first: after a crash between the two steps the files are orphans the next
         # sweep removes, never rows pointing at missing files.
         session.commit()

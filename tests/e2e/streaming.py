@@ -71,7 +71,9 @@ def open_form(port: int, connect: Connect = plain) -> FormSession:
     """The testimony form as a browser reaches it: through the codename step."""
     _status, start, cookie = _request(port, "GET", "/start", "", connect=connect)
     action = _form_action(start, "start-form")
-    status, issued, cookie = _request(port, "POST", action, cookie, b"", connect=connect)
+    status, _html, cookie = _request(port, "POST", action, cookie, b"", connect=connect)
+    assert status == 303, _html  # to the codename page, which a reload shows again
+    status, issued, cookie = _request(port, "GET", "/start/codename", cookie, connect=connect)
     assert status == 200, issued
     words = re.search(r'id="codename">([a-z ]+)<', issued)
     assert words

@@ -95,7 +95,10 @@ def _issue(ctx: WebContext) -> Response:
     log_in(ctx, started.witness_id)
     note = {"codename": started.codename, "positions": pick_positions()}
     write_note(ctx, note)
-    return _codename_page(note, ConfirmCodenameForm())
+    # Post/redirect/get: a reload (or Tor Browser's "Resend") of the codename page then shows
+    # the same codename again from the note, instead of an "expired" page and a lost codename
+    # (found by review). The decoy above answers at once: it has no session to redirect into.
+    return _see_other("web.show_codename")
 
 
 def register(bp: Blueprint, ctx: WebContext) -> None:
@@ -115,6 +118,13 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
     @bp.post("/start", endpoint="issue_codename")
     def issue_codename_post() -> Response:
         return refuse_before_body(ctx, one_time=False) or _issue(ctx)
+
+    @bp.get("/start/codename")
+    def show_codename() -> Response:
+        note = read_note(ctx)
+        if note is None or "positions" not in note or "codename" not in note:
+            return page("expired.html", 400)
+        return _codename_page(note, ConfirmCodenameForm())
 
     @bp.post("/start/confirm")
     def confirm_codename() -> Response:

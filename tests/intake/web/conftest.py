@@ -173,7 +173,7 @@ def start_witness(client: FlaskClient) -> tuple[str, TestResponse]:
     """The codename step as a browser without JavaScript takes it: ask for a codename, type
     two of its words back, follow the 303; returns the codename and the testimony form page."""
     start = client.get("/start").get_data(as_text=True)
-    issued = client.post(form_action(start, "start-form"))
+    issued = client.post(form_action(start, "start-form"), follow_redirects=True)
     assert issued.status_code == 200, issued.status_code
     html = issued.get_data(as_text=True)
     codename = codename_of(html)

@@ -34,7 +34,7 @@ def _witnesses(site: Site) -> list[Witness]:
 
 def _issue(client: FlaskClient) -> str:
     start = client.get("/start").get_data(as_text=True)
-    issued = client.post(form_action(start, "start-form"))
+    issued = client.post(form_action(start, "start-form"), follow_redirects=True)
     assert issued.status_code == 200
     return issued.get_data(as_text=True)
 
@@ -277,3 +277,34 @@ def test_the_network_warning_and_the_limits_come_in_three_languages(
     assert limit in start
     form = start_witness(client)[1].get_data(as_text=True)
     assert warning in form.replace("&#39;", "'")
+
+
+def test_the_sweep_waits_for_a_pending_witness_still_writing(
+    site: Site, client: FlaskClient
+) -> None:
+    """Review finding: a witness issued a codename 47 h ago who starts a 3 h upload lost it to
+    the sweep ("This form has expired… Nothing was stored") and their codename with it."""
+    start_witness(client)  # the form is open: its POST is admitted for 25 hours
+    with site.services.sessions() as session:
+        session.execute(update(Witness).values(pending_until=hour_bucket() - 1))
+        session.commit()
+    assert sweep(site.services.sessions, site.services.store).witnesses_expired == 0
+    assert len(_witnesses(site)) == 1
+    # Once the session is over too (the form's window, then the idle limit), it goes.
+    later = utc_now() + timedelta(hours=26)
+    assert sweep(site.services.sessions, site.services.store, now=later).witnesses_expired == 1
+
+
+def test_a_reload_of_the_codename_page_shows_the_same_codename(
+    site: Site, client: FlaskClient
+) -> None:
+    """Review finding: POST /start answered 200 directly; a reload (Resend) got "expired" and
+    the codename was lost for good. Now it redirects to a page that shows it again."""
+    start = client.get("/start").get_data(as_text=True)
+    issued = client.post(form_action(start, "start-form"))
+    assert issued.status_code == 303
+    assert issued.headers["Location"].endswith("/start/codename")
+    first = client.get("/start/codename").get_data(as_text=True)
+    again = client.get("/start/codename").get_data(as_text=True)
+    assert codename_of(first) == codename_of(again)
+    assert site.client().get("/start/codename").status_code == 400  # another browser: nothing
