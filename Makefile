@@ -12,7 +12,7 @@ DEMO_DIR ?= demo-data
 APT_TOOLS := age minisign tor haproxy chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv tools lint test run wheelhouse lock bench clean
+.PHONY: venv tools lint test run wheelhouse lock bench clean js
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -64,8 +64,17 @@ lock: venv
 	  --index-url https://pypi.org/simple --no-emit-index-url --no-emit-find-links \
 	  --extra server --output-file $(LOCK) pyproject.toml
 
+# The testimony form's in-browser sealing script (issue 16): npm's `age-encryption` bundled with
+# esbuild, both pinned by js/package-lock.json (install scripts off: esbuild's binary comes from
+# its pinned platform package). The output, intake/web/static/seal.js, is committed; the test
+# tests/intake/web/test_seal_bundle.py rebuilds it and checks the bytes are the same.
+js:
+	cd js && npm ci --ignore-scripts --no-audit --no-fund
+	js/build.sh
+
 bench: venv tools
 	$(BIN)/python bench/crypto.py
 
 clean:
+	rm -rf js/node_modules
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,7 +1,8 @@
 """Security headers on every response, and the session cookie policy, in one place.
 
-Each value carries its reason. The witness site uses no JavaScript, no third-party resource
-and no frame, so everything that is not needed is denied.
+Each value carries its reason. The witness site needs no JavaScript, no third-party resource
+and no frame, so everything that is not needed is denied. The one exception is the testimony
+form's optional sealing script (issue 16): only the page that loads it gets SCRIPT_CSP.
 """
 
 from __future__ import annotations
@@ -9,9 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
-__all__ = ["CSP", "HEADERS", "PERMISSIONS_POLICY", "apply_headers", "init_app"]
+__all__ = [
+    "CSP",
+    "HEADERS",
+    "PERMISSIONS_POLICY",
+    "SCRIPT_CSP",
+    "allow_own_scripts",
+    "apply_headers",
+    "init_app",
+]
 
 # No script-src at all: default-src 'none' forbids every script, so an injected <script> or
 # inline handler cannot run even if a template bug lets one through. Styles and images only
@@ -20,6 +29,16 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+
+# The testimony form with its sealing script: scripts and workers from our origin only (the
+# page's <script> carries its SRI hash; the worker is the same file), connections only to us,
+# and still nothing inline (no 'unsafe-inline', no 'unsafe-eval', no blob: or data: worker).
+SCRIPT_CSP = (
+    "default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'; "
+    "style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+_SCRIPT_FLAG = "intake_own_scripts"
 
 # Every powerful feature off: a testimony form needs none, and a compromised page must not be
 # able to ask for the camera, location or sensors.
@@ -90,10 +109,17 @@ HEADERS: Mapping[str, str] = MappingProxyType(
 SERVER_NAME = "intake"
 
 
+def allow_own_scripts() -> None:
+    """Let this request's response (a page loading our sealing script) run it: SCRIPT_CSP."""
+    setattr(g, _SCRIPT_FLAG, True)
+
+
 def apply_headers(response: Response) -> Response:
     """Set every security header on `response` (replacing any value a view set)."""
     for name, value in HEADERS.items():
         response.headers[name] = value
+    if g.get(_SCRIPT_FLAG, False):
+        response.headers["Content-Security-Policy"] = SCRIPT_CSP
     # Werkzeug's server announces "Werkzeug/x.y Python/x.y" unless the app sets Server;
     # gunicorn always sends its own versionless "Server: gunicorn" and would add ours as a
     # second header, so leave it alone there.

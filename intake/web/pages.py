@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from intake.web.i18n import LANGUAGES, current_language
+from intake.web.static import integrity
 
 __all__ = ["LEAVE_URL", "action_url", "filesize", "init_pages", "language_url", "page"]
 
@@ -73,6 +74,7 @@ def _common() -> dict[str, Any]:
         "leave_url": LEAVE_URL,
         "language_url": language_url,
         "one_time_page": False,
+        "static_integrity": integrity,
     }
 
 

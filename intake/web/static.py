@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory
 
-__all__ = ["STATIC_DIR", "register"]
+__all__ = ["STATIC_DIR", "integrity", "register"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -20,6 +23,17 @@ def _static_file(filename: str) -> Response:
     response = send_from_directory(STATIC_DIR, filename, conditional=False, etag=False)
     del response.headers["Last-Modified"]
     return response
+
+
+@functools.cache
+def integrity(filename: str) -> str:
+    """The Subresource Integrity value (sha384) of the installed static file `filename`.
+
+    Computed from the file the server serves, once per process: the page then refuses any
+    other bytes under that URL (a cache or a proxy in between, a half-written file).
+    """
+    digest = hashlib.sha384((STATIC_DIR / filename).read_bytes()).digest()
+    return "sha384-" + base64.b64encode(digest).decode("ascii")
 
 
 def register(bp: Blueprint) -> None:

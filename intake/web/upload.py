@@ -25,9 +25,11 @@ from werkzeug.formparser import FormDataParser
 
 from crypto.age import Sealer
 from intake.web.multipart import SealingFormDataParser
+from intake.web.presealed import SEALED_FIELD, PresealedWriter, SealedMeta, meta_field_of
 
 __all__ = [
     "DiscardSink",
+    "Part",
     "SealingRequest",
     "SealingWriter",
     "TempBlob",
@@ -157,6 +159,10 @@ class DiscardSink(io.RawIOBase):
         return 0
 
 
+Part = SealingWriter | PresealedWriter
+"""A file part being received: sealed here, or already sealed by the witness's browser."""
+
+
 @dataclass
 class UploadSession:
     """What one request may seal: where, to whom, how many files; and what it sealed.
@@ -174,12 +180,12 @@ class UploadSession:
     new_temp: Callable[[], TempBlob]
     recipients: Sequence[Any]
     max_files: int
-    writers: list[SealingWriter] = field(default_factory=list)
+    writers: list[Part] = field(default_factory=list)
     refused_files: int = 0
     claimed: set[int] = field(default_factory=set)
     fields: list[tuple[str, str]] = field(default_factory=list)
     on_answers: Callable[[list[tuple[str, str]]], None] | None = None
-    on_part: Callable[[SealingWriter], None] | None = None
+    on_part: Callable[[Part], None] | None = None
     answers_reported: bool = False
 
     def field_arrived(self, name: str, value: str) -> None:
@@ -207,29 +213,53 @@ class UploadSession:
             return cast(IO[bytes], DiscardSink())
         temp = self.new_temp()
         try:
-            writer = SealingWriter(
-                temp,
-                self.recipients,
-                filename=filename,
-                content_type=content_type,
-                field_name=field_name,
-            )
+            writer = self._writer(temp, field_name, filename, content_type)
         except BaseException:
             temp.discard()
             raise
         self.writers.append(writer)
         return cast(IO[bytes], writer)
 
+    def _writer(
+        self, temp: TempBlob, field_name: str, filename: str, content_type: str | None
+    ) -> Part:
+        """A sealing writer, or for a part the browser sealed (issue 16) a checking one.
+
+        Raises ValueError when a sealed part's declaration (the field before it) is malformed.
+        """
+        if SEALED_FIELD.match(field_name):
+            # The n-th sealed part of an input goes with the n-th declaration of that input
+            # (the script puts each just before its part; a grouped encoding works as well).
+            wanted = meta_field_of(field_name)
+            declared = [value for name, value in self.fields if name == wanted]
+            index = sum(1 for w in self.writers if w.field_name == field_name)
+            meta = SealedMeta.parse(declared[index] if index < len(declared) else None)
+            return PresealedWriter(
+                temp,
+                len(self.recipients),
+                meta,
+                filename=filename,
+                content_type=content_type,
+                field_name=field_name,
+            )
+        return SealingWriter(
+            temp,
+            self.recipients,
+            filename=filename,
+            content_type=content_type,
+            field_name=field_name,
+        )
+
     def part_done(self, container: IO[bytes]) -> None:
         """A file part's closing boundary arrived: let `on_part` keep it now."""
-        if isinstance(container, SealingWriter) and self.on_part is not None:
+        if isinstance(container, SealingWriter | PresealedWriter) and self.on_part is not None:
             self.on_part(container)
 
-    def completed(self) -> list[SealingWriter]:
+    def completed(self) -> list[Part]:
         """The writers whose part arrived whole (received up to its closing boundary)."""
         return [writer for writer in self.writers if writer.complete]
 
-    def claim(self, writer: SealingWriter) -> None:
+    def claim(self, writer: Part) -> None:
         """Mark a writer's temp blob as taken over (committed or kept in a draft)."""
         self.claimed.add(id(writer))
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from intake.web.upload import SealingWriter
+from intake.web.upload import Part
 
 __all__ = ["IncomingFile", "group_of_field"]
 
-_GROUP_FIELD = re.compile(r"^group([1-3])-files$")
+# Files sealed here come as `groupN-files`, files sealed in the browser as `groupN-sealed`.
+_GROUP_FIELD = re.compile(r"^group([1-3])-(?:files|sealed)$")
 _MAX_NAME_CHARS = 1024
 
 
@@ -46,7 +47,7 @@ class IncomingFile:
 
     @classmethod
     def from_writer(
-        cls, writer: SealingWriter, *, blob_name: str, group: int, keyring_digest: str
+        cls, writer: Part, *, blob_name: str, group: int, keyring_digest: str
     ) -> IncomingFile:
         """Describe a completely received part (its temp blob is committed by the caller)."""
         return cls(

@@ -15,7 +15,7 @@ from intake.web.services.context import WebContext
 from intake.web.services.drafts import DraftKey, keep_answers, keep_file
 from intake.web.services.incoming import IncomingFile, group_of_field
 from intake.web.services.storage import StoreTemp
-from intake.web.upload import SealingWriter, UploadSession
+from intake.web.upload import Part, UploadSession
 
 __all__ = ["DraftKeeper", "KeyringSnapshot", "forget_blobs", "new_upload", "snapshot_keyring"]
 
@@ -23,6 +23,8 @@ _log = logging.getLogger(__name__)
 
 # The honeypot (if a form still has one) and the one-time token are never worth keeping.
 _NOT_KEPT = frozenset({"website", "csrf_token"})
+# The browser's declaration of a sealed file (its size and hash) belongs to that file only.
+_SEALED_META = "-sealed-meta"
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,9 @@ class DraftKeeper:
 
     def keep_answers(self, fields: list[tuple[str, str]]) -> None:
         """Seal the answers into the draft (the honeypot's field is never kept)."""
-        answers = tuple((n, v) for n, v in fields if n not in _NOT_KEPT)
+        answers = tuple(
+            (n, v) for n, v in fields if n not in _NOT_KEPT and not n.endswith(_SEALED_META)
+        )
         keep_answers(
             self._ctx.sessions,
             self._key,
@@ -88,7 +92,7 @@ class DraftKeeper:
         )
         self.answers = answers
 
-    def keep_part(self, writer: SealingWriter) -> None:
+    def keep_part(self, writer: Part) -> None:
         """Name a whole part's blob and add it to the draft; on failure remove the blob."""
         group = group_of_field(writer.field_name)
         if group is None or not writer.complete:

@@ -105,7 +105,9 @@ def _reseal_moved(
     """Files sealed to an older keyring get a header for the current one (file key known)."""
     current: list[IncomingFile] = []
     for file in files:
-        if file.keyring_digest == now.digest:
+        # A file sealed in the browser has no file key here: it stays sealed to the keys it
+        # was sealed to (still an investigator's; a revoked one is issue 16's part 4, not done).
+        if file.keyring_digest == now.digest or not file.file_key:
             current.append(file)
             continue
         result = reseal_header(ctx.store, file.blob_name, file.file_key, now.recipients)

@@ -3,11 +3,14 @@ receipt (which the session's sealed note shows again on reload)."""
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from intake.http_errors import NotAcceptingSubmissions
+from intake.security_headers import allow_own_scripts
 from intake.web.forms import TestimonyForm
 from intake.web.notes import read_note, write_note
 from intake.web.pages import ONCE_ARG, action_url, page
@@ -49,6 +52,10 @@ def form_page(
         form = TestimonyForm(MultiDict(draft.answers) if draft and draft.answers else None)
         kept = draft.summary() if draft else None
     action = action_url("web.submit_testimony", **{ONCE_ARG: once})
+    # The sealing script (issue 16) seals in the browser to the keys active now; the server
+    # checks each sealed part against the keys active when it arrives.
+    recipients = [str(r) for r in ctx.keyring.active_recipients()]
+    allow_own_scripts()
     return page(
         "testimony.html",
         422 if outcome else 200,
@@ -58,6 +65,7 @@ def form_page(
         form_errors=outcome.problems if outcome else (),
         max_files=ctx.limits.max_files,
         max_request_bytes=ctx.limits.max_request_bytes,
+        seal_recipients=json.dumps(recipients),
     )
 
 

@@ -1,0 +1,157 @@
+"""Issue 16 in a real browser with JavaScript ON: files sealed in the page, the form unchanged.
+
+Debian's Chromium, driven by Playwright, against a real gunicorn. With the script, the body the
+browser sends holds only the sealed file (checked on the wire, and in every file the server's
+processes hold open while it arrives, memory-mapped or not); the stored blob opens with the
+real `age` binary and the investigator's key, and the receipt and submission.json list the
+right SHA-256. With JavaScript off, and with the script blocked, the plain form still works.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import LiveSite
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_gunicorn_upload import OpenFileWatch
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+AGE = shutil.which("age")
+SEND_TIMEOUT_MS = 120_000
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.enable_socket,
+    pytest.mark.allow_hosts(["127.0.0.1"]),
+    pytest.mark.skipif(
+        not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (make tools installs chromium)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as driver:
+        launched = driver.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+def _canary_file(canary: bytes) -> bytes:
+    """About 300 KiB of random bytes with the canary stamped all through it."""
+    blocks = [secrets.token_bytes(4096) + canary for _ in range(72)]
+    return b"".join(blocks)
+
+
+def _to_form(page: Any, site: LiveSite) -> None:
+    page.goto(site.base_url + "/start")
+    page.click("#get-codename")
+    words = page.locator("#codename").inner_text().strip().split()
+    for box in ("#word1", "#word2"):
+        position = int(page.locator(box).get_attribute("data-position") or "0")
+        page.fill(box, words[position - 1])
+    page.click("#confirm")
+    page.wait_for_selector("#testimony-form")
+
+
+def _send(page: Any, site: LiveSite, name: str, content: bytes) -> tuple[str, list[bytes]]:
+    """Fill the required answers, choose one file, send; the reference and the POST bodies."""
+    bodies: list[bytes] = []
+
+    def record(route: Any) -> None:
+        if route.request.method == "POST":
+            bodies.append(route.request.post_data_buffer or b"")
+        route.continue_()
+
+    page.route("**/testimony?**", record)
+    _to_form(page, site)
+    page.check("#recipients-0")
+    page.check("#consent")
+    page.fill("#account", "I saw the convoy pass the school at dawn.")
+    page.set_input_files(
+        "#group1-files", [{"name": name, "mimeType": "image/jpeg", "buffer": content}]
+    )
+    page.click("#send")
+    page.wait_for_selector("#reference", timeout=SEND_TIMEOUT_MS)
+    hashes = [c.strip() for c in page.locator("#received-files td.hash").all_inner_texts()]
+    assert hashes == [hashlib.sha256(content).hexdigest()]
+    return page.locator("#reference").inner_text().strip(), bodies
+
+
+def _stored(site: LiveSite, reference: str, name: str, content: bytes) -> Path:
+    """The file's entry in submission.json is right; returns its sealed blob's path."""
+    (entry,) = site.submission(reference).files
+    assert entry.original_name == name
+    assert entry.plaintext_sha256 == hashlib.sha256(content).hexdigest()
+    assert entry.size == len(content)
+    return site.blob_dir / entry.blob_name
+
+
+def _open_with_age(site: LiveSite, blob: Path, tmp_path: Path) -> bytes:
+    assert AGE is not None
+    identity = tmp_path / "investigator.key"
+    identity.write_text(str(site.investigator) + "\n", encoding="ascii")
+    identity.chmod(0o600)
+    done = subprocess.run(
+        [AGE, "-d", "-i", str(identity), str(blob)], capture_output=True, check=True, timeout=60
+    )
+    return done.stdout
+
+
+@pytest.mark.skipif(AGE is None, reason="the age binary is missing (make tools installs it)")
+def test_a_file_is_sealed_in_the_browser_and_opens_with_age(
+    browser: Any, live_site: LiveSite, tmp_path: Path
+) -> None:
+    canary = f"CANARY-{secrets.token_hex(8)}".encode()
+    content, name = _canary_file(canary), "yard.jpg"
+    watch = OpenFileWatch(live_site, canary, [live_site.process.pid, *live_site.workers()])
+    watcher = threading.Thread(target=watch.run, daemon=True)
+    watcher.start()
+    context = browser.new_context(java_script_enabled=True)
+    try:
+        page = context.new_page()
+        reference, bodies = _send(page, live_site, name, content)
+    finally:
+        watch.stop()
+        watcher.join()
+        context.close()
+    (body,) = bodies
+    assert b'name="group1-sealed"' in body
+    assert b'name="group1-files"' not in body
+    assert b"age-encryption.org/v1\n-> X25519 " in body
+    assert canary not in body  # the plaintext never left the browser
+    assert watch.hits == set()
+    assert watch.seen  # the watch did look at the server's open files
+    blob = _stored(live_site, reference, name, content)
+    assert blob.read_bytes() in body  # stored exactly as the browser sealed it
+    assert _open_with_age(live_site, blob, tmp_path) == content
+
+
+@pytest.mark.parametrize("how", ["javascript off", "script blocked"])
+def test_the_plain_form_still_works(browser: Any, live_site: LiveSite, how: str) -> None:
+    content, name = secrets.token_bytes(120_000), "street.jpg"
+    context = browser.new_context(java_script_enabled=how != "javascript off")
+    if how == "script blocked":
+        context.route("**/static/seal.js", lambda route: route.abort())
+    try:
+        page = context.new_page()
+        reference, bodies = _send(page, live_site, name, content)
+    finally:
+        context.close()
+    (body,) = bodies
+    assert b'name="group1-files"' in body
+    assert b'name="group1-sealed"' not in body
+    blob = _stored(live_site, reference, name, content)
+    assert live_site.blob_sha256(blob.name) == (hashlib.sha256(content).hexdigest(), len(content))
