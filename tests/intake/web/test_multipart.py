@@ -13,6 +13,7 @@ from werkzeug.test import EnvironBuilder, stream_encode_multipart
 from crypto.age import open_bytes
 from crypto.x25519 import X25519Identity
 from intake.blobstore import LocalBlobStore
+from intake.web.presealed import PresealedWriter
 from intake.web.services.storage import StoreTemp
 from intake.web.upload import SealingRequest, SealingWriter, UploadSession, attach_upload_session
 
@@ -74,7 +75,8 @@ def test_a_cut_inside_the_second_part_reports_the_first_before_failing(tmp_path:
     request, upload = _request(store, identity, body[:cut], length, boundary)
     kept: list[bytes] = []
 
-    def keep(writer: SealingWriter) -> None:
+    def keep(writer: SealingWriter | PresealedWriter) -> None:
+        assert isinstance(writer, SealingWriter)  # this body holds no browser-sealed part
         assert isinstance(writer.temp, StoreTemp)
         writer.temp.commit("a" * 32)  # what the draft keeper does, in the same place
         upload.claim(writer)
