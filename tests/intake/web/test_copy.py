@@ -1,0 +1,66 @@
+"""The copy fixes of the native-speaker reading (issue W, item 6), as the witness sees them."""
+
+from __future__ import annotations
+
+import html as html_lib
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.intake.web.conftest import (
+    form_action,
+    minimal_testimony,
+    open_testimony_form,
+    post_multipart,
+)
+
+CODEPHRASE = {"uk": ("кодов", "фраз"), "ru": ("кодов", "фраз")}
+OLD_NAME = ("кодове ім'я", "кодового імені", "кодовим ім'ям", "кодовое имя", "кодового имени")
+
+
+def _text(client: FlaskClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    return html_lib.unescape(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("lang", "wanted"),
+    [
+        ("en", "Every question except your description of what happened can be skipped."),
+        ("uk", "Дати свідчення"),
+        ("uk", "У мене вже є кодова фраза"),
+        ("ru", "Дать показания"),
+        ("ru", "У меня уже есть кодовая фраза"),
+    ],
+)
+def test_the_landing_page_reads_as_the_notes_ask(
+    client: FlaskClient, lang: str, wanted: str
+) -> None:
+    assert wanted in _text(client, f"/?lang={lang}")
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+@pytest.mark.parametrize("path", ["/", "/start", "/return"])
+def test_no_page_calls_the_seven_words_a_name(client: FlaskClient, lang: str, path: str) -> None:
+    page = _text(client, f"{path}?lang={lang}").lower()
+    assert not [old for old in OLD_NAME if old in page]
+
+
+def test_the_return_page_asks_for_the_codephrase(client: FlaskClient) -> None:
+    assert "Ваша кодова фраза" in _text(client, "/return?lang=uk")
+    assert "Ваша кодовая фраза" in _text(client, "/return?lang=ru")
+
+
+def test_the_error_summary_names_whole_questions_without_doubled_punctuation(
+    client: FlaskClient,
+) -> None:
+    action = form_action(open_testimony_form(client), "testimony-form")
+    data = minimal_testimony(recipients=[], victims_min="3", victims_max="-1")
+    page = html_lib.unescape(post_multipart(client, action, data).get_data(as_text=True))
+    summary = page[
+        page.index('id="error-summary"') : page.index("</ul>", page.index('id="error-summary"'))
+    ]
+    assert "Who may receive your information: " in summary
+    assert "?:" not in summary
+    assert "Number of victims, at most: " in summary
