@@ -64,3 +64,25 @@ def test_the_error_summary_names_whole_questions_without_doubled_punctuation(
     assert "Who may receive your information: " in summary
     assert "?:" not in summary
     assert "Number of victims, at most: " in summary
+
+
+LANDING_FACTS = {
+    # who runs it, until when data stays, how to check the address, Safest needs a restart
+    "en": ("independent team of investigators", "confirmed that it arrived intact",
+           "compare every character", "applies only after the restart"),
+    "uk": ("незалежна команда слідчих", "не підтвердять, що воно надійшло",
+           "порівняйте кожен символ", "лише після перезапуску"),
+    "ru": ("независимая команда следователей", "не подтвердят, что оно дошло",
+           "сравните каждый символ", "только после перезапуска"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", sorted(LANDING_FACTS))
+def test_the_landing_page_says_who_how_long_which_address_and_restart(
+    client: FlaskClient, lang: str
+) -> None:
+    page = _text(client, f"/?lang={lang}")
+    for anchor in ('id="who-runs"', 'id="retention"', 'id="check-address"', 'id="safest-restart"'):
+        assert anchor in page
+    for wanted in LANDING_FACTS[lang]:
+        assert wanted in page
