@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-data
+# `make run PORT=8081` when 8080 is taken; the site still listens on loopback only.
+PORT ?= 8080
 # Debian packages the tests drive for real: age/minisign for interop, tor for --verify-config,
 # haproxy for the front (tests/deploy run it from deploy/haproxy.cfg), chromium for the
 # JavaScript-off browser tests.
@@ -37,13 +39,18 @@ lint: venv
 	$(BIN)/lint-imports
 
 # pytest exits non-zero when a test fails and with 5 when no test ran; both fail `make test`.
+# The local PostgreSQL is started when it is installed (scripts/local-postgres), so the storage
+# tests run on it as in CI; an INTAKE_TEST_DATABASE_URL already set is kept.
 test: venv tools lint
+	if [ -z "$${INTAKE_TEST_DATABASE_URL:-}" ] && url=$$(scripts/local-postgres); then \
+	  export INTAKE_TEST_DATABASE_URL="$$url"; \
+	fi; \
 	$(BIN)/python -m pytest --cov --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 run: venv
 	$(BIN)/python -m intake.demo --data-dir $(DEMO_DIR)
 	INTAKE_DATA_DIR=$(DEMO_DIR) INTAKE_KEYRING_FILE=$(DEMO_DIR)/keyring.json \
-		$(BIN)/intake serve --bind 127.0.0.1:8080
+		$(BIN)/intake serve --bind 127.0.0.1:$(PORT)
 
 wheelhouse: venv
 	rm -rf wheelhouse && mkdir -p wheelhouse

@@ -25,8 +25,15 @@ __all__ = ["DEMO_KEY_NAME", "demo_environ", "main", "prepare_demo"]
 
 DEMO_KEY_NAME = "Demo investigator (NOT FOR REAL USE)"
 IDENTITY_FILE = "demo-investigator.key"
-SIGNING_KEY_FILE = "demo-investigator.minisign.key"
-VERIFY_KEY_FILE = "demo-investigator.minisign.pub"
+# Named as `triage keygen` names them (IDENTITY.minisign.key/.pub beside IDENTITY), so that
+# `triage init WS -i DATA_DIR/demo-investigator.key` takes the demo key as it is.
+SIGNING_KEY_FILE = IDENTITY_FILE + ".minisign.key"
+VERIFY_KEY_FILE = IDENTITY_FILE + ".minisign.pub"
+_OLD_NAMES = {
+    "demo-investigator.minisign.key": SIGNING_KEY_FILE,
+    "demo-investigator.minisign.pub": VERIFY_KEY_FILE,
+}
+"""What demos before issue W called the minisign files: renamed, so the keyring's key stays."""
 KEYRING_FILE = "keyring.json"
 
 _BANNER = """\
@@ -36,6 +43,7 @@ _BANNER = """\
 **   {signing}
 ** next to the server's data. Never do this for real testimony: a real
 ** investigator key is made offline with `triage keygen`.
+** To open the demo's submissions: .venv/bin/triage init WORKSPACE -i {identity}
 ************************************************************************"""
 
 
@@ -54,7 +62,14 @@ def _demo_identity(path: Path) -> X25519Identity:
     return identity
 
 
+def _rename_old_names(data_dir: Path) -> None:
+    for old, new in _OLD_NAMES.items():
+        if (data_dir / old).exists() and not (data_dir / new).exists():
+            (data_dir / old).rename(data_dir / new)
+
+
 def _demo_signing_key(data_dir: Path) -> SigningKey:
+    _rename_old_names(data_dir)
     secret_path = data_dir / SIGNING_KEY_FILE
     if secret_path.exists():
         return SigningKey.from_file_text(secret_path.read_text(), None)

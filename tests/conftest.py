@@ -31,7 +31,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     else:
         terminalreporter.write_line(
             f"NOTE: PostgreSQL storage tests were SKIPPED: {POSTGRES_ENV} is not set "
-            "(`.ci/run` sets it; SQLite ran)",
+            "(`make test` sets it when PostgreSQL is installed; SQLite ran)",
             yellow=True,
             bold=True,
         )

@@ -43,6 +43,23 @@ ACCOUNT_MAX = 100_000
 _COORDINATES = re.compile(r"^\s*-?\d{1,2}(\.\d+)?\s*[,; ]\s*-?\d{1,3}(\.\d+)?\s*$")
 
 
+_SUMMARY_LABELS: dict[str, Any] = {
+    "victims_max": _l("Number of victims, at most"),
+    "time_to": _l("Time of day (Kyiv time), until"),
+}
+"""Fields whose label continues the one before it ("at most") and means nothing alone in the
+error summary: there they are named by their whole question."""
+
+
+def summary_label(field: Any) -> str:
+    """The name a field goes by in the error summary, followed there by ": message".
+
+    A closing "?" or ":" is dropped so the summary never reads "information?: Please choose".
+    """
+    label = _SUMMARY_LABELS.get(field.short_name, field.label.text)
+    return str(label).rstrip(" ?:")
+
+
 # WTForms ships no type information (mypy sees its classes as Any), hence the
 # `type: ignore[misc]` on every subclass below: subclassing is how WTForms is used.
 class _Form(Form):  # type: ignore[misc]

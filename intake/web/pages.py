@@ -9,6 +9,7 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
+from intake.web.forms import summary_label
 from intake.web.i18n import LANGUAGES, current_language
 from intake.web.static import integrity
 
@@ -82,3 +83,4 @@ def init_pages(app: Flask) -> None:
     """Template globals for every page, the error page included."""
     app.context_processor(_common)
     app.add_template_filter(filesize, "filesize")
+    app.add_template_filter(summary_label, "summary_label")

@@ -15,7 +15,7 @@ from triage.errors import refused, usage
 from triage.workspace.context import WorkContext
 from triage.workspace.models import Note, Submission, Tag
 
-__all__ = ["add_note", "parse_status", "set_status", "change_tags"]
+__all__ = ["add_note", "change_tags", "may_contact", "parse_status", "set_status"]
 
 _TAG = re.compile(r"[\w][\w:.-]{0,63}")
 DUPLICATE = "duplicate-of"
@@ -39,7 +39,8 @@ def parse_status(text: str) -> tuple[str, str | None]:
     return full, None
 
 
-def _may_contact(row: Submission) -> bool:
+def may_contact(row: Submission) -> bool:
+    """Whether the witness agreed to be contacted outside their account (D3: phone, mail…)."""
     sealed = Sealed.from_json(row.document.encode("utf-8"))
     return sealed.answers.values.get("D3") is True
 
@@ -48,13 +49,14 @@ def set_status(
     ctx: WorkContext, session: Session, ident: str, status: str, note: str | None
 ) -> Submission:
     """Change the status (with an optional note, logged together). Raises TriageError when the
-    workflow does not allow it (withdrawn is final; needs-info needs consent to contact)."""
+    workflow does not allow it (withdrawn is final).
+
+    needs-info is allowed whatever D3 says: the question goes as a reply, which waits in the
+    witness's account until they log in, and is not contact by phone or mail."""
     row = get_submission(session, ident)
     code, target = parse_status(status)
     if row.status == "withdrawn" and code != "withdrawn":
         raise refused(f"{row.id} was withdrawn by the witness; its status stays withdrawn")
-    if code == "needs-info" and not _may_contact(row):
-        raise refused(f"{row.id}: the witness did not agree to be contacted (D3)")
     if target is not None:
         target = get_submission(session, target).id
     before = row.status + (f":{row.status_target}" if row.status_target else "")

@@ -17,7 +17,7 @@ from typing import Any
 
 from protocol import codes
 from triage.errors import usage
-from triage.text.translit import normalise
+from triage.text.translit import fold, normalise
 from triage.workspace.lists import split
 
 __all__ = ["Filters", "ListRow", "check_code", "list_rows", "resolve_oblast"]
@@ -97,11 +97,14 @@ def _conditions(filters: Filters) -> tuple[list[str], list[object]]:
         where.append("EXISTS (SELECT 1 FROM tag t WHERE t.submission_id = s.id AND t.name = ?)")
         params.append(tag)
     for word in normalise(filters.search or "").split():
+        # The index is folded (triage.importing.derive.search_text), so the folded word finds
+        # "Гром" from "Grom" and back; the plain word still finds text a workspace indexed
+        # before folding.
         where.append(
-            "EXISTS (SELECT 1 FROM submission_search x"
-            " WHERE x.submission_id = s.id AND instr(x.text, ?) > 0)"
+            "EXISTS (SELECT 1 FROM submission_search x WHERE x.submission_id = s.id"
+            " AND (instr(x.text, ?) > 0 OR instr(x.text, ?) > 0))"
         )
-        params.append(word)
+        params += [fold(word), word]
     return where, params
 
 

@@ -66,13 +66,26 @@ def _file(console: Console, position: int, attachment: Attachment) -> None:
     _print_lines(console, group_lines(attachment.group_answers), "     ")
 
 
+def _follow_ups(console: Console, children: Sequence[Submission]) -> None:
+    console.print("\n[bold underline]Sent later about it[/]")
+    for child in children:
+        kind = child.kind.replace("_", "-")
+        console.print(
+            f"  {child.id}  {kind}  received {child.received_at:%Y-%m-%d %H:%M} UTC  "
+            f"files {len(child.files)}  status {child.status}  ('triage show {child.id}')"
+        )
+
+
 def render_submission(
     console: Console,
     row: Submission,
     notes: Sequence[Note],
     incidents: Sequence[IncidentMember],
+    *,
+    follow_ups: Sequence[Submission] = (),
 ) -> None:
-    """Print the submission; every witness-typed string is neutralised before it is shown."""
+    """Print the submission; every witness-typed string is neutralised before it is shown.
+    `follow_ups` are the submissions sent later about it (follow-ups, consent changes)."""
     sealed = Sealed.from_json(row.document.encode("utf-8"))
     _header(console, row)
     if sealed.consent_change is not None:
@@ -85,6 +98,8 @@ def render_submission(
         console.print("\n[bold underline]Files[/]")
         for position, attachment in enumerate(row.files, start=1):
             _file(console, position, attachment)
+    if follow_ups:
+        _follow_ups(console, follow_ups)
     if incidents:
         console.print("\n[bold underline]Incidents[/]")
         for member in incidents:

@@ -160,12 +160,14 @@ def _export_staged(ctx: WorkContext, request: CaseRequest, output: Path) -> Case
         action = "sealed" if request.seal_to else "transferred"
         details = {"path": str(output), "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         ctx.record(action, "case_bundle", request.to.name, object_sha256=root_hash, details=details)
+        # Counted in the staged tree, the same for both outputs: a sealed archive cannot be
+        # looked into (its count used to read 0 while it held every original).
+        files = sum(1 for _ in (root / "originals").glob("*"))
         if request.seal_to:
             seal_directory(root, output, request.seal_to)
         else:
             output.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(root, output)
-        files = sum(1 for _ in (output / "originals").glob("*")) if not request.seal_to else 0
         return CaseResult(output, root_hash, decisions, files)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

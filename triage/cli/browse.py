@@ -34,7 +34,9 @@ def _day(value: datetime | None) -> date | None:
 @click.option(
     "--tag", "tags", multiple=True, help="Only with this tag. Repeatable (all must match)."
 )
-@click.option("--search", help="Words that must all appear (any script: Шторм finds Shtorm).")
+@click.option(
+    "--search", help="Words that must all appear, any script: Гром finds Grom and Hrom, and back."
+)
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one submission each (all rows).")
 @with_workspace
@@ -89,15 +91,20 @@ def show(ctx: WorkContext, ident: str) -> None:
 
     from triage.browse.lookup import get_submission
     from triage.browse.show import render_submission
-    from triage.workspace.models import IncidentMember, Note
+    from triage.workspace.models import IncidentMember, Note, Submission
 
     with ctx.session() as session:
         row = get_submission(session, ident)
         notes = list(session.scalars(select(Note).where(Note.submission_id == row.id)))
         members = select(IncidentMember).where(IncidentMember.submission_id == row.id)
+        children = select(Submission).where(Submission.parent_id == row.id)
         ctx.record("viewed", "submission", row.id, object_sha256=row.plain_sha256)
         render_submission(
-            Console(highlight=False, soft_wrap=True), row, notes, list(session.scalars(members))
+            Console(highlight=False, soft_wrap=True),
+            row,
+            notes,
+            list(session.scalars(members)),
+            follow_ups=sorted(session.scalars(children), key=lambda c: (c.received_at, c.id)),
         )
 
 

@@ -24,13 +24,21 @@ __all__ = ["note", "status", "tag"]
 @with_workspace
 def status(ctx: WorkContext, ident: str, new_status: str, note_text: str | None) -> None:
     """Set a submission's status."""
-    from triage.browse.edits import set_status
+    from triage.browse.edits import may_contact, set_status
 
     with ctx.session() as session:
         row = set_status(ctx, session, ident, new_status, note_text)
         click.echo(
             f"{row.id}: {row.status}" + (f" {row.status_target}" if row.status_target else "")
         )
+        if row.status == "needs-info":
+            other = "also agreed" if may_contact(row) else "did not agree"
+            click.echo(
+                f"triage: hint: ask with 'triage reply {row.id}': a reply waits in the witness's "
+                f"account until they log in, and is not contact by phone or mail (the witness "
+                f"{other} to be contacted otherwise, D3)",
+                err=True,
+            )
 
 
 @click.command(context_settings={"ignore_unknown_options": True})

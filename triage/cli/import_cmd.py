@@ -55,6 +55,10 @@ def import_bundle(
 
     if accept_reason is not None and not accept_reason.strip():
         raise usage("--accept-extra-recipient needs a reason for the custody log")
+    # Unlock both keys before the live bar starts: a passphrase prompt drawn under a bar that
+    # keeps redrawing looks like a hung tool (and the bar would overwrite what is typed).
+    ctx.identities()
+    ctx.signing_key()
     with BarProgress("importing") as progress:
         report = run_import(
             ctx, bundle, ack_path=ack_path, progress=progress, accept_extra=accept_reason

@@ -9,7 +9,7 @@ import click
 from triage.cli._passphrase import Passphrases, passphrase_file_option
 from triage.cli._ws import CachedPassphrase
 from triage.custody.log import EntrySpec
-from triage.errors import usage, workspace_error
+from triage.errors import ExitCode, TriageError, usage, workspace_error
 from triage.workspace.context import WorkContext
 from triage.workspace.layout import create_workspace
 
@@ -21,7 +21,8 @@ identity, sealed with your passphrase unless --no-passphrase), IDENTITY.minisign
 (your signing key, sealed with the same passphrase) and IDENTITY.minisign.pub.
 Give the admin the recipient (age1...) and IDENTITY.minisign.pub; keep the other
 two files, and a backup of them, to yourself: a lost identity means testimony
-sealed to it can never be opened again.
+sealed to it can never be opened again. A passphrase needs at least 15 characters
+(four random words are plenty); keygen refuses a weaker one and says why.
 """
 
 
@@ -50,6 +51,7 @@ def keygen(identity: Path, no_passphrase: bool, passphrase_file: Path | None) ->
     passphrase = None
     if not no_passphrase:
         passphrase = Passphrases(passphrase_file).get("Enter a passphrase:", confirm=True)
+        _refuse_weak(passphrase)
     made = keys.generate_keys(identity, passphrase, keys.default_costs())
     protection = "unprotected" if passphrase is None else "passphrase-protected"
     click.echo(f"identity: {made.paths.identity} ({protection})")
@@ -62,6 +64,22 @@ def keygen(identity: Path, no_passphrase: bool, passphrase_file: Path | None) ->
         f"for the admin: intake keys add {made.recipient} --name NAME "
         f"--signing-key {made.paths.verify_key.name}"
     )
+
+
+def _refuse_weak(passphrase: bytes) -> None:
+    from triage.keys.strength import MIN_LENGTH, weakness
+
+    why = weakness(passphrase.decode("utf-8", errors="replace"))
+    if why is not None:
+        raise TriageError(
+            f"passphrase too weak: {why}",
+            hints=[
+                f"use four or more random words (at least {MIN_LENGTH} characters): it guards "
+                "every testimony sealed to this key, and a stolen copy can be attacked offline"
+            ],
+            category="passphrase",
+            exit_code=ExitCode.KEY,
+        )
 
 
 @click.command()

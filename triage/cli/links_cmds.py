@@ -1,4 +1,4 @@
-"""`triage links` (corroboration suggestions) and `triage incident new|add|show`."""
+"""`triage links` (corroboration suggestions) and `triage incident new|list|add|show`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from triage.cli._ws import with_workspace
+from triage.errors import usage
 from triage.text.safe import neutralise_line
 
 if TYPE_CHECKING:
@@ -19,8 +20,9 @@ _LINKS_EPILOG = """\
 Same file (same SHA-256) and same witness (same reply key) are shown so they are not
 mistaken for corroboration: they are one source. Candidates share at least two of:
 overlapping date windows, the oblast, unit or call-sign tokens (compared across
-Ukrainian, Russian and English spellings). Nothing is linked automatically: add a
-submission to an incident with 'triage incident add'.
+Ukrainian, Russian and English spellings). A submission its witness withdrew is
+marked WITHDRAWN: it is not to be used, and 'triage incident add' refuses it. Nothing
+is linked automatically: add a submission to an incident with 'triage incident add'.
 """
 
 
@@ -31,11 +33,12 @@ submission to an incident with 'triage incident add'.
 def links(ctx: WorkContext, ident: str, as_json: bool) -> None:
     """Suggest submissions related to ID, with the reasons."""
     from triage.browse.lookup import get_submission
-    from triage.corroborate.links import find_links
+    from triage.corroborate.links import find_links, withdrawn_ids
 
     with ctx.session() as session:
         row = get_submission(session, ident)
         found = find_links(session, row)
+        withdrawn = withdrawn_ids(session, [link.submission_id for link in found])
     for link in found:
         if as_json:
             record = {
@@ -43,11 +46,14 @@ def links(ctx: WorkContext, ident: str, as_json: bool) -> None:
                 "kinds": sorted(link.kinds),
                 "reasons": link.reasons,
                 "independent": link.independent,
+                "withdrawn": link.submission_id in withdrawn,
             }
             click.echo(json.dumps(record, ensure_ascii=False))
             continue
         label = "possibly independent" if link.independent else "same source"
-        click.echo(f"{link.submission_id}  ({label})")
+        withdrew = link.submission_id in withdrawn
+        mark = "  WITHDRAWN by the witness: not to be used" if withdrew else ""
+        click.echo(f"{link.submission_id}  ({label}){mark}")
         for reason in link.reasons:
             click.echo(f"    {reason}")
     if not found and not as_json:
@@ -72,6 +78,23 @@ def incident_new(ctx: WorkContext, title: str, oblast: str | None) -> None:
     click.echo(made.id)
 
 
+@incident.command("list")
+@with_workspace
+def incident_list(ctx: WorkContext) -> None:
+    """List incidents, oldest first, with their status and number of submissions."""
+    from triage.corroborate.incidents import list_incidents, status_label
+
+    with ctx.session() as session:
+        found = list_incidents(session)
+    for item in found:
+        click.echo(
+            f"{item.id}  {status_label(item.status)}  {item.oblast or '-'}  "
+            f"submissions {item.members}  {neutralise_line(item.title)}"
+        )
+    if not found:
+        click.echo("no incidents yet: create one with 'triage incident new'")
+
+
 @incident.command("add")
 @click.argument("incident_id", metavar="INCIDENT")
 @click.argument("idents", nargs=-1, required=True, metavar="ID...")
@@ -82,13 +105,22 @@ def incident_new(ctx: WorkContext, title: str, oblast: str | None) -> None:
     type=click.Choice(["primary", "corroborating", "contextual"]),
     help="How the submission relates to the incident.",
 )
+@click.option(
+    "--override",
+    metavar="REASON",
+    help="Link a submission its witness withdrew anyway; REASON goes to the custody log.",
+)
 @with_workspace
-def incident_add(ctx: WorkContext, incident_id: str, idents: tuple[str, ...], role: str) -> None:
+def incident_add(
+    ctx: WorkContext, incident_id: str, idents: tuple[str, ...], role: str, override: str | None
+) -> None:
     """Link submissions to an incident (a confirmed suggestion; logged)."""
     from triage.corroborate.incidents import add_members
 
+    if override is not None and not override.strip():
+        raise usage("--override needs a reason for the custody log")
     with ctx.session() as session:
-        added = add_members(ctx, session, incident_id, idents, role)
+        added = add_members(ctx, session, incident_id, idents, role, override=override)
     click.echo(f"added {len(added)}: {', '.join(added) or 'all were already linked'}")
 
 

@@ -16,7 +16,16 @@ if TYPE_CHECKING:
 __all__ = ["replies", "reply"]
 
 
-@click.command(epilog="The witness reads it after logging in with their codename.")
+_REPLY_EPILOG = """\
+The reply waits, sealed, in the witness's account on the server: the witness reads it
+only after logging in with their codename. It is not contact by phone, mail or any
+other channel, so it respects a witness who did not agree to be contacted (D3); ask
+for more information this way, then mark the submission 'triage status ID needs-info'.
+Run 'triage replies export' to take the replies to the server.
+"""
+
+
+@click.command(epilog=_REPLY_EPILOG)
 @click.argument("ident", metavar="ID")
 @click.argument("text", required=False)
 @click.option(
@@ -27,7 +36,7 @@ __all__ = ["replies", "reply"]
 )
 @with_workspace
 def reply(ctx: WorkContext, ident: str, text: str | None, text_file: Path | None) -> None:
-    """Seal a reply to the witness of submission ID."""
+    """Seal a reply to the witness of ID: it waits in their account."""
     from triage.browse.replies import seal_reply
 
     if (text is None) == (text_file is None):

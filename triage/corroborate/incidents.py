@@ -11,13 +11,23 @@ from sqlalchemy.orm import Session
 
 from protocol import codes
 from triage.browse.lookup import get_submission, resolve_oblast
-from triage.errors import not_found, usage
+from triage.errors import not_found, refused, usage
 from triage.workspace.context import WorkContext
 from triage.workspace.models import Incident, IncidentMember, Submission
 
-__all__ = ["ROLES", "Sources", "add_members", "get_incident", "independent_sources", "new_incident"]
+__all__ = [
+    "ROLES",
+    "IncidentSummary",
+    "Sources",
+    "add_members",
+    "get_incident",
+    "independent_sources",
+    "list_incidents",
+    "new_incident",
+]
 
 ROLES = ("primary", "corroborating", "contextual")
+WITHDRAWN = "withdrawn"
 # Statuses that become "linked" when the submission joins an incident.
 _OPEN_STATUSES = {"new", "triaged"}
 
@@ -48,16 +58,63 @@ def get_incident(session: Session, ident: str) -> Incident:
     return incident
 
 
+@dataclass(frozen=True)
+class IncidentSummary:
+    id: str
+    title: str
+    status: str
+    oblast: str | None
+    members: int
+
+
+def list_incidents(session: Session) -> list[IncidentSummary]:
+    """Every incident, oldest first, with how many submissions it holds."""
+    counts = (
+        select(IncidentMember.incident_id, func.count().label("members"))
+        .group_by(IncidentMember.incident_id)
+        .subquery()
+    )
+    query = (
+        select(Incident, func.coalesce(counts.c.members, 0))
+        .outerjoin(counts, counts.c.incident_id == Incident.id)
+        .order_by(Incident.created_at, Incident.id)
+    )
+    return [
+        IncidentSummary(found.id, found.title, found.status, found.oblast, int(members))
+        for found, members in session.execute(query)
+    ]
+
+
+def _check_not_withdrawn(row: Submission, override: str | None) -> None:
+    if row.status == WITHDRAWN and override is None:
+        raise refused(
+            f"{row.id} was withdrawn by the witness and cannot join an incident",
+            "a withdrawn submission is not to be used; if a lawful reason requires it, pass "
+            "--override REASON (the reason goes to the custody log)",
+        )
+
+
 def add_members(
-    ctx: WorkContext, session: Session, incident_id: str, idents: Sequence[str], role: str
+    ctx: WorkContext,
+    session: Session,
+    incident_id: str,
+    idents: Sequence[str],
+    role: str,
+    *,
+    override: str | None = None,
 ) -> list[str]:
-    """Link submissions to the incident (logged; a new or triaged one becomes "linked")."""
+    """Link submissions to the incident (logged; a new or triaged one becomes "linked").
+
+    Raises TriageError for a withdrawn submission unless `override` gives the reason, which
+    is logged with the link. Nothing is linked when any submission is refused."""
     incident = get_incident(session, incident_id)
     if role not in ROLES:
         raise usage(f"role {role!r} is unknown", f"use one of: {', '.join(ROLES)}")
+    rows = [get_submission(session, ident) for ident in idents]
+    for row in rows:
+        _check_not_withdrawn(row, override)
     added = []
-    for ident in idents:
-        row = get_submission(session, ident)
+    for row in rows:
         if session.get(IncidentMember, (incident.id, row.id)) is not None:
             continue
         session.add(
@@ -67,7 +124,10 @@ def add_members(
         )
         if row.status in _OPEN_STATUSES:
             row.status = "linked"
-        ctx.record("linked", "submission", row.id, details={"incident": incident.id, "role": role})
+        details = {"incident": incident.id, "role": role}
+        if row.status == WITHDRAWN:
+            details["override"] = override or ""
+        ctx.record("linked", "submission", row.id, details=details)
         added.append(row.id)
     session.commit()
     return added

@@ -10,6 +10,7 @@ Three kinds, kept apart because they weigh differently for a prosecutor:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -20,7 +21,9 @@ from triage.text.translit import GENERIC_WORDS
 from triage.workspace.lists import split
 from triage.workspace.models import Attachment, Submission
 
-__all__ = ["Link", "find_links"]
+WITHDRAWN = "withdrawn"
+
+__all__ = ["Link", "find_links", "withdrawn_ids"]
 
 SHARED_FILE = "shared-file"
 SAME_WITNESS = "same-witness"
@@ -111,3 +114,12 @@ def find_links(session: Session, row: Submission) -> list[Link]:
     _same_witness(session, row, links)
     _candidates(session, row, links)
     return sorted(links.values(), key=lambda link: (-link.score, link.submission_id))
+
+
+def withdrawn_ids(session: Session, idents: Iterable[str]) -> set[str]:
+    """Which of these submissions the witness withdrew: never evidence, however well they match."""
+    wanted = list(idents)
+    if not wanted:
+        return set()
+    query = select(Submission.id).where(Submission.id.in_(wanted), Submission.status == WITHDRAWN)
+    return set(session.scalars(query))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,12 +42,15 @@ def _changes(rows: list[Submission]) -> list[tuple[Submission, SealedSubmission]
 
 
 def _apply_one(
-    row: Submission, base: str, changes: list[tuple[Submission, SealedSubmission]]
+    row: Submission,
+    base: str,
+    changes: list[tuple[Submission, SealedSubmission]],
+    since: datetime,
 ) -> ConsentEffect | None:
     consent, withdrawn_by = set(split(base)), None
     last_change = ""
     for change_row, change in changes:
-        if change_row.received_at < row.received_at or change.consent_change is None:
+        if change_row.received_at < since or change.consent_change is None:
             continue
         last_change = change_row.id
         if change.consent_change.action == "withdraw":
@@ -55,6 +59,10 @@ def _apply_one(
             consent &= set(change.consent_change.recipients)
     before = f"{row.status}:{row.consent}"
     row.consent = joined(consent)
+    if not last_change:
+        # No change of the witness's applies: the row only takes its base consent (a follow-up,
+        # its parent's), which is no news for the investigator.
+        return None
     if withdrawn_by is not None:
         row.status = WITHDRAWN
     after = f"{row.status}:{row.consent}"
@@ -75,11 +83,14 @@ def recompute_consent(session: Session, witnesses: Iterable[str]) -> list[Consen
         for row in rows:
             if row.kind == "consent_change":
                 continue
-            base = row.consent_original
+            base, since = row.consent_original, row.received_at
             if row.kind == "follow_up" and row.parent_id in by_id:
-                base = by_id[row.parent_id].consent_original
+                # A follow-up belongs to its testimony: every change since the testimony
+                # applies to it, including one made before the follow-up was sent.
+                parent = by_id[row.parent_id]
+                base, since = parent.consent_original, parent.received_at
                 row.consent_original = base
-            effect = _apply_one(row, base, changes)
+            effect = _apply_one(row, base, changes, since)
             if effect is not None:
                 effects.append(effect)
     return effects

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from protocol import codes
 from protocol.schema import Submission
-from triage.text.translit import normalise
+from triage.text.translit import fold, normalise
 from triage.workspace.lists import joined, split
 
 __all__ = ["date_window", "joined", "search_text", "split", "unit_texts"]
@@ -51,8 +51,9 @@ def _texts(submission: Submission) -> Iterable[str]:
 
 
 def search_text(submission: Submission) -> str:
-    """Every free text and code of the submission, normalised (Cyrillic romanised, lower-case)."""
-    return normalise(" \n ".join(_texts(submission)))
+    """Every free text and code of the submission, normalised (Cyrillic romanised, lower-case)
+    and folded (triage.text.translit.fold), so "Гром" and "Grom" are stored alike."""
+    return fold(normalise(" \n ".join(_texts(submission))))
 
 
 def oblast(submission: Submission) -> str | None:

@@ -89,7 +89,7 @@ def _problems(ctx: WebContext, received: Received, files: int) -> list[LazyStrin
         problems.append(
             _l(
                 "You chose more files than one submission can take (%(max)d). We kept the "
-                "first ones, listed above. Send this form, then add the others with your "
+                "first ones, listed below. Send this form, then add the others with your "
                 "codename.",
                 max=limits.max_files,
             )

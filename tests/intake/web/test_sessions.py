@@ -218,8 +218,8 @@ def test_the_confirmation_is_forgotten_once_the_change_commits(site: Site) -> No
 def test_the_confirmation_is_asked_in_the_witness_language(site: Site) -> None:
     browser, _codename, reference = _logged_in(site)
     asked = (
-        ("uk", "Введіть, будь ласка, своє кодове ім'я, щоб підтвердити цю зміну."),
-        ("ru", "Пожалуйста, введите своё кодовое имя, чтобы подтвердить это изменение."),
+        ("uk", "Введіть, будь ласка, свою кодову фразу, щоб підтвердити цю зміну."),
+        ("ru", "Пожалуйста, введите свою кодовую фразу, чтобы подтвердить это изменение."),
     )
     for code, message in asked:
         page = browser.get(f"/account/consent?lang={code}").get_data(as_text=True)

@@ -59,9 +59,10 @@ def case(bench: Bench, tmp_path: Path) -> Case:
     incident = bench.run(
         "incident", "new", "Execution of prisoners", "--oblast", "UA-23"
     ).stdout.strip()
-    assert (
-        bench.run("incident", "add", incident, named.id, icc_only.id, withdrawn.id).exit_code == 0
-    )
+    assert bench.run("incident", "add", incident, named.id, icc_only.id).exit_code == 0
+    # A withdrawn submission joins only by override; the export must still leave it out.
+    forced = bench.run("incident", "add", incident, withdrawn.id, "--override", "test: left out")
+    assert forced.exit_code == 0
     return Case(incident, named, icc_only, withdrawn)
 
 
@@ -181,5 +182,8 @@ def test_seal_to_leaves_only_the_sealed_tar(bench: Bench, case: Case, tmp_path: 
         names = tar.getnames()
         tar.extractall(tmp_path / "unsealed", filter="data")
     assert "CASE-SEALED/manifest.sha256" in names
+    originals = [name for name in names if name.startswith("CASE-SEALED/originals/")]
+    assert originals
+    assert f"({len(originals)} originals)" in result.stdout
     assert bench.cli("case", "verify", str(tmp_path / "unsealed" / "CASE-SEALED")).exit_code == 0
     assert _export(bench, case, to, "--seal-to", prosecutor.recipient).exit_code == ExitCode.IO

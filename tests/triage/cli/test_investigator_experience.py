@@ -1,0 +1,128 @@
+"""Issue W, items 7-10: what an investigator stumbled on, through the real commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from protocol.schema import ConsentChange
+from tests.triage.factory import Witness, answers_for, build, export_bundle
+from tests.triage.helpers import TRIAGE, run_in_pty
+from tests.triage.workbench import PASSPHRASE, Bench, run_triage
+from triage.errors import ExitCode
+
+MORE = {"B1": "I remembered one more thing."}
+
+
+def _import(bench: Bench, path: Path, *subs: object) -> str:
+    result = bench.run("import", str(export_bundle(path, list(subs))))  # type: ignore[arg-type]
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_the_passphrase_is_asked_before_the_progress_bar(bench: Bench, tmp_path: Path) -> None:
+    bundle = export_bundle(tmp_path / "a", [build([bench.investigator.recipient])])
+    run = run_in_pty(
+        [str(TRIAGE), "import", "-w", str(bench.root), str(bundle)],
+        [(b"Enter passphrase for your identity:", PASSPHRASE.encode() + b"\n")],
+    )
+    assert run.exit_code == 0, run.transcript
+    before_prompt = run.transcript[: run.transcript.index(b"Enter passphrase")]
+    assert b"importing" not in before_prompt
+
+
+def test_a_follow_up_prints_no_consent_line(bench: Bench, tmp_path: Path) -> None:
+    me, witness = [bench.investigator.recipient], Witness()
+    first = build(me, witness=witness)
+    later = build(me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE)
+    out = _import(bench, tmp_path / "a", first, later)
+    assert "consent" not in out
+    assert "(by )" not in out
+
+
+def test_a_follow_up_after_a_narrowing_takes_the_narrowed_consent(
+    bench: Bench, tmp_path: Path
+) -> None:
+    me, witness = [bench.investigator.recipient], Witness()
+    first = build(me, witness=witness, answers=answers_for(A4=["investigators", "icc-otp"]))
+    narrow = build(
+        me, witness=witness, kind="consent_change", parent_id=first.id,
+        consent_change=ConsentChange("narrow", ("icc-otp",)),
+    )  # fmt: skip
+    _import(bench, tmp_path / "a", first, narrow)
+    later = build(me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE)
+    _import(bench, tmp_path / "b", later)
+    assert "consent now: icc-otp" in bench.run("show", later.id).stdout
+
+
+def test_search_matches_across_scripts(bench: Bench, tmp_path: Path) -> None:
+    me = [bench.investigator.recipient]
+    cyrillic = build(me, answers=answers_for(B8_unit="позывной Гром"))
+    latin = build(me, answers=answers_for(B8_unit="callsign Grom"))
+    other = build(me, answers=answers_for(B8_unit="Shtorm"))
+    _import(bench, tmp_path / "a", cyrillic, latin, other)
+    for word in ("Гром", "Grom", "Hrom", "гром"):
+        found = bench.run("list", "--search", word, "--json").stdout
+        assert cyrillic.id in found, word
+        assert latin.id in found, word
+        assert other.id not in found
+
+
+def test_incidents_list_withdrawn_refused_unless_overridden(bench: Bench, tmp_path: Path) -> None:
+    me, witness = [bench.investigator.recipient], Witness()
+    kept = build(me, answers=answers_for(B8_unit="Grom", B6_oblast="UA-23"))
+    gone = build(me, witness=witness, answers=answers_for(B8_unit="Grom", B6_oblast="UA-23"))
+    withdraw = build(
+        me, witness=witness, kind="consent_change", parent_id=gone.id,
+        consent_change=ConsentChange("withdraw"),
+    )  # fmt: skip
+    _import(bench, tmp_path / "a", kept, gone, withdraw)
+    assert "no incidents yet" in bench.run("incident", "list").stdout
+    incident = bench.run("incident", "new", "Shelling of the school").stdout.strip()
+    assert f"{gone.id}  (possibly independent)  WITHDRAWN" in bench.run("links", kept.id).stdout
+    refused = bench.run("incident", "add", incident, kept.id, gone.id)
+    assert refused.exit_code == ExitCode.FAILURE
+    assert f"{gone.id} was withdrawn by the witness" in refused.stderr
+    assert "--override REASON" in refused.stderr
+    listed = bench.run("incident", "list").stdout
+    assert f"{incident}  " in listed
+    assert "submissions 0  Shelling of the school" in listed
+    forced = bench.run("incident", "add", incident, gone.id, "--override", "court order 12/3")
+    assert forced.exit_code == 0, forced.output
+    assert "submissions 1" in bench.run("incident", "list").stdout
+    log = (bench.root / "custody.jsonl").read_text(encoding="utf-8").splitlines()
+    linked = [line for line in log if '"linked"' in line and gone.id in line]
+    assert len(linked) == 1
+    assert "court order 12/3" in linked[0]
+
+
+def test_show_lists_the_follow_ups(bench: Bench, tmp_path: Path) -> None:
+    me, witness = [bench.investigator.recipient], Witness()
+    first = build(me, witness=witness)
+    later = build(me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE)
+    _import(bench, tmp_path / "a", first, later)
+    shown = bench.run("show", first.id).stdout
+    assert "Sent later about it" in shown
+    assert f"{later.id}  follow-up" in shown
+
+
+def test_keygen_refuses_a_weak_passphrase_and_says_why(runner: CliRunner, tmp_path: Path) -> None:
+    secret = tmp_path / "pass.txt"
+    for weak, why in (
+        ("hunter2", "it has 7 characters; at least 15"),
+        ("ab" * 10, "it uses only 2 different characters; at least 6"),
+    ):
+        secret.write_text(weak + "\n")
+        made = run_triage(
+            runner, "keygen", "-o", str(tmp_path / weak[:3]), "--passphrase-file", str(secret)
+        )
+        assert made.exit_code == ExitCode.KEY
+        assert f"triage: error: passphrase too weak: {why}" in made.stderr
+        assert not (tmp_path / weak[:3]).exists()
+
+
+def test_reply_help_and_needs_info_say_a_reply_waits_in_the_account(bench: Bench) -> None:
+    help_text = " ".join(bench.cli("reply", "--help").stdout.split())
+    assert "waits, sealed, in the witness's account" in help_text
+    assert "not contact by phone, mail" in help_text
