@@ -171,7 +171,7 @@ def post_stream(
     finally:
         conn.close()
     if response.status == 303 and location:  # the receipt, as a browser follows it
-        status, page, _cookie = _request(port, "GET", location, cookie)
+        status, page, _cookie = _request(port, "GET", location, cookie, connect=connect)
         return status, page
     return response.status, page
 
