@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.tornet import torrc
+from tests.tornet import socks, torrc
 from tests.tornet.control import Controller
 from tests.tornet.keys import TornetError, binary, client_auth_keys, free_port, make_authorities
 
@@ -123,6 +124,33 @@ def _bootstrapped(network: Network) -> bool:
         controller.close()
 
 
+# Replies that mean "not yet" on a network minutes old: the client's view of the onion
+# directories may lag the service's uploads by a consensus or two.
+_TRANSIENT = {socks.ONION_NOT_FOUND, 0xF2, 0xF3, 0xF7}
+
+
+def reach(network: Network, host: str, port: int, timeout: float = 120) -> socket.socket:
+    """A SOCKS connection to host:port, retried while tor says the onion is not found yet.
+
+    Between tries the client is sent NEWNYM, which also forgets which onion directories it has
+    already asked (tor would otherwise not ask them again for 15 minutes). Raises the last
+    SocksError, or any other, at once.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return socks.connect(network.socks_port, host, port)
+        except socks.SocksError as error:
+            if error.code not in _TRANSIENT or time.monotonic() > deadline:
+                raise
+        controller = network.control("client")
+        try:
+            controller.command("SIGNAL NEWNYM")
+        finally:
+            controller.close()
+        time.sleep(2)
+
+
 def _start_all(network: Network, front_port: int, admin_port: int, admin_auth: str) -> None:
     root = network.root
     authorities = make_authorities(root, AUTHORITIES)
@@ -204,6 +232,11 @@ def bring_up(
                 raise TornetError(f"timed out waiting for: {service} descriptor upload") from error
             _step(network, f"{service} descriptor uploaded", started)
         watcher.close()
+        try:
+            reach(network, network.onion, 80, max(deadline - time.monotonic(), 0)).close()
+        except socks.SocksError as error:
+            raise TornetError(f"the client never reached the witness onion: {error}") from error
+        _step(network, "client reached the witness onion", started)
         yield network
     except TornetError as error:
         elapsed = time.monotonic() - started

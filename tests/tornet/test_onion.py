@@ -17,6 +17,7 @@ import pytest
 from tests.deploy.test_haproxy_live import assert_site_headers
 from tests.e2e.streaming import open_form, post_stream, required_answers
 from tests.tornet import socks
+from tests.tornet.network import reach
 from tests.tornet.stack import SSH_BANNER, Stack
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
@@ -82,7 +83,7 @@ def test_the_admin_ssh_onion_is_published_but_unreachable_without_a_client_key(
 ) -> None:
     admin = tornet.network.hostname("admin-ssh")
     with pytest.raises(socks.SocksError) as refused:
-        socks.connect(tornet.network.socks_port, admin, 22).close()
+        reach(tornet.network, admin, 22).close()
     # Published (the client fetched a descriptor) yet opaque: tor says a key is missing.
     assert refused.value.code == socks.ONION_MISSING_CLIENT_AUTH
 
