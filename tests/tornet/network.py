@@ -151,7 +151,13 @@ def reach(network: Network, host: str, port: int, timeout: float = 120) -> socke
         time.sleep(2)
 
 
-def _start_all(network: Network, front_port: int, admin_port: int, admin_auth: str) -> None:
+def _start_all(
+    network: Network,
+    front_port: int,
+    admin_port: int,
+    admin_auth: str,
+    extra_ports: tuple[tuple[int, int], ...],
+) -> None:
     root = network.root
     authorities = make_authorities(root, AUTHORITIES)
     for authority in authorities:
@@ -185,6 +191,7 @@ def _start_all(network: Network, front_port: int, admin_port: int, admin_auth: s
             service,
             front_port=front_port,
             admin_port=admin_port,
+            extra_ports=extra_ports,
             control_port=network.service_control_port,
         ),
     )
@@ -197,6 +204,7 @@ def bring_up(
     front_port: int,
     admin_port: int,
     admin_auth: str,
+    extra_ports: tuple[tuple[int, int], ...] = (),
     timeout: float = BRING_UP_SECONDS,
 ) -> Iterator[Network]:
     """The running network (stopped on exit, even after a failure); TornetError on timeout."""
@@ -204,7 +212,7 @@ def bring_up(
     network, started = Network(root), time.monotonic()
     deadline = started + timeout
     try:
-        _start_all(network, front_port, admin_port, admin_auth)
+        _start_all(network, front_port, admin_port, admin_auth, extra_ports)
         _step(network, "started", started)
         _wait(
             network,

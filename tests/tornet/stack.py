@@ -60,7 +60,11 @@ def ssh_stand_in() -> Iterator[int]:
 
 
 @contextmanager
-def running(root: Path, timeout: float = BRING_UP_SECONDS) -> Iterator[Stack]:
+def running(
+    root: Path,
+    timeout: float = BRING_UP_SECONDS,
+    extra_ports: tuple[tuple[int, int], ...] = (),
+) -> Iterator[Stack]:
     """gunicorn, HAProxy, the SSH stand-in and the network under `root`; all stopped on exit."""
     with ExitStack() as stack:
         for part in ("site", "front"):
@@ -76,6 +80,7 @@ def running(root: Path, timeout: float = BRING_UP_SECONDS) -> Iterator[Stack]:
                 front_port=haproxy.port,
                 admin_port=admin_port,
                 admin_auth=auth_line,
+                extra_ports=extra_ports,
                 timeout=timeout,
             )
         )

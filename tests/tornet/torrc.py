@@ -114,9 +114,16 @@ def client(socks_port: int, control_port: int) -> str:
 
 
 def shipped_service(
-    service_root: Path, *, front_port: int, admin_port: int, control_port: int
+    service_root: Path,
+    *,
+    front_port: int,
+    admin_port: int,
+    control_port: int,
+    extra_ports: tuple[tuple[int, int], ...] = (),
 ) -> str:
     """deploy/torrc with only its two directories and two targets moved, plus a control port.
+
+    `extra_ports` ((onion port, local port), ...) are for benchmarks, never for tests.
 
     The control port is the harness's window on the service (descriptor uploads, PoW effort);
     everything else, PoW, circuit-id export and stream limits included, runs as shipped.
@@ -126,7 +133,11 @@ def shipped_service(
         assert needed in text, f"the shipped torrc no longer says {needed!r}"
     text = text.replace(WITNESS_DIR, f"{service_root / 'witness'}/")
     text = text.replace(ADMIN_DIR, f"{service_root / 'admin-ssh'}/")
-    text = text.replace(WITNESS_TARGET, f"HiddenServicePort 80 127.0.0.1:{front_port}")
+    # bench/tornet.py adds ports to the witness onion (right after its own, so that they belong
+    # to that service) for a plain server measured behind the same onion.
+    ports = [f"HiddenServicePort 80 127.0.0.1:{front_port}"]
+    ports += [f"HiddenServicePort {port} 127.0.0.1:{local}" for port, local in extra_ports]
+    text = text.replace(WITNESS_TARGET, "\n".join(ports))
     text = text.replace(ADMIN_TARGET, f"HiddenServicePort 22 127.0.0.1:{admin_port}")
     return text + "\n" + control(control_port)
 
