@@ -35,13 +35,32 @@ def _read(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-def connect(socks_port: int, host: str, port: int, timeout: float = 120) -> socket.socket:
-    """A socket connected through the proxy to host:port; SocksError if the proxy refuses."""
-    sock = socket.create_connection(("127.0.0.1", socks_port), timeout=timeout)
-    try:
+def _greet(sock: socket.socket, isolation: str | None) -> None:
+    """No authentication, or a username/password (RFC 1929) that tor uses only to keep apart
+    streams on different circuits (IsolateSOCKSAuth, on by default): one circuit per value."""
+    if isolation is None:
         sock.sendall(b"\x05\x01\x00")
         if _read(sock, 2) != b"\x05\x00":
             raise ConnectionError("the SOCKS proxy wants an authentication we do not offer")
+        return
+    sock.sendall(b"\x05\x01\x02")
+    if _read(sock, 2) != b"\x05\x02":
+        raise ConnectionError("the SOCKS proxy refused username/password")
+    name = isolation.encode()
+    sock.sendall(b"\x01" + bytes([len(name)]) + name + b"\x01x")
+    if _read(sock, 2)[1] != 0:
+        raise ConnectionError("the SOCKS proxy refused the username")
+
+
+def connect(
+    socks_port: int, host: str, port: int, timeout: float = 120, isolation: str | None = None
+) -> socket.socket:
+    """A socket connected through the proxy to host:port; SocksError if the proxy refuses.
+
+    Streams with different `isolation` values never share a circuit."""
+    sock = socket.create_connection(("127.0.0.1", socks_port), timeout=timeout)
+    try:
+        _greet(sock, isolation)
         name = host.encode("ascii")
         sock.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + struct.pack("!H", port))
         version, code, _reserved, kind = _read(sock, 4)
