@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.e2e.streaming import GeneratedFile, multipart, open_form, post_stream, required_answers
 from tests.tornet import socks
 from tests.tornet.stack import running
+from tests.tornet.torrc import Changes
 
 PLAIN_PORT = 81
 MIB = 1 << 20
@@ -126,7 +127,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="tornet-bench-") as tmp,
         plain_server() as port,
-        running(Path(tmp), extra_ports=((PLAIN_PORT, port),)) as stack,
+        running(Path(tmp), changes=Changes(witness_ports=((PLAIN_PORT, port),))) as stack,
     ):
         print(
             f"bring-up: {stack.seconds:.1f} s; steps (s from the first tor): "

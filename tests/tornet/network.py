@@ -129,26 +129,37 @@ def _bootstrapped(network: Network) -> bool:
 _TRANSIENT = {socks.ONION_NOT_FOUND, 0xF2, 0xF3, 0xF7}
 
 
-def reach(network: Network, host: str, port: int, timeout: float = 120) -> socket.socket:
+def reach(
+    network: Network, host: str, port: int, timeout: float = 120, *, fresh: bool = False
+) -> socket.socket:
     """A SOCKS connection to host:port, retried while tor says the onion is not found yet.
 
     Between tries the client is sent NEWNYM, which also forgets which onion directories it has
     already asked (tor would otherwise not ask them again for 15 minutes). Raises the last
-    SocksError, or any other, at once.
+    SocksError, or any other, at once. `fresh`: NEWNYM before the first try too.
     """
     deadline = time.monotonic() + timeout
+    if fresh:
+        _newnym(network)
     while True:
         try:
             return socks.connect(network.socks_port, host, port)
         except socks.SocksError as error:
             if error.code not in _TRANSIENT or time.monotonic() > deadline:
                 raise
-        controller = network.control("client")
-        try:
-            controller.command("SIGNAL NEWNYM")
-        finally:
-            controller.close()
+        except TimeoutError:  # a busy service (a flooded queue) may leave a request unanswered
+            if time.monotonic() > deadline:
+                raise
+        _newnym(network)
         time.sleep(2)
+
+
+def _newnym(network: Network) -> None:
+    controller = network.control("client")
+    try:
+        controller.command("SIGNAL NEWNYM")
+    finally:
+        controller.close()
 
 
 def _start_all(
@@ -156,7 +167,7 @@ def _start_all(
     front_port: int,
     admin_port: int,
     admin_auth: str,
-    extra_ports: tuple[tuple[int, int], ...],
+    changes: torrc.Changes,
 ) -> None:
     root = network.root
     authorities = make_authorities(root, AUTHORITIES)
@@ -176,7 +187,7 @@ def _start_all(
     network.start(
         "client",
         torrc.common(root / "client", "client", authorities)
-        + torrc.client(network.socks_port, network.client_control_port),
+        + torrc.client(root / "client", network.socks_port, network.client_control_port),
     )
     service = root / "service"
     service.mkdir(mode=0o700)
@@ -191,7 +202,7 @@ def _start_all(
             service,
             front_port=front_port,
             admin_port=admin_port,
-            extra_ports=extra_ports,
+            changes=changes,
             control_port=network.service_control_port,
         ),
     )
@@ -204,7 +215,7 @@ def bring_up(
     front_port: int,
     admin_port: int,
     admin_auth: str,
-    extra_ports: tuple[tuple[int, int], ...] = (),
+    changes: torrc.Changes = torrc.SHIPPED,
     timeout: float = BRING_UP_SECONDS,
 ) -> Iterator[Network]:
     """The running network (stopped on exit, even after a failure); TornetError on timeout."""
@@ -212,7 +223,7 @@ def bring_up(
     network, started = Network(root), time.monotonic()
     deadline = started + timeout
     try:
-        _start_all(network, front_port, admin_port, admin_auth, extra_ports)
+        _start_all(network, front_port, admin_port, admin_auth, changes)
         _step(network, "started", started)
         _wait(
             network,

@@ -18,6 +18,7 @@ from pathlib import Path
 from tests.deploy.haproxy import Front, front
 from tests.e2e.conftest import LiveSite, serve
 from tests.tornet.network import BRING_UP_SECONDS, Network, bring_up, client_auth_keys
+from tests.tornet.torrc import SHIPPED, Changes
 
 SSH_BANNER = b"SSH-2.0-tornet-admin-stand-in\r\n"
 
@@ -63,7 +64,7 @@ def ssh_stand_in() -> Iterator[int]:
 def running(
     root: Path,
     timeout: float = BRING_UP_SECONDS,
-    extra_ports: tuple[tuple[int, int], ...] = (),
+    changes: Changes = SHIPPED,
 ) -> Iterator[Stack]:
     """gunicorn, HAProxy, the SSH stand-in and the network under `root`; all stopped on exit."""
     with ExitStack() as stack:
@@ -80,7 +81,7 @@ def running(
                 front_port=haproxy.port,
                 admin_port=admin_port,
                 admin_auth=auth_line,
-                extra_ports=extra_ports,
+                changes=changes,
                 timeout=timeout,
             )
         )

@@ -38,6 +38,23 @@ class Authority:
         )
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What a benchmark or the PoW test changes in the shipped service (tests use none).
+
+    `witness_ports`: (onion port, local port) added to the witness onion (bench/tornet.py's
+    plain server); `witness_lines`: options added to the witness service block; `lines`:
+    options added at the end (global ones, such as a Log line).
+    """
+
+    witness_ports: tuple[tuple[int, int], ...] = ()
+    witness_lines: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
+
+
+SHIPPED = Changes()  # the shipped service as it is
+
+
 def common(datadir: Path, nickname: str, authorities: list[Authority]) -> str:
     """Lines every tor here has: the testing network, its own directory and log, our authorities."""
     lines = [
@@ -108,9 +125,14 @@ def control(port: int) -> str:
     return f"ControlPort 127.0.0.1:{port}\nCookieAuthentication 1\n"
 
 
-def client(socks_port: int, control_port: int) -> str:
+def client(datadir: Path, socks_port: int, control_port: int) -> str:
     # ExtendedErrors: SOCKS5 replies say why an onion failed (0xF4: client authorization needed).
-    return f"SocksPort 127.0.0.1:{socks_port} ExtendedErrors\n" + control(control_port)
+    # The onion-service domain at info level goes to its own file: that is where the client
+    # says it solves a proof-of-work puzzle (tests/tornet/test_pow.py).
+    return (
+        f"SocksPort 127.0.0.1:{socks_port} ExtendedErrors\n"
+        f"Log [rend]info file {datadir}/rend.log\n" + control(control_port)
+    )
 
 
 def shipped_service(
@@ -119,11 +141,11 @@ def shipped_service(
     front_port: int,
     admin_port: int,
     control_port: int,
-    extra_ports: tuple[tuple[int, int], ...] = (),
+    changes: Changes = SHIPPED,
 ) -> str:
     """deploy/torrc with only its two directories and two targets moved, plus a control port.
 
-    `extra_ports` ((onion port, local port), ...) are for benchmarks, never for tests.
+    `changes` are for bench/tornet.py and the PoW test only.
 
     The control port is the harness's window on the service (descriptor uploads, PoW effort);
     everything else, PoW, circuit-id export and stream limits included, runs as shipped.
@@ -133,13 +155,15 @@ def shipped_service(
         assert needed in text, f"the shipped torrc no longer says {needed!r}"
     text = text.replace(WITNESS_DIR, f"{service_root / 'witness'}/")
     text = text.replace(ADMIN_DIR, f"{service_root / 'admin-ssh'}/")
-    # bench/tornet.py adds ports to the witness onion (right after its own, so that they belong
-    # to that service) for a plain server measured behind the same onion.
+    # Added lines go right after the witness's own port: HiddenService* options belong to the
+    # HiddenServiceDir above them.
     ports = [f"HiddenServicePort 80 127.0.0.1:{front_port}"]
-    ports += [f"HiddenServicePort {port} 127.0.0.1:{local}" for port, local in extra_ports]
-    text = text.replace(WITNESS_TARGET, "\n".join(ports))
+    ports += [
+        f"HiddenServicePort {port} 127.0.0.1:{local}" for port, local in changes.witness_ports
+    ]
+    text = text.replace(WITNESS_TARGET, "\n".join([*ports, *changes.witness_lines]))
     text = text.replace(ADMIN_TARGET, f"HiddenServicePort 22 127.0.0.1:{admin_port}")
-    return text + "\n" + control(control_port)
+    return text + "\n" + control(control_port) + "".join(f"{line}\n" for line in changes.lines)
 
 
 def shipped_value(key: str) -> str | None:
