@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.haproxy import CircuitConnection, Front, connector, front, on_circuit
+from tests.deploy.haproxy import CircuitConnection, Front, connector, front, on_circuit, request
 from tests.e2e.conftest import LiveSite, serve
 from tests.e2e.streaming import GeneratedFile, multipart, open_form, required_answers
 
@@ -136,9 +136,15 @@ def stalled_upload(port: int, circuit: int, stall: float) -> tuple[int, str, str
                 time.sleep(stall)
                 stall = 0
         response = conn.getresponse()
-        return response.status, response.read().decode(), file.sha256()
+        page = response.read().decode()
     finally:
         conn.close()
+    location = response.getheader("Location")
+    if response.status == 303 and location:  # the receipt, as a browser follows it
+        cookie = (response.getheader("Set-Cookie") or form.cookie).split(";", 1)[0]
+        answer, body = request(port, circuit, "GET", location, headers={"Cookie": cookie})
+        return answer.status, body.decode(), file.sha256()
+    return response.status, page, file.sha256()
 
 
 def probes(port: int, count: int = 6) -> list[float]:
