@@ -8,13 +8,14 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-data
 # `make run PORT=8081` when 8080 is taken; the site still listens on loopback only.
 PORT ?= 8080
-# Debian packages the tests drive for real: age/minisign for interop, tor for --verify-config,
+# Debian packages the tests drive for real: age/minisign for interop, tor for --verify-config and
+# the private Tor network of tests/tornet (the `tor` package also ships tor-gencert),
 # haproxy for the front (tests/deploy run it from deploy/haproxy.cfg), chromium for the
 # JavaScript-off browser tests.
 APT_TOOLS := age minisign tor haproxy chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv tools lint test run wheelhouse lock bench clean js
+.PHONY: venv tools lint test run tornet wheelhouse lock bench clean js
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -51,6 +52,11 @@ run: venv
 	$(BIN)/python -m intake.demo --data-dir $(DEMO_DIR)
 	INTAKE_DATA_DIR=$(DEMO_DIR) INTAKE_KEYRING_FILE=$(DEMO_DIR)/keyring.json \
 		$(BIN)/intake serve --bind 127.0.0.1:$(PORT)
+
+# The deployment (gunicorn, HAProxy, the shipped torrc) behind an onion on a private Tor network
+# on 127.0.0.1 (tests/tornet): prints the onion address and the SOCKS port; Ctrl-C stops it all.
+tornet: venv tools
+	$(BIN)/python -m tests.tornet
 
 wheelhouse: venv
 	rm -rf wheelhouse && mkdir -p wheelhouse
