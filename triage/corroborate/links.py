@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from triage.text.translit import GENERIC_WORDS
 from triage.workspace.lists import split
-from triage.workspace.models import Attachment, Submission
+from triage.workspace.models import VERIFIED, Attachment, Submission
 
 WITHDRAWN = "withdrawn"
 
@@ -51,11 +51,16 @@ def _overlap(a: tuple[date | None, date | None], b: tuple[date | None, date | No
 
 
 def _shared_files(session: Session, row: Submission, links: dict[str, Link]) -> None:
-    mine = {a.plaintext_sha256: a for a in row.files}
+    # Only files opened here and found to hash as their submission says: a hash nobody could
+    # check (a file that did not open, or did not match) is a claim, and a hostile client could
+    # claim another witness's video to be linked with it (found by review).
+    mine = {a.plaintext_sha256: a for a in row.files if a.state == VERIFIED}
     if not mine:
         return
     query = select(Attachment.submission_id, Attachment.plaintext_sha256).where(
-        Attachment.plaintext_sha256.in_(mine), Attachment.submission_id != row.id
+        Attachment.plaintext_sha256.in_(mine),
+        Attachment.submission_id != row.id,
+        Attachment.state == VERIFIED,
     )
     for other, sha in session.execute(query):
         link = links.setdefault(other, Link(other))

@@ -18,7 +18,7 @@ from triage.importing import derive
 from triage.importing.scan import BlobResult, ScanResult, SubmissionResult
 from triage.text.translit import tokens
 from triage.workspace.blobs import BlobStore
-from triage.workspace.models import Attachment, Document, SearchText, Submission
+from triage.workspace.models import VERIFIED, Attachment, Document, SearchText, Submission
 
 __all__ = ["AckItem", "Applied", "FileCheck", "attachment_state", "new_rows"]
 
@@ -78,8 +78,8 @@ def attachment_state(entry: Claimed, blob: BlobResult | None) -> FileCheck:
             f"submission.json says {entry.plaintext_sha256} and {entry.size}",
         )
     if blob.sealed_sha256 != entry.sealed_sha256:
-        return FileCheck("verified", "re-wrapped since receipt (new header); content verified")
-    return FileCheck("verified")
+        return FileCheck(VERIFIED, "re-wrapped since receipt (new header); content verified")
+    return FileCheck(VERIFIED)
 
 
 def _row(
@@ -135,7 +135,7 @@ def _attachment(
         group_answers=json.dumps(entry.group_answers.to_dict(), ensure_ascii=False),
         state=state.state,
         state_detail=state.detail,
-        stored=state.state == "verified",
+        stored=state.state == VERIFIED,
     )
 
 

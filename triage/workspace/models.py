@@ -26,6 +26,10 @@ SHA_LEN = 64
 RECIPIENT_LEN = 100
 
 
+# An attachment opened here whose plaintext SHA-256 and size are those its submission records.
+VERIFIED = "verified"
+
+
 class Base(DeclarativeBase):
     pass
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -73,3 +74,16 @@ def test_incident_counts_independent_sources(bench: Bench, tmp_path: Path):
     assert "submissions: 5   independent sources: 3" in shown
     assert bench.run("list", "--status", "linked", "--json").stdout.count('"id"') == 5
     assert "added 0" in bench.run("incident", "add", incident, a.id).stdout
+
+
+def test_a_claimed_hash_that_did_not_verify_links_nothing(bench: Bench, tmp_path: Path):
+    """Review finding: a client may declare any hash (a browser-sealed file's is declared by
+    the browser); one claiming another witness's video was linked to it as a shared file."""
+    me = [bench.investigator.recipient]
+    video = FileSpec(b"drone footage" * 1000)
+    honest = build(me, files=[video])
+    claim = hashlib.sha256(b"drone footage" * 1000).hexdigest()
+    liar = build(me, files=[FileSpec(b"something else", claimed_sha256=claim)])
+    assert bench.run("import", str(export_bundle(tmp_path / "x", [honest, liar]))).exit_code == 0
+    assert liar.id not in _links(bench, honest.id)
+    assert honest.id not in _links(bench, liar.id)
