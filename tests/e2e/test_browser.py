@@ -22,46 +22,24 @@ import pytest
 
 from crypto.witness import derive
 from intake.web.i18n import TRANSLATIONS_DIR
+from tests.e2e.chromium import BROWSER_MARKS, chromium
 from tests.e2e.conftest import LiveSite
 from tests.intake.transfer.laptop import ReplyDraft, write_replies
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = Path("/usr/bin/chromium")
-# No sandbox: the test may run as root in a container, where Chromium's sandbox cannot start.
-# The rest keeps the browser from calling home, so that every request seen is the site's.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-sync",
-]
 DESKTOP = {"width": 1280, "height": 900}
 NARROW = {"width": 320, "height": 640}
 # Set to keep the screenshots somewhere to look at (they go to the test's tmp dir otherwise).
 SCREENSHOT_ENV = "INTAKE_E2E_SCREENSHOTS"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.enable_socket,
-    pytest.mark.allow_hosts(["127.0.0.1"]),
-    pytest.mark.skipif(
-        not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (make tools installs chromium)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @dataclass

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.chromium import BROWSER_MARKS, chromium
 from tests.e2e.conftest import LiveSite
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_gunicorn_upload import OpenFileWatch
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -29,24 +29,13 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 AGE = shutil.which("age")
 SEND_TIMEOUT_MS = 120_000
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.enable_socket,
-    pytest.mark.allow_hosts(["127.0.0.1"]),
-    pytest.mark.skipif(
-        not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (make tools installs chromium)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _canary_file(canary: bytes) -> bytes:

@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.chromium import BROWSER_MARKS, chromium
 from tests.e2e.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     TEXT,
     Visit,
@@ -31,28 +30,18 @@ from tests.tornet.stack import Stack
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.enable_socket,
-    pytest.mark.allow_hosts(["127.0.0.1"]),
-    pytest.mark.skipif(
-        not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (make tools installs chromium)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def tor_browser(tornet: Stack) -> Iterator[Any]:
     """Chromium whose only way out is the tor client's SOCKS port."""
     args = [
-        *CHROMIUM_ARGS,
         f"--proxy-server=socks5://127.0.0.1:{tornet.network.socks_port}",
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
     ]
-    with playwright_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    with chromium(args) as launched:
         yield launched
-        launched.close()
 
 
 def test_a_witness_visit_through_tor_without_javascript(
