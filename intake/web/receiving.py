@@ -14,6 +14,7 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wsgi import LimitedStream
 from wtforms.validators import ValidationError
 
+from intake.errors import IntakeError
 from intake.web.pages import CSRF_ARG, ONCE_ARG, page
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import Draft, DraftKey
@@ -26,8 +27,10 @@ __all__ = ["BodyFailedError", "csrf_ok", "parse_body", "receiving", "refuse_befo
 _DRAIN_CHUNK = 64 * 1024
 
 
-class BodyFailedError(Exception):
+class BodyFailedError(IntakeError):
     """The body could not be read to its end: too large, too many parts, or the client left."""
+
+    category = "body"
 
     def __init__(self, *, too_large: bool) -> None:
         super().__init__("the request body could not be read")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from xkcdpass import xkcd_password
 
 from crypto.witness import DEFAULT_COST, KdfCost, WitnessKeys, derive
+from intake.errors import IntakeError
 
 __all__ = ["CODENAME_WORDS", "CodenameFactory", "KdfBusyError", "KeyDeriver"]
 
@@ -22,8 +23,13 @@ CODENAME_WORDS = 7
 _PLAIN_WORD = re.compile(r"^[a-z]+$")
 
 
-class KdfBusyError(Exception):
+class KdfBusyError(IntakeError):
     """Every derivation slot stayed busy for the whole wait: the page asks to try again."""
+
+    category = "busy"
+
+    def __init__(self) -> None:
+        super().__init__("every key derivation slot stayed busy")
 
 
 @dataclass(frozen=True)

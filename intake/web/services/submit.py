@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from crypto.age import seal_bytes
 from intake.blobstore import new_blob_name
 from intake.clock import utc_now, utc_today
+from intake.errors import IntakeError
 from intake.models import (
     Blob,
     BlobRecipient,
@@ -46,12 +47,22 @@ __all__ = [
 ]
 
 
-class AlreadyReceivedError(Exception):
+class AlreadyReceivedError(IntakeError):
     """This form was already submitted (a refresh or a double click won the race)."""
 
+    category = "already_received"
 
-class NoActiveKeyError(Exception):
+    def __init__(self) -> None:
+        super().__init__("this form was already received")
+
+
+class NoActiveKeyError(IntakeError):
     """The keyring has no active key: nothing can be sealed, the site is not accepting."""
+
+    category = "no_active_key"
+
+    def __init__(self) -> None:
+        super().__init__("the keyring file has no active key")
 
 
 @dataclass(frozen=True)
