@@ -12,7 +12,7 @@ from pathlib import Path
 import nacl.bindings
 import pytest
 
-from tests.deploy.conftest import DEPLOY, directives
+from tests.deploy.conftest import DEPLOY, README, directives, readme_block
 from tests.deploy.haproxy import (
     config_for_hosts,
     haproxy_binary,
@@ -20,17 +20,6 @@ from tests.deploy.haproxy import (
     shipped,
     with_backends,
 )
-
-README = (DEPLOY / "README.md").read_text(encoding="utf-8")
-
-
-def readme_block(name: str) -> str:
-    """The fenced code block right after `<!-- tested: NAME -->`."""
-    match = re.search(
-        rf"<!-- tested: {re.escape(name)} -->\s*```[a-z]*\n(.*?)\n\s*```", README, re.S
-    )
-    assert match, f"README.md has no tested block {name!r}"
-    return "\n".join(line.removeprefix("  ") for line in match.group(1).splitlines()) + "\n"
 
 
 def heredoc(block: str) -> str:
