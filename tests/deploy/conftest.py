@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 DEBIAN_DEFAULTS = Path("/usr/share/tor/tor-service-defaults-torrc")
+README = (DEPLOY / "README.md").read_text(encoding="utf-8")
+
+
+def readme_block(name: str) -> str:
+    """The fenced code block right after `<!-- tested: NAME -->` in deploy/README.md."""
+    match = re.search(
+        rf"<!-- tested: {re.escape(name)} -->\s*```[a-z]*\n(.*?)\n\s*```", README, re.S
+    )
+    assert match, f"README.md has no tested block {name!r}"
+    return "\n".join(line.removeprefix("  ") for line in match.group(1).splitlines()) + "\n"
 
 
 def directives(text: str) -> list[tuple[str, str]]:

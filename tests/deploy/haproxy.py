@@ -71,6 +71,28 @@ def config_for_test(text: str, *, front_port: int, app_port: int) -> str:
     return _PRIVILEGED.sub("", text)
 
 
+_FIRST_BACKEND = "\nbackend pages\n"
+_SERVER = re.compile(r"^(\s*server (\S+) )\S+:\d+ ", re.MULTILINE)
+
+
+def with_backends(text: str, backends: str) -> str:
+    """The shipped config with its three backends (the file's last sections) replaced."""
+    assert _FIRST_BACKEND in text, "the shipped haproxy.cfg no longer ends with backend pages"
+    return text[: text.index(_FIRST_BACKEND) + 1] + backends
+
+
+def config_for_hosts(text: str, *, front_port: int, hosts: dict[str, int]) -> str:
+    """A several-hosts config on test ports: every `server NAME` line points at hosts[NAME]."""
+    assert f"bind {FRONT_BIND} " in text
+    assert INSTALLED_ERRORS in text
+    named = {match.group(2) for match in _SERVER.finditer(text)}
+    assert named == set(hosts), f"servers {sorted(named)}, expected {sorted(hosts)}"
+    text = text.replace(f"bind {FRONT_BIND} ", f"bind 127.0.0.1:{front_port} ")
+    text = _SERVER.sub(lambda m: f"{m.group(1)}127.0.0.1:{hosts[m.group(2)]} ", text)
+    text = text.replace(INSTALLED_ERRORS, str(DEPLOY / "errors"))
+    return _PRIVILEGED.sub("", text)
+
+
 def haproxy_binary() -> str:
     path = shutil.which("haproxy")
     if path is None:
@@ -99,13 +121,22 @@ class Front:
 
 
 @contextmanager
-def front(tmp_path: Path, app_port: int, text: str | None = None) -> Iterator[Front]:
-    """HAProxy in the foreground (-db: one process, no daemon) in front of `app_port`."""
+def front(
+    tmp_path: Path, app_port: int | dict[str, int], text: str | None = None
+) -> Iterator[Front]:
+    """HAProxy in the foreground (-db: one process, no daemon) in front of `app_port`.
+
+    A dict maps each `server` name of `text` (a several-hosts config) to its app host's port.
+    """
     workdir = tmp_path / "haproxy"
     workdir.mkdir()
     port = free_port()
     config = workdir / "haproxy.cfg"
-    config.write_text(config_for_test(text or shipped(), front_port=port, app_port=app_port))
+    if isinstance(app_port, dict):
+        assert text is not None, "several hosts need their config"
+        config.write_text(config_for_hosts(text, front_port=port, hosts=app_port))
+    else:
+        config.write_text(config_for_test(text or shipped(), front_port=port, app_port=app_port))
     with (workdir / "haproxy.out").open("wb") as out:
         process = subprocess.Popen(
             [haproxy_binary(), "-db", "-f", str(config)],

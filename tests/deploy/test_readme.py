@@ -12,18 +12,14 @@ from pathlib import Path
 import nacl.bindings
 import pytest
 
-from tests.deploy.conftest import DEPLOY, defaults_files, directives, installable_copy, run_tor
-
-README = (DEPLOY / "README.md").read_text(encoding="utf-8")
-
-
-def readme_block(name: str) -> str:
-    """The fenced code block right after `<!-- tested: NAME -->`."""
-    match = re.search(
-        rf"<!-- tested: {re.escape(name)} -->\s*```[a-z]*\n(.*?)\n\s*```", README, re.S
-    )
-    assert match, f"README.md has no tested block {name!r}"
-    return "\n".join(line.removeprefix("  ") for line in match.group(1).splitlines()) + "\n"
+from tests.deploy.conftest import DEPLOY, README, directives, readme_block
+from tests.deploy.haproxy import (
+    config_for_hosts,
+    haproxy_binary,
+    sections,
+    shipped,
+    with_backends,
+)
 
 
 def heredoc(block: str) -> str:
@@ -67,19 +63,43 @@ def test_client_auth_keygen_makes_a_matching_x25519_pair(tmp_path: Path) -> None
     assert (tmp_path / "admin.pem").stat().st_mode & 0o077 == 0
 
 
-def test_onionbalance_instance_line_verifies_in_the_witness_block(tor: str, tmp_path: Path) -> None:
-    line = readme_block("onionbalance-instance").strip()
-    text = (DEPLOY / "torrc").read_text(encoding="utf-8")
-    text = text.replace(
-        "HiddenServicePoWDefensesEnabled 1\n", f"HiddenServicePoWDefensesEnabled 1\n{line}\n"
-    )
-    torrc = installable_copy(tmp_path, text)
-    frontend = "wrxdvcaqpuzakbfww5sxs6r2uybczwijzfn2ezy2osaj7iox7kl7nhad.onion"
-    (tmp_path / "witness" / "ob_config").write_text(f"MasterOnionAddress {frontend}\n")
-    for defaults in defaults_files(tmp_path):
-        assert "Configuration was valid" in run_tor(
-            tor, tmp_path, torrc, defaults, "--verify-config"
+def test_several_hosts_backends_keep_the_slot_split_and_pass_haproxy(tmp_path: Path) -> None:
+    block = readme_block("haproxy-several-hosts")
+    ours, theirs = sections(block), sections(shipped())
+    assert [name for name in ours] == [n for n in theirs if n.startswith("backend ")][-3:]
+    for name, lines in ours.items():
+        single = [line for line in theirs[name] if line.startswith("server ")]
+        assert len(single) == 1, name
+        servers = [line.split() for line in lines if line.startswith("server ")]
+        assert [s[1] for s in servers] == ["app1", "app2"], name
+        # Every host gets the slots the single host had: the split of its 512 threads holds.
+        assert {tuple(s[3:5]) for s in servers} == {tuple(single[0].split()[3:5])}, name
+        assert "http-reuse never" in lines, name
+        assert "option redispatch" in lines, name
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(
+        config_for_hosts(
+            with_backends(shipped(), block), front_port=18000, hosts={"app1": 1, "app2": 2}
         )
+    )
+    result = subprocess.run(
+        [haproxy_binary(), "-c", "-f", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_several_servers_keeps_one_tor_with_proof_of_work() -> None:
+    several = README[README.index("## Several servers") : README.index("## The front: HAProxy")]
+    assert "OnionBalanceInstance" not in several
+    assert "warm standby" in several
+    assert "stopped and disabled" in several
+    for needle in ("secret_key", "/etc/intake/keyring.json", "INTAKE_BLOB_DIR", "postgresql"):
+        assert needle in several, needle
+    assert "HiddenServicePoWDefensesEnabled 1" in (DEPLOY / "torrc").read_text(encoding="utf-8")
 
 
 def test_intake_admin_wrapper_passes_the_service_environment(tmp_path: Path) -> None:

@@ -104,3 +104,11 @@ def test_derivation_memory_per_host_matches_the_shipped_settings() -> None:
     front = " ".join(section("The front and Tor circuits").split())
     assert f"**{per_host} MiB per host**" in front
     assert "hosts x workers x slots x 64 MiB" in front
+
+
+def test_several_servers_keep_one_tor_front_with_proof_of_work() -> None:
+    several = section("Several servers")
+    assert "One tor process holds the onion key and runs proof-of-work" in several
+    assert "We do not recommend Onionbalance" in several
+    for needle in ("warm standby", "plaintext testimony", "`secret_key`", "same keyring file"):
+        assert needle in several, needle

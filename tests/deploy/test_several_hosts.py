@@ -1,0 +1,190 @@
+"""Two app hosts behind one HAProxy, as deploy/README.md ("Several servers") lays them out.
+
+Two gunicorn processes (the shipped deploy/gunicorn.conf.py) on loopback ports stand for two
+app hosts: one database, one blob store, the same keyring file, and each its own data directory
+holding a copy of the same `secret_key`. HAProxy runs the shipped haproxy.cfg with the README's
+tested several-hosts backends (ports rewritten, tests/deploy/haproxy.py). One host is killed
+whole (SIGKILL to its process group) in the middle of an upload, after a sweep that must leave
+that upload alone; the other host carries on, and one export holds every testimony once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.conftest import readme_block
+from tests.deploy.haproxy import Front, front, on_circuit, shipped, with_backends
+from tests.reliability.client import (
+    MINIMAL_TESTIMONY,
+    FilePart,
+    Multipart,
+    Response,
+    Witness,
+    confirm_words,
+)
+from tests.reliability.harness import Installation, InvestigatorKey, install, run
+from tests.reliability.live import LiveServer
+
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+
+MIB = 1024 * 1024
+BIG_MIB = 96
+RATE = 8 * MIB  # 12 s for the whole file: the sweep below runs while it is still arriving
+KILL_AT = 16 * MIB  # sealed bytes in the shared temp area when the receiving host dies
+TRIAGE = Path(sys.executable).with_name("triage")
+
+
+@dataclass
+class CircuitWitness(Witness):
+    """A witness's browser arriving through tor: every connection opens with its circuit's PROXY
+    line (HAProxy drops a connection without one)."""
+
+    circuit: int = 1
+
+    def connect(self) -> socket.socket:
+        return on_circuit(self.port, self.circuit, timeout=self.timeout)
+
+
+def second_host(installation: Installation) -> LiveServer:
+    """Another app host: its own data directory with a copy of the first's `secret_key`."""
+    data_dir = installation.root / "host2"
+    data_dir.mkdir(mode=0o700)
+    shutil.copy2(installation.data_dir / "secret_key", data_dir / "secret_key")
+    host = LiveServer(installation)
+    return host.start({"INTAKE_DATA_DIR": str(data_dir)})
+
+
+def _triage_key(tmp_path: Path) -> InvestigatorKey:
+    """`triage keygen` (unprotected: no terminal here), as the investigator makes it."""
+    keys = tmp_path / "keys"
+    keys.mkdir(mode=0o700)
+    identity = keys / "olena.age"
+    out = run([str(TRIAGE), "keygen", "-o", str(identity), "--no-passphrase"], os.environ)
+    lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    return InvestigatorKey(identity, lines["recipient"], keys / "olena.age.minisign.pub")
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Iterator[tuple[Installation, list[LiveServer], Front]]:
+    # One SQLite file shared by two gunicorn processes stands for the shared PostgreSQL.
+    installation = install(tmp_path / "site", key=_triage_key(tmp_path))
+    hosts = [LiveServer(installation).start()]
+    try:
+        hosts.append(second_host(installation))
+        config = with_backends(shipped(), readme_block("haproxy-several-hosts"))
+        ports = {"app1": hosts[0].port, "app2": hosts[1].port}
+        with front(tmp_path, ports, config) as haproxy:
+            yield installation, hosts, haproxy
+    finally:
+        for host in hosts:
+            host.stop()
+
+
+def _new_witness(port: int, circuit: int) -> tuple[CircuitWitness, str, str]:
+    """A witness through the front: its codename, and its testimony form's action."""
+    witness = CircuitWitness(port, circuit=circuit)
+    issued = witness.post(witness.get("/start").action("start-form"), Multipart([]))
+    confirmed = witness.post(issued.action("confirm-form"), Multipart(confirm_words(issued.body)))
+    return witness, issued.codename(), confirmed.action("testimony-form")
+
+
+def _big_file() -> FilePart:
+    block = os.urandom(MIB)
+    return FilePart("group1-files", "video.mp4", BIG_MIB * MIB, lambda: iter([block] * BIG_MIB))
+
+
+def _receiving_host(installation: Installation, hosts: list[LiveServer]) -> tuple[LiveServer, Path]:
+    """The upload's temp file once it has KILL_AT bytes, and the host whose worker holds it."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for name in installation.temp_files():
+            path = installation.blob_dir / "tmp" / name
+            if path.exists() and path.stat().st_size >= KILL_AT:
+                holders = [host for host in hosts if host.pids_holding(path)]
+                assert len(holders) == 1, holders
+                return holders[0], path
+        time.sleep(0.02)
+    raise AssertionError("the upload never reached the shared temp area")
+
+
+def test_a_host_killed_mid_upload_loses_nothing_and_the_other_serves_the_witness(
+    layout: tuple[Installation, list[LiveServer], Front], tmp_path: Path
+) -> None:
+    installation, hosts, haproxy = layout
+    earlier, codename, action = _new_witness(haproxy.port, 1)
+    ref = earlier.post(
+        action, Multipart(list(MINIMAL_TESTIMONY), [FilePart.of("group1-files", "a.jpg", b"x")])
+    ).reference()
+    blobs_before = installation.blob_files()
+
+    uploader, _, big_action = _new_witness(haproxy.port, 2)
+    outcome: list[Response | Exception] = []
+
+    def send() -> None:
+        try:
+            outcome.append(
+                uploader.post(
+                    big_action, Multipart(list(MINIMAL_TESTIMONY), [_big_file()]), rate=RATE
+                )
+            )
+        except (OSError, ValueError) as exc:  # the connection dies with the host
+            outcome.append(exc)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    victim, temp = _receiving_host(installation, hosts)
+    # A sweep run meanwhile (on any host: they share the store) leaves the live upload alone.
+    assert installation.intake("sweep").startswith("removed 0 abandoned upload(s)")
+    assert temp.exists()
+    assert victim.proc is not None
+    os.killpg(victim.proc.pid, signal.SIGKILL)  # the whole host: master and workers
+    victim.proc.wait(timeout=10)
+    victim.proc = None
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert not any(isinstance(o, Response) and o.status == 200 for o in outcome), outcome
+
+    # Nothing half-stored: no new row, no new blob; what is left is one temp file of ciphertext.
+    assert installation.submission_count() == 1
+    assert installation.blob_files() == blobs_before
+    assert set(installation.blob_rows()) == set(blobs_before)
+    assert installation.temp_files() == [temp.name]  # ciphertext, swept once idle for hours
+
+    # The other host serves the earlier witness's return with the codename, and the uploader's
+    # session (in the shared database) lets it send again through the survivor.
+    back = CircuitWitness(haproxy.port, circuit=3).login(codename)
+    assert back.status == 200
+    assert ref in back.body
+    again = uploader.post(
+        uploader.get("/testimony").action("testimony-form"),
+        Multipart(list(MINIMAL_TESTIMONY), [FilePart.of("group1-files", "b.jpg", b"y" * 1000)]),
+    )
+    refs = sorted([ref, again.reference()])
+    assert set(installation.blob_rows()) == set(installation.blob_files())
+
+    # One export holds each testimony once; a second finds nothing new.
+    bundle = tmp_path / "export.bundle"
+    assert "exported 2 submission(s) with 2 file(s)" in installation.intake(
+        "export", "--out", str(bundle)
+    )
+    assert installation.intake("export", "--out", str(tmp_path / "again.bundle")).startswith(
+        "nothing to export"
+    )
+    workspace = tmp_path / "ws"
+    run([str(TRIAGE), "init", str(workspace), "-i", str(installation.identity_file)], os.environ)
+    imported = run([str(TRIAGE), "import", str(bundle), "-w", str(workspace)], os.environ)
+    assert "imported: 2 new, 0 already in the workspace" in imported
+    listed = run([str(TRIAGE), "list", "--json", "-w", str(workspace)], os.environ)
+    assert sorted(json.loads(line)["id"] for line in listed.splitlines() if line.strip()) == refs
