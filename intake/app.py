@@ -80,13 +80,16 @@ def _refuse_without_active_key() -> None:
         raise NotAcceptingSubmissions()
 
 
-def _error_page(exc: HTTPException) -> BaseResponse:
-    """Every error, whatever its cause, as the one generic page (status and a message key)."""
+def _error_page(exc: HTTPException, again: str | None = None) -> BaseResponse:
+    """Every error, whatever its cause, as the one generic page (status and a message key);
+    `again` is the form to open again (with a GET) to see what was kept."""
     if exc.response is not None:
         return exc.get_response()  # a view built its own answer (e.g. a translated limit page)
     status = exc.code or 500
     try:
-        body = render_template("error.html", status=status, message_key=message_key_for(exc))
+        body = render_template(
+            "error.html", status=status, message_key=message_key_for(exc), again=again
+        )
     except TemplateError as render_exc:
         _log.error("the error page failed to render (%s)", type(render_exc).__name__)
         body = _FALLBACK_PAGE
@@ -104,11 +107,14 @@ _UNAVAILABLE = (DiskFullError, DatabaseError, OperationalError, InterfaceError, 
 
 
 def _unavailable_page(exc: Exception) -> BaseResponse:
-    """A sealing request says that nothing of it was stored; any other request, "try later"."""
+    """A sealing request says what of it was kept and where to see it; any other, "try later"."""
     # The type only: a database error's message may quote parameters of the statement.
     _log.warning("answered 503: %s", type(exc).__name__)
-    sealing = request.environ.get(UPLOAD_SESSION_KEY) is not None
-    return _error_page(NotSaved() if sealing else ServiceUnavailable())
+    if request.environ.get(UPLOAD_SESSION_KEY) is None:
+        return _error_page(ServiceUnavailable())
+    # Each whole file and the answers were committed to the draft as they arrived, so what came
+    # before the failure is kept; a GET of the same path (the form) shows it.
+    return _error_page(NotSaved(), again=request.path)
 
 
 def _start_up_sweep(services: Services) -> None:

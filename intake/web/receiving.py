@@ -58,6 +58,9 @@ def refuse_before_body(ctx: WebContext, *, one_time: bool = True) -> Response | 
             limit="too_large",
             kept=None,
             max_request_bytes=ctx.limits.max_request_bytes,
+            # Nothing of this body was read, so the draft of earlier attempts is untouched and
+            # the form (a GET of the same path) shows it; Back keeps what was typed.
+            again=request.path if one_time else None,
         )
     if one_time:
         token = request.args.get(ONCE_ARG, "")

@@ -458,3 +458,27 @@ def test_draft_files_follow_a_keyring_rotation(site: Site, client: FlaskClient) 
     raw = site.raw_blob(entry.blob_name)
     assert hashlib.sha256(raw).hexdigest() == entry.sealed_sha256
     assert blobs[entry.blob_name].sealed_sha256 == entry.sealed_sha256
+
+
+def test_an_oversized_request_after_a_cut_keeps_the_earlier_draft(
+    tmp_path: Any, db_url: str
+) -> None:
+    site = make_site(tmp_path, db_url, max_request_bytes=200_000)
+    client = site.client()
+    action = _action(client)
+    parts = [("group1-files", "whole.jpg", PHOTO), ("group2-files", "cut.bin", PHOTO)]
+    assert _cut_body(action, client, parts, len(PHOTO) // 2).status_code == 400
+    form = client.get("/testimony").get_data(as_text=True)
+    again = minimal_testimony(settlement="Izium")
+    again["group2-files"] = _files((VIDEO, "big.mp4", "video/mp4"))
+    response = _post(client, form_action(form, "testimony-form"), again)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "nothing of it was stored" in html  # refused before the body was read
+    assert "Press Back: your browser keeps what you typed" in html
+    assert 'href="/testimony"' in html
+    assert _count(site, DraftBlob) == 1  # the earlier attempt's file is still in the draft
+    form = client.get("/testimony").get_data(as_text=True)
+    assert "whole.jpg" in form
+    assert 'value="Izium"' in form
+    site.services.engine.dispose()
