@@ -20,6 +20,7 @@ from intake.config import Config
 from intake.context import EXTENSION_KEY, KEYLESS_ATTR, Services
 from intake.datadir import read_secret_key
 from intake.db import make_engine, make_session_factory
+from intake.diskguard import DiskReservations
 from intake.errors import DatabaseError, DiskFullError, IntakeError
 from intake.http_errors import NotAcceptingSubmissions, NotSaved, message_key_for
 from intake.keyring import Keyring
@@ -66,6 +67,8 @@ def build_services(config: Config) -> Services:
         store=LocalBlobStore(config.blob_dir),
         keyring=Keyring(config.keyring_file, sessions),
         kdf_slots=threading.BoundedSemaphore(config.limits.kdf_concurrency),
+        # Beside blobs/ and tmp/, on the filesystem the uploads fill (intake/diskguard.py).
+        reservations=DiskReservations(config.blob_dir / "reserve"),
     )
 
 
@@ -110,7 +113,9 @@ def _unavailable_page(exc: Exception) -> BaseResponse:
     """A sealing request says what of it was kept and where to see it; any other, "try later"."""
     # The type only: a database error's message may quote parameters of the statement.
     _log.warning("answered 503: %s", type(exc).__name__)
-    if request.environ.get(UPLOAD_SESSION_KEY) is None:
+    # DiskFullError before the upload session exists: the free-disk guard refused the body.
+    sealing = request.environ.get(UPLOAD_SESSION_KEY) is not None
+    if not sealing and not isinstance(exc, DiskFullError):
         return _error_page(ServiceUnavailable())
     # Each whole file and the answers were committed to the draft as they arrived, so what came
     # before the failure is kept; a GET of the same path (the form) shows it.
