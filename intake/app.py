@@ -20,6 +20,7 @@ from intake.config import Config
 from intake.context import EXTENSION_KEY, KEYLESS_ATTR, Services
 from intake.datadir import read_secret_key
 from intake.db import make_engine, make_session_factory
+from intake.diskguard import DiskReservations
 from intake.errors import DatabaseError, DiskFullError, IntakeError
 from intake.http_errors import NotAcceptingSubmissions, NotSaved, message_key_for
 from intake.keyring import Keyring
@@ -66,6 +67,8 @@ def build_services(config: Config) -> Services:
         store=LocalBlobStore(config.blob_dir),
         keyring=Keyring(config.keyring_file, sessions),
         kdf_slots=threading.BoundedSemaphore(config.limits.kdf_concurrency),
+        # Beside blobs/ and tmp/, on the filesystem the uploads fill (intake/diskguard.py).
+        reservations=DiskReservations(config.blob_dir / "reserve"),
     )
 
 
@@ -80,13 +83,16 @@ def _refuse_without_active_key() -> None:
         raise NotAcceptingSubmissions()
 
 
-def _error_page(exc: HTTPException) -> BaseResponse:
-    """Every error, whatever its cause, as the one generic page (status and a message key)."""
+def _error_page(exc: HTTPException, again: str | None = None) -> BaseResponse:
+    """Every error, whatever its cause, as the one generic page (status and a message key);
+    `again` is the form to open again (with a GET) to see what was kept."""
     if exc.response is not None:
         return exc.get_response()  # a view built its own answer (e.g. a translated limit page)
     status = exc.code or 500
     try:
-        body = render_template("error.html", status=status, message_key=message_key_for(exc))
+        body = render_template(
+            "error.html", status=status, message_key=message_key_for(exc), again=again
+        )
     except TemplateError as render_exc:
         _log.error("the error page failed to render (%s)", type(render_exc).__name__)
         body = _FALLBACK_PAGE
@@ -104,11 +110,16 @@ _UNAVAILABLE = (DiskFullError, DatabaseError, OperationalError, InterfaceError, 
 
 
 def _unavailable_page(exc: Exception) -> BaseResponse:
-    """A sealing request says that nothing of it was stored; any other request, "try later"."""
+    """A sealing request says what of it was kept and where to see it; any other, "try later"."""
     # The type only: a database error's message may quote parameters of the statement.
     _log.warning("answered 503: %s", type(exc).__name__)
+    # DiskFullError before the upload session exists: the free-disk guard refused the body.
     sealing = request.environ.get(UPLOAD_SESSION_KEY) is not None
-    return _error_page(NotSaved() if sealing else ServiceUnavailable())
+    if not sealing and not isinstance(exc, DiskFullError):
+        return _error_page(ServiceUnavailable())
+    # Each whole file and the answers were committed to the draft as they arrived, so what came
+    # before the failure is kept; a GET of the same path (the form) shows it.
+    return _error_page(NotSaved(), again=request.path)
 
 
 def _start_up_sweep(services: Services) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from intake.blobstore import BlobStore
 from intake.config import Config
 from intake.db import SessionFactory
+from intake.diskguard import DiskReservations
 from intake.keyring import Keyring
 
 __all__ = ["EXTENSION_KEY", "Services", "allow_without_active_key", "current_services"]
@@ -33,6 +34,7 @@ class Services:
     - `keyring`: investigator keys, read fresh from the keyring file on every call.
     - `kdf_slots`: a semaphore of `config.limits.kdf_concurrency` slots; hold one while the
       codename KDF runs (`with services.kdf_slots:`), so a flood cannot exhaust memory.
+    - `reservations`: the free-disk ledger an upload reserves its declared length in.
     """
 
     config: Config
@@ -41,6 +43,7 @@ class Services:
     store: BlobStore
     keyring: Keyring
     kdf_slots: threading.BoundedSemaphore
+    reservations: DiskReservations
 
     @classmethod
     def of(cls, app: Flask) -> Services:

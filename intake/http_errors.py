@@ -28,8 +28,10 @@ class NotAcceptingSubmissions(ServiceUnavailable):
 class NotSaved(ServiceUnavailable):
     """The disk filled up or the database went away while a submission was being stored.
 
-    Every step removes what it named on the way out, so nothing of the attempt was kept: the
-    page says so and asks the witness to try again.
+    Each whole file and the typed answers were committed to the witness's draft as they
+    arrived, so what came before the failure is kept (only the part in progress is removed):
+    the page says so and sends the witness to the form, which shows the draft. Also raised
+    before the body is read when the free-disk guard cannot reserve the declared length.
     """
 
     message_key = "not_saved"

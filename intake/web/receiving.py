@@ -5,7 +5,7 @@ upload session while it is parsed, and the clean-up after it, whatever happened.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from flask import Response, request
 from flask_wtf.csrf import validate_csrf
@@ -61,6 +61,9 @@ def refuse_before_body(ctx: WebContext, *, one_time: bool = True) -> Response | 
             limit="too_large",
             kept=None,
             max_request_bytes=ctx.limits.max_request_bytes,
+            # Nothing of this body was read, so the draft of earlier attempts is untouched and
+            # the form (a GET of the same path) shows it; Back keeps what was typed.
+            again=request.path if one_time else None,
         )
     if one_time:
         token = request.args.get(ONCE_ARG, "")
@@ -78,15 +81,29 @@ def receiving(
     """An upload session for this request, keeping what arrives in the witness's draft as it
     arrives; whatever nobody claimed (a part cut off, an unknown input) is removed on the way
     out. The file limit counts the files the draft already holds.
+
+    Raises DiskFullError, before the body is read, when its declared length does not fit on
+    the disk beside the uploads in progress (the app answers with the calm 503 page).
     """
     held = len(draft.files) if draft else 0
-    upload = new_upload(ctx.store, snapshot, max(0, ctx.limits.max_files - held))
-    keeper = DraftKeeper(ctx, key, snapshot, upload)
-    attach_upload_session(request, upload)
-    try:
-        yield upload, keeper
-    finally:
-        upload.discard_unclaimed()
+    with _reserved(ctx):
+        upload = new_upload(ctx.store, snapshot, max(0, ctx.limits.max_files - held))
+        keeper = DraftKeeper(ctx, key, snapshot, upload)
+        attach_upload_session(request, upload)
+        try:
+            yield upload, keeper
+        finally:
+            upload.discard_unclaimed()
+
+
+def _reserved(ctx: WebContext) -> AbstractContextManager[None]:
+    """The free-disk reservation of this body's declared length, held until it is handled."""
+    length = request.content_length
+    if length is None:
+        # No declared length (chunked): nothing to reserve; the size limit still bounds the
+        # body, and a disk that fills midway gives the same calm page (DiskFullError).
+        return nullcontext()
+    return ctx.services.reservations.reserve(length)
 
 
 def _read_to_the_end() -> None:

@@ -22,7 +22,7 @@ from tests.reliability.harness import Installation, install
 from tests.reliability.live import LiveServer
 from tests.reliability.proxy import TcpProxy
 
-NOT_SAVED = "We could not save what you sent. Nothing was stored."
+NOT_SAVED = "We could not save all of what you sent. Your answers and every file"
 TRY_LATER = "The service is busy or under maintenance."
 
 

@@ -1,5 +1,5 @@
-"""The disk fills up in the middle of an upload: a calm, translated "nothing was stored, please
-try again" page, the server keeps serving, and nothing partial is kept.
+"""The disk fills up in the middle of an upload: a calm, translated "what arrived whole is kept,
+please try again" page, the server keeps serving, and nothing partial is kept.
 
 A real 8 MiB tmpfs as the blob store under a real gunicorn, when the test may mount one (it
 skips otherwise); test_storage_faults.py injects the same failure in-process wherever it runs,
@@ -21,8 +21,8 @@ from tests.reliability.live import LiveServer
 
 MIB = 1024 * 1024
 NOT_SAVED = {
-    "en": "We could not save what you sent. Nothing was stored.",
-    "uk": "Ми не змогли зберегти надіслане. Нічого не збережено.",
+    "en": "We could not save all of what you sent. Your answers and every file",
+    "uk": "Ми не змогли зберегти все надіслане. Ваші відповіді й кожен файл",
 }
 
 

@@ -1,6 +1,7 @@
 """Faults aimed at each step of storing a submission (in-process, fault-injecting store): the disk
 fills while a file arrives or while a blob is named, or the database goes away after the files
-are named. Each time: the "nothing was stored" page, no blob without its row, no temp left.
+are named. Each time: the page saying what arrived whole is kept (with a link to the form), no
+blob without its row, no temp left.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tests.conftest import keyring_env
 from tests.reliability.client import FilePart
 from tests.reliability.inprocess import Site, site_at, submit
 
-NOT_SAVED = "We could not save what you sent. Nothing was stored."
+NOT_SAVED = "We could not save all of what you sent. Your answers and every file"
 
 
 class FailingCommits(LocalBlobStore):
@@ -58,6 +59,7 @@ def _two_files() -> list[FilePart]:
 def _assert_nothing_kept(site: Site, status: int, body: str) -> None:
     assert status == 503, body[:3000]
     assert NOT_SAVED in body
+    assert 'id="open-again"' in body  # a GET of the form shows the draft; not Reload
     assert site.temp_files() == []
     with site.services.sessions() as session:
         assert session.scalars(select(Submission.id)).all() == []

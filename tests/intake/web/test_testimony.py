@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import shutil
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from werkzeug.test import stream_encode_multipart
 
 from crypto.errors import CryptoError
 from crypto.keyfile import fingerprint
+from intake.diskguard import HEADROOM_BYTES
 from intake.models import Blob, BlobRecipient, BlobRole, DraftBlob, FormToken, PendingDraft, Witness
 from intake.models import Submission as SubmissionRow
 from intake.web import upload as upload_module
@@ -458,3 +460,56 @@ def test_draft_files_follow_a_keyring_rotation(site: Site, client: FlaskClient) 
     raw = site.raw_blob(entry.blob_name)
     assert hashlib.sha256(raw).hexdigest() == entry.sealed_sha256
     assert blobs[entry.blob_name].sealed_sha256 == entry.sealed_sha256
+
+
+def test_an_oversized_request_after_a_cut_keeps_the_earlier_draft(
+    tmp_path: Any, db_url: str
+) -> None:
+    site = make_site(tmp_path, db_url, max_request_bytes=200_000)
+    client = site.client()
+    action = _action(client)
+    parts = [("group1-files", "whole.jpg", PHOTO), ("group2-files", "cut.bin", PHOTO)]
+    assert _cut_body(action, client, parts, len(PHOTO) // 2).status_code == 400
+    form = client.get("/testimony").get_data(as_text=True)
+    again = minimal_testimony(settlement="Izium")
+    again["group2-files"] = _files((VIDEO, "big.mp4", "video/mp4"))
+    response = _post(client, form_action(form, "testimony-form"), again)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "nothing of it was stored" in html  # refused before the body was read
+    assert "Press Back: your browser keeps what you typed" in html
+    assert 'href="/testimony"' in html
+    assert _count(site, DraftBlob) == 1  # the earlier attempt's file is still in the draft
+    form = client.get("/testimony").get_data(as_text=True)
+    assert "whole.jpg" in form
+    assert 'value="Izium"' in form
+    site.services.engine.dispose()
+
+
+def test_an_upload_that_fits_only_without_the_one_in_progress_is_refused_unread(
+    site: Site, client: FlaskClient
+) -> None:
+    ledger = site.services.reservations
+    ledger.directory.mkdir(mode=0o700, exist_ok=True)
+    free = shutil.disk_usage(ledger.directory).free
+    # Another worker's upload in progress has reserved all but 4 MiB of the free space; each
+    # upload alone fits, together they do not.
+    other = (free - 4 * 1024 * 1024 - HEADROOM_BYTES) * 2048 // 2049
+    action = _action(client)
+    data = minimal_testimony(settlement="Izium")
+    data["group1-files"] = _files((b"v" * 6_000_000, "video.mp4", "video/mp4"))
+    with ledger.reserve(other):
+        response = _post(client, action, data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 503, html[:2000]
+        assert "We could not save all of what you sent" in html
+        assert 'href="/testimony"' in html
+        assert _count(site, DraftBlob) == 0  # refused before the body: nothing half-stored
+        assert _count(site, PendingDraft) == 0
+        assert _count(site, SubmissionRow) == 0
+        assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
+        assert list(site.services.store.blob_dir.iterdir()) == []  # type: ignore[attr-defined]
+    form = client.get("/testimony").get_data(as_text=True)  # the other upload ended
+    receipt = _post(client, form_action(form, "testimony-form"), data)
+    assert receipt.status_code == 200, receipt.get_data(as_text=True)[:2000]
+    assert ledger.held_bytes() == 0
