@@ -88,10 +88,14 @@ class OpenFileWatch:
         if any(path.is_relative_to(root) for root in INSTALLED) and read_only(fd_path):
             return True  # the code and its data (Babel's locale files, templates) being loaded
         database = {self.site.database.name + suffix for suffix in ("", "-wal", "-shm", "-journal")}
+        # The disk guard's reservation files and its ledger lock (intake/diskguard.py): held
+        # open under flock while an upload runs, and never written to.
+        reservation = path.parent == self.site.data_dir / "store" / "reserve"
         return (
             path.parent == self.site.temp_dir
             or (path.parent == self.site.data_dir and path.name in database)
             or path == self.site.log
+            or (reservation and fd_path.stat().st_size == 0)
         )
 
     def look(self) -> None:
