@@ -14,16 +14,20 @@ from pathlib import Path
 from crypto.minisign import SigningKey
 from protocol.bundle import write_bundle
 from protocol.meta.ack import AckedExport, AckedSubmission, AckMeta
-from triage.importing.apply import AckItem
 
 __all__ = ["ack_meta", "write_ack"]
 
 
 def ack_meta(
-    items: Sequence[AckItem], *, fingerprint: str, key_id: str, manifest_sha256: str, created: date
+    items: Sequence[AckedSubmission],
+    *,
+    fingerprint: str,
+    key_id: str,
+    manifest_sha256: str,
+    created: date,
 ) -> AckMeta:
     return AckMeta.build(
-        [AckedSubmission(item.submission_id, dict(item.items)) for item in items],
+        list(items),
         acknowledged_by=fingerprint,
         signing_key_id=key_id,
         export=AckedExport(manifest_sha256, created),
@@ -32,7 +36,7 @@ def ack_meta(
 
 def write_ack(
     path: Path,
-    items: Sequence[AckItem],
+    items: Sequence[AckedSubmission],
     signing_key: SigningKey,
     *,
     fingerprint: str,

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from protocol.meta.ack import AckedSubmission
 from protocol.schema import FileEntry
 from protocol.schema import Submission as Sealed
 from triage.custody.log import EntrySpec
@@ -20,17 +21,9 @@ from triage.text.translit import tokens
 from triage.workspace.blobs import BlobStore
 from triage.workspace.models import VERIFIED, Attachment, Document, SearchText, Submission
 
-__all__ = ["AckItem", "Applied", "FileCheck", "attachment_state", "new_rows"]
+__all__ = ["Applied", "FileCheck", "attachment_state", "new_rows"]
 
 _BATCH = 500
-
-
-@dataclass(frozen=True)
-class AckItem:
-    """A submission the ack names: its id and each of its items with its sealed SHA-256."""
-
-    submission_id: str
-    items: tuple[tuple[str, str], ...]
 
 
 @dataclass
@@ -40,7 +33,7 @@ class Applied:
     unverified: dict[str, list[str]] = field(default_factory=dict)
     recipient_mismatch: list[str] = field(default_factory=list)
     entries: list[EntrySpec] = field(default_factory=list)
-    ack: list[AckItem] = field(default_factory=list)
+    ack: list[AckedSubmission] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -202,7 +195,7 @@ def _files(
     if problems:
         applied.unverified[sub_id] = problems
     else:
-        applied.ack.append(AckItem(sub_id, tuple(items)))
+        applied.ack.append(AckedSubmission(sub_id, dict(items)))
 
 
 def _entries_for_submission(applied: Applied, row: Submission, bundle: str) -> None:

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from crypto.minisign import SigningKey
 from crypto.x25519 import X25519Identity
 from protocol.manifest import Manifest
+from protocol.meta.ack import AckedSubmission
 from triage.custody.log import EntrySpec
 from triage.errors import ExitCode, TriageError
 from triage.importing.ack import write_ack
-from triage.importing.apply import AckItem, Applied, new_rows
+from triage.importing.apply import Applied, new_rows
 from triage.importing.consent import ConsentEffect, recompute_consent
 from triage.importing.known import known_rows
 from triage.importing.recipient_count import check_recipients, keyring_warnings
@@ -131,7 +132,7 @@ def _scan_and_apply(
     progress: Progress,
     *,
     accept_extra: str | None,
-) -> tuple[ImportReport, ScanResult, list[AckItem]]:
+) -> tuple[ImportReport, ScanResult, list[AckedSubmission]]:
     store = BlobStore(ctx.workspace.dir("blobs"))
     with ctx.session() as session:
         known_subs = set(session.scalars(select(Submission.id)))
@@ -167,7 +168,7 @@ def _apply(
     store: BlobStore,
     report: ImportReport,
     known_ids: set[str],
-) -> list[AckItem]:
+) -> list[AckedSubmission]:
     known = known_rows(session, scan, store, known_ids)
     applied: Applied = new_rows(session, scan, store, ctx.fingerprint(), known_ids)
     session.flush()
@@ -222,7 +223,7 @@ def _write_ack(
     ctx: WorkContext,
     *,
     scan: ScanResult,
-    acks: list[AckItem],
+    acks: list[AckedSubmission],
     chosen: Path | None,
     report: ImportReport,
     signing_key: SigningKey,

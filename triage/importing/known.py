@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from protocol.meta.ack import AckedSubmission
 from triage.custody.log import EntrySpec
-from triage.importing.apply import AckItem, attachment_state
+from triage.importing.apply import attachment_state
 from triage.importing.scan import ScanResult, SubmissionResult
 from triage.workspace.blobs import BlobStore
 from triage.workspace.models import Attachment, Submission
@@ -28,7 +29,7 @@ class Known:
     conflicts: list[str] = field(default_factory=list)
     unverified: dict[str, list[str]] = field(default_factory=dict)
     entries: list[EntrySpec] = field(default_factory=list)
-    ack: list[AckItem] = field(default_factory=list)
+    ack: list[AckedSubmission] = field(default_factory=list)
 
 
 def _repair(attachment: Attachment, scan: ScanResult, store: BlobStore, known: Known) -> None:
@@ -82,7 +83,7 @@ def _one(
     items += [
         (scan.blobs[a.blob_name].item, scan.blobs[a.blob_name].sealed_sha256) for a in row.files
     ]
-    known.ack.append(AckItem(row.id, tuple(items)))
+    known.ack.append(AckedSubmission(row.id, dict(items)))
 
 
 def known_rows(session: Session, scan: ScanResult, store: BlobStore, ids: set[str]) -> Known:
