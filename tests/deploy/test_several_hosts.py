@@ -1,7 +1,7 @@
 """Two app hosts behind one HAProxy, as deploy/README.md ("Several servers") lays them out.
 
 Two gunicorn processes (the shipped deploy/gunicorn.conf.py) on loopback ports stand for two
-app hosts: one database, one blob store, the same keyring file, and each its own data directory
+app hosts: one database (PostgreSQL as deployed, and a shared SQLite file), one blob store, the same keyring file, and each its own data directory
 holding a copy of the same `secret_key`. HAProxy runs the shipped haproxy.cfg with the README's
 tested several-hosts backends (ports rewritten, tests/deploy/haproxy.py). One host is killed
 whole (SIGKILL to its process group) in the middle of an upload, after a sweep that must leave
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import schema_url
 from tests.deploy.conftest import readme_block
 from tests.deploy.haproxy import Front, front, on_circuit, shipped, with_backends
 from tests.reliability.client import (
@@ -76,10 +77,21 @@ def _triage_key(tmp_path: Path) -> InvestigatorKey:
     return InvestigatorKey(identity, lines["recipient"], keys / "olena.age.minisign.pub")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """The shared database: PostgreSQL as deployed, and one SQLite file shared by the two
+    gunicorn processes (the default install) as a second check."""
+    if request.param == "sqlite":
+        return None
+    base, schema = request.getfixturevalue("pg_schema")
+    return schema_url(base, schema)
+
+
 @pytest.fixture
-def layout(tmp_path: Path) -> Iterator[tuple[Installation, list[LiveServer], Front]]:
-    # One SQLite file shared by two gunicorn processes stands for the shared PostgreSQL.
-    installation = install(tmp_path / "site", key=_triage_key(tmp_path))
+def layout(
+    tmp_path: Path, database_url: str | None
+) -> Iterator[tuple[Installation, list[LiveServer], Front]]:
+    installation = install(tmp_path / "site", key=_triage_key(tmp_path), database_url=database_url)
     hosts = [LiveServer(installation).start()]
     try:
         hosts.append(second_host(installation))

@@ -6,7 +6,6 @@ time: a calm 503, no blob without its row, and the same workers recover once it 
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 import threading
 import time
@@ -14,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
-from tests.conftest import POSTGRES_ENV
+from tests.conftest import schema_url
 from tests.reliability.client import MINIMAL_TESTIMONY, FilePart, Multipart, Witness
 from tests.reliability.harness import Installation, install
 from tests.reliability.live import LiveServer
@@ -61,24 +60,6 @@ def test_sqlite_locked_gives_503_keeps_nothing_and_recovers(
 
 
 @pytest.fixture
-def pg_schema() -> Iterator[tuple[str, str]]:
-    """A fresh schema on the shared PostgreSQL: (base url, schema name); dropped afterwards."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL not configured: set {POSTGRES_ENV} (the SQLite half ran)")
-    schema = f"intake_rel_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(make_url(base).set(drivername="postgresql+psycopg"))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield base, schema
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
 def proxy(pg_schema: tuple[str, str]) -> Iterator[TcpProxy]:
     url = make_url(pg_schema[0])
     made = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
@@ -94,9 +75,7 @@ def pg_server(
     tmp_path: Path, pg_schema: tuple[str, str], proxy: TcpProxy
 ) -> Iterator[tuple[Installation, LiveServer]]:
     base, schema = pg_schema
-    url = make_url(base).set(drivername="postgresql+psycopg", host="127.0.0.1", port=proxy.port)
-    url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    installation = install(tmp_path, database_url=url.render_as_string(hide_password=False))
+    installation = install(tmp_path, database_url=schema_url(base, schema, port=proxy.port))
     live = LiveServer(installation)
     try:
         yield installation, live.start()
