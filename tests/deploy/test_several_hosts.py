@@ -1,8 +1,9 @@
 """Two app hosts behind one HAProxy, as deploy/README.md ("Several servers") lays them out.
 
 Two gunicorn processes (the shipped deploy/gunicorn.conf.py) on loopback ports stand for two
-app hosts: one database (PostgreSQL as deployed, and a shared SQLite file), one blob store, the same keyring file, and each its own data directory
-holding a copy of the same `secret_key`. HAProxy runs the shipped haproxy.cfg with the README's
+app hosts: one database (PostgreSQL as deployed; a shared SQLite file as a second check), one
+blob store, the same keyring file, and each its own data directory holding a copy of the same
+`secret_key`. HAProxy runs the shipped haproxy.cfg with the README's
 tested several-hosts backends (ports rewritten, tests/deploy/haproxy.py). One host is killed
 whole (SIGKILL to its process group) in the middle of an upload, after a sweep that must leave
 that upload alone; the other host carries on, and one export holds every testimony once.
