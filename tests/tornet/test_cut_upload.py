@@ -1,14 +1,14 @@
-"""A Tor circuit closed in the middle of an upload: nothing is half-stored, and the witness comes
-back with the codename (after "New Identity") to a form that takes the testimony.
+"""A Tor circuit closed in the middle of an upload: the file that had arrived whole is kept in the
+witness's draft, the one cut mid-way is not half-stored, and the witness comes back with the
+codename (after "New Identity") to a form that shows what was kept and completes the testimony.
 
 The cut is tor's own: CLOSECIRCUIT on the client's rendezvous circuit to the onion, as when
-Tor Browser's circuit dies. NEWNYM would not do: it leaves open streams alone. F keeps files
-that arrived whole before a refused form; a body cut mid-way is discarded whole, and the
-codename (issued before the form) is what lets the witness return.
+Tor Browser's circuit dies. NEWNYM would not do: it leaves open streams alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import sqlite3
 import threading
@@ -55,12 +55,16 @@ def _close_rendezvous_circuits(tornet: Stack) -> list[str]:
     return closed
 
 
-def _submissions(tornet: Stack) -> int:
+def _count(tornet: Stack, table: str) -> int:
     with sqlite3.connect(tornet.site.database) as conn:
-        return int(conn.execute("SELECT count(*) FROM submission").fetchone()[0])
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
 
 
-def test_a_circuit_cut_mid_upload_stores_nothing_and_the_codename_brings_the_witness_back(
+def _submissions(tornet: Stack) -> int:
+    return _count(tornet, "submission")
+
+
+def test_a_circuit_cut_mid_upload_keeps_the_whole_file_and_the_codename_completes_it(
     tornet: Stack,
 ) -> None:
     network = tornet.network
@@ -84,7 +88,12 @@ def test_a_circuit_cut_mid_upload_stores_nothing_and_the_codename_brings_the_wit
             if sent[0] >= SIZE // 2:
                 cut.wait(120)
 
-    form = Multipart(list(MINIMAL_TESTIMONY), [FilePart("group1-files", "cut.mp4", SIZE, blocks)])
+    whole = b"a photo that arrives whole before the cut" * 50_000  # 2 MB
+    files = [
+        FilePart.of("group1-files", "whole.jpg", whole),
+        FilePart("group2-files", "cut.mp4", SIZE, blocks),
+    ]
+    form = Multipart([*MINIMAL_TESTIMONY, ("settlement", "Izium")], files)
     outcome: list[object] = []
 
     def upload() -> None:
@@ -110,24 +119,32 @@ def test_a_circuit_cut_mid_upload_stores_nothing_and_the_codename_brings_the_wit
     assert outcome, "the upload thread ended without an outcome"
     assert outcome[0] != 200, outcome
 
-    # The server noticed the cut: the upload's sealed temp file is gone, nothing was committed.
+    # The server noticed the cut: the cut file's sealed temp file is gone, nothing was
+    # committed as a testimony, and the file that had arrived whole waits in the draft.
     deadline = time.monotonic() + 60
     while any(temp.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert list(temp.iterdir()) == []
     assert _submissions(tornet) == before
+    assert _count(tornet, "draft_blob") == 1
 
-    # "New Identity": a fresh browser, the codename typed in, the form, the testimony sent.
+    # "New Identity": a fresh browser, the codename typed in; the form shows what was kept.
     back = TorWitness(port=80, timeout=120, socks_port=network.socks_port, onion=network.onion)
     assert back.login(codename).status == 200
     again = back.get("/testimony")
     assert again.status == 200
+    assert "whole.jpg" in again.body
+    assert hashlib.sha256(whole).hexdigest() in again.body
+    assert "cut.mp4" not in again.body
+    assert 'value="Izium"' in again.body  # the typed answers came back too
     content = b"the same video, sent again" * 1000
     receipt = back.post(
         again.action("testimony-form"),
-        Multipart(list(MINIMAL_TESTIMONY), [FilePart.of("group1-files", "again.mp4", content)]),
+        Multipart(list(MINIMAL_TESTIMONY), [FilePart.of("group2-files", "again.mp4", content)]),
     )
     assert receipt.status == 200, receipt.body[-2000:]
-    (entry,) = tornet.site.submission(receipt.reference()).files
-    assert tornet.site.open_blob(entry.blob_name) == content
+    kept = {e.original_name: e for e in tornet.site.submission(receipt.reference()).files}
+    assert sorted(kept) == ["again.mp4", "whole.jpg"]
+    assert tornet.site.open_blob(kept["whole.jpg"].blob_name) == whole
+    assert tornet.site.open_blob(kept["again.mp4"].blob_name) == content
     assert _submissions(tornet) == before + 1
