@@ -48,12 +48,12 @@ def pg_schema() -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
-def schema_url(base: str, schema: str, *, port: int | None = None) -> str:
-    """A server's database URL for `schema` on the PostgreSQL at `base` (or at `port` on
-    loopback, e.g. through a proxy that can cut it)."""
+def schema_url(base: str, schema: str, *, port: int | None = None, host: str = "127.0.0.1") -> str:
+    """A server's database URL for `schema` on the PostgreSQL at `base` (or at `host`:`port`,
+    e.g. through a proxy that can cut it or a relay into another network namespace)."""
     url = make_url(base).set(drivername="postgresql+psycopg")
     if port is not None:
-        url = url.set(host="127.0.0.1", port=port)
+        url = url.set(host=host, port=port)
     url = url.update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)
 

@@ -19,7 +19,7 @@ import socket
 import struct
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,16 +81,21 @@ def with_backends(text: str, backends: str) -> str:
     return text[: text.index(_FIRST_BACKEND) + 1] + backends
 
 
-def config_for_hosts(text: str, *, front_port: int, hosts: dict[str, int]) -> str:
-    """A several-hosts config on test ports: every `server NAME` line points at hosts[NAME]."""
+def config_for_hosts(text: str, *, front_port: int, hosts: Mapping[str, int | str]) -> str:
+    """A several-hosts config on test ports: every `server NAME` line points at hosts[NAME], a
+    loopback port or an "address:port" (an app host in its own network namespace)."""
     assert f"bind {FRONT_BIND} " in text
     assert INSTALLED_ERRORS in text
     named = {match.group(2) for match in _SERVER.finditer(text)}
     assert named == set(hosts), f"servers {sorted(named)}, expected {sorted(hosts)}"
     text = text.replace(f"bind {FRONT_BIND} ", f"bind 127.0.0.1:{front_port} ")
-    text = _SERVER.sub(lambda m: f"{m.group(1)}127.0.0.1:{hosts[m.group(2)]} ", text)
+    text = _SERVER.sub(lambda m: f"{m.group(1)}{_address(hosts[m.group(2)])} ", text)
     text = text.replace(INSTALLED_ERRORS, str(DEPLOY / "errors"))
     return _PRIVILEGED.sub("", text)
+
+
+def _address(host: int | str) -> str:
+    return f"127.0.0.1:{host}" if isinstance(host, int) else host
 
 
 def haproxy_binary() -> str:
@@ -122,17 +127,18 @@ class Front:
 
 @contextmanager
 def front(
-    tmp_path: Path, app_port: int | dict[str, int], text: str | None = None
+    tmp_path: Path, app_port: int | Mapping[str, int | str], text: str | None = None
 ) -> Iterator[Front]:
     """HAProxy in the foreground (-db: one process, no daemon) in front of `app_port`.
 
-    A dict maps each `server` name of `text` (a several-hosts config) to its app host's port.
+    A mapping gives each `server` name of `text` (a several-hosts config) its app host: a
+    loopback port or an "address:port".
     """
     workdir = tmp_path / "haproxy"
     workdir.mkdir()
     port = free_port()
     config = workdir / "haproxy.cfg"
-    if isinstance(app_port, dict):
+    if not isinstance(app_port, int):
         assert text is not None, "several hosts need their config"
         config.write_text(config_for_hosts(text, front_port=port, hosts=app_port))
     else:

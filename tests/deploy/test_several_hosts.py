@@ -19,15 +19,19 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pytest
+from sqlalchemy import make_url
 
 from tests.conftest import schema_url
 from tests.deploy.conftest import readme_block
 from tests.deploy.haproxy import Front, front, on_circuit, shipped, with_backends
+from tests.deploy.netns import NetHost, available, net_host
 from tests.reliability.client import (
     MINIMAL_TESTIMONY,
     FilePart,
@@ -38,14 +42,18 @@ from tests.reliability.client import (
 )
 from tests.reliability.harness import Installation, InvestigatorKey, install, run
 from tests.reliability.live import LiveServer
+from tests.reliability.proxy import TcpProxy
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
 MIB = 1024 * 1024
 BIG_MIB = 96
-RATE = 8 * MIB  # 12 s for the whole file: the sweep below runs while it is still arriving
+RATE = 8 * MIB
 KILL_AT = 16 * MIB  # sealed bytes in the shared temp area when the receiving host dies
 TRIAGE = Path(sys.executable).with_name("triage")
+# Each app host in its own network namespace, as separate machines; separate processes on
+# loopback where this machine refuses namespaces (not root).
+NETNS = available()
 
 
 @dataclass
@@ -59,13 +67,38 @@ class CircuitWitness(Witness):
         return on_circuit(self.port, self.circuit, timeout=self.timeout)
 
 
-def second_host(installation: Installation) -> LiveServer:
-    """Another app host: its own data directory with a copy of the first's `secret_key`."""
-    data_dir = installation.root / "host2"
-    data_dir.mkdir(mode=0o700)
-    shutil.copy2(installation.data_dir / "secret_key", data_dir / "secret_key")
-    host = LiveServer(installation)
-    return host.start({"INTAKE_DATA_DIR": str(data_dir)})
+def start_host(
+    installation: Installation, number: int, place: NetHost | None, env: Mapping[str, str]
+) -> LiveServer:
+    """App host `number`, in its own network namespace when `place` is one. Every host but the
+    first has its own data directory holding a copy of the first's `secret_key`."""
+    extra = dict(env)
+    if number > 1:
+        data_dir = installation.root / f"host{number}"
+        data_dir.mkdir(mode=0o700)
+        shutil.copy2(installation.data_dir / "secret_key", data_dir / "secret_key")
+        extra["INTAKE_DATA_DIR"] = str(data_dir)
+    if place is None:
+        return LiveServer(installation).start(extra)
+    # deploy/README.md's "Several servers": each app host binds its LAN address, allowed there.
+    extra["INTAKE_ALLOW_PUBLIC_BIND"] = "1"
+    host = LiveServer(installation, host=place.address, prefix=tuple(place.prefix()))
+    return host.start(extra)
+
+
+def _database_env(
+    database: tuple[str, str] | None, place: NetHost | None, stack: ExitStack
+) -> dict[str, str]:
+    """How a host reaches the shared PostgreSQL: from another namespace, through a relay on its
+    link's gateway (PostgreSQL listens on the test's loopback only)."""
+    if database is None or place is None:
+        return {}
+    base, schema = database
+    url = make_url(base)
+    relay = TcpProxy((url.host or "127.0.0.1", url.port or 5432), host=place.gateway)
+    relay.restore()
+    stack.callback(relay.cut)
+    return {"INTAKE_DATABASE_URL": schema_url(base, schema, host=place.gateway, port=relay.port)}
 
 
 def _triage_key(tmp_path: Path) -> InvestigatorKey:
@@ -79,30 +112,40 @@ def _triage_key(tmp_path: Path) -> InvestigatorKey:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    """The shared database: PostgreSQL as deployed, and one SQLite file shared by the two
-    gunicorn processes (the default install) as a second check."""
+def database(request: pytest.FixtureRequest) -> tuple[str, str] | None:
+    """The shared database: PostgreSQL as deployed (base url, schema), and one SQLite file shared
+    by the two hosts (None: the default install) as a second check."""
     if request.param == "sqlite":
         return None
-    base, schema = request.getfixturevalue("pg_schema")
-    return schema_url(base, schema)
+    return cast(tuple[str, str], request.getfixturevalue("pg_schema"))
 
 
 @pytest.fixture
 def layout(
-    tmp_path: Path, database_url: str | None
+    tmp_path: Path, database: tuple[str, str] | None
 ) -> Iterator[tuple[Installation, list[LiveServer], Front]]:
-    installation = install(tmp_path / "site", key=_triage_key(tmp_path), database_url=database_url)
-    hosts = [LiveServer(installation).start()]
-    try:
-        hosts.append(second_host(installation))
+    url = None if database is None else schema_url(*database)
+    installation = install(tmp_path / "site", key=_triage_key(tmp_path), database_url=url)
+    hosts: list[LiveServer] = []
+    with ExitStack() as stack:
+        stack.callback(_stop_all, hosts)
+        places = [stack.enter_context(net_host(n)) if NETNS else None for n in (1, 2)]
+        for number, place in enumerate(places, start=1):
+            env = _database_env(database, place, stack)
+            hosts.append(start_host(installation, number, place, env))
         config = with_backends(shipped(), readme_block("haproxy-several-hosts"))
-        ports = {"app1": hosts[0].port, "app2": hosts[1].port}
-        with front(tmp_path, ports, config) as haproxy:
+        ends = {f"app{n}": _end(host) for n, host in enumerate(hosts, start=1)}
+        with front(tmp_path, ends, config) as haproxy:
             yield installation, hosts, haproxy
-    finally:
-        for host in hosts:
-            host.stop()
+
+
+def _stop_all(hosts: list[LiveServer]) -> None:
+    for host in hosts:
+        host.stop()
+
+
+def _end(host: LiveServer) -> int | str:
+    return host.port if host.host == "127.0.0.1" else f"{host.host}:{host.port}"
 
 
 def _new_witness(port: int, circuit: int) -> tuple[CircuitWitness, str, str]:
@@ -113,9 +156,18 @@ def _new_witness(port: int, circuit: int) -> tuple[CircuitWitness, str, str]:
     return witness, issued.codename(), confirmed.action("testimony-form")
 
 
-def _big_file() -> FilePart:
+def _big_file(killed: threading.Event) -> FilePart:
+    """BIG_MIB of noise; past KILL_AT the sender waits until the host is killed, so the kill
+    always lands mid-body however slowly the sweep's process starts on a loaded machine."""
     block = os.urandom(MIB)
-    return FilePart("group1-files", "video.mp4", BIG_MIB * MIB, lambda: iter([block] * BIG_MIB))
+
+    def blocks() -> Iterator[bytes]:
+        for n in range(BIG_MIB):
+            if n * MIB >= 2 * KILL_AT:
+                killed.wait(120)
+            yield block
+
+    return FilePart("group1-files", "video.mp4", BIG_MIB * MIB, blocks)
 
 
 def _receiving_host(installation: Installation, hosts: list[LiveServer]) -> tuple[LiveServer, Path]:
@@ -144,12 +196,13 @@ def test_a_host_killed_mid_upload_loses_nothing_and_the_other_serves_the_witness
 
     uploader, _, big_action = _new_witness(haproxy.port, 2)
     outcome: list[Response | Exception] = []
+    killed = threading.Event()
 
     def send() -> None:
         try:
             outcome.append(
                 uploader.post(
-                    big_action, Multipart(list(MINIMAL_TESTIMONY), [_big_file()]), rate=RATE
+                    big_action, Multipart(list(MINIMAL_TESTIMONY), [_big_file(killed)]), rate=RATE
                 )
             )
         except (OSError, ValueError) as exc:  # the connection dies with the host
@@ -163,6 +216,7 @@ def test_a_host_killed_mid_upload_loses_nothing_and_the_other_serves_the_witness
     assert temp.exists()
     assert victim.proc is not None
     os.killpg(victim.proc.pid, signal.SIGKILL)  # the whole host: master and workers
+    killed.set()
     victim.proc.wait(timeout=10)
     victim.proc = None
     thread.join(timeout=120)

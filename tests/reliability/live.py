@@ -25,11 +25,17 @@ WORKERS = int(runpy.run_path(str(GUNICORN_CONF))["workers"])
 
 @dataclass
 class LiveServer:
-    """gunicorn with the shipped config, serving `installation` on 127.0.0.1:`port`."""
+    """gunicorn with the shipped config, serving `installation` on `host`:`port`.
+
+    `prefix` runs it elsewhere, e.g. inside a network namespace standing for another machine
+    (tests/deploy/netns.py); `host` is then that namespace's address.
+    """
 
     installation: Installation
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    host: str = "127.0.0.1"
+    prefix: tuple[str, ...] = ()
 
     @property
     def log_path(self) -> Path:
@@ -38,12 +44,12 @@ class LiveServer:
     def start(self, extra_env: Mapping[str, str] | None = None) -> LiveServer:
         env = {
             **self.installation.env,
-            "INTAKE_BIND": f"127.0.0.1:{self.port}",
+            "INTAKE_BIND": f"{self.host}:{self.port}",
             **(extra_env or {}),
         }
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)],
+                [*self.prefix, sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)],
                 stdout=log,
                 stderr=log,
                 env=env,
@@ -67,7 +73,7 @@ class LiveServer:
 
     def _answers(self) -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+            with socket.create_connection((self.host, self.port), timeout=2) as sock:
                 sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                 return sock.recv(12).startswith(b"HTTP/1.1 200")
         except OSError:

@@ -16,10 +16,11 @@ _POLL = 0.1
 
 @dataclass
 class TcpProxy:
-    """Forwards 127.0.0.1:`port` to `target` while up; starts down (call `restore`)."""
+    """Forwards `host`:`port` to `target` while up; starts down (call `restore`)."""
 
     target: tuple[str, int]
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _sockets: set[socket.socket] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -30,7 +31,7 @@ class TcpProxy:
         self._stop = threading.Event()
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        listener.bind((self.host, self.port))
         listener.listen(64)
         listener.settimeout(_POLL)
         self._acceptor = threading.Thread(target=self._accept, args=(listener, self._stop))
