@@ -32,13 +32,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake.web import choices as c
 from intake.web.i18n import current_language
+from protocol.fields import LONG_TEXT, SHORT_TEXT, TESTIMONY_FIELDS
 
-SHORT_TEXT_MAX = 500
-"""Characters in a one-line answer (a unit name, a settlement): generous, and bounds memory."""
-LONG_TEXT_MAX = 20_000
-"""Characters in a secondary free-text answer."""
-ACCOUNT_MAX = 100_000
-"""Characters in the account B1: SecureDrop caps a message at 100,000 too."""
+# The limits are protocol's (protocol.fields), so that the form cannot take what the schema
+# refuses; cross-field rules (protocol.rules) run after these, in services.testimony.
+SHORT_TEXT_MAX = SHORT_TEXT
+LONG_TEXT_MAX = LONG_TEXT
+ACCOUNT_MAX = TESTIMONY_FIELDS["B1"].max_length
+_VICTIMS = TESTIMONY_FIELDS["B7_min"]
 
 _COORDINATES = re.compile(r"^\s*-?\d{1,2}(\.\d+)?\s*[,; ]\s*-?\d{1,3}(\.\d+)?\s*$")
 
@@ -135,8 +136,13 @@ class TestimonyForm(_Form):
     place = _long(_l("Describe the place"))
     coordinates = _short(_l("Coordinates, if you know them (latitude, longitude)"))
     coordinates_precision = _pick(_l("How exact are the coordinates?"), "location_precision")
-    victims_min = IntegerField(_l("Number of victims, at least"), [Optional(), NumberRange(0)])
-    victims_max = IntegerField(_l("at most"), [Optional(), NumberRange(0)])
+    victims_min = IntegerField(
+        _l("Number of victims, at least"),
+        [Optional(), NumberRange(_VICTIMS.low, _VICTIMS.high)],
+    )
+    victims_max = IntegerField(
+        _l("at most"), [Optional(), NumberRange(_VICTIMS.low, _VICTIMS.high)]
+    )
     victim_categories = _many(_l("Who were the victims?"), "victim_category")
     victim_details = _long(_l("Details that identify the victims (only if it is safe)"))
     perpetrators = _long(_l("Who did it? Describe them"))
@@ -183,12 +189,6 @@ class TestimonyForm(_Form):
         """Two decimal numbers, so that the investigators can map them."""
         if field.data and not _COORDINATES.match(field.data):
             raise ValidationError(_l("Write two numbers, for example 50.4501, 30.5234."))
-
-    def validate_victims_max(self, field: IntegerField) -> None:
-        """The range must be in order."""
-        low = self.victims_min.data
-        if field.data is not None and low is not None and field.data < low:
-            raise ValidationError(_l("The largest number is smaller than the smallest."))
 
 
 class FollowUpForm(_Form):
