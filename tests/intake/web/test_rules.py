@@ -13,11 +13,14 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from wtforms.validators import Length
 
 from intake.models import DraftBlob, Submission
+from intake.web import forms
 from intake.web.i18n import TRANSLATIONS_DIR
 from intake.web.rule_messages import MESSAGES
-from protocol.fields import FIELD_RULES, SHORT_TEXT
+from intake.web.services import answers as answers_module
+from protocol.fields import FIELD_RULES, GROUP_FIELDS, SHORT_TEXT, TESTIMONY_FIELDS
 from protocol.rules import CROSS_FIELD_RULES, GROUP_RULE, RANGE_ORDER
 from protocol.schema import Submission as Sealed
 from tests.intake.web.conftest import (
@@ -49,6 +52,10 @@ CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"victims_max": "2000000000"}, "victims_max", "between 0 and"),
     ({"coordinates": "95, 200"}, "coordinates", "not on Earth"),
     ({"account": "I saw\x00 soldiers"}, "account", "invisible control character"),
+    ({"group1-shows": "the yard\x00"}, "group1-shows", "invisible control character"),
+    # Not the schema's to refuse, but out of range all the same: WTForms' own words.
+    ({"event_date": "20000-01-01"}, "event_date", "Not a valid date value"),
+    ({"time_from": "24:00"}, "time_from", "Not a valid time value"),
 ]
 
 
@@ -132,3 +139,24 @@ def test_every_rule_has_a_translated_message() -> None:
         for rule_id, message in MESSAGES.items():
             msgid = message._args[0]
             assert catalogue.gettext(msgid) != msgid, (lang, rule_id)
+
+
+def test_the_form_takes_its_text_limits_from_protocol() -> None:
+    testimony, group = forms.TestimonyForm(), forms.FileGroupForm()
+    pairs = [
+        *(
+            (testimony[name], TESTIMONY_FIELDS[fid])
+            for fid, name in answers_module._TESTIMONY.items()
+        ),
+        *((group[name], GROUP_FIELDS[fid]) for fid, name in answers_module._GROUP.items()),
+        (testimony["name"], TESTIMONY_FIELDS["D1"]),
+        (testimony["contact_other"], TESTIMONY_FIELDS["D4_other"]),
+    ]
+    checked = 0
+    for field, spec in pairs:
+        if spec.kind != "text":
+            continue
+        [length] = [v for v in field.validators if isinstance(v, Length)]
+        assert length.max == spec.max_length, field.name
+        checked += 1
+    assert checked >= 15
