@@ -67,6 +67,16 @@ CASES = (
         ("#coordinates", "95, 200"),
     ),
     Case(
+        "nul-in-text",
+        _fill("#place", "near the\x00 bridge"),
+        _fill("#place", ""),
+        "place",
+        "This answer contains an invisible control character we cannot store. Please type it "
+        "again rather than pasting it.",
+        # The page cannot show a NUL back (HTML turns it into U+FFFD); the rest is there.
+        ("#place", "near the\ufffd bridge"),
+    ),
+    Case(
         "long-call-sign",
         _fill("#call_signs", f"Grom\n{LONG_SIGN}"),
         _fill("#call_signs", ""),
