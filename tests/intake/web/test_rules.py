@@ -160,3 +160,22 @@ def test_the_form_takes_its_text_limits_from_protocol() -> None:
         assert length.max == spec.max_length, field.name
         checked += 1
     assert checked >= 15
+
+
+def test_a_follow_up_group_described_without_a_file(site: Site, client: FlaskClient) -> None:
+    _codename, page = start_witness(client)
+    action = form_action(page.get_data(as_text=True), "testimony-form")
+    first = post_multipart(client, action, minimal_testimony())
+    reference = re.search(r'id="reference">([^<]+)<', first.get_data(as_text=True))
+    assert reference is not None
+    add = client.get("/account/add").get_data(as_text=True)
+    data = {
+        "parent": reference.group(1).strip(),
+        "account": "More words",
+        "group1-shows": "the second video",
+    }
+    response = post_multipart(client, form_action(add, "follow-up-form"), data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422, html[-2000:]
+    assert re.search(r'id="group1-shows-error">[^<]*this group has none', html)
+    assert "More words" in html
