@@ -230,7 +230,9 @@ TESTIMONY_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
         "B8_description": LONG,
         "B8_force": _coded("force"),
         "B8_unit": SHORT,
-        "B8_callsigns": FieldSpec("texts", max_length=SHORT_TEXT),
+        # Per call-sign: the form's box holds 2,000 characters, and sites before this
+        # limit sealed a single line of that length, which must still parse.
+        "B8_callsigns": FieldSpec("texts", max_length=4 * SHORT_TEXT),
         "B8_insignia": SHORT,
         "B8_vehicles": SHORT,
         "B8_order_heard": _YNU,

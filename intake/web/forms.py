@@ -89,11 +89,8 @@ def _short(label: Any, field_id: str | None, specs: Mapping[str, FieldSpec] = _B
     return StringField(label, [Optional(), Length(max=_limit(field_id, specs))])
 
 
-def _long(
-    label: Any, field_id: str | None, specs: Mapping[str, FieldSpec] = _B, *, lines: int = 1
-) -> TextAreaField:
-    """A text area; `lines` > 1 for a list typed one item a line (the limit is per item)."""
-    return TextAreaField(label, [Optional(), Length(max=_limit(field_id, specs) * lines)])
+def _long(label: Any, field_id: str | None, specs: Mapping[str, FieldSpec] = _B) -> TextAreaField:
+    return TextAreaField(label, [Optional(), Length(max=_limit(field_id, specs))])
 
 
 def _pick(label: Any, list_name: str) -> SelectField:
@@ -159,7 +156,7 @@ class TestimonyForm(_Form):
     perpetrators = _long(_l("Who did it? Describe them"), "B8_description")
     force = _pick(_l("Which force?"), "force")
     unit = _short(_l("Unit name or number"), "B8_unit")
-    call_signs = _long(_l("Call-signs you heard (one per line)"), "B8_callsigns", lines=4)
+    call_signs = _long(_l("Call-signs you heard (one per line)"), "B8_callsigns")
     insignia = _short(_l("Uniforms, insignia or patches"), "B8_insignia")
     vehicles = _short(_l("Vehicles and their markings"), "B8_vehicles")
     order_heard = _pick(_l("Did you hear an order being given?"), "yes_no_unsure")

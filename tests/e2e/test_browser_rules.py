@@ -23,7 +23,6 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = BROWSER_MARKS
 
 OTHER = codes.codes("incident_type").index("other")
-LONG_SIGN = "Z" * 501  # one call-sign over protocol.fields.SHORT_TEXT
 
 
 @pytest.fixture(scope="module")
@@ -75,14 +74,6 @@ CASES = (
         "again rather than pasting it.",
         # The page cannot show a NUL back (HTML turns it into U+FFFD); the rest is there.
         ("#place", "near the\ufffd bridge"),
-    ),
-    Case(
-        "long-call-sign",
-        _fill("#call_signs", f"Grom\n{LONG_SIGN}"),
-        _fill("#call_signs", ""),
-        "call_signs",
-        "One line of this answer is too long. Please shorten it.",
-        ("#call_signs", f"Grom\n{LONG_SIGN}"),
     ),
     Case(
         "group-without-file",
