@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -32,13 +33,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake.web import choices as c
 from intake.web.i18n import current_language
+from protocol.fields import GROUP_FIELDS, SHORT_TEXT, TESTIMONY_FIELDS, FieldSpec
 
-SHORT_TEXT_MAX = 500
-"""Characters in a one-line answer (a unit name, a settlement): generous, and bounds memory."""
-LONG_TEXT_MAX = 20_000
-"""Characters in a secondary free-text answer."""
-ACCOUNT_MAX = 100_000
-"""Characters in the account B1: SecureDrop caps a message at 100,000 too."""
+# The limits are protocol's (protocol.fields), so that the form cannot take what the schema
+# refuses; cross-field rules (protocol.rules) run after these, in services.testimony.
+_B = TESTIMONY_FIELDS
+_C = GROUP_FIELDS
+ACCOUNT_MAX = TESTIMONY_FIELDS["B1"].max_length
+_VICTIMS = TESTIMONY_FIELDS["B7_min"]
 
 _COORDINATES = re.compile(r"^\s*-?\d{1,2}(\.\d+)?\s*[,; ]\s*-?\d{1,3}(\.\d+)?\s*$")
 
@@ -78,12 +80,17 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     option_widget = CheckboxInput()
 
 
-def _short(label: Any) -> StringField:
-    return StringField(label, [Optional(), Length(max=SHORT_TEXT_MAX)])
+def _limit(field_id: str | None, specs: Mapping[str, FieldSpec]) -> int:
+    """The answer's length limit, protocol's (a field protocol does not know: a short one)."""
+    return SHORT_TEXT if field_id is None else specs[field_id].max_length
 
 
-def _long(label: Any, maximum: int = LONG_TEXT_MAX) -> TextAreaField:
-    return TextAreaField(label, [Optional(), Length(max=maximum)])
+def _short(label: Any, field_id: str | None, specs: Mapping[str, FieldSpec] = _B) -> StringField:
+    return StringField(label, [Optional(), Length(max=_limit(field_id, specs))])
+
+
+def _long(label: Any, field_id: str | None, specs: Mapping[str, FieldSpec] = _B) -> TextAreaField:
+    return TextAreaField(label, [Optional(), Length(max=_limit(field_id, specs))])
 
 
 def _pick(label: Any, list_name: str) -> SelectField:
@@ -97,9 +104,9 @@ def _many(label: Any, list_name: str) -> MultiCheckboxField:
 class FileGroupForm(_Form):
     """The questions about one group of files (C2, C3, C4, C10, C11)."""
 
-    shows = _long(_l("What do these files show?"))
+    shows = _long(_l("What do these files show?"), "C2", _C)
     recorded_by = _pick(_l("Who recorded them?"), "recorded_by")
-    recorded_by_detail = _short(_l("More about who recorded them (optional)"))
+    recorded_by_detail = _short(_l("More about who recorded them (optional)"), "C3_detail", _C)
     generation = _pick(_l("Are they originals or copies?"), "file_generation")
     original_kept = _pick(_l("Do you or someone else still have the originals?"), "yes_no_unsure")
     graphic = _pick(_l("Do they contain graphic violence?"), "yes_no_unsure")
@@ -122,48 +129,55 @@ class TestimonyForm(_Form):
         [InputRequired(message=_l("Please describe what happened.")), Length(max=ACCOUNT_MAX)],
     )
     source = _pick(_l("How do you know this?"), "source_type")
-    source_detail = _short(_l("More about how you know (optional)"))
+    source_detail = _short(_l("More about how you know (optional)"), "B2_detail")
     incident_types = _many(_l("What kind of incident was it?"), "incident_type")
-    incident_other = _short(_l("If other, what was it?"))
+    incident_other = _short(_l("If other, what was it?"), "B3_other")
     event_date = DateField(_l("Date of the event"), [Optional()])
     date_precision = _pick(_l("How exact is this date?"), "date_precision")
     time_from = TimeField(_l("Time of day (Kyiv time), from"), [Optional()])
     time_to = TimeField(_l("until (optional)"), [Optional()])
     time_approximate = BooleanField(_l("The time is approximate"))
     oblast = _pick(_l("Oblast"), "oblast")
-    settlement = _short(_l("Settlement or hromada"))
-    place = _long(_l("Describe the place"))
-    coordinates = _short(_l("Coordinates, if you know them (latitude, longitude)"))
+    settlement = _short(_l("Settlement or hromada"), "B6_settlement")
+    place = _long(_l("Describe the place"), "B6_description")
+    coordinates = _short(_l("Coordinates, if you know them (latitude, longitude)"), None)
     coordinates_precision = _pick(_l("How exact are the coordinates?"), "location_precision")
-    victims_min = IntegerField(_l("Number of victims, at least"), [Optional(), NumberRange(0)])
-    victims_max = IntegerField(_l("at most"), [Optional(), NumberRange(0)])
+    victims_min = IntegerField(
+        _l("Number of victims, at least"),
+        [Optional(), NumberRange(_VICTIMS.low, _VICTIMS.high)],
+    )
+    victims_max = IntegerField(
+        _l("at most"), [Optional(), NumberRange(_VICTIMS.low, _VICTIMS.high)]
+    )
     victim_categories = _many(_l("Who were the victims?"), "victim_category")
-    victim_details = _long(_l("Details that identify the victims (only if it is safe)"))
-    perpetrators = _long(_l("Who did it? Describe them"))
+    victim_details = _long(
+        _l("Details that identify the victims (only if it is safe)"), "B7_details"
+    )
+    perpetrators = _long(_l("Who did it? Describe them"), "B8_description")
     force = _pick(_l("Which force?"), "force")
-    unit = _short(_l("Unit name or number"))
-    call_signs = _long(_l("Call-signs you heard (one per line)"), SHORT_TEXT_MAX * 4)
-    insignia = _short(_l("Uniforms, insignia or patches"))
-    vehicles = _short(_l("Vehicles and their markings"))
+    unit = _short(_l("Unit name or number"), "B8_unit")
+    call_signs = _long(_l("Call-signs you heard (one per line)"), "B8_callsigns")
+    insignia = _short(_l("Uniforms, insignia or patches"), "B8_insignia")
+    vehicles = _short(_l("Vehicles and their markings"), "B8_vehicles")
     order_heard = _pick(_l("Did you hear an order being given?"), "yes_no_unsure")
-    orders = _long(_l("Who ordered what? Use the words you heard"))
-    other_witnesses = _long(_l("Other witnesses or evidence you know of"))
+    orders = _long(_l("Who ordered what? Use the words you heard"), "B8_orders")
+    other_witnesses = _long(_l("Other witnesses or evidence you know of"), "B9")
     reported_elsewhere = _many(_l("Have you reported this elsewhere?"), "reported_elsewhere")
-    report_refs = _short(_l("Reference numbers of those reports"))
+    report_refs = _short(_l("Reference numbers of those reports"), "B10_refs")
     group1 = FormField(FileGroupForm)
     group2 = FormField(FileGroupForm)
     group3 = FormField(FileGroupForm)
     identify = RadioField(
         _l("Would you like to tell us who you are?"), choices=c.NO_YES, default="no"
     )
-    name = _short(_l("Your name, or how investigators may refer to you"))
+    name = _short(_l("Your name, or how investigators may refer to you"), "D1")
     role = _pick(_l("Your role at the time"), "witness_role")
     contact = RadioField(_l("May investigators contact you?"), choices=c.NO_YES, default="no")
     contact_how = RadioField(
         _l("How?"), choices=c.choices("contact_method"), default="receipt-code"
     )
-    contact_other = _long(_l("The other way to reach you"))
-    contact_notes = _long(_l("Safe times, or what we must know before contacting you"))
+    contact_other = _long(_l("The other way to reach you"), "D4_other")
+    contact_notes = _long(_l("Safe times, or what we must know before contacting you"), "D5")
     testify = _pick(
         _l("Would you be willing to give a formal statement or testify?"), "willing_to_testify"
     )
@@ -183,12 +197,6 @@ class TestimonyForm(_Form):
         """Two decimal numbers, so that the investigators can map them."""
         if field.data and not _COORDINATES.match(field.data):
             raise ValidationError(_l("Write two numbers, for example 50.4501, 30.5234."))
-
-    def validate_victims_max(self, field: IntegerField) -> None:
-        """The range must be in order."""
-        low = self.victims_min.data
-        if field.data is not None and low is not None and field.data < low:
-            raise ValidationError(_l("The largest number is smaller than the smallest."))
 
 
 class FollowUpForm(_Form):
@@ -240,7 +248,7 @@ class StartForm(_Form):
     """
 
     # Hidden from people by CSS; bots that fill every field fill this one (SecureDrop #6302).
-    website = StringField(_l("Leave this field empty"), [Length(max=SHORT_TEXT_MAX)])
+    website = StringField(_l("Leave this field empty"), [Length(max=SHORT_TEXT)])
 
 
 class ConfirmCodenameForm(_Form):

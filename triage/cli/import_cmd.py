@@ -91,7 +91,7 @@ def _print(report: ImportReport) -> None:
             "add' the new key and import again; otherwise tell the admin at once",
             err=True,
         )
-    for warning in report.keyring_warnings:
+    for warning in [*report.keyring_warnings, *report.rule_warnings]:
         echo(f"warning: {warning}")
     for ident in report.recipient_mismatch:
         echo(f"warning: {ident}: the export's reply key differs from the sealed one")

@@ -15,14 +15,8 @@ from typing import Any
 from wtforms import Form
 
 from protocol.entries import Answers
-from protocol.errors import ProtocolError
-from protocol.fields import (
-    FOLLOW_UP_FIELDS,
-    GROUP_FIELDS,
-    TESTIMONY_FIELDS,
-    AnswerValue,
-    FieldSpec,
-)
+from protocol.fields import FOLLOW_UP_FIELDS, GROUP_FIELDS, TESTIMONY_FIELDS, AnswerValue
+from protocol.rules import GroupInput, violations
 
 __all__ = [
     "KYIV_TIME_ZONE",
@@ -37,6 +31,7 @@ KYIV_TIME_ZONE = "Europe/Kyiv"
 """B5: times are asked in Kyiv time (form.md), and the zone travels with them."""
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_DEFAULT_CONTACT = "receipt-code"
 
 # form.md field id -> the WTForms field that answers it.
 _TESTIMONY: Mapping[str, str] = {
@@ -140,16 +135,17 @@ def _testimony_values(form: Form) -> dict[str, AnswerValue]:
     signs = [line.strip() for line in (form["call_signs"].data or "").splitlines()]
     if any(signs):
         answers["B8_callsigns"] = tuple(dict.fromkeys(sign for sign in signs if sign))
-    identify = form["identify"].data == "yes"
-    answers["D0"] = identify
-    if identify and (name := _value(form["name"].data)) is not None:
-        answers["D1"] = name
-    contact = form["contact"].data == "yes"
-    answers["D3"] = contact
-    if contact:
-        answers["D4"] = form["contact_how"].data
-        if form["contact_how"].data == "other-channel" and form["contact_other"].data:
-            answers["D4_other"] = _text(form["contact_other"].data)
+    answers["D0"] = form["identify"].data == "yes"
+    answers["D3"] = form["contact"].data == "yes"
+    # Everything typed is an answer, whatever was ticked: protocol.rules refuses a name or
+    # contact details without their "yes" as a field error, never dropping them in silence.
+    # The way to be contacted is a radio with a default; only a choice made counts.
+    how = form["contact_how"].data
+    if answers["D3"] or how != _DEFAULT_CONTACT:
+        answers["D4"] = how
+    for field_id, name in (("D1", "name"), ("D4_other", "contact_other")):
+        if (value := _value(form[name].data)) is not None:
+            answers[field_id] = value
     return answers
 
 
@@ -168,55 +164,56 @@ _DERIVED: Mapping[str, str] = {
     "B6_lon": "coordinates",
     "B8_callsigns": "call_signs",
     "D1": "name",
+    "D4": "contact_how",
     "D4_other": "contact_other",
 }
 
 
 @dataclass(frozen=True)
 class SchemaSlip:
-    """An answer the form accepted but the submission schema refuses."""
+    """An answer protocol.rules refuses, named by the WTForms field the witness should change."""
 
     field: str
     """The WTForms field's name in the form (group fields: "group1-shows")."""
-    kind: str
-    """The schema's value kind ("text", "number"...), to choose the message."""
+    rule_id: str
+    """The protocol.rules (or protocol.fields.FIELD_RULES) id, which chooses the message."""
 
 
-def _slips(
-    values: Mapping[str, AnswerValue], specs: Mapping[str, FieldSpec], names: Mapping[str, str]
+def _field_name(path: tuple[str | int, ...], names: Mapping[str, str]) -> str:
+    if path[0] == "groups":
+        return f"group{path[1]}-{_GROUP.get(str(path[2]), str(path[2]))}"
+    return names.get(str(path[1]), str(path[1]))
+
+
+def _groups(
+    form: Form, numbers: tuple[int, ...], files: Mapping[int, int]
+) -> dict[int, GroupInput]:
+    return {
+        n: GroupInput(_collect(form[f"group{n}"].form, _GROUP), files.get(n, 0)) for n in numbers
+    }
+
+
+def schema_slips(
+    form: Form, files: Mapping[int, int], *, follow_up: bool = False
 ) -> list[SchemaSlip]:
-    slips: list[SchemaSlip] = []
-    for field_id, value in values.items():
-        spec = specs.get(field_id)
-        if spec is None:
-            continue  # Answers.parse refuses unknown ids; the form makes none
-        try:
-            spec.check(field_id, value)
-        except ProtocolError:
-            slips.append(SchemaSlip(names.get(field_id, field_id), spec.kind))
-    return slips
+    """Every answer of a testimony (or follow-up) form that protocol.rules refuses.
 
-
-def schema_slips(form: Form, *, follow_up: bool = False) -> list[SchemaSlip]:
-    """Every answer of a testimony (or follow-up) form that protocol's schema would refuse.
-
-    The schema (protocol.fields) is the judge: the same FieldSpec checks run here, before
-    anything is committed, as when the answers are sealed and when triage re-validates.
+    `files` is how many files each group holds (this request's and the draft's). The rules are
+    protocol's: the same checker runs when triage imports, so what passes here seals.
     """
     if follow_up:
         value = _value(form["account"].data)
-        values = {} if value is None else {"B1": value}
-        slips = _slips(values, FOLLOW_UP_FIELDS, {"B1": "account"})
-        groups: tuple[int, ...] = (1,)
+        found = violations(
+            {} if value is None else {"B1": value},
+            _groups(form, (1,), files),
+            fields=FOLLOW_UP_FIELDS,
+            rules=(),
+        )
+        names: Mapping[str, str] = {"B1": "account"}
     else:
+        found = violations(_testimony_values(form), _groups(form, (1, 2, 3), files))
         names = {**_TESTIMONY, **_DERIVED}
-        slips = _slips(_testimony_values(form), TESTIMONY_FIELDS, names)
-        groups = (1, 2, 3)
-    for number in groups:
-        group = form[f"group{number}"].form
-        group_names = {fid: f"group{number}-{name}" for fid, name in _GROUP.items()}
-        slips += _slips(_collect(group, _GROUP), GROUP_FIELDS, group_names)
-    return slips
+    return [SchemaSlip(_field_name(v.path, names), v.rule_id) for v in found]
 
 
 def group_answers(group_form: Form) -> Answers:

@@ -5,6 +5,7 @@ trap is at the codename step (intake.web.views.start), before anything is typed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from wtforms import Form
 
 from intake.web.choices import plain
 from intake.web.forms import FollowUpForm, TestimonyForm
+from intake.web.rule_messages import rule_message
 from intake.web.services.answers import (
     follow_up_answers,
     group_answers,
@@ -99,30 +101,20 @@ def _problems(ctx: WebContext, received: Received, files: int) -> list[LazyStrin
     return problems
 
 
-def _slip_message(kind: str) -> LazyString:
-    if kind == "number":
-        return _l(
-            "These coordinates are not on Earth: latitude goes from -90 to 90 and longitude "
-            "from -180 to 180, for example 49.99, 36.23."
-        )
-    if kind in {"text", "texts"}:
-        return _l(
-            "This answer contains an invisible control character we cannot store. Please "
-            "type it again rather than pasting it."
-        )
-    return _l("We cannot store this answer as it is. Please check it.")
-
-
-def _schema_valid(form: Form, *, follow_up: bool) -> bool:
-    """Attach a translated error to every field the submission schema would refuse."""
-    slips = schema_slips(form, follow_up=follow_up)
+def _schema_valid(form: Form, files: Sequence[IncomingFile], *, follow_up: bool) -> bool:
+    """Attach a translated error to every field protocol.rules refuses (`files`: the
+    submission's files so far, which say which file groups have one)."""
+    per_group = Counter(f.group for f in files)
+    slips = schema_slips(form, per_group, follow_up=follow_up)
     for slip in slips:
         if "-" in slip.field:  # a file group's question: "group1-shows"
             group, name = slip.field.split("-", 1)
             field = form[group].form[name]
         else:
             field = form[slip.field]
-        field.errors = [*field.errors, _slip_message(slip.kind)]
+        message = rule_message(slip.field, slip.rule_id)
+        if message not in field.errors:
+            field.errors = [*field.errors, message]
     return not slips
 
 
@@ -138,7 +130,7 @@ def _settle(
     """
     files = (*(received.draft.files if received.draft else ()), *received.keeper.kept)
     valid = form.validate()
-    valid = _schema_valid(form, follow_up=isinstance(form, FollowUpForm)) and valid
+    valid = _schema_valid(form, files, follow_up=isinstance(form, FollowUpForm)) and valid
     if valid and not problems:
         return files
     received.keeper.keep_answers(list(received.formdata.items(multi=True)))

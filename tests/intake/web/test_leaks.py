@@ -127,6 +127,10 @@ def test_no_canary_in_clear_anywhere(
             data[name] = f"{canary} {name}"
     content = (canary.encode() + b" in the file ") * (BIG // 40)
     data["group1-files"] = [(io.BytesIO(content), f"{canary}-name.mp4", "video/mp4")]
+    # A group's answers describe its files (protocol.rules): groups 2 and 3 get one each.
+    for group in (2, 3):
+        small = canary.encode() + f" group {group}".encode()
+        data[f"group{group}-files"] = [(io.BytesIO(small), f"{canary}-{group}.jpg", "image/jpeg")]
     response = post_multipart(
         client, form_action(open_testimony_form(client), "testimony-form"), data
     )
