@@ -2,6 +2,11 @@
 
 Usage: .venv/bin/python bench/load.py [--levels 50,100,200,300,400] [--rate 50000]
                                       [--window 20] [--testimonies 200] [--clients 8]
+       .venv/bin/python bench/load.py --front [--samples 60] [--logins 10] [--uploads 200]
+
+With --front, the figures of issue 15 through HAProxy instead (bench/front_load.py: landing p95
+under 2,000 slow connections against none, right-codename login p95 during a codename flood,
+memory per held upload); what follows describes the run on gunicorn alone.
 
 One gunicorn with deploy/gunicorn.conf.py on 127.0.0.1 serves a fresh installation (`intake
 init`, one investigator key). For each level N the bench opens N testimony uploads that trickle
@@ -37,6 +42,7 @@ from pathlib import Path
 # bench/crypto.py sits beside this script and would shadow the crypto package.
 if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.front_load, tests.*
 
 from crypto.minisign import SigningKey
 from crypto.x25519 import X25519Identity
@@ -287,6 +293,12 @@ def report(levels: list[Level], short: tuple[int, float], args: argparse.Namespa
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--front"]:
+        from bench.front_load import main as front_main  # noqa: PLC0415 - pulls in tests.*
+
+        raise_fd_limit()
+        front_main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levels", default="50,100,200,300,400")
     parser.add_argument("--rate", type=float, default=50_000, help="bytes/s per upload")

@@ -97,10 +97,10 @@ def slow_head_greetings() -> list[bytes]:
     return [greeting(2000 + i % CIRCUITS, SLOW_HEAD) for i in range(SLOW_HEADS)]
 
 
-def probe(port: int) -> float:
-    """Seconds until the landing page answered 200 on circuit 9999 (inf when it did not)."""
+def probe(port: int, circuit: int = 9999) -> float:
+    """Seconds until the landing page answered 200 on `circuit` (inf when it did not)."""
     started = time.monotonic()
-    conn = CircuitConnection(port, 9999, PROBE_LIMIT)
+    conn = CircuitConnection(port, circuit, PROBE_LIMIT)
     try:
         conn.request("GET", "/")
         response = conn.getresponse()
