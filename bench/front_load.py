@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
 
-from tests.deploy.attackers import Attack, attacking, greeting, slow_body_head
+from tests.deploy.attackers import Attack, attacking, greeting
 from tests.deploy.haproxy import CircuitConnection, Front, connector, front
 from tests.deploy.test_front_at_scale import (
     CIRCUITS,
@@ -144,6 +144,24 @@ def rss_kib(pids: list[int]) -> int:
     return total
 
 
+def upload_head(form: FormSession) -> bytes:
+    """A testimony's head, its answers and the start of a file part declared as 2 GiB."""
+    boundary = "held" + os.urandom(8).hex()
+    fields = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in required_answers("A held upload")
+    )
+    fields += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="group1-files"; '
+        'filename="held.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
+    ).encode()
+    return (
+        f"POST {form.action} HTTP/1.1\r\nHost: intake\r\nCookie: {form.cookie}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {2**31 - 1}\r\n\r\n"
+    ).encode() + fields
+
+
 def held_upload_greetings(port: int, count: int) -> list[bytes]:
     """`count` uploads with real forms, 4 per circuit (the front's per-circuit upload limit)."""
     found = []
@@ -152,16 +170,19 @@ def held_upload_greetings(port: int, count: int) -> list[bytes]:
         first = open_form(port, connector(circuit))
         forms: list[FormSession] = [first]
         forms += [_another_form(port, circuit, first) for _ in range(FORMS_PER_CIRCUIT - 1)]
-        found += [greeting(circuit, slow_body_head(f.action, f.cookie, 2**31 - 1)) for f in forms]
+        found += [greeting(circuit, upload_head(f)) for f in forms]
     return found[:count]
 
 
 def memory_figures(site: LiveSite, haproxy: Front, count: int) -> dict[str, float]:
-    """RSS (KiB) of HAProxy and the workers, idle and with `count` uploads held open."""
+    """RSS (KiB) of HAProxy and the workers, idle and with `count` uploads held open, each
+    trickling 32 KiB every 0.5 s (64 KB/s, a fair Tor upload) into a 2 GiB file part."""
     greetings = held_upload_greetings(haproxy.port, count)
     idle_h, idle_g = rss_kib([haproxy.process.pid]), rss_kib(site.workers())
-    with attacking(haproxy.port, greetings, ramp=5) as held:
-        time.sleep(20)  # every upload is through and has sent a few bytes more
+    piece = os.urandom(32 * 1024)
+    with attacking(haproxy.port, greetings, ramp=5, drip=piece, every=0.5) as held:
+        # By then each has sent over 2 MiB: the sealer holds its steady-state buffers.
+        time.sleep(45)
         held_now = held.open
         busy_h, busy_g = rss_kib([haproxy.process.pid]), rss_kib(site.workers())
     return {
@@ -232,5 +253,5 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--samples", type=int, default=60, help="landing loads per phase")
     parser.add_argument("--interval", type=float, default=0.25)
     parser.add_argument("--logins", type=int, default=10, help="right-codename logins per phase")
-    parser.add_argument("--uploads", type=int, default=200, help="uploads held for memory")
+    parser.add_argument("--uploads", type=int, default=100, help="uploads held for memory")
     report(run(parser.parse_args(argv)))

@@ -44,6 +44,8 @@ class Attack:
     peak: int = 0
     opened: int = 0
     closed_by_front: int = 0
+    drip: bytes = b"X"  # sent every `every` seconds: one byte, or an upload's trickle
+    every: float = DRIP_EVERY
     stop: threading.Event = field(default_factory=threading.Event)
 
     def _up(self) -> None:
@@ -52,7 +54,7 @@ class Attack:
         self.peak = max(self.peak, self.open)
 
 
-async def _hold(port: int, greeting: bytes, attack: Attack) -> None:
+async def _hold(port: int, greeting: bytes, attack: Attack, drip: bytes, every: float) -> None:
     """Open, greet, drip until the front closes the connection or the attack stops."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     attack._up()
@@ -61,9 +63,9 @@ async def _hold(port: int, greeting: bytes, attack: Attack) -> None:
         while not attack.stop.is_set():
             await writer.drain()
             try:
-                answer = await asyncio.wait_for(reader.read(65536), DRIP_EVERY)
+                answer = await asyncio.wait_for(reader.read(65536), every)
             except TimeoutError:
-                writer.write(b"X")  # one more byte of a header name, or of the body
+                writer.write(drip)  # more of a header name, or of the body
                 continue
             if not answer or answer.startswith(b"HTTP/"):
                 attack.closed_by_front += 1
@@ -77,7 +79,7 @@ async def _persist(port: int, greeting: bytes, attack: Attack, delay: float) -> 
     await asyncio.sleep(delay)  # connections arrive over a few seconds, not in one burst
     while not attack.stop.is_set():
         with suppress(OSError):
-            await _hold(port, greeting, attack)
+            await _hold(port, greeting, attack, attack.drip, attack.every)
         if not attack.stop.is_set():
             await asyncio.sleep(REOPEN_AFTER)
 
@@ -101,9 +103,16 @@ def greeting(circuit: int, request: bytes, *, version: int = 1) -> bytes:
 
 
 @contextmanager
-def attacking(port: int, greetings: list[bytes], ramp: float = 5.0) -> Iterator[Attack]:
-    """One connection per greeting held open (and reopened) for the block, on its own thread."""
-    attack = Attack()
+def attacking(
+    port: int,
+    greetings: list[bytes],
+    ramp: float = 5.0,
+    drip: bytes = b"X",
+    every: float = DRIP_EVERY,
+) -> Iterator[Attack]:
+    """One connection per greeting held open (and reopened) for the block, on its own thread;
+    each sends `drip` every `every` seconds (bench/front_load.py trickles real uploads)."""
+    attack = Attack(drip=drip, every=every)
     thread = threading.Thread(
         target=lambda: asyncio.run(_run(port, greetings, attack, ramp)), daemon=True
     )
