@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.front_load
 
 from crypto.minisign import SigningKey
 from crypto.x25519 import X25519Identity
+from tests.conftest import keyring_env
 
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "deploy" / "gunicorn.conf.py"
@@ -67,7 +68,8 @@ def raise_fd_limit() -> int:
 
 def install(root: Path) -> dict[str, str]:
     """`intake init` and `intake keys add` in `root`; the environment for the server."""
-    env = {**os.environ, "INTAKE_DATA_DIR": str(root / "data")}
+    # The keyring file lives under `root`, owned by whoever runs the bench (as in the tests).
+    env = {**os.environ, "INTAKE_DATA_DIR": str(root / "data"), **keyring_env(root)}
     subprocess.run([str(INTAKE), "init"], env=env, check=True, capture_output=True)
     pub = root / "investigator.pub"
     pub.write_text(SigningKey.generate().verify_key().to_file_text(), encoding="utf-8")
