@@ -176,6 +176,5 @@ def test_2000_slow_connections_on_32_circuits_starve_neither_pages_nor_a_stalled
     assert status == 200, page[-2000:]
     assert sha256 in page  # arrived intact after 120 s without a byte
     # gunicorn's master kills a worker whose main loop is stuck `timeout` (120) s, and every
-    # upload in it with it: the likeliest cause of the upload a reviewer saw die in a 125 s
-    # stall, when closing silent connections blocked that loop 2 s each (gunicorn.conf.py).
+    # upload in it: a 125 s stall was once seen to die; no worker may be killed here.
     assert "WORKER TIMEOUT" not in site.log.read_text(errors="replace")
