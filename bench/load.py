@@ -2,6 +2,11 @@
 
 Usage: .venv/bin/python bench/load.py [--levels 50,100,200,300,400] [--rate 50000]
                                       [--window 20] [--testimonies 200] [--clients 8]
+       .venv/bin/python bench/load.py --front [--samples 60] [--logins 10] [--uploads 200]
+
+With --front, the figures of issue 15 through HAProxy instead (bench/front_load.py: landing p95
+under 2,000 slow connections against none, right-codename login p95 during a codename flood,
+memory per held upload); what follows describes the run on gunicorn alone.
 
 One gunicorn with deploy/gunicorn.conf.py on 127.0.0.1 serves a fresh installation (`intake
 init`, one investigator key). For each level N the bench opens N testimony uploads that trickle
@@ -37,9 +42,11 @@ from pathlib import Path
 # bench/crypto.py sits beside this script and would shadow the crypto package.
 if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.front_load, tests.*
 
 from crypto.minisign import SigningKey
 from crypto.x25519 import X25519Identity
+from tests.conftest import keyring_env
 
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "deploy" / "gunicorn.conf.py"
@@ -61,7 +68,8 @@ def raise_fd_limit() -> int:
 
 def install(root: Path) -> dict[str, str]:
     """`intake init` and `intake keys add` in `root`; the environment for the server."""
-    env = {**os.environ, "INTAKE_DATA_DIR": str(root / "data")}
+    # The keyring file lives under `root`, owned by whoever runs the bench (as in the tests).
+    env = {**os.environ, "INTAKE_DATA_DIR": str(root / "data"), **keyring_env(root)}
     subprocess.run([str(INTAKE), "init"], env=env, check=True, capture_output=True)
     pub = root / "investigator.pub"
     pub.write_text(SigningKey.generate().verify_key().to_file_text(), encoding="utf-8")
@@ -287,6 +295,12 @@ def report(levels: list[Level], short: tuple[int, float], args: argparse.Namespa
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--front"]:
+        from bench.front_load import main as front_main  # noqa: PLC0415 - pulls in tests.*
+
+        raise_fd_limit()
+        front_main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levels", default="50,100,200,300,400")
     parser.add_argument("--rate", type=float, default=50_000, help="bytes/s per upload")

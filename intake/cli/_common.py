@@ -30,6 +30,7 @@ __all__ = [
     "config_options",
     "console",
     "json_option",
+    "lazy_config_options",
     "open_database",
     "print_error",
 ]
@@ -99,29 +100,49 @@ class FunnelGroup(click.Group):
             raise click.exceptions.Exit(code) from exc
 
 
-def config_options(command: _F) -> _F:
-    """Add --data-dir and --database-url; the command receives `config: Config`."""
-
-    @click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="INTAKE_DATA_DIR",
-        help="Data directory (database, secret key, blobs).  [env: INTAKE_DATA_DIR]",
-    )
-    @click.option(
+def _config_option_decorators(command: _F) -> _F:
+    command = click.option(
         "--database-url",
         envvar="INTAKE_DATABASE_URL",
         help="sqlite:///PATH or postgresql+psycopg://USER@HOST/DB; default: SQLite in the data "
         "directory.  [env: INTAKE_DATABASE_URL]",
-    )
+    )(command)
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="INTAKE_DATA_DIR",
+        help="Data directory (database, secret key, blobs).  [env: INTAKE_DATA_DIR]",
+    )(command)
+
+
+def _loader(data_dir: Path | None, database_url: str | None) -> Callable[[], Config]:
+    environ = dict(os.environ)
+    if data_dir is not None:
+        environ["INTAKE_DATA_DIR"] = str(data_dir)
+    if database_url:
+        environ["INTAKE_DATABASE_URL"] = database_url
+    return lambda: load_config(environ)
+
+
+def config_options(command: _F) -> _F:
+    """Add --data-dir and --database-url; the command receives `config: Config`."""
+
+    @_config_option_decorators
     @functools.wraps(command)
     def wrapper(*args: Any, data_dir: Path | None, database_url: str | None, **kwargs: Any) -> Any:
-        environ = dict(os.environ)
-        if data_dir is not None:
-            environ["INTAKE_DATA_DIR"] = str(data_dir)
-        if database_url:
-            environ["INTAKE_DATABASE_URL"] = database_url
-        return command(*args, config=load_config(environ), **kwargs)
+        return command(*args, config=_loader(data_dir, database_url)(), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def lazy_config_options(command: _F) -> _F:
+    """As config_options, but the command receives `load_config: () -> Config` and calls it
+    only when it needs the installation (`intake stats --live` runs as root without one)."""
+
+    @_config_option_decorators
+    @functools.wraps(command)
+    def wrapper(*args: Any, data_dir: Path | None, database_url: str | None, **kwargs: Any) -> Any:
+        return command(*args, load_config=_loader(data_dir, database_url), **kwargs)
 
     return wrapper  # type: ignore[return-value]
 

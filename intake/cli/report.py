@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -13,12 +14,15 @@ from intake.cli._common import (
     config_options,
     console,
     json_option,
+    lazy_config_options,
     open_database,
     print_error,
 )
+from intake.cli._live import live_options, show_live
 from intake.config import Config
 from intake.doctor import Finding, Severity, diagnose
 from intake.errors import ConfigError
+from intake.live import live_findings, read_live
 from intake.paths import find_gunicorn_conf
 from intake.stats import DayCounts, collect_stats
 
@@ -40,14 +44,32 @@ def _row(label: str, counts: DayCounts) -> list[str]:
 
 
 @click.command()
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Only the front and tor, now (no database; as root, to read HAProxy's stats socket).",
+)
+@live_options
 @json_option
-@config_options
-def stats(config: Config, as_json: bool) -> None:
-    """Counts by day received: submissions, files, sealed GiB, awaiting export/ack, purged."""
+@lazy_config_options
+def stats(
+    load_config: Callable[[], Config],
+    live: bool,
+    haproxy_socket: Path,
+    tor_metrics: str,
+    as_json: bool,
+) -> None:
+    """Counts by day received (submissions, files, sealed GiB, awaiting export/ack, purged),
+    then the front and tor now: connections, queues, refusals, the PoW effort tor asks."""
+    status = read_live(haproxy_socket, tor_metrics)
+    if live:
+        show_live(status, as_json=as_json)
+        return
+    config = load_config()
     with open_database(config) as db:
         result = collect_stats(db.sessions, config.blob_dir)
     if as_json:
-        click.echo(json.dumps(result.as_json(), indent=2))
+        click.echo(json.dumps({**result.as_json(), "live": status.as_json()}, indent=2))
         return
     table = Table(
         "day", "submissions", "files", "sealed GiB", "awaiting export", "awaiting ack", "purged"
@@ -57,6 +79,7 @@ def stats(config: Config, as_json: bool) -> None:
     table.add_row(*_row("total", result.totals), style="bold")
     console().print(table)
     click.echo(f"free disk: {result.free_disk_bytes / GIB:.1f} GiB")
+    show_live(status, as_json=False)
 
 
 def _default_gunicorn_conf() -> Path | None:
@@ -84,15 +107,25 @@ def _echo_finding(finding: Finding) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The torrc tor runs with: check that its SSH onion has client authorisation.",
 )
+@live_options
 @json_option
 @config_options
-def doctor(config: Config, gunicorn_conf: Path | None, torrc: Path | None, as_json: bool) -> None:
-    """Check permissions, secret key, database, keyring, free disk, bind, swap and the torrc.
+def doctor(  # noqa: PLR0917 - click passes each option by name; the order is not an API
+    config: Config,
+    gunicorn_conf: Path | None,
+    torrc: Path | None,
+    haproxy_socket: Path,
+    tor_metrics: str,
+    as_json: bool,
+) -> None:
+    """Check permissions, secret key, database, keyring, free disk, bind, swap and the torrc,
+    then the front (queues, full backends) and tor (the PoW effort it asks).
 
     Every problem comes with its fix; the exit status is 8 when there is one.
     """
     conf = gunicorn_conf or _default_gunicorn_conf()
     findings = diagnose(config, gunicorn_conf=conf, torrc=torrc)
+    findings.extend(live_findings(read_live(haproxy_socket, tor_metrics)))
     if as_json:
         click.echo(json.dumps([finding.as_json() for finding in findings], indent=2))
     else:

@@ -32,6 +32,7 @@ SHIPPED = DEPLOY / "haproxy.cfg"
 FRONT_BIND = "127.0.0.1:8000"
 APP_BIND = "127.0.0.1:8080"
 INSTALLED_ERRORS = "/etc/haproxy/errors/intake"
+STATS_SOCKET = "/run/haproxy/intake-stats.sock"
 _PRIVILEGED = re.compile(r"^\s*(chroot|user|group)\s.*$", re.MULTILINE)
 _V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -69,6 +70,16 @@ def config_for_test(text: str, *, front_port: int, app_port: int) -> str:
     text = text.replace(f"server gunicorn {APP_BIND} ", f"server gunicorn 127.0.0.1:{app_port} ")
     text = text.replace(INSTALLED_ERRORS, str(DEPLOY / "errors"))
     return _PRIVILEGED.sub("", text)
+
+
+def stats_socket(workdir: Path) -> Path:
+    """Where a test's HAProxy puts the shipped stats socket (not /run/haproxy: that needs root)."""
+    return workdir / "intake-stats.sock"
+
+
+def _private_stats(text: str, workdir: Path) -> str:
+    assert f"stats socket {STATS_SOCKET} " in text, "the shipped stats socket moved"
+    return text.replace(f"stats socket {STATS_SOCKET} ", f"stats socket {stats_socket(workdir)} ")
 
 
 _FIRST_BACKEND = "\nbackend pages\n"
@@ -115,7 +126,8 @@ def haproxy_version(binary: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Front:
-    """A running HAProxy: its port, its process, and the directory it ran in."""
+    """A running HAProxy: its port, its process, and the directory it ran in (which holds its
+    stats socket, `stats_socket(workdir)`)."""
 
     port: int
     process: subprocess.Popen[bytes]
@@ -140,9 +152,10 @@ def front(
     config = workdir / "haproxy.cfg"
     if not isinstance(app_port, int):
         assert text is not None, "several hosts need their config"
-        config.write_text(config_for_hosts(text, front_port=port, hosts=app_port))
+        generated = config_for_hosts(text, front_port=port, hosts=app_port)
     else:
-        config.write_text(config_for_test(text or shipped(), front_port=port, app_port=app_port))
+        generated = config_for_test(text or shipped(), front_port=port, app_port=app_port)
+    config.write_text(_private_stats(generated, workdir))
     with (workdir / "haproxy.out").open("wb") as out:
         process = subprocess.Popen(
             [haproxy_binary(), "-db", "-f", str(config)],

@@ -58,7 +58,10 @@ def test_real_haproxy_accepts_the_shipped_config(tmp_path: Path) -> None:
 def test_nothing_is_logged_exposed_spooled_or_forwarded() -> None:
     lines = all_lines()
     assert not [line for line in lines if line.split()[0] == "log"]  # no log target at all
-    assert not [line for line in lines if "stats" in line.split()[:2]]  # no socket, no page
+    # The one runtime API: a root-only unix socket at the read-only level; no page, no port.
+    assert [line for line in lines if "stats" in line.split()[:2]] == [
+        "stats socket /run/haproxy/intake-stats.sock mode 600 level user"
+    ]
     assert not [line for line in lines if re.search(r"option (forwardfor|forwarded)", line)]
     assert not [line for line in lines if "send-proxy" in line]  # no circuit id to gunicorn
     # Bodies stream: buffering is switched off explicitly and nothing caches.
@@ -73,6 +76,8 @@ def test_timeouts_stop_slow_heads_but_not_stalled_uploads() -> None:
     found = timeouts()
     assert found["http-request"] <= 15  # a whole request head, however slowly sent
     assert found["client"] > 120  # an honest upload survives a two-minute stall
+    # The server side is silent during the same stall, and its timeout cuts it too.
+    assert found["server"] >= found["client"]
     assert found["queue"] <= 60
     assert found["http-keep-alive"] <= 30
 

@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import socket
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from tests.deploy.haproxy import (
     haproxy_version,
     on_circuit,
     request,
+    stats_socket,
 )
 from tests.e2e.conftest import LiveSite, serve
 from tests.e2e.streaming import GeneratedFile, multipart, open_form, post_stream, required_answers
@@ -155,7 +157,10 @@ def test_an_upload_streams_through_and_haproxy_keeps_nothing_of_it(
     assert file.sha256() in page  # the receipt names exactly what arrived
     assert watch.polls > 10
     assert watch.others == set()  # no file of any kind held open while the body passed
-    assert sorted(p.name for p in haproxy.workdir.iterdir()) == ["haproxy.cfg", "haproxy.out"]
+    # Nothing written beside its config and output but its stats socket (a socket, no data).
+    found = sorted(p.name for p in haproxy.workdir.iterdir())
+    assert found == ["haproxy.cfg", "haproxy.out", "intake-stats.sock"]
+    assert stat.S_ISSOCK(stats_socket(haproxy.workdir).stat().st_mode)
     assert canary not in haproxy.output()
     assert haproxy.output().count("\n") <= 5  # start-up notices at most, nothing per request
     assert site.process.poll() is None

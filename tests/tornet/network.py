@@ -204,6 +204,7 @@ def _start_all(
             admin_port=admin_port,
             changes=changes,
             control_port=network.service_control_port,
+            metrics_port=free_port(),
         ),
     )
 

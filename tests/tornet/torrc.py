@@ -18,6 +18,7 @@ SHIPPED_TORRC = DEPLOY / "torrc"
 WITNESS_DIR = "/var/lib/tor/intake/"
 ADMIN_DIR = "/var/lib/tor/intake-admin-ssh/"
 WITNESS_TARGET = "HiddenServicePort 80 127.0.0.1:8000"
+METRICS_PORT = "MetricsPort 127.0.0.1:9035"
 ADMIN_TARGET = "HiddenServicePort 22 127.0.0.1:22"
 
 
@@ -141,6 +142,7 @@ def shipped_service(
     front_port: int,
     admin_port: int,
     control_port: int,
+    metrics_port: int,
     changes: Changes = SHIPPED,
 ) -> str:
     """deploy/torrc with only its two directories and two targets moved, plus a control port.
@@ -151,8 +153,10 @@ def shipped_service(
     everything else, PoW, circuit-id export and stream limits included, runs as shipped.
     """
     text = SHIPPED_TORRC.read_text(encoding="utf-8")
-    for needed in (WITNESS_DIR, ADMIN_DIR, WITNESS_TARGET, ADMIN_TARGET):
+    for needed in (WITNESS_DIR, ADMIN_DIR, WITNESS_TARGET, ADMIN_TARGET, METRICS_PORT):
         assert needed in text, f"the shipped torrc no longer says {needed!r}"
+    # Several networks (and a real server) may run on one machine: a free port each.
+    text = text.replace(METRICS_PORT, f"MetricsPort 127.0.0.1:{metrics_port}")
     text = text.replace(WITNESS_DIR, f"{service_root / 'witness'}/")
     text = text.replace(ADMIN_DIR, f"{service_root / 'admin-ssh'}/")
     # Added lines go right after the witness's own port: HiddenService* options belong to the

@@ -1,0 +1,281 @@
+"""`bench/load.py --front`: the figures of issue 15 through the front (HAProxy → gunicorn).
+
+One Intake (`intake serve`, deploy/gunicorn.conf.py, the production codename KDF) behind a
+HAProxy run from deploy/haproxy.cfg (tests/deploy/haproxy.py: ports rewritten), clients on
+simulated Tor circuits (tor's PROXY lines). In one run, in this order:
+
+1. landing p95 with no attack, then while 1,000 slow heads and 1,000 slow bodies (real forms)
+   on 32 circuits are held (tests/deploy/attackers.py): both p95 and their ratio (target:
+   p95 under attack < 1 s);
+2. login with the right codename from a fresh circuit, alone and while 64 connections on 8
+   circuits send wrong codenames as fast as the server answers: p95 of each (target < 30 s);
+3. N uploads held open, trickling: RSS of HAProxy and of the gunicorn workers, idle and with
+   the N held, and the growth per held upload.
+
+Timings are printed, never asserted (tests/deploy/test_front_at_scale.py asserts behaviour).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from html import unescape
+from pathlib import Path
+
+from tests.deploy.attackers import Attack, attacking, greeting
+from tests.deploy.haproxy import CircuitConnection, Front, connector, front
+from tests.deploy.test_front_at_scale import (
+    CIRCUITS,
+    FORMS_PER_CIRCUIT,
+    _another_form,
+    probe,
+    slow_body_greetings,
+    slow_head_greetings,
+)
+from tests.e2e.conftest import LiveSite, serve
+from tests.e2e.streaming import (
+    FormSession,
+    GeneratedFile,
+    multipart,
+    open_form,
+    post_stream,
+    required_answers,
+)
+
+_CODENAME = re.compile(r'id="codename">([^<]+)<')
+_LOGIN_ACTION = re.compile(r'<form id="login-form"[^>]*action="([^"]+)"')
+_circuits = iter(range(100_000, 10**9))  # a fresh circuit for each measured request
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else float("inf")
+
+
+def landing_samples(port: int, count: int, interval: float) -> list[float]:
+    """`count` landing-page loads, each on a new circuit (inf when over 10 s or not 200)."""
+    found = []
+    for _ in range(count):
+        found.append(probe(port, next(_circuits)))
+        time.sleep(interval)
+    return found
+
+
+def login(port: int, circuit: int, codename: str) -> tuple[int, float]:
+    """GET /return then POST the codename on one connection: (status, seconds of the POST)."""
+    conn = CircuitConnection(port, circuit, timeout=120)
+    try:
+        conn.request("GET", "/return")
+        response = conn.getresponse()
+        html = response.read().decode()
+        cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+        match = _LOGIN_ACTION.search(html)
+        if response.status != 200 or match is None:
+            return response.status, 0.0
+        started = time.monotonic()
+        conn.request(
+            "POST",
+            unescape(match.group(1)),
+            body=f"codename={codename.replace(' ', '+')}",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status, time.monotonic() - started
+    finally:
+        conn.close()
+
+
+def a_codename(port: int) -> str:
+    """A witness's codename, from the receipt of a small testimony."""
+    file = GeneratedFile.random(64 * 1024, b"BENCH")
+    form = open_form(port, connector(41))
+    content_type, length, body = multipart(
+        required_answers("A bench witness"), "group1-files", "a.mp4", file
+    )
+    _status, page = post_stream(port, form, content_type, length, body, connect=connector(41))
+    match = _CODENAME.search(page)
+    assert match, page[-2000:]
+    return match.group(1).strip()
+
+
+def right_logins(port: int, codename: str, count: int) -> list[float]:
+    found = []
+    for _ in range(count):
+        status, seconds = login(port, next(_circuits), codename)
+        found.append(seconds if status in (200, 303) else float("inf"))
+    return found
+
+
+@contextmanager
+def codename_flood(port: int) -> Iterator[list[int]]:
+    """64 threads on 8 circuits sending wrong codenames as fast as answered; their statuses."""
+    stop, statuses = threading.Event(), []
+
+    def guess(circuit: int) -> None:
+        while not stop.is_set():
+            statuses.append(login(port, circuit, "wrong " * 7)[0])
+
+    threads = [threading.Thread(target=guess, args=(3000 + i % 8,)) for i in range(64)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(3)
+        yield statuses
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=180)
+
+
+def rss_kib(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    return total
+
+
+def upload_head(form: FormSession) -> bytes:
+    """A testimony's head, its answers and the start of a file part declared as 256 MiB.
+
+    Not larger: the server reserves free disk for each declared length (intake/diskguard.py),
+    and 100 uploads declared at 2 GiB each exceed this machine's disk (36 got in).
+    """
+    boundary = "held" + os.urandom(8).hex()
+    fields = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in required_answers("A held upload")
+    )
+    fields += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="group1-files"; '
+        'filename="held.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
+    ).encode()
+    return (
+        f"POST {form.action} HTTP/1.1\r\nHost: intake\r\nCookie: {form.cookie}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {256 << 20}\r\n\r\n"
+    ).encode() + fields
+
+
+def held_upload_greetings(port: int, count: int) -> list[bytes]:
+    """`count` uploads with real forms, 4 per circuit (the front's per-circuit upload limit)."""
+    found = []
+    for index in range(-(-count // FORMS_PER_CIRCUIT)):
+        circuit = 50_000 + index
+        first = open_form(port, connector(circuit))
+        forms: list[FormSession] = [first]
+        forms += [_another_form(port, circuit, first) for _ in range(FORMS_PER_CIRCUIT - 1)]
+        found += [greeting(circuit, upload_head(f)) for f in forms]
+    return found[:count]
+
+
+def memory_figures(site: LiveSite, haproxy: Front, count: int) -> dict[str, float]:
+    """RSS (KiB) of HAProxy and the workers, idle and with `count` uploads held open, each
+    trickling 32 KiB every 0.5 s (64 KB/s, a fair Tor upload) into a file part."""
+    greetings = held_upload_greetings(haproxy.port, count)
+    idle_h, idle_g = rss_kib([haproxy.process.pid]), rss_kib(site.workers())
+    piece = os.urandom(32 * 1024)
+    with attacking(haproxy.port, greetings, ramp=5, drip=piece, every=0.5) as held:
+        # By then each has sent over 2 MiB: the sealer holds its steady-state buffers.
+        time.sleep(45)
+        held_now = held.open
+        busy_h, busy_g = rss_kib([haproxy.process.pid]), rss_kib(site.workers())
+    return {
+        "uploads_held": held_now,
+        "haproxy_idle_kib": idle_h,
+        "haproxy_held_kib": busy_h,
+        "gunicorn_idle_kib": idle_g,
+        "gunicorn_held_kib": busy_g,
+        "per_upload_total_kib": (busy_h + busy_g) / max(1, held_now),
+        "per_upload_growth_kib": (busy_h + busy_g - idle_h - idle_g) / max(1, held_now),
+    }
+
+
+def under_attack(port: int, samples: int, interval: float) -> tuple[list[float], Attack]:
+    greetings = slow_head_greetings() + slow_body_greetings(port)
+    with attacking(port, greetings, ramp=10) as attack:
+        time.sleep(12)
+        return landing_samples(port, samples, interval), attack
+
+
+def run(args: argparse.Namespace) -> dict[str, object]:
+    phases, figures = set(args.phases.split(",")), {}
+    with tempfile.TemporaryDirectory(prefix="intake-front-") as tmp:
+        root = Path(tmp)
+        with serve(root) as site, front(root, site.port) as haproxy:
+            port = haproxy.port
+            if "landing" in phases:
+                figures.update(landing_figures(port, args))
+            if "login" in phases:
+                figures.update(login_figures(port, args))
+            if "memory" in phases:
+                figures.update(memory_figures(site, haproxy, args.uploads))
+    return {**figures, "load_average": os.getloadavg()[0]}
+
+
+def landing_figures(port: int, args: argparse.Namespace) -> dict[str, float]:
+    quiet = landing_samples(port, args.samples, args.interval)
+    attacked, attack = under_attack(port, args.samples, args.interval)
+    return {
+        "landing_p95_quiet_s": p95(quiet),
+        "landing_p95_attack_s": p95(attacked),
+        "landing_ratio": p95(attacked) / p95(quiet),
+        "landing_median_attack_s": statistics.median(attacked),
+        "attack_peak_open": attack.peak,
+        "attack_opened": attack.opened,
+    }
+
+
+def login_figures(port: int, args: argparse.Namespace) -> dict[str, float]:
+    codename = a_codename(port)
+    alone = right_logins(port, codename, args.logins)
+    with codename_flood(port) as statuses:
+        flooded = right_logins(port, codename, args.logins)
+    return {
+        "login_p95_alone_s": p95(alone),
+        "login_p95_flood_s": p95(flooded),
+        "login_ratio": p95(flooded) / p95(alone),
+        "flood_answers": len(statuses),
+        "flood_429": statuses.count(429),
+    }
+
+
+def report(figures: dict[str, object]) -> None:
+    f = {k: v for k, v in figures.items() if isinstance(v, (int, float))}
+    if "landing_ratio" in f:
+        print(f"landing p95: {f['landing_p95_quiet_s'] * 1000:.0f} ms quiet, "
+              f"{f['landing_p95_attack_s'] * 1000:.0f} ms under 1,000 slow heads + 1,000 slow "
+              f"bodies on {CIRCUITS} circuits (ratio {f['landing_ratio']:.2f}; "
+              "target < 1 s)")  # fmt: skip
+    if "login_ratio" in f:
+        print(f"right-codename login p95: {f['login_p95_alone_s']:.2f} s alone, "
+              f"{f['login_p95_flood_s']:.2f} s during the flood of 64 connections on 8 circuits "
+              f"(ratio {f['login_ratio']:.2f}; target < 30 s)")  # fmt: skip
+    if "uploads_held" in f:
+        print(f"{f['uploads_held']:.0f} uploads held: HAProxy "
+              f"{f['haproxy_idle_kib'] / 1024:.0f} -> {f['haproxy_held_kib'] / 1024:.0f} MiB, "
+              f"gunicorn workers {f['gunicorn_idle_kib'] / 1024:.0f} -> "
+              f"{f['gunicorn_held_kib'] / 1024:.0f} MiB: {f['per_upload_total_kib']:.0f} KiB "
+              f"per held upload in all, {f['per_upload_growth_kib']:.0f} KiB of growth "
+              "each")  # fmt: skip
+    print(f"load average at the end: {f['load_average']:.2f}")
+    print(json.dumps(figures))
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench/load.py --front")
+    parser.add_argument("--samples", type=int, default=60, help="landing loads per phase")
+    parser.add_argument("--interval", type=float, default=0.25)
+    parser.add_argument("--logins", type=int, default=10, help="right-codename logins per phase")
+    parser.add_argument("--uploads", type=int, default=100, help="uploads held for memory")
+    parser.add_argument("--phases", default="landing,login,memory")
+    report(run(parser.parse_args(argv)))

@@ -1,0 +1,100 @@
+"""The site under load, as an admin sees it without logs: the front (HAProxy) and tor's PoW.
+
+`intake stats` shows a `LiveStatus`; `intake doctor` turns it into findings. Either source may
+be unreachable (not root, a service down): that is reported with its fix, never raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from intake.findings import Finding, Severity, ok
+from intake.front_status import FrontStatus, FrontUnavailable, read_front
+from intake.tor_metrics import OnionMetrics, TorMetricsUnavailable, read_tor_metrics
+
+__all__ = ["LiveStatus", "Unavailable", "live_findings", "read_live"]
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a source could not be read, and what to do about it."""
+
+    reason: str
+    fix: str
+    not_root: bool = False
+
+    def as_json(self) -> dict[str, object]:
+        return {"unavailable": self.reason, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    front: FrontStatus | Unavailable
+    onions: tuple[OnionMetrics, ...] | Unavailable
+
+    def as_json(self) -> dict[str, object]:
+        onions = self.onions
+        return {
+            "front": self.front.as_json(),
+            "tor": onions.as_json()
+            if isinstance(onions, Unavailable)
+            else [onion.as_json() for onion in onions],
+        }
+
+
+def read_live(haproxy_socket: Path, tor_metrics: str) -> LiveStatus:
+    """Both sources, each read once; never raises for an unreachable one."""
+    front: FrontStatus | Unavailable
+    onions: tuple[OnionMetrics, ...] | Unavailable
+    try:
+        front = read_front(haproxy_socket)
+    except FrontUnavailable as exc:
+        front = Unavailable(exc.reason, exc.fix, exc.not_root)
+    try:
+        onions = read_tor_metrics(tor_metrics)
+    except TorMetricsUnavailable as exc:
+        onions = Unavailable(exc.reason, exc.fix)
+    return LiveStatus(front, onions)
+
+
+def _front_finding(front: FrontStatus | Unavailable) -> Finding:
+    if isinstance(front, Unavailable) and front.not_root:
+        # doctor runs as the service user (as root it could leave root-owned files in the data
+        # directory); the socket is root's on purpose, so this is no fault of the install.
+        return ok("front", f"not read: {front.reason}; {front.fix}")
+    if isinstance(front, Unavailable):
+        return Finding("front", Severity.WARNING, front.reason, front.fix)
+    summary = f"{front.connections}/{front.max_connections} connections"
+    full = [b.name for b in front.backends if b.slots and b.in_flight >= b.slots]
+    if front.queued or full:
+        return Finding(
+            "front",
+            Severity.WARNING,
+            f"{summary}; {front.queued} request(s) queued, full: {', '.join(full) or 'none'}",
+            "under a flood the per-circuit limits hold; see deploy/README.md, 'During an attack'",
+        )
+    return ok("front", f"{summary}, nothing queued")
+
+
+def _pow_finding(onions: tuple[OnionMetrics, ...] | Unavailable) -> Finding:
+    if isinstance(onions, Unavailable):
+        return Finding("tor pow", Severity.WARNING, onions.reason, onions.fix)
+    raised = [o for o in onions if o.pow_effort or o.pow_queue]
+    if raised:
+        detail = "; ".join(
+            f"{o.onion[:8]}…: effort {o.pow_effort}, {o.pow_queue} queued" for o in raised
+        )
+        return Finding(
+            "tor pow",
+            Severity.WARNING,
+            f"tor asks clients for proof-of-work ({detail}): the service is under a flood",
+            "nothing to change: Tor Browser solves the puzzle; see deploy/README.md, "
+            "'During an attack'",
+        )
+    return ok("tor pow", f"no proof-of-work asked ({len(onions)} onion service(s))")
+
+
+def live_findings(status: LiveStatus) -> list[Finding]:
+    """`intake doctor`'s view of the front and of tor's PoW."""
+    return [_front_finding(status.front), _pow_finding(status.onions)]
