@@ -53,7 +53,7 @@ from tests.e2e.test_browser import (
 from tests.e2e.test_gunicorn_upload import OpenFileWatch, files_containing
 from tests.reliability.harness import Grep
 from tests.reliability.inprocess import Site, site_at
-from tests.reliability.live import pids_holding
+from tests.reliability.live import WORKERS, pids_holding
 from tests.reliability.proxy import TcpProxy
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -323,6 +323,8 @@ def test_a_worker_killed_in_the_third_file_keeps_the_two_whole_ones(
         # What the dead worker was sealing stays behind as ciphertext, for the sweep.
         only_the_dead = lambda: [p.name for p in site.temp_dir.iterdir()] == [temp.name]  # noqa: E731
         until(only_the_dead, "a resent part was left behind")
+        until(lambda: len(site.workers()) == WORKERS, "gunicorn did not replace the killed worker")
+        cuttable.watch.pids.extend(set(site.workers()) - set(cuttable.watch.pids))  # watch it too
         open_form_again(visit, page)
         assert_kept(page, sent[1] + sent[2])
         assert_answers_back(page, words, cuttable.canary)
@@ -373,10 +375,13 @@ def in_process(tmp_path: Path) -> Iterator[InProcess]:
             thread.join(timeout=30)
 
 
-def log_in(visit: Visit, page: Any, codename: str) -> None:
+def log_in(visit: Visit, page: Any, codename: str) -> int:
+    """Back with the codename; the status the login POST was answered with."""
     page.goto(f"{visit.site.base_url}/return?lang={visit.lang}")
     page.fill("#codename", codename)
-    page.click("#login")
+    with page.expect_response(lambda response: response.request.method == "POST") as answer:
+        page.click("#login")
+    return int(answer.value.status)
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -400,13 +405,13 @@ def test_a_busy_derivation_gets_a_translated_page_and_loses_nothing(
             reference = page.locator("#reference").inner_text().strip()
 
             again = back.context.new_page()
-            log_in(back, again, codename)
+            assert log_in(back, again, codename) == 503
             back.check_page(again, "We are very busy right now", "busy-login")
             again.goto(f"{in_process.base_url}/start?lang={lang}")
             again.click("#get-codename")
             back.check_page(again, "We are very busy right now", "busy-start")
             assert in_process.count(Witness) == in_process.count(Submission) == 1
-        log_in(back, again, codename)
+        assert log_in(back, again, codename) == 200
         back.check_page(again, "Your testimonies", "account")
         assert again.locator(f"#submission-{reference}").count() == 1
     finally:

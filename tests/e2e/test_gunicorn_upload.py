@@ -86,10 +86,10 @@ class OpenFileWatch:
         if HEARTBEAT.match(target):
             return fd_path.stat().st_size == 0
         path = Path(target)
-        installed = [*INSTALLED, Path(self.site.env["INTAKE_KEYRING_FILE"])]
-        if any(path.is_relative_to(root) for root in installed) and read_only(fd_path):
-            # The code and its data (Babel's locale files, templates) being loaded, and the
-            # investigators' public keys read for each upload.
+        keys = [Path(self.site.env["INTAKE_KEYRING_FILE"]), self.site.data_dir / "secret_key"]
+        if any(path.is_relative_to(root) for root in [*INSTALLED, *keys]) and read_only(fd_path):
+            # The code and its data (Babel's locale files, templates) being loaded, the
+            # investigators' public keys read for each upload, the session key read at boot.
             return True
         database = {self.site.database.name + suffix for suffix in ("", "-wal", "-shm", "-journal")}
         # The disk guard's reservation files and its ledger lock (intake/diskguard.py): held
