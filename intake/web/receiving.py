@@ -88,7 +88,7 @@ def receiving(
     held = len(draft.files) if draft else 0
     with _reserved(ctx):
         upload = new_upload(ctx.store, snapshot, max(0, ctx.limits.max_files - held))
-        keeper = DraftKeeper(ctx, key, snapshot, upload)
+        keeper = DraftKeeper(ctx, key, snapshot, upload, draft.files if draft else ())
         attach_upload_session(request, upload)
         try:
             yield upload, keeper

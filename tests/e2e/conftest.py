@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -32,6 +33,7 @@ from crypto.x25519 import X25519Identity
 from intake.cli import main
 from protocol.schema import Submission
 from tests.conftest import keyring_env
+from tests.e2e.chromium import chromium
 
 READY_SECONDS = 30
 STOP_SECONDS = 30
@@ -115,6 +117,25 @@ class LiveSite:
 
     def open_blob(self, name: str) -> bytes:
         return open_bytes((self.blob_dir / name).read_bytes(), [self.investigator])
+
+    def open_with_age(self, name: str, workdir: Path) -> bytes:
+        """The blob opened by the real `age` binary, the investigator's key written to `workdir`."""
+        identity = workdir / "investigator.key"
+        identity.write_text(str(self.investigator) + "\n", encoding="ascii")
+        identity.chmod(0o600)
+        done = subprocess.run(
+            ["age", "-d", "-i", str(identity), str(self.blob_dir / name)],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        return done.stdout
+
+    def count(self, table: str, where: str = "1") -> int:
+        """Rows of `table` (a name from the test, never from input) matching `where`."""
+        with sqlite3.connect(self.database) as conn:
+            query = f"SELECT count(*) FROM {table} WHERE {where}"  # noqa: S608 - test's own
+            return int(conn.execute(query).fetchone()[0])
 
     def blob_sha256(self, name: str) -> tuple[str, int]:
         """SHA-256 and size of a blob's plaintext, decrypted as a stream (for large files)."""
@@ -213,3 +234,10 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
     """A served installation with one active investigator key, stopped after the test."""
     with serve(tmp_path) as site:
         yield site
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for a module's tests (each opens its own contexts)."""
+    with chromium() as launched:
+        yield launched

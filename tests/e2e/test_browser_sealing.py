@@ -12,15 +12,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import shutil
-import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.chromium import BROWSER_MARKS, chromium
+from tests.e2e.chromium import BROWSER_MARKS
 from tests.e2e.conftest import LiveSite
 from tests.e2e.test_gunicorn_upload import OpenFileWatch
 
@@ -30,12 +28,6 @@ AGE = shutil.which("age")
 SEND_TIMEOUT_MS = 120_000
 
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def _canary_file(canary: bytes) -> bytes:
@@ -88,17 +80,6 @@ def _stored(site: LiveSite, reference: str, name: str, content: bytes) -> Path:
     return site.blob_dir / entry.blob_name
 
 
-def _open_with_age(site: LiveSite, blob: Path, tmp_path: Path) -> bytes:
-    assert AGE is not None
-    identity = tmp_path / "investigator.key"
-    identity.write_text(str(site.investigator) + "\n", encoding="ascii")
-    identity.chmod(0o600)
-    done = subprocess.run(
-        [AGE, "-d", "-i", str(identity), str(blob)], capture_output=True, check=True, timeout=60
-    )
-    return done.stdout
-
-
 @pytest.mark.skipif(AGE is None, reason="the age binary is missing (make tools installs it)")
 def test_a_file_is_sealed_in_the_browser_and_opens_with_age(
     browser: Any, live_site: LiveSite, tmp_path: Path
@@ -125,7 +106,7 @@ def test_a_file_is_sealed_in_the_browser_and_opens_with_age(
     assert watch.seen  # the watch did look at the server's open files
     blob = _stored(live_site, reference, name, content)
     assert blob.read_bytes() in body  # stored exactly as the browser sealed it
-    assert _open_with_age(live_site, blob, tmp_path) == content
+    assert live_site.open_with_age(blob.name, tmp_path) == content
 
 
 @pytest.mark.parametrize("how", ["javascript off", "script blocked"])

@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 INSTALLED = [
     Path(sys.prefix).resolve(),
     *(REPO / name for name in ("crypto", "intake", "templates")),
+    Path("/etc/mime.types"),  # Python's mimetypes reads it once, when a worker first guesses
 ]
 # gunicorn's worker heartbeat: an empty file it creates in worker_tmp_dir and unlinks at once.
 HEARTBEAT = re.compile(r"^/dev/shm/wgunicorn-[^/]+ \(deleted\)$")
@@ -85,8 +86,11 @@ class OpenFileWatch:
         if HEARTBEAT.match(target):
             return fd_path.stat().st_size == 0
         path = Path(target)
-        if any(path.is_relative_to(root) for root in INSTALLED) and read_only(fd_path):
-            return True  # the code and its data (Babel's locale files, templates) being loaded
+        keys = [Path(self.site.env["INTAKE_KEYRING_FILE"]), self.site.data_dir / "secret_key"]
+        if any(path.is_relative_to(root) for root in [*INSTALLED, *keys]) and read_only(fd_path):
+            # The code and its data (Babel's locale files, templates) being loaded, the
+            # investigators' public keys read for each upload, the session key read at boot.
+            return True
         database = {self.site.database.name + suffix for suffix in ("", "-wal", "-shm", "-journal")}
         # The disk guard's reservation files and its ledger lock (intake/diskguard.py): held
         # open under flock while an upload runs, and never written to.

@@ -98,16 +98,7 @@ class LiveServer:
 
     def pids_holding(self, path: Path) -> list[int]:
         """Workers with `path` open (the one receiving an upload into that temp file)."""
-        holding = []
-        for pid in self.worker_pids():
-            for fd in Path(f"/proc/{pid}/fd").glob("*"):
-                try:
-                    if Path(os.readlink(fd)) == path:
-                        holding.append(pid)
-                        break
-                except OSError:
-                    continue
-        return holding
+        return pids_holding(self.worker_pids(), path)
 
     def stop(self) -> None:
         """Quick shutdown, then SIGKILL to the whole process group (workers included)."""
@@ -134,3 +125,17 @@ def _booted(pid: int) -> bool:
         return Path(f"/proc/{pid}/wchan").read_text() in {"do_epoll_wait", "ep_poll"}
     except OSError:
         return False
+
+
+def pids_holding(pids: list[int], path: Path) -> list[int]:
+    """Those of `pids` with `path` open, from /proc (the worker receiving into a temp file)."""
+    holding = []
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                if Path(os.readlink(fd)) == path:
+                    holding.append(pid)
+                    break
+            except OSError:
+                continue
+    return holding

@@ -64,16 +64,22 @@ class DraftKeeper:
     boundary arrives (a fresh random blob name, a DraftBlob row in its own transaction) and
     the answers when the first file starts, so a cut, a timeout or a killed worker later in
     the request costs only the part in flight. Parts of unknown inputs stay unclaimed and are
-    discarded with the upload session.
+    discarded with the upload session, and so is a part the draft already holds (`held`).
     """
 
     def __init__(
-        self, ctx: WebContext, key: DraftKey, snapshot: KeyringSnapshot, upload: UploadSession
+        self,
+        ctx: WebContext,
+        key: DraftKey,
+        snapshot: KeyringSnapshot,
+        upload: UploadSession,
+        held: Iterable[IncomingFile] = (),
     ) -> None:
         self._ctx = ctx
         self._key = key
         self._snapshot = snapshot
         self._upload = upload
+        self._held = {_same_file(f) for f in held}
         self.kept: list[IncomingFile] = []
         self.answers: tuple[tuple[str, str], ...] | None = None
         upload.on_answers = self.keep_answers
@@ -98,13 +104,18 @@ class DraftKeeper:
         if group is None or not writer.complete:
             return
         name = new_blob_name()
+        file = IncomingFile.from_writer(
+            writer, blob_name=name, group=group, keyring_digest=self._snapshot.digest
+        )
+        if _same_file(file) in self._held:
+            # A browser resends a POST by itself when the connection died before any answer
+            # (Chromium after a killed worker did): what the draft kept then arrives again.
+            # Left unclaimed, this copy is discarded with the upload session.
+            return
         temp = writer.temp
         assert isinstance(temp, StoreTemp)  # noqa: S101 - new_upload makes only StoreTemps
         temp.commit(name)
         self._upload.claim(writer)
-        file = IncomingFile.from_writer(
-            writer, blob_name=name, group=group, keyring_digest=self._snapshot.digest
-        )
         try:
             keep_file(
                 self._ctx.sessions,
@@ -116,6 +127,16 @@ class DraftKeeper:
             forget_blobs(self._ctx.store, [name])
             raise
         self.kept.append(file)
+        self._held.add(_same_file(file))
+
+
+def _same_file(file: IncomingFile) -> tuple[int, str, str, int]:
+    """What makes two parts of one witness's draft the same file: group, name, content.
+
+    The hash of a part the browser sealed is the browser's declaration; trusting it here only
+    lets a witness's own browser drop its own copy, never touch anyone else's.
+    """
+    return (file.group, file.original_name, file.plaintext_sha256, file.size)
 
 
 def forget_blobs(store: BlobStore, names: Iterable[str]) -> None:

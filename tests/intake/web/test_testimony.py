@@ -382,6 +382,28 @@ def test_a_body_cut_off_midway_keeps_the_answers_and_the_whole_files(
     assert _count(site, DraftBlob) == 0
 
 
+def test_a_resent_body_does_not_store_the_kept_files_twice(site: Site, client: FlaskClient) -> None:
+    """A browser resends a POST by itself when the connection dies before any answer (Chromium
+    did after a killed worker: tests/e2e/test_browser_nothing_lost.py): the files the draft
+    kept from the first attempt arrive again and are not stored twice."""
+    action = _action(client)
+    parts = [("group1-files", "whole.jpg", PHOTO), ("group2-files", "cut.mp4", VIDEO)]
+    assert _cut_body(action, client, parts, len(VIDEO) // 2).status_code == 400
+    again = minimal_testimony(settlement="Izium")
+    again["group1-files"] = _files((PHOTO, "whole.jpg", "x/y"))
+    again["group2-files"] = _files((VIDEO, "cut.mp4", "x/y"))
+    receipt = _post(client, action, again)
+    assert receipt.status_code == 200, receipt.get_data(as_text=True)
+    doc = _manifest(site, reference_of(receipt.get_data(as_text=True)))
+    assert sorted((f.group, f.original_name) for f in doc.files) == [
+        (1, "whole.jpg"),
+        (2, "cut.mp4"),
+    ]
+    assert _count(site, Blob) == 3  # the two files and submission.json
+    assert len(list(site.services.store.blob_dir.iterdir())) == 3  # type: ignore[attr-defined]
+    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
+
+
 def test_a_cut_inside_the_first_file_keeps_every_answer(site: Site, client: FlaskClient) -> None:
     parts = [("group1-files", "cut.mp4", VIDEO)]
     response = _cut_body(_action(client), client, parts, len(VIDEO) // 2)

@@ -31,6 +31,7 @@ from tests.intake.web.conftest import (
     open_testimony_form,
     post_multipart,
     reference_of,
+    start_witness,
 )
 
 REPLY_TEXT = "Thank you. Could you tell us which street this was? — слідчий"
@@ -262,3 +263,16 @@ def test_a_logged_in_follow_up_is_never_a_decoy(site: Site, client: FlaskClient)
         doc = Submission.from_json(site.open_blob(row.manifest_blob))
     assert doc.answers.values["B1"] == data["account"]
     assert site.open_blob(doc.files[0].blob_name) == b"photo" * 100
+
+
+def test_a_witness_who_has_not_sent_yet_is_shown_the_way_to_the_form(
+    site: Site, client: FlaskClient
+) -> None:
+    codename, _page = start_witness(client)
+    back = site.client()  # after "New Identity", with the codename only
+    html = _login(back, codename).get_data(as_text=True)
+    assert 'id="not-sent-yet"' in html
+    assert re.search(r'<a id="continue-link" href="/testimony">', html)
+    assert back.get("/testimony").status_code == 200
+    sent, _reference = _testify(site.client())  # once a testimony is sent, nothing to continue
+    assert 'id="continue-link"' not in _login(site.client(), sent).get_data(as_text=True)
