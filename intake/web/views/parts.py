@@ -58,7 +58,10 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
     def _key() -> DraftKey | None:
         if not csrf_ok():
             return None
-        active = confirmed_witness(ctx)
+        # An upload can outlast the session's idle deadline (a sleeping laptop, hours of
+        # parts): the form's hold admits its parts for the form's CSRF lifetime, as it admits
+        # the form's own POST (the parts URL carries the form's one-time token).
+        active = confirmed_witness(ctx, form_post=True, for_form="web.submit_testimony")
         return draft_key(active.witness_id) if active is not None else None
 
     @bp.post("/testimony/parts")

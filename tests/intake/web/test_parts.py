@@ -15,11 +15,14 @@ import time
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from crypto.age import seal_bytes
 from crypto.x25519 import X25519Identity
+from intake.clock import minute_bucket
 from intake.maintenance import sweep
 from intake.models import Submission as SubmissionRow
+from intake.models import WitnessSession
 from intake.partstore import PART_SIZE, PartStore
 from protocol.schema import Submission
 from tests.intake.web.conftest import (
@@ -167,3 +170,18 @@ def test_the_sweep_removes_expired_uploads(site: Site, client: FlaskClient) -> N
 
 def _have_status(client: FlaskClient, url: str, upload: str) -> int:
     return client.get(_at(url, upload)).status_code
+
+
+def test_the_forms_hold_admits_its_parts_after_the_idle_deadline(
+    site: Site, client: FlaskClient
+) -> None:
+    url = _parts_url(start_witness(client)[1].get_data(as_text=True))
+    sealed = seal_bytes(CONTENT, [site.investigator.recipient()])
+    upload = _start(client, url, sealed)
+    with site.services.sessions() as session:
+        session.execute(update(WitnessSession).values(idle_until=minute_bucket() - 60))
+        session.commit()
+    assert _have_status(client, url, upload) == 200  # an hour of sending: still admitted
+    assert _put(client, url, upload, sealed, 0) == 200
+    no_once = re.sub(r"once=[^&]+&?", "", url)
+    assert _have_status(client, no_once, upload) == 403  # the cookie alone admits nothing
