@@ -59,6 +59,7 @@ class PartUpload:
     recipients: int
     keyring_digest: str
     expires: float
+    fingerprints: tuple[str, ...] = ()  # the keys it is sealed to (issue 16, item 4)
 
     @property
     def parts(self) -> int:
@@ -117,7 +118,9 @@ class PartStore:
         """The upload `upload_id` of `owner`. Raises PartError when it is gone or not theirs."""
         meta, temp = self._paths(upload_id)
         try:
-            upload = PartUpload(**json.loads(meta.read_text(encoding="utf-8")))
+            data = json.loads(meta.read_text(encoding="utf-8"))
+            data["fingerprints"] = tuple(data.get("fingerprints", ()))
+            upload = PartUpload(**data)
         except (OSError, ValueError, TypeError) as exc:
             raise PartError("no such upload") from exc
         if not secrets.compare_digest(upload.owner, owner) or not temp.is_file():

@@ -80,10 +80,12 @@ def _send(page: Any, site: LiveSite, name: str, content: bytes) -> tuple[str, li
     return page.locator("#reference").inner_text().strip(), bodies
 
 
-def _stored(site: LiveSite, reference: str, name: str, content: bytes) -> Path:
-    """The file's entry in submission.json is right; returns its sealed blob's path."""
+def _stored(site: LiveSite, reference: str, name: str, content: bytes, by: str = "browser") -> Path:
+    """The file's entry in submission.json is right (`by`: who computed its hash); returns its
+    sealed blob's path."""
     (entry,) = site.submission(reference).files
     assert entry.original_name == name
+    assert entry.plaintext_sha256_by == by
     assert entry.plaintext_sha256 == hashlib.sha256(content).hexdigest()
     assert entry.size == len(content)
     return site.blob_dir / entry.blob_name
@@ -143,5 +145,5 @@ def test_the_plain_form_still_works(browser: Any, live_site: LiveSite, how: str)
     (body,) = bodies
     assert b'name="group1-files"' in body
     assert b'name="group1-sealed"' not in body
-    blob = _stored(live_site, reference, name, content)
+    blob = _stored(live_site, reference, name, content, by="server")
     assert live_site.blob_sha256(blob.name) == (hashlib.sha256(content).hexdigest(), len(content))

@@ -52,6 +52,7 @@ def start_upload(
         sealed_size=sealed_size,
         recipients=len(snapshot.recipients),
         keyring_digest=snapshot.digest,
+        fingerprints=snapshot.fingerprints,
         # Unfinished uploads last as long as drafts do, then the sweep takes them.
         expires=time.time() + 3600 * ctx.limits.pending_draft_ttl_hours,
     )
@@ -93,6 +94,7 @@ def finish_upload(ctx: WebContext, key: DraftKey, upload_id: str, facts: FileFac
         sealed_size=upload.sealed_size,
         sealed_sha256=whole.sealed_sha256,
         keyring_digest=upload.keyring_digest,
+        sealed_to=upload.fingerprints,
     )
     try:
         keep_file(ctx.sessions, key, file, ttl_hours=ctx.limits.pending_draft_ttl_hours)

@@ -103,7 +103,11 @@ class DraftKeeper:
         temp.commit(name)
         self._upload.claim(writer)
         file = IncomingFile.from_writer(
-            writer, blob_name=name, group=group, keyring_digest=self._snapshot.digest
+            writer,
+            blob_name=name,
+            group=group,
+            keyring_digest=self._snapshot.digest,
+            sealed_to=self._snapshot.fingerprints,
         )
         try:
             keep_file(

@@ -117,6 +117,7 @@ def test_parts_in_order_survive_a_torn_part_and_reach_the_submission(
         len(CONTENT),
         DIGEST,
     )
+    assert entry.plaintext_sha256_by == "browser"  # submission.json says whose hash it is
     stored = site.services.config.blob_dir / "blobs" / entry.blob_name
     assert stored.read_bytes() == sealed
 
