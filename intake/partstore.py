@@ -26,7 +26,7 @@ import os
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -60,6 +60,9 @@ class PartUpload:
     keyring_digest: str
     expires: float
     fingerprints: tuple[str, ...] = ()  # the keys it is sealed to (issue 16, item 4)
+    # Set once the file is in the draft: a `done` sent again (its answer lost to a cut) is
+    # answered as the first was, never kept twice.
+    finished: bool = False
 
     @property
     def parts(self) -> int:
@@ -123,7 +126,9 @@ class PartStore:
             upload = PartUpload(**data)
         except (OSError, ValueError, TypeError) as exc:
             raise PartError("no such upload") from exc
-        if not secrets.compare_digest(upload.owner, owner) or not temp.is_file():
+        if not secrets.compare_digest(upload.owner, owner):
+            raise PartError("no such upload")
+        if not upload.finished and not temp.is_file():
             raise PartError("no such upload")
         if upload.expires < time.time():
             raise PartError("the upload has expired")
@@ -131,6 +136,8 @@ class PartStore:
 
     def have(self, upload_id: str, upload: PartUpload) -> int:
         """How many parts, from the first, arrived whole."""
+        if upload.finished:
+            return upload.parts
         size = self._paths(upload_id)[1].stat().st_size
         return upload.parts if size == upload.sealed_size else size // PART_SIZE
 
@@ -143,6 +150,8 @@ class PartStore:
         """
         if not 0 <= index < upload.parts or len(data) != upload.part_length(index):
             raise PartError("a part has the wrong index or length")
+        if upload.finished:
+            return upload.parts
         if index == 0:
             self._check_head(upload, data)
         temp = self._paths(upload_id)[1]
@@ -178,9 +187,14 @@ class PartStore:
             _hash_into(digest, sealed)
         return Whole(upload_id, upload, digest.hexdigest())
 
-    def forget(self, upload_id: str) -> None:
-        """Remove the description (after a commit, or when the upload is abandoned)."""
-        self._paths(upload_id)[0].unlink(missing_ok=True)
+    def mark_finished(self, upload_id: str, upload: PartUpload) -> None:
+        """Record that the upload is in the draft (its temp file was committed)."""
+        meta = self._paths(upload_id)[0]
+        fresh = meta.with_name(f".{upload_id}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(asdict(replace(upload, finished=True)), out)
+        os.replace(fresh, meta)
 
     def sweep(self, now: float | None = None) -> list[str]:
         """Remove expired descriptions (and those whose temp file is gone); returns their ids.
@@ -197,7 +211,11 @@ class PartStore:
             except (OSError, ValueError, KeyError, TypeError):
                 expires = 0.0
             # A temp file the store's idle sweep took leaves a description of nothing.
-            gone_temp = not (self.temp_dir / path.stem).is_file()
+            try:
+                finished = bool(json.loads(path.read_text(encoding="utf-8")).get("finished"))
+            except (OSError, ValueError, AttributeError):
+                finished = False
+            gone_temp = not finished and not (self.temp_dir / path.stem).is_file()
             if (expires < now or gone_temp) and _ID.match(path.stem):
                 path.unlink(missing_ok=True)
                 gone.append(path.stem)

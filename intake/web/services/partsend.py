@@ -79,10 +79,11 @@ def finish_upload(ctx: WebContext, key: DraftKey, upload_id: str, facts: FileFac
     upload = store.load(upload_id, owner_of(key.witness_id))
     if facts.meta.size != upload.plain_size:
         raise PartError("the file's declared size changed")
+    if upload.finished:
+        return  # the answer to the first `done` was lost: the file is in the draft already
     whole = store.finish(upload_id, upload)
     name = new_blob_name()
     ctx.store.commit(whole.temp_name, name)
-    store.forget(upload_id)
     file = IncomingFile(
         blob_name=name,
         group=upload.group,
@@ -101,3 +102,4 @@ def finish_upload(ctx: WebContext, key: DraftKey, upload_id: str, facts: FileFac
     except BaseException:
         forget_blobs(ctx.store, [name])
         raise
+    store.mark_finished(upload_id, upload)

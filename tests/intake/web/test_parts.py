@@ -103,6 +103,8 @@ def test_parts_in_order_survive_a_torn_part_and_reach_the_submission(
     assert temp.read_bytes() == sealed
     assert _done(client, url, upload) == 200
     assert not temp.exists()
+    assert _done(client, url, upload) == 200  # sent again after a cut: kept once
+    assert _have(client, url, upload) == 3
     sent = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
     assert sent.status_code == 200
     body = sent.get_data(as_text=True)
