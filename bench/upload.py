@@ -204,6 +204,9 @@ def _command(kind: str, directory: Path, env: dict[str, str], port: int) -> list
     bind = f"127.0.0.1:{port}"
     if kind == "intake":
         env["INTAKE_DATA_DIR"] = str(directory / "data")
+        # The keyring file (T2) in the run's directory, owned by whoever runs the bench.
+        env["INTAKE_KEYRING_FILE"] = str(directory / "keyring.json")
+        env["INTAKE_KEYRING_OWNER_UID"] = str(os.geteuid())
         return [str(BIN / "intake"), "serve", "--bind", bind]
     env.update(BENCH_BASELINE_DIR=str(directory), BENCH_BASELINE_KDF=str(int("kdf" in kind)))
     conf = ["--config", str(REPO / "deploy" / "gunicorn.conf.py"), "--bind", bind]

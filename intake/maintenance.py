@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
-from intake.blobstore import BlobStore
+from intake.blobstore import BlobStore, LocalBlobStore
 from intake.clock import hour_bucket, minute_bucket, utc_now
 from intake.db import SessionFactory
 from intake.models import (
@@ -24,6 +24,7 @@ from intake.models import (
     Witness,
     WitnessSession,
 )
+from intake.partstore import PartStore
 from intake.witness_sessions import purge_expired
 
 __all__ = ["ORPHAN_MIN_AGE", "TEMP_MIN_IDLE", "SweepReport", "referenced_blob_names", "sweep"]
@@ -112,6 +113,18 @@ def _expire_pending_witnesses(session: Session, hour: int, minute: int) -> int:
     return len(ids)
 
 
+def _sweep_parts(store: BlobStore) -> int:
+    """Expired uploads in parts (issue 16): their descriptions, then their temp files."""
+    # Uploads in parts live beside a local store's tmp/ (intake.partstore); another store
+    # implementation has none.
+    if not isinstance(store, LocalBlobStore):
+        return 0
+    gone = PartStore(store.root).sweep()
+    for upload_id in gone:
+        store.discard(upload_id)
+    return len(gone)
+
+
 def sweep(
     sessions: SessionFactory,
     store: BlobStore,
@@ -136,7 +149,7 @@ def sweep(
         session.commit()
     for name in draft_blob_names:
         store.delete_secure(name, missing_ok=True)
-    temps = store.sweep_temps(min_idle_seconds=temp_min_idle.total_seconds())
+    temps = _sweep_parts(store) + store.sweep_temps(min_idle_seconds=temp_min_idle.total_seconds())
     candidates = store.names(min_age_seconds=orphan_min_age.total_seconds())
     orphans = 0
     if candidates:

@@ -24,6 +24,7 @@ __all__ = [
     "ConsentAction",
     "ConsentChange",
     "FileEntry",
+    "HashSource",
     "require",
     "str_field",
     "int_field",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 ConsentAction = Literal["withdraw", "narrow"]
+HashSource = Literal["server", "browser"]
 # The witness site offers three file groups.
 MAX_FILE_GROUPS = 3
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
@@ -103,11 +105,16 @@ class FileEntry:
     original_name: str  # as the browser sent it; may identify the witness; never a path
     group: int
     group_answers: Answers
+    # Who computed plaintext_sha256 and size (schema version 2): the server, sealing the file
+    # as it arrived, or the witness's browser, which sealed it (issue 16); the server cannot
+    # check a browser's, so triage import's check of it is the first. Version 1: the server.
+    plaintext_sha256_by: HashSource = "server"
 
     _KEYS = frozenset(
         {"blob_name", "sealed_sha256", "plaintext_sha256", "size", "declared_type"}
         | {"original_name", "group", "group_answers"}
     )
+    _KEYS_V2 = _KEYS | {"plaintext_sha256_by"}
 
     def __post_init__(self) -> None:
         ids.parse_blob_name(self.blob_name)
@@ -125,10 +132,14 @@ class FileEntry:
             "original_name is too long, contains NUL or is not valid Unicode",
         )
         require(1 <= self.group <= MAX_FILE_GROUPS, "file group out of range")
+        require(self.plaintext_sha256_by in get_args(HashSource), "unknown plaintext_sha256_by")
 
     @classmethod
-    def parse(cls, data: object) -> FileEntry:
-        entry = exact_keys(data, "a file entry", set(cls._KEYS))
+    def parse(cls, data: object, version: int = 2) -> FileEntry:
+        """Build from a file entry of schema `version` (1 or 2). Raises ProtocolError."""
+        entry = exact_keys(data, "a file entry", set(cls._KEYS if version < 2 else cls._KEYS_V2))
+        by = str_field(entry.get("plaintext_sha256_by", "server"), "plaintext_sha256_by")
+        require(by in get_args(HashSource), "unknown plaintext_sha256_by")
         return cls(
             blob_name=str_field(entry["blob_name"], "blob_name"),
             sealed_sha256=str_field(entry["sealed_sha256"], "sealed_sha256"),
@@ -138,10 +149,13 @@ class FileEntry:
             original_name=str_field(entry["original_name"], "original_name"),
             group=int_field(entry["group"], "group", 1, MAX_FILE_GROUPS),
             group_answers=Answers.parse(entry["group_answers"], GROUP_FIELDS),
+            plaintext_sha256_by=cast(HashSource, by),
         )
 
-    def to_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {key: getattr(self, key) for key in self._KEYS}
+    def to_dict(self, version: int = 2) -> dict[str, object]:
+        """The entry as schema `version` writes it (1 cannot say a browser hashed it)."""
+        keys = self._KEYS if version < 2 else self._KEYS_V2
+        data: dict[str, object] = {key: getattr(self, key) for key in keys}
         data["group_answers"] = self.group_answers.to_dict()
         return data
 

@@ -1,4 +1,9 @@
-"""The sealed submission.json, version 1: what the witness site seals and the triage tool reads."""
+"""The sealed submission.json: what the witness site seals and the triage tool reads.
+
+Version 2 (issue 16) adds each file's `plaintext_sha256_by` ("server" or "browser"). The site
+writes version 2; readers take versions 2 and 1 (docs/bundles.md, "Versions"); golden
+examples of both are in docs/submission/.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from protocol.entries import (
     ConsentAction,
     ConsentChange,
     FileEntry,
+    HashSource,
     exact_keys,
     int_field,
     require,
@@ -34,11 +40,14 @@ __all__ = [
     "ConsentAction",
     "ConsentChange",
     "FileEntry",
+    "HashSource",
+    "READ_VERSIONS",
     "Submission",
     "SubmissionKind",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READ_VERSIONS = (1, 2)
 SubmissionKind = Literal["testimony", "follow_up", "consent_change"]
 # Far above the site's limit (20 files a submission): refuse absurd documents, nothing more.
 MAX_FILES = 1000
@@ -82,7 +91,11 @@ class Submission:
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
-        require(self.schema_version == SCHEMA_VERSION, "unknown schema version")
+        require(self.schema_version in READ_VERSIONS, "unknown schema version")
+        require(
+            self.schema_version >= 2 or all(f.plaintext_sha256_by == "server" for f in self.files),
+            "schema version 1 cannot say that a browser computed a file's hash",
+        )
         require(self.kind in get_args(SubmissionKind), f"unknown submission kind {self.kind!r}")
         require(
             ids.parse_submission_id(self.submission_id) == self.submission_id, "id not canonical"
@@ -146,8 +159,9 @@ class Submission:
         require(isinstance(files, list) and len(files) <= MAX_FILES, "files is not a short list")
         parent, change = doc["parent_id"], doc["consent_change"]
         fields = FOLLOW_UP_FIELDS if kind == "follow_up" else TESTIMONY_FIELDS
+        version = int_field(doc["schema_version"], "schema_version", 1, SCHEMA_VERSION)
         return cls(
-            schema_version=int_field(doc["schema_version"], "schema_version", 1, SCHEMA_VERSION),
+            schema_version=version,
             kind=cast(SubmissionKind, kind),
             submission_id=str_field(doc["submission_id"], "submission_id"),
             form_version=str_field(doc["form_version"], "form_version"),
@@ -156,7 +170,7 @@ class Submission:
             parent_id=None if parent is None else str_field(parent, "parent_id"),
             witness_reply_recipient=str_field(doc["witness_reply_recipient"], "recipient"),
             answers=Answers.parse(doc["answers"], fields),
-            files=tuple(FileEntry.parse(entry) for entry in files),
+            files=tuple(FileEntry.parse(entry, version) for entry in files),
             consent_change=None if change is None else ConsentChange.parse(change),
         )
 
@@ -177,7 +191,7 @@ class Submission:
             "parent_id": self.parent_id,
             "witness_reply_recipient": self.witness_reply_recipient,
             "answers": self.answers.to_dict(),
-            "files": [entry.to_dict() for entry in self.files],
+            "files": [entry.to_dict(self.schema_version) for entry in self.files],
             "consent_change": None
             if self.consent_change is None
             else self.consent_change.to_dict(),

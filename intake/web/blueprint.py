@@ -7,7 +7,7 @@ from flask import Blueprint
 from intake.context import Services
 from intake.web import static
 from intake.web.services.context import WebContext
-from intake.web.views import consent, followup, pages, start, testimony, witness
+from intake.web.views import consent, followup, pages, parts, start, testimony, witness
 
 __all__ = ["make_blueprint"]
 
@@ -20,6 +20,7 @@ def make_blueprint(services: Services) -> Blueprint:
     pages.register(bp)
     start.register(bp, ctx)
     testimony.register(bp, ctx)
+    parts.register(bp, ctx)
     witness.register(bp, ctx)
     followup.register(bp, ctx)
     consent.register(bp, ctx)

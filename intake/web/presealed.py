@@ -19,23 +19,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
-from crypto.errors import HeaderError
 from crypto.header import Header
-from crypto.x25519 import STANZA_TYPE
+from intake.sealedshape import check_header, sealed_payload_size
 
-__all__ = ["SEALED_FIELD", "PresealedWriter", "SealedMeta", "meta_field_of"]
+__all__ = ["SEALED_FIELD", "PresealedWriter", "SealedMeta", "check_header", "meta_field_of"]
 
 SEALED_FIELD = re.compile(r"^group([1-3])-sealed$")
 _META_SUFFIX = "-meta"
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-_CHUNK = 64 * 1024
-_TAG = 16
-_NONCE = 16
-_X25519_SHARE = 32
-_WRAPPED_KEY = 32
-# An X25519 stanza takes 98 bytes; a header for any keyring we accept fits far below this, so a
-# part that has not shown its whole header by then is refused before anything is written.
-_MAX_HEAD = 64 * 1024
 
 
 def meta_field_of(field_name: str) -> str:
@@ -68,8 +59,7 @@ class SealedMeta:
     def sealed_payload_size(self) -> int:
         """The STREAM payload's length for this plaintext: nonce, then 64 KiB chunks with tags
         (an empty plaintext is one empty chunk; a full last chunk has no empty one after it)."""
-        chunks = max(1, -(-self.size // _CHUNK))
-        return _NONCE + self.size + chunks * _TAG
+        return sealed_payload_size(self.size)
 
 
 class _Temp(Protocol):
@@ -86,37 +76,6 @@ class _Declared:
 
     def hexdigest(self) -> str:
         return self._hex
-
-
-def check_header(head: bytes, recipients: int) -> Header | None:
-    """The header at the start of `head`, or None if more bytes are needed.
-
-    Raises ValueError when it is not a header with exactly `recipients` X25519 stanzas.
-    """
-    if b"\n---" not in head:
-        if len(head) > _MAX_HEAD:
-            raise ValueError("no age header at the start of a sealed part")
-        if not head.startswith(b"age-encryption.org/v1\n"[: len(head)]):
-            raise ValueError("a sealed part does not start with an age header")
-        return None
-    try:
-        header, _ = Header.parse(io.BytesIO(head))
-    except HeaderError as exc:
-        if len(head) > _MAX_HEAD:
-            raise ValueError("no age header at the start of a sealed part") from exc
-        return None  # the MAC line has not arrived whole yet
-    for stanza in header.stanzas:
-        try:
-            if stanza.type != STANZA_TYPE or len(stanza.args) != 1:
-                raise ValueError("a sealed part has a stanza that is not X25519")
-            stanza.fixed_arg(0, _X25519_SHARE, "X25519 share")
-        except HeaderError as exc:
-            raise ValueError("a sealed part has a malformed X25519 stanza") from exc
-        if len(stanza.body) != _WRAPPED_KEY:
-            raise ValueError("a sealed part has a malformed X25519 stanza")
-    if len(header.stanzas) != recipients:
-        raise ValueError("a sealed part is not sealed to exactly the active keys")
-    return header
 
 
 class PresealedWriter(io.RawIOBase):

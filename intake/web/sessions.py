@@ -71,14 +71,18 @@ def _fresh_cookie() -> None:
         session[LANG_KEY] = language
 
 
-def _this_post() -> FormPost:
-    return FormPost(request.endpoint or "", request.args.get(ONCE_ARG, ""))
+def _this_post(endpoint: str | None = None) -> FormPost:
+    return FormPost(endpoint or request.endpoint or "", request.args.get(ONCE_ARG, ""))
 
 
-def current_session(ctx: WebContext, *, form_post: bool = False) -> ActiveSession | None:
+def current_session(
+    ctx: WebContext, *, form_post: bool = False, for_form: str | None = None
+) -> ActiveSession | None:
     """The witness session admitted when this request started, or None; `form_post` lets a
-    held form admit this POST (its endpoint and its `once` token must be the form's)."""
-    form = _this_post() if form_post else None
+    held form admit this POST (its endpoint and its `once` token must be the form's).
+    `for_form` names the form's endpoint when this request is the form's helper (the parts of
+    a file its script sends), which the form's hold admits as it admits the form's POST."""
+    form = _this_post(for_form) if form_post else None
     return service.resume(ctx.sessions, _token(), _policy(), request_started(), form_post=form)
 
 

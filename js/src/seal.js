@@ -56,6 +56,8 @@ function capable() {
     typeof Worker === "function" &&
     typeof DataTransfer === "function" &&
     typeof ReadableStream === "function" &&
+    typeof fetch === "function" &&
+    typeof FormData === "function" &&
     typeof globalThis.crypto === "object" &&
     typeof globalThis.crypto.subtle === "object" &&
     globalThis.crypto.subtle !== null
@@ -89,20 +91,54 @@ async function sealOne(url, file, recipients) {
   return { blob: sealed.blob, sha256: hashed.sha256, size: hashed.size };
 }
 
-function sealedInputs(input, file, result) {
-  const group = FILE_INPUT.exec(input.name)[1];
-  const meta = document.createElement("input");
-  meta.type = "hidden";
-  meta.name = `group${group}-sealed-meta`;
-  meta.value = JSON.stringify({ size: result.size, sha256: result.sha256 });
-  const part = document.createElement("input");
-  part.type = "file";
-  part.name = `group${group}-sealed`;
-  part.hidden = true;
-  const transfer = new DataTransfer();
-  transfer.items.add(new File([result.blob], file.name, { type: file.type }));
-  part.files = transfer.files;
-  return [meta, part];
+// ---- sending in parts ------------------------------------------------------------------------
+
+// The server answered, and will not take this: 409 (start the file again) or another 4xx.
+class Refused extends Error {}
+class Restart extends Refused {}
+const MAX_RESTARTS = 2;
+const MAX_WAIT_MS = 30_000;
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function partsUrl(form, ...path) {
+  const url = new URL(form.dataset.partsUrl, document.baseURI);
+  if (path.length > 0) url.pathname += `/${path.join("/")}`;
+  return url.toString();
+}
+
+// A JSON answer, or: Restart (409: the server gave this upload up), Refused (another 4xx),
+// Error (no answer, or a 5xx: a drop, a restart, a full disk; worth trying again).
+async function ask(url, init) {
+  const response = await fetch(url, { credentials: "same-origin", cache: "no-store", ...init });
+  if (response.status === 409) throw new Restart("the server refused the upload");
+  if (response.status >= 400 && response.status < 500) {
+    throw new Refused(`the server answered ${response.status}`);
+  }
+  if (!response.ok) throw new Error(`the server answered ${response.status}`);
+  return response.json();
+}
+
+// `step` until it answers; a failure that is worth trying again waits longer each time.
+async function persist(progress, step) {
+  for (let failures = 1; ; failures += 1) {
+    try {
+      return await step();
+    } catch (error) {
+      if (error instanceof Refused) throw error;
+      const wait = Math.min(MAX_WAIT_MS, 1000 * 2 ** failures);
+      progress.waiting(Math.round(wait / 1000));
+      await sleep(wait);
+    }
+  }
+}
+
+function fields(values) {
+  const body = new FormData();
+  for (const [name, value] of Object.entries(values)) body.append(name, String(value));
+  return body;
 }
 
 function say(form, text) {
@@ -113,26 +149,141 @@ function say(form, text) {
   }
 }
 
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
+}
+
+function megabytes(bytes) {
+  return (bytes / 1e6).toLocaleString(document.documentElement.lang || undefined, {
+    maximumFractionDigits: 1,
+  });
+}
+
+// The progress element and its words: bytes of plaintext sent of all chosen, and the time
+// left at the rate measured since sending began.
+class Progress {
+  constructor(form, total) {
+    this.form = form;
+    this.total = Math.max(1, total);
+    this.done = 0;
+    this.started = performance.now();
+    this.bar = form.querySelector("#seal-progress");
+    if (this.bar) {
+      this.bar.hidden = false;
+      this.bar.max = this.total;
+    }
+    const note = form.querySelector("#parts-note");
+    if (note) note.hidden = false;
+  }
+
+  sealing(index, count) {
+    if (this.bar) this.bar.removeAttribute("value"); // indeterminate while a file is sealed
+    say(this.form, `${this.form.dataset.sealSealing} ${index} / ${count}`);
+  }
+
+  sent(bytes) {
+    const now = performance.now();
+    if (this.done === 0) this.started = now;
+    this.done = Math.min(this.total, this.done + bytes);
+    if (this.bar) this.bar.value = this.done;
+    const rate = this.done / Math.max(1, now - this.started); // bytes per ms
+    const minutes = rate > 0 ? Math.ceil((this.total - this.done) / rate / 60_000) : "?";
+    say(
+      this.form,
+      fill(this.form.dataset.sealProgress, {
+        done: megabytes(this.done),
+        total: megabytes(this.total),
+        left: minutes,
+      }),
+    );
+  }
+
+  waiting(seconds) {
+    say(this.form, fill(this.form.dataset.sealRetry, { seconds }));
+  }
+}
+
+// Send part after part from the first the server lacks; a failed request waits (longer each
+// time), asks the server which parts it holds, and goes on from there.
+async function sendParts(form, id, blob, plainSize, progress) {
+  const status = await persist(progress, () => ask(partsUrl(form, id)));
+  const size = status.part_size;
+  const plainOf = (parts) => Math.min(plainSize, Math.round((parts * size * plainSize) / blob.size));
+  let have = status.have;
+  let lost = false;
+  progress.sent(plainOf(have));
+  while (have < status.parts) {
+    const now = await persist(progress, async () => {
+      if (lost) {
+        // After a failure, the server says which part it lacks first (it may hold the one
+        // whose answer the cut swallowed, or a restart may have dropped a torn one).
+        const held = (await ask(partsUrl(form, id))).have;
+        lost = false;
+        return held;
+      }
+      lost = true;
+      const part = blob.slice(have * size, Math.min(blob.size, (have + 1) * size));
+      const headers = { "Content-Type": "application/octet-stream" };
+      const answer = await ask(partsUrl(form, id, have), { method: "POST", body: part, headers });
+      lost = false;
+      return answer.have;
+    });
+    progress.sent(plainOf(now) - plainOf(have));
+    have = now;
+  }
+}
+
+async function finish(form, id, file, result, progress) {
+  const meta = JSON.stringify({ size: result.size, sha256: result.sha256 });
+  const body = { name: file.name, type: file.type, meta };
+  await persist(progress, () =>
+    ask(partsUrl(form, id, "done"), { method: "POST", body: fields(body) }),
+  );
+}
+
+async function uploadOne(form, group, file, result, progress) {
+  for (let restarts = 0; ; restarts += 1) {
+    const start = { group, size: result.size, sealed_size: result.blob.size };
+    const { id } = await persist(progress, () =>
+      ask(partsUrl(form), { method: "POST", body: fields(start) }),
+    );
+    try {
+      await sendParts(form, id, result.blob, result.size, progress);
+      await finish(form, id, file, result, progress);
+      return;
+    } catch (error) {
+      if (!(error instanceof Restart) || restarts >= MAX_RESTARTS) throw error;
+    }
+  }
+}
+
+// The file inputs without the files the server already holds whole (in the witness's draft).
+function withoutSent(inputs, sent) {
+  for (const input of inputs) {
+    const transfer = new DataTransfer();
+    for (const file of input.files) if (!sent.has(file)) transfer.items.add(file);
+    input.files = transfer.files;
+  }
+}
+
 async function sealAndSend(form, url, inputs) {
   const recipients = JSON.parse(form.dataset.sealRecipients);
   if (!Array.isArray(recipients) || recipients.length === 0) throw new Error("no recipient");
-  const added = [];
+  const files = inputs.flatMap((input) => Array.from(input.files, (file) => [input, file]));
+  const progress = new Progress(form, files.reduce((sum, [, file]) => sum + file.size, 0));
+  const sent = new Set();
   try {
-    const files = inputs.flatMap((input) => Array.from(input.files, (file) => [input, file]));
-    let done = 0;
     for (const [input, file] of files) {
-      say(form, `${form.dataset.sealSealing} ${done + 1} / ${files.length}`);
+      progress.sealing(sent.size + 1, files.length);
       const result = await sealOne(url, file, recipients);
-      const pair = sealedInputs(input, file, result);
-      input.after(...pair);
-      added.push(...pair);
-      done += 1;
+      await uploadOne(form, FILE_INPUT.exec(input.name)[1], file, result, progress);
+      sent.add(file);
     }
   } catch (error) {
-    for (const element of added) element.remove();
+    withoutSent(inputs, sent); // what arrived whole is in the draft: never sent twice
     throw error;
   }
-  // Disabled inputs are not sent: only the sealed copies leave the browser.
+  // Disabled inputs are not sent: the files wait in the draft, which the form's POST takes.
   for (const input of inputs) input.disabled = true;
   say(form, form.dataset.sealSending);
   form.submit();
@@ -140,7 +291,7 @@ async function sealAndSend(form, url, inputs) {
 
 function enhance(script) {
   const form = document.getElementById("testimony-form");
-  if (!form || !form.dataset.sealRecipients || !capable()) return;
+  if (!form || !form.dataset.sealRecipients || !form.dataset.partsUrl || !capable()) return;
   const url = script.src;
   let busy = false;
   form.addEventListener("submit", (event) => {
@@ -152,7 +303,8 @@ function enhance(script) {
     if (busy) return;
     busy = true;
     sealAndSend(form, url, inputs).catch(() => {
-      // Nothing was sent: the plain form goes, sealed by the server as without this script.
+      // The files not yet held whole go with the plain form, sealed by the server as they
+      // arrive, as without this script; those held whole wait in the draft.
       say(form, form.dataset.sealFallback);
       form.submit();
     });

@@ -57,6 +57,7 @@ def _send(page: Any, site: LiveSite, name: str, content: bytes) -> tuple[str, li
         route.continue_()
 
     page.route("**/testimony?**", record)
+    page.route("**/testimony/parts/**", record)
     _to_form(page, site)
     page.check("#recipients-0")
     page.check("#consent")
@@ -71,10 +72,12 @@ def _send(page: Any, site: LiveSite, name: str, content: bytes) -> tuple[str, li
     return page.locator("#reference").inner_text().strip(), bodies
 
 
-def _stored(site: LiveSite, reference: str, name: str, content: bytes) -> Path:
-    """The file's entry in submission.json is right; returns its sealed blob's path."""
+def _stored(site: LiveSite, reference: str, name: str, content: bytes, by: str = "browser") -> Path:
+    """The file's entry in submission.json is right (`by`: who computed its hash); returns its
+    sealed blob's path."""
     (entry,) = site.submission(reference).files
     assert entry.original_name == name
+    assert entry.plaintext_sha256_by == by
     assert entry.plaintext_sha256 == hashlib.sha256(content).hexdigest()
     assert entry.size == len(content)
     return site.blob_dir / entry.blob_name
@@ -97,15 +100,15 @@ def test_a_file_is_sealed_in_the_browser_and_opens_with_age(
         watch.stop()
         watcher.join()
         context.close()
-    (body,) = bodies
-    assert b'name="group1-sealed"' in body
-    assert b'name="group1-files"' not in body
-    assert b"age-encryption.org/v1\n-> X25519 " in body
-    assert canary not in body  # the plaintext never left the browser
+    # The file goes in parts (issue 16, item 2: start, one part, done), then the form.
+    assert b'name="group1-files"' not in bodies[-1]  # the file waits in the draft
+    assert all(canary not in body for body in bodies)  # the plaintext never left the browser
     assert watch.hits == set()
     assert watch.seen  # the watch did look at the server's open files
     blob = _stored(live_site, reference, name, content)
-    assert blob.read_bytes() in body  # stored exactly as the browser sealed it
+    sealed = blob.read_bytes()
+    assert sealed.startswith(b"age-encryption.org/v1\n-> X25519 ")
+    assert sealed in bodies  # stored exactly as the browser sealed and sent it
     assert live_site.open_with_age(blob.name, tmp_path) == content
 
 
@@ -123,5 +126,5 @@ def test_the_plain_form_still_works(browser: Any, live_site: LiveSite, how: str)
     (body,) = bodies
     assert b'name="group1-files"' in body
     assert b'name="group1-sealed"' not in body
-    blob = _stored(live_site, reference, name, content)
+    blob = _stored(live_site, reference, name, content, by="server")
     assert live_site.blob_sha256(blob.name) == (hashlib.sha256(content).hexdigest(), len(content))

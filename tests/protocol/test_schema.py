@@ -6,6 +6,7 @@ import copy
 import hashlib
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,14 @@ from crypto.x25519 import X25519Identity
 from protocol.errors import ProtocolError
 from protocol.fields import GROUP_FIELDS
 from protocol.ids import new_blob_name, new_submission_id
-from protocol.schema import Answers, ConsentChange, FileEntry, Submission
+from protocol.schema import (
+    READ_VERSIONS,
+    SCHEMA_VERSION,
+    Answers,
+    ConsentChange,
+    FileEntry,
+    Submission,
+)
 
 RECIPIENT = str(X25519Identity.generate().recipient())
 WHEN = datetime(2025, 6, 1, 12, 34, 56, tzinfo=UTC)
@@ -199,7 +207,7 @@ def test_garbage_json_is_a_schema_error(data: bytes) -> None:
 
 
 def test_newer_schema_version_is_unsupported() -> None:
-    doc = _mutated(_set("schema_version", 2))
+    doc = _mutated(_set("schema_version", 3))
     with pytest.raises(ProtocolError) as info:
         Submission.from_json(json.dumps(doc).encode())
     assert info.value.category == "unsupported_version"
@@ -243,3 +251,41 @@ def test_kind_rules_hold_for_direct_construction_too() -> None:
 def test_any_free_text_round_trips(account: str, callsigns: list[str], victims: int) -> None:
     submission = _testimony(B1=account, B8_callsigns=callsigns, B7_min=victims, B7_max=victims)
     assert Submission.from_json(submission.to_json()) == submission
+
+
+GOLDEN = Path(__file__).resolve().parents[2] / "docs" / "submission"
+
+
+@pytest.mark.parametrize("version", READ_VERSIONS)
+def test_the_golden_document_of_each_version_read_parses_and_round_trips(version: int) -> None:
+    data = (GOLDEN / f"submission.v{version}.json").read_bytes()
+    parsed = Submission.from_json(data)
+    assert parsed.schema_version == version
+    assert parsed.to_json() == data
+    assert {path.name for path in GOLDEN.iterdir()} == {
+        f"submission.v{v}.json" for v in READ_VERSIONS
+    }
+
+
+def test_version_2_says_who_computed_each_hash_and_version_1_means_the_server() -> None:
+    new = Submission.from_json((GOLDEN / "submission.v2.json").read_bytes())
+    assert new.schema_version == SCHEMA_VERSION == 2
+    assert [f.plaintext_sha256_by for f in new.files] == ["server", "browser"]
+    old = Submission.from_json((GOLDEN / "submission.v1.json").read_bytes())
+    assert [f.plaintext_sha256_by for f in old.files] == ["server"]
+    with pytest.raises(ProtocolError, match="version 1 cannot say"):
+        Submission(**{**new.__dict__, "schema_version": 1})
+    doc = json.loads((GOLDEN / "submission.v1.json").read_bytes())
+    doc["files"][0]["plaintext_sha256_by"] = "server"  # version 1 has no such key
+    with pytest.raises(ProtocolError):
+        Submission.parse(doc)
+    doc = json.loads((GOLDEN / "submission.v2.json").read_bytes())
+    doc["files"][1]["plaintext_sha256_by"] = "witness"
+    with pytest.raises(ProtocolError, match="plaintext_sha256_by"):
+        Submission.parse(doc)
+
+
+def test_the_docs_say_which_submission_versions_are_written_and_read() -> None:
+    doc = (GOLDEN.parent / "bundles.md").read_text(encoding="utf-8")
+    row = f"| `submission.json` | {SCHEMA_VERSION} | {', '.join(map(str, READ_VERSIONS))} |"
+    assert row in doc.splitlines()

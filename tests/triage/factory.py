@@ -18,7 +18,7 @@ from protocol.fields import FOLLOW_UP_FIELDS, GROUP_FIELDS
 from protocol.ids import new_blob_name, new_submission_id
 from protocol.meta.export import ExportFile, ExportKey, ExportMeta, ExportSubmission
 from protocol.meta.items import blob_item, manifest_item
-from protocol.schema import Answers, ConsentChange, FileEntry, Submission
+from protocol.schema import Answers, ConsentChange, FileEntry, HashSource, Submission
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class FileSpec:
     original_name: str = "clip.mp4"
     group_answers: Mapping[str, Any] = field(default_factory=dict)
     claimed_sha256: str | None = None  # lie about the plaintext hash in submission.json
+    hash_by: HashSource = "server"  # who computed it (schema 2: the server or the browser)
 
 
 @dataclass
@@ -88,6 +89,7 @@ def build(
                 blob_name=name,
                 sealed_sha256=hashlib.sha256(sealed).hexdigest(),
                 plaintext_sha256=spec.claimed_sha256 or hashlib.sha256(spec.data).hexdigest(),
+                plaintext_sha256_by=spec.hash_by,
                 size=len(spec.data),
                 declared_type=spec.declared_type,
                 original_name=spec.original_name,

@@ -65,10 +65,13 @@ def attachment_state(entry: Claimed, blob: BlobResult | None) -> FileCheck:
     # The plaintext is the authority: after a re-wrap on the server the sealed bytes (header)
     # differ from those recorded at receipt while the content is the same (docs/bundles.md).
     if blob.plaintext_sha256 != entry.plaintext_sha256 or blob.plaintext_size != entry.size:
+        # A hash the witness's browser computed was never checked before this (schema 2).
+        by = getattr(entry, "plaintext_sha256_by", "server")
+        said = "the witness's browser computed" if by == "browser" else "submission.json says"
         return FileCheck(
             "mismatch",
             f"opened file has SHA-256 {blob.plaintext_sha256} and {blob.plaintext_size} bytes; "
-            f"submission.json says {entry.plaintext_sha256} and {entry.size}",
+            f"{said} {entry.plaintext_sha256} and {entry.size}",
         )
     if blob.sealed_sha256 != entry.sealed_sha256:
         return FileCheck(VERIFIED, "re-wrapped since receipt (new header); content verified")

@@ -105,6 +105,7 @@ def _meta(file: IncomingFile) -> bytes:
             "size": file.size,
             "group": file.group,
             "file_key": base64.b64encode(file.file_key).decode("ascii"),
+            "sealed_to": list(file.sealed_to),
         }
     ).encode("utf-8")
 
@@ -122,6 +123,7 @@ def _from_meta(row: DraftBlob, meta: bytes) -> IncomingFile:
         sealed_size=row.sealed_size,
         sealed_sha256=row.sealed_sha256,
         keyring_digest=row.keyring_digest,
+        sealed_to=tuple(str(fp) for fp in data.get("sealed_to", ())),
     )
 
 

@@ -44,10 +44,25 @@ class IncomingFile:
     sealed_size: int
     sealed_sha256: str
     keyring_digest: str
+    # The fingerprints of the keys a browser sealed it to (the server cannot re-issue its
+    # header, so these stay its recipients); empty for a file the server sealed.
+    sealed_to: tuple[str, ...] = ()
+
+    @property
+    def sealed_in_browser(self) -> bool:
+        """Sealed by the witness's browser: the server never knew its file key, and its hash
+        and size are the browser's word (submission.json says so; triage checks them)."""
+        return not self.file_key
 
     @classmethod
     def from_writer(
-        cls, writer: Part, *, blob_name: str, group: int, keyring_digest: str
+        cls,
+        writer: Part,
+        *,
+        blob_name: str,
+        group: int,
+        keyring_digest: str,
+        sealed_to: tuple[str, ...] = (),
     ) -> IncomingFile:
         """Describe a completely received part (its temp blob is committed by the caller)."""
         return cls(
@@ -61,6 +76,7 @@ class IncomingFile:
             sealed_size=writer.sealed_size,
             sealed_sha256=writer.sealed_sha256,
             keyring_digest=keyring_digest,
+            sealed_to=sealed_to if not writer.file_key else (),
         )
 
     def resealed(self, sealed_size: int, sealed_sha256: str, keyring_digest: str) -> IncomingFile:

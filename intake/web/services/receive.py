@@ -105,7 +105,11 @@ class DraftKeeper:
             return
         name = new_blob_name()
         file = IncomingFile.from_writer(
-            writer, blob_name=name, group=group, keyring_digest=self._snapshot.digest
+            writer,
+            blob_name=name,
+            group=group,
+            keyring_digest=self._snapshot.digest,
+            sealed_to=self._snapshot.fingerprints,
         )
         if _same_file(file) in self._held:
             # A browser resends a POST by itself when the connection died before any answer

@@ -117,7 +117,8 @@ def _reseal_moved(
     current: list[IncomingFile] = []
     for file in files:
         # A file sealed in the browser has no file key here: it stays sealed to the keys it
-        # was sealed to (still an investigator's; a revoked one is issue 16's part 4, not done).
+        # was sealed to (one sealed to a key since revoked was sent back by the form's check,
+        # services.testimony; one under a routine rotation goes to `triage rewrap`).
         if file.keyring_digest == now.digest or not file.file_key:
             current.append(file)
             continue
@@ -140,6 +141,7 @@ def _document(
             original_name=f.original_name,
             group=f.group,
             group_answers=new.group_answers.get(f.group, empty),
+            plaintext_sha256_by="browser" if f.sealed_in_browser else "server",
         )
         for f in files
     )
@@ -165,6 +167,7 @@ class _SealedBlob:
     role: BlobRole
     size: int
     sha256: str
+    sealed_to: tuple[str, ...] = ()  # a browser-sealed file's own keys; else the current ones
 
 
 def _blob_row(sid: str, blob: _SealedBlob, fingerprints: Sequence[str]) -> Blob:
@@ -175,7 +178,11 @@ def _blob_row(sid: str, blob: _SealedBlob, fingerprints: Sequence[str]) -> Blob:
         sealed_size=blob.size,
         sealed_sha256=blob.sha256,
     )
-    row.recipients = [BlobRecipient(blob_name=blob.name, fingerprint=fp) for fp in fingerprints]
+    # A file sealed in the browser under an older keyring (a routine rotation since) keeps its
+    # header: its rows name the keys it is really sealed to, so it counts among the blobs still
+    # sealed to a retired key and goes through `triage rewrap` with them.
+    keys = blob.sealed_to or fingerprints
+    row.recipients = [BlobRecipient(blob_name=blob.name, fingerprint=fp) for fp in keys]
     return row
 
 
@@ -264,7 +271,7 @@ def commit_submission(ctx: WebContext, new: NewSubmission, *, fresh: Sequence[st
                 manifest_name, BlobRole.MANIFEST, manifest.sealed_size, manifest.sealed_sha256
             ),
             *(
-                _SealedBlob(f.blob_name, BlobRole.FILE, f.sealed_size, f.sealed_sha256)
+                _SealedBlob(f.blob_name, BlobRole.FILE, f.sealed_size, f.sealed_sha256, f.sealed_to)
                 for f in files
             ),
         ]

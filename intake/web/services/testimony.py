@@ -14,6 +14,7 @@ from flask_babel.speaklater import LazyString
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import Form
 
+from intake.models import KeyStatus
 from intake.web.choices import plain
 from intake.web.forms import FollowUpForm, TestimonyForm
 from intake.web.rule_messages import rule_message
@@ -129,12 +130,37 @@ def _settle(
     any other, and the answers join the files in the draft.
     """
     files = (*(received.draft.files if received.draft else ()), *received.keeper.kept)
+    files, restarted = _without_revoked(ctx, received, files)
+    problems = [*problems, *(_restart_message(f) for f in restarted)]
     valid = form.validate()
     valid = _schema_valid(form, files, follow_up=isinstance(form, FollowUpForm)) and valid
     if valid and not problems:
         return files
     received.keeper.keep_answers(list(received.formdata.items(multi=True)))
     return FormRejected(form=form, kept=summary_of(files), problems=tuple(problems))
+
+
+def _without_revoked(
+    ctx: WebContext, received: Received, files: tuple[IncomingFile, ...]
+) -> tuple[tuple[IncomingFile, ...], list[IncomingFile]]:
+    """The files to keep, and those sealed in the browser to a key revoked since: nobody may
+    open those with that key any more, and the server cannot re-issue their headers, so they
+    leave the draft and the store and the witness chooses them again (issue 16, item 4)."""
+    ring = received.snapshot.ring
+    revoked = {key.fingerprint for key in ring.keys if key.state is KeyStatus.REVOKED}
+    gone = [f for f in files if f.sealed_in_browser and revoked.intersection(f.sealed_to)]
+    if not gone:
+        return files, []
+    forget_blobs(ctx.store, drop_draft_files(ctx.sessions, [f.blob_name for f in gone]))
+    return tuple(f for f in files if f not in gone), gone
+
+
+def _restart_message(file: IncomingFile) -> LazyString:
+    return _l(
+        "The file %(name)s was sealed to a key the investigators have withdrawn since. Please "
+        "choose it again: it will be sealed to their current keys.",
+        name=file.original_name,
+    )
 
 
 def _commit(ctx: WebContext, received: Received, new: NewSubmission) -> str:

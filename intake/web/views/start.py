@@ -33,9 +33,11 @@ A login or a new codename clears the cookie (intake.web.sessions.log_in), so the
 belongs to the session token beside it; the cookie never names the witness."""
 
 
-def confirmed_witness(ctx: WebContext, *, form_post: bool = False) -> ActiveSession | None:
+def confirmed_witness(
+    ctx: WebContext, *, form_post: bool = False, for_form: str | None = None
+) -> ActiveSession | None:
     """The session of a pending witness whose codename was typed back, or None."""
-    active = current_session(ctx, form_post=form_post)
+    active = current_session(ctx, form_post=form_post, for_form=for_form)
     if active is None or session.get(CONFIRMED_KEY) is not True:
         return None
     return active if pending_witness(ctx, active.witness_id) else None

@@ -66,6 +66,7 @@ def form_page(
         max_files=ctx.limits.max_files,
         max_request_bytes=ctx.limits.max_request_bytes,
         seal_recipients=json.dumps(recipients),
+        parts_url=action_url("web.start_parts", **{ONCE_ARG: once}),
     )
 
 

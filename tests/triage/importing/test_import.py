@@ -132,6 +132,19 @@ def test_attachment_whose_hash_does_not_match(bench: Bench, tmp_path: Path):
     assert "ack: none written (nothing was verified)" in result.stdout
 
 
+def test_a_browser_computed_hash_that_does_not_match_is_flagged(bench: Bench, tmp_path: Path):
+    liar = build(
+        [bench.investigator.recipient],
+        files=[FileSpec(b"c" * 100, claimed_sha256="0" * 64, hash_by="browser")],
+    )
+    result = bench.run("import", str(export_bundle(tmp_path / "b", [liar])))
+    assert result.exit_code == 0
+    assert f"NOT VERIFIED {liar.id}" in result.stdout
+    shown = bench.run("show", liar.id).stdout + result.stdout
+    assert "mismatch" in shown
+    assert "the witness's browser computed" in " ".join(shown.split())
+
+
 def test_withdrawal_marks_the_witness_submissions_withdrawn(bench: Bench, tmp_path: Path):
     me, witness = [bench.investigator.recipient], Witness()
     first = build(me, witness=witness)

@@ -1,0 +1,83 @@
+"""Issue 16, item 4: a browser-sealed file and a keyring that changed before the form was sent.
+
+Sealed to a key revoked since: the file leaves the draft and the store, and the form asks for
+it again. Sealed under a routine rotation (its key retired): it is kept as it is, and its rows
+name the retired key, so it is among the blobs `triage rewrap` re-issues.
+"""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from crypto.age import seal_bytes
+from crypto.keyfile import fingerprint
+from crypto.minisign import SigningKey
+from crypto.x25519 import X25519Identity
+from intake.keyring import NewKey
+from intake.models import BlobRecipient, DraftBlob
+from tests.intake.keyring_admin import admin
+from tests.intake.web.conftest import (
+    Site,
+    form_action,
+    minimal_testimony,
+    post_multipart,
+    reference_of,
+    start_witness,
+)
+from tests.intake.web.test_parts import CONTENT, _done, _parts_url, _put, _start
+
+
+def _new_key(name: str) -> NewKey:
+    identity = X25519Identity.generate()
+    signing = SigningKey.generate().verify_key().to_file_text()
+    return NewKey.parse(str(identity.recipient()), name=name, signing_key=signing)
+
+
+def _send_in_parts(site: Site, client: FlaskClient) -> str:
+    page = start_witness(client)[1].get_data(as_text=True)
+    url = _parts_url(page)
+    sealed = seal_bytes(CONTENT, [site.investigator.recipient()])
+    upload = _start(client, url, sealed)
+    for index in range(3):
+        assert _put(client, url, upload, sealed, index) == 200
+    assert _done(client, url, upload) == 200
+    return page
+
+
+def _draft_blobs(site: Site) -> list[str]:
+    with site.services.sessions() as session:
+        return list(session.scalars(select(DraftBlob.name)))
+
+
+def test_a_file_sealed_to_a_key_revoked_since_is_asked_for_again(
+    site: Site, client: FlaskClient
+) -> None:
+    page = _send_in_parts(site, client)
+    (name,) = _draft_blobs(site)
+    keys = admin(site.services)
+    keys.add(_new_key("Second"))
+    keys.revoke(fingerprint(site.investigator.recipient()))
+    sent = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
+    assert sent.status_code == 422
+    assert "withdrawn since" in sent.get_data(as_text=True)
+    assert _draft_blobs(site) == []
+    assert not site.services.store.exists(name)
+
+
+def test_a_file_sealed_before_a_routine_rotation_is_kept_for_rewrap(
+    site: Site, client: FlaskClient
+) -> None:
+    page = _send_in_parts(site, client)
+    (name,) = _draft_blobs(site)
+    old = fingerprint(site.investigator.recipient())
+    admin(site.services).rotate(old, _new_key("Next"))
+    sent = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
+    assert sent.status_code == 200
+    assert reference_of(sent.get_data(as_text=True))
+    with site.services.sessions() as session:
+        rows = session.scalars(
+            select(BlobRecipient.fingerprint).where(BlobRecipient.blob_name == name)
+        )
+        assert list(rows) == [old]  # still sealed to the retired key: re-wrapped by triage
+    assert site.open_blob(name) == CONTENT  # kept exactly as the browser sealed it
