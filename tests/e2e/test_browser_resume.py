@@ -34,7 +34,7 @@ import pytest
 
 from tests.e2e.chromium import BROWSER_MARKS, chromium
 from tests.e2e.conftest import LiveSite, _wait_until_serving, children_of
-from tests.e2e.test_browser_sealing import _open_with_age, _stored, _to_form
+from tests.e2e.test_browser_sealing import _stored, _to_form
 
 pytest.importorskip("playwright.sync_api")
 
@@ -185,7 +185,7 @@ def test_the_upload_survives_a_server_killed_half_way(
     digest = hashlib.sha256(content).hexdigest()
     assert hashes == [digest]
     blob = _stored(live_site, reference, source.name, content)
-    opened = _open_with_age(live_site, blob, tmp_path)
+    opened = live_site.open_with_age(blob.name, tmp_path)
     assert hashlib.sha256(opened).hexdigest() == digest
     assert not relay.seen_canary  # nothing between browser and server saw the plaintext
     # Resume overhead: what crossed the relay beyond the sealed file is at most one part
