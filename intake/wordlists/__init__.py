@@ -18,8 +18,8 @@ __all__ = ["DIGESTS", "ENTROPY_BITS", "LANGUAGES", "WordlistError", "load", "wor
 
 DIGESTS = {
     "en": "6e70d1c2beb10ea736d10059ace15c5d6cadd015012389ed00be76993cddc387",
-    "uk": "f9a3d9105c26c73746091e4764376277a926c8c203d17b661d1422b27b2ca6b3",
-    "ru": "8ccdc15a56512fb54f84175c1531ecb3e603e61488f0d6c0dc2c6dc75e1bd0b2",
+    "uk": "eba41f93b603570703b99b0103f350b9295edfa1a16259321e3dda795d18ed2c",
+    "ru": "6a0dac4b6cc0f89baefa775e53ebe354669a78af7442a3d14126c67288b1863d",
 }
 """SHA-256 of each committed list file, as `make wordlists` prints it."""
 
