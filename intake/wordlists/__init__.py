@@ -11,10 +11,18 @@ import hashlib
 import math
 from importlib import resources
 
-from intake.errors import IntakeError
+from intake.errors import ConfigError
 from intake.wordlists.rules import LANGUAGES
 
-__all__ = ["DIGESTS", "ENTROPY_BITS", "LANGUAGES", "WordlistError", "load", "words_needed"]
+__all__ = [
+    "DIGESTS",
+    "ENTROPY_BITS",
+    "LANGUAGES",
+    "WordlistError",
+    "load",
+    "load_all",
+    "words_needed",
+]
 
 DIGESTS = {
     "en": "6e70d1c2beb10ea736d10059ace15c5d6cadd015012389ed00be76993cddc387",
@@ -27,10 +35,11 @@ ENTROPY_BITS = 90
 """A codename carries at least this much entropy (SECURITY.md: "Codename guessing")."""
 
 
-class WordlistError(IntakeError):
-    """A committed word list is missing or differs from its recorded digest."""
+class WordlistError(ConfigError):
+    """A committed word list is missing or differs from its recorded digest.
 
-    category = "wordlist"
+    A configuration error for the CLI's exit code: the installation is not the one reviewed.
+    """
 
 
 def words_needed(size: int) -> int:
@@ -53,3 +62,8 @@ def load(language: str) -> tuple[str, ...]:
             hint="rebuild the lists with `make wordlists`, review them, then update DIGESTS",
         )
     return tuple(data.decode("utf-8").split())
+
+
+def load_all() -> dict[str, tuple[str, ...]]:
+    """Every language's list, each digest checked; raises WordlistError on the first bad one."""
+    return {language: load(language) for language in LANGUAGES}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from crypto.witness import DEFAULT_COST, KdfCost, WitnessKeys, derive
 from intake.errors import IntakeError
-from intake.wordlists import LANGUAGES, load, words_needed
+from intake.wordlists import load_all, words_needed
 
 __all__ = ["CodenameFactory", "KdfBusyError", "KeyDeriver"]
 
@@ -38,7 +38,7 @@ class CodenameFactory:
     @classmethod
     def load(cls) -> CodenameFactory:
         """Every committed list, digests checked; raises intake.wordlists.WordlistError."""
-        return cls(lists={language: load(language) for language in LANGUAGES})
+        return cls(lists=load_all())
 
     def language(self, language: str | None) -> str:
         """`language` when it has a list, else the default (English)."""

@@ -109,7 +109,7 @@ def test_testimony_with_files_in_two_groups(site: Site, client: FlaskClient) -> 
     assert response.status_code == 200, html
     codename = codename_of(html)
     assert len(codename.split()) == 8
-    assert "common words in the language of this page" in html
+    assert "Capital letters and spaces do not matter." in html
     for content in (PHOTO, VIDEO, NOTE):
         assert hashlib.sha256(content).hexdigest() in html
     reference = reference_of(html)
