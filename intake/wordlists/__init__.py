@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 DIGESTS = {
-    "en": "6e70d1c2beb10ea736d10059ace15c5d6cadd015012389ed00be76993cddc387",
+    "en": "6ec0346925a70cdf793b301d62fef13fc62c5099bd56ba076c8e4ff37c76da4a",
     "uk": "eba41f93b603570703b99b0103f350b9295edfa1a16259321e3dda795d18ed2c",
     "ru": "6a0dac4b6cc0f89baefa775e53ebe354669a78af7442a3d14126c67288b1863d",
 }
