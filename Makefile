@@ -13,25 +13,42 @@ PORT ?= 8080
 # haproxy for the front (tests/deploy run it from deploy/haproxy.cfg), chromium for the
 # JavaScript-off browser tests.
 APT_TOOLS := age minisign tor haproxy chromium
+# Debian's spelling dictionaries `make wordlists` reads (and the test that rebuilds the lists).
+APT_DICTS := hunspell-uk hunspell-ru
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv tools lint test run tornet wheelhouse lock bench clean js
+.PHONY: venv dicts tools lint test run tornet wheelhouse lock bench clean js wordlists
 
+# The [wordlists] extra is for tests/intake/wordlists, which rebuilds the committed lists.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[server,test]'
+	$(BIN)/python -m pip install -q -e '.[server,test,wordlists]'
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-tools:
+tools: dicts
 	@missing=""; for t in $(APT_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing from Debian:$$missing"; \
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+dicts:
+	@missing=""; for p in $(APT_DICTS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing from Debian:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The codename word lists (intake/wordlists/{en,uk,ru}.txt), rebuilt from the pinned [wordlists]
+# extra and Debian's dictionaries; it prints each list's SHA-256 for intake.wordlists.DIGESTS.
+wordlists: venv dicts
+	$(BIN)/python -m pip install -q -e '.[wordlists]'
+	$(BIN)/python -m intake.wordlists.build
 
 lint: venv
 	$(BIN)/ruff check .

@@ -77,7 +77,7 @@ def create_app(directory: Path, *, with_kdf: bool) -> Flask:
     with engine.begin() as conn:
         conn.execute(text(SCHEMA))
     slots = threading.BoundedSemaphore(Limits().kdf_concurrency)
-    codenames = CodenameFactory.from_eff_long()
+    codenames = CodenameFactory.load()
 
     @app.get("/")
     def ready() -> str:

@@ -18,6 +18,7 @@ from intake.keyring import Keyring
 from intake.maintenance import TEMP_MIN_IDLE, sweep
 from intake.paths import find_gunicorn_conf
 from intake.schema import upgrade_to_head
+from intake.wordlists import load_all as load_wordlists
 
 __all__ = ["register"]
 
@@ -90,6 +91,7 @@ def serve(config: Config, bind: str | None) -> None:
         )
     conf = find_gunicorn_conf()
     read_secret_key(config.secret_key_file)  # fail here, not in every worker
+    load_wordlists()  # likewise: a changed codename word list stops the server here
     with open_database(config) as db:
         sweep(db.sessions, LocalBlobStore(config.blob_dir))
         if not Keyring(config.keyring_file, db.sessions).has_active_key():

@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from intake.context import Services
 from intake.web import static
+from intake.web.i18n import current_language
 from intake.web.services.context import WebContext
 from intake.web.views import consent, followup, pages, parts, start, testimony, witness
 
@@ -16,6 +17,8 @@ def make_blueprint(services: Services) -> Blueprint:
     """The witness blueprint bound to `services`; the one stylesheet is served from 'self'."""
     ctx = WebContext.build(services)
     bp = Blueprint("web", __name__)
+    # The pages that announce a codename say how many words it has in their language.
+    bp.context_processor(lambda: {"codename_words": ctx.codenames.word_count(current_language())})
     static.register(bp)
     pages.register(bp)
     start.register(bp, ctx)

@@ -75,7 +75,7 @@ def open_form(port: int, connect: Connect = plain) -> FormSession:
     assert status == 303, _html  # to the codename page, which a reload shows again
     status, issued, cookie = _request(port, "GET", "/start/codename", cookie, connect=connect)
     assert status == 200, issued
-    words = re.search(r'id="codename">([a-z ]+)<', issued)
+    words = re.search(r'id="codename">([^<]+)<', issued)
     assert words
     typed = {
         name: words.group(1).split(" ")[int(position) - 1]

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from intake.cli import ExitCode, main
 from intake.cli import server as server_module
 from intake.schema import head_revision
+from intake.wordlists import DIGESTS
 from tests.intake.conftest import CliFixture
 
 
@@ -134,6 +135,18 @@ def test_serve_refuses_a_public_bind(cli: CliFixture, fake_exec: _Exec) -> None:
     result = cli("serve", "--bind", "0.0.0.0:8080")
     assert result.exit_code == ExitCode.CONFIG
     assert "refusing to listen on 0.0.0.0:8080" in result.stderr
+    assert fake_exec.argv == []
+
+
+def test_serve_refuses_a_changed_word_list(
+    cli: CliFixture, fake_exec: _Exec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("init").exit_code == 0
+    monkeypatch.setitem(DIGESTS, "uk", "0" * 64)
+    result = cli("serve")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "intake: error: the uk codename word list" in result.stderr
+    assert "intake: hint: rebuild the lists with `make wordlists`" in result.stderr
     assert fake_exec.argv == []
 
 

@@ -23,7 +23,7 @@ MINIMAL_TESTIMONY: list[tuple[str, str]] = [
 ]
 
 _ACTION = re.compile(r'<form id="([a-z-]+)" method="post"[^>]*action="([^"]+)"')
-_CODENAME = re.compile(r'<p class="codename" id="codename">([a-z ]+)</p>')
+_CODENAME = re.compile(r'<p class="codename" id="codename">([^<]+)</p>')
 _POSITION = re.compile(r'<input [^>]*data-position="(\d)" id="word[12]"[^>]* name="(word[12])"')
 
 

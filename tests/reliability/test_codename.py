@@ -45,7 +45,7 @@ def _page(response: TestResponse) -> tuple[int, str]:
 
 
 def _codename_of(response: TestResponse) -> str:
-    match = re.search(r'id="codename">([a-z ]+)<', response.get_data(as_text=True))
+    match = re.search(r'id="codename">([^<]+)<', response.get_data(as_text=True))
     assert match, response.status_code
     return match.group(1)
 

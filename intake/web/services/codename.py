@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-
-from xkcdpass import xkcd_password
 
 from crypto.witness import DEFAULT_COST, KdfCost, WitnessKeys, derive
 from intake.errors import IntakeError
+from intake.wordlists import load_all, words_needed
 
-__all__ = ["CODENAME_WORDS", "CodenameFactory", "KdfBusyError", "KeyDeriver"]
-
-CODENAME_WORDS = 7
-"""7 words of the EFF long list (7776 words, ~12.9 bits each): about 90 bits, as SecureDrop."""
-
-# Only plain lower-case words: the four hyphenated EFF words ("t-shirt"...) would normalise to
-# two words, which a witness copying the codename by hand may well not reproduce.
-_PLAIN_WORD = re.compile(r"^[a-z]+$")
+__all__ = ["CodenameFactory", "KdfBusyError", "KeyDeriver"]
 
 
 class KdfBusyError(IntakeError):
@@ -34,21 +25,33 @@ class KdfBusyError(IntakeError):
 
 @dataclass(frozen=True)
 class CodenameFactory:
-    """Draws codenames with `secrets` from the EFF long wordlist shipped by xkcdpass."""
+    """Draws codenames with `secrets` from the word list of the witness's page language.
 
-    words: tuple[str, ...]
+    Each language draws words_needed(len(list)) words, at least 90 bits (intake.wordlists).
+    Codenames issued before (seven words of the EFF long list) need no list: login derives the
+    key from the typed string alone, so they keep working.
+    """
+
+    lists: Mapping[str, tuple[str, ...]]
+    default: str = "en"
 
     @classmethod
-    def from_eff_long(cls) -> CodenameFactory:
-        """Load the EFF long list from the installed xkcdpass package."""
-        path = xkcd_password.locate_wordfile("eff-long")
-        wordlist = xkcd_password.generate_wordlist(wordfile=path, min_length=1, max_length=64)
-        plain = sorted({word for word in wordlist if _PLAIN_WORD.match(word)})
-        return cls(words=tuple(plain))
+    def load(cls) -> CodenameFactory:
+        """Every committed list, digests checked; raises intake.wordlists.WordlistError."""
+        return cls(lists=load_all())
 
-    def new(self) -> str:
-        """A fresh codename: seven words separated by single spaces."""
-        return " ".join(secrets.choice(self.words) for _ in range(CODENAME_WORDS))
+    def language(self, language: str | None) -> str:
+        """`language` when it has a list, else the default (English)."""
+        return language if language is not None and language in self.lists else self.default
+
+    def word_count(self, language: str | None = None) -> int:
+        """How many words a codename in `language` has."""
+        return words_needed(len(self.lists[self.language(language)]))
+
+    def new(self, language: str | None = None) -> str:
+        """A fresh codename in `language`: its words separated by single spaces."""
+        words = self.lists[self.language(language)]
+        return " ".join(secrets.choice(words) for _ in range(self.word_count(language)))
 
 
 @dataclass

@@ -48,7 +48,7 @@ class WebContext:
         return cls(
             services=services,
             deriver=KeyDeriver(slots=services.kdf_slots, cost_of=_configured_cost),
-            codenames=CodenameFactory.from_eff_long(),
+            codenames=CodenameFactory.load(),
         )
 
     @property

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from crypto.witness import normalise_codename
 from intake.clock import hour_bucket, utc_today
 from intake.models import Witness
-from intake.web.services.codename import CODENAME_WORDS
 from intake.web.services.context import WebContext
 
 __all__ = [
@@ -31,9 +30,9 @@ __all__ = [
 # Two days: a witness may be given the codename one evening and write the testimony the next,
 # and a codename never used is a witness row nobody needs.
 PENDING_HOURS = 48
-# The witness types this many of the seven words back. A tick is one reflexive click; typing
+# The witness types this many of the codename's words back. A tick is one reflexive click; typing
 # two words the witness can only know from the page proves the codename was looked at and,
-# if the page is gone when asked, written down. Two, not seven: enough to catch "I'll do it
+# if the page is gone when asked, written down. Two, not all: enough to catch "I'll do it
 # later", short enough on a phone.
 CONFIRM_WORDS = 2
 
@@ -46,12 +45,13 @@ class Started:
     codename: str
 
 
-def issue_codename(ctx: WebContext) -> Started:
-    """Draw a codename, derive its keys once (inside the KDF slots) and create the witness.
+def issue_codename(ctx: WebContext, language: str) -> Started:
+    """Draw a codename in `language` (the page's), derive its keys once (inside the KDF slots)
+    and create the witness.
 
     Raises KdfBusyError when no derivation slot frees up in time; nothing is created then.
     """
-    codename = ctx.codenames.new()
+    codename = ctx.codenames.new(language)
     keys = ctx.deriver.derive(codename)
     with ctx.sessions() as session:
         witness = Witness(
@@ -72,11 +72,12 @@ def pending_witness(ctx: WebContext, witness_id: str) -> bool:
         return witness is not None and witness.pending_until is not None
 
 
-def pick_positions() -> list[int]:
-    """Which words (1-based, in order) the witness is asked to type back."""
+def pick_positions(codename: str) -> list[int]:
+    """Which words of `codename` (1-based, in order) the witness is asked to type back."""
+    count = len(codename.split())
     chosen = set[int]()
-    while len(chosen) < CONFIRM_WORDS:
-        chosen.add(secrets.randbelow(CODENAME_WORDS) + 1)
+    while len(chosen) < min(CONFIRM_WORDS, count):
+        chosen.add(secrets.randbelow(count) + 1)
     return sorted(chosen)
 
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.forms import ConfirmCodenameForm, StartForm
+from intake.web.i18n import current_language
 from intake.web.notes import read_note, write_note
 from intake.web.pages import action_url, page
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
@@ -88,14 +89,15 @@ def _issue(ctx: WebContext) -> Response:
     if StartForm(formdata).website.data:
         # A bot filled the trap: a codename like any other, but nothing derived, created or
         # put in the cookie, so its confirmation finds no session and nothing is ever kept.
-        decoy = {"codename": ctx.codenames.new(), "positions": pick_positions()}
+        codename = ctx.codenames.new(current_language())
+        decoy = {"codename": codename, "positions": pick_positions(codename)}
         return _codename_page(decoy, ConfirmCodenameForm())
     try:
-        started = issue_codename(ctx)
+        started = issue_codename(ctx, current_language())
     except KdfBusyError:
         return page("busy.html", 503)
     log_in(ctx, started.witness_id)
-    note = {"codename": started.codename, "positions": pick_positions()}
+    note = {"codename": started.codename, "positions": pick_positions(started.codename)}
     write_note(ctx, note)
     # Post/redirect/get: a reload (or Tor Browser's "Resend") of the codename page then shows
     # the same codename again from the note, instead of an "expired" page and a lost codename

@@ -48,7 +48,7 @@ def web_context(services: Services) -> WebContext:
     return WebContext(
         services=services,
         deriver=KeyDeriver(slots=services.kdf_slots, cost_of=lambda: FAST_TEST_COST),
-        codenames=CodenameFactory.from_eff_long(),
+        codenames=CodenameFactory.load(),
     )
 
 

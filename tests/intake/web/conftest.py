@@ -188,7 +188,7 @@ def open_testimony_form(client: FlaskClient) -> str:
     return start_witness(client)[1].get_data(as_text=True)
 
 
-_CODENAME = re.compile(r'<p class="codename" id="codename">([a-z ]+)</p>')
+_CODENAME = re.compile(r'<p class="codename" id="codename">([^<]+)</p>')
 _REFERENCE = re.compile(r'<strong id="reference">(S-[0-9A-Z]{16})</strong>')
 
 

@@ -44,7 +44,7 @@ def test_the_landing_page_reads_as_the_notes_ask(
 
 @pytest.mark.parametrize("lang", ["uk", "ru"])
 @pytest.mark.parametrize("path", ["/", "/start", "/return"])
-def test_no_page_calls_the_seven_words_a_name(client: FlaskClient, lang: str, path: str) -> None:
+def test_no_page_calls_the_codename_words_a_name(client: FlaskClient, lang: str, path: str) -> None:
     page = _text(client, f"{path}?lang={lang}").lower()
     assert not [old for old in OLD_NAME if old in page]
 

@@ -1,0 +1,69 @@
+"""Codename word lists (en, uk, ru), each checked against its SHA-256 digest when the app starts.
+
+The lists are built by `make wordlists` (intake.wordlists.build) and committed; a list that no
+longer matches its digest below was edited by hand or damaged, and the server refuses to start
+rather than hand out codenames from it. Regenerate, review, then update the digest here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from importlib import resources
+
+from intake.errors import ConfigError
+from intake.wordlists.rules import LANGUAGES
+
+__all__ = [
+    "DIGESTS",
+    "ENTROPY_BITS",
+    "LANGUAGES",
+    "WordlistError",
+    "load",
+    "load_all",
+    "words_needed",
+]
+
+DIGESTS = {
+    "en": "6ec0346925a70cdf793b301d62fef13fc62c5099bd56ba076c8e4ff37c76da4a",
+    "uk": "eba41f93b603570703b99b0103f350b9295edfa1a16259321e3dda795d18ed2c",
+    "ru": "6a0dac4b6cc0f89baefa775e53ebe354669a78af7442a3d14126c67288b1863d",
+}
+"""SHA-256 of each committed list file, as `make wordlists` prints it."""
+
+ENTROPY_BITS = 90
+"""A codename carries at least this much entropy (SECURITY.md: "Codename guessing")."""
+
+
+class WordlistError(ConfigError):
+    """A committed word list is missing or differs from its recorded digest.
+
+    A configuration error for the CLI's exit code: the installation is not the one reviewed.
+    """
+
+
+def words_needed(size: int) -> int:
+    """How many words drawn from a list of `size` give at least ENTROPY_BITS bits."""
+    return math.ceil(ENTROPY_BITS / math.log2(size))
+
+
+def load(language: str) -> tuple[str, ...]:
+    """The word list of `language`, after checking its digest; raises WordlistError."""
+    path = resources.files(__package__).joinpath(f"{language}.txt")
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, KeyError) as exc:
+        raise WordlistError(f"the {language} codename word list is missing") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != DIGESTS.get(language):
+        raise WordlistError(
+            f"the {language} codename word list ({path}) has SHA-256 {digest}, "
+            f"not the recorded {DIGESTS.get(language)}",
+            hint="rebuild the lists with `make wordlists`, review them, then update DIGESTS",
+        )
+    return tuple(data.decode("utf-8").split())
+
+
+def load_all() -> dict[str, tuple[str, ...]]:
+    """Every language's list, each digest checked; raises WordlistError on the first bad one."""
+    return {language: load(language) for language in LANGUAGES}
