@@ -191,6 +191,11 @@ class Submission(Base):
     blobs: Mapped[list[Blob]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", passive_deletes=True
     )
+    # What the witness sees again of it (issue 14 item 6); a relationship so that a flush
+    # inserts the submission before its record.
+    record: Mapped[SubmissionRecord | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Blob(Base):

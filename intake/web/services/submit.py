@@ -222,18 +222,18 @@ def _release_draft(session: Session, witness_id: str, names: Sequence[str]) -> N
     session.expunge(draft)
 
 
-def _record(session: Session, new: NewSubmission, sid: str, files: Sequence[IncomingFile]) -> None:
+def _record(
+    session: Session, new: NewSubmission, row: Submission, files: Sequence[IncomingFile]
+) -> None:
     """The witness's receipt record (services.records): what arrived, a testimony's consent;
     a consent change seals its testimony's consent again, so the record says what is current."""
     today = utc_today()
     listed = [RecordFile(f.original_name, f.size, f.plaintext_sha256) for f in files]
-    record = SubmissionRecord(
-        submission_id=sid, sealed_files=seal_files(new.reply_recipient, listed)
-    )
+    record = SubmissionRecord(sealed_files=seal_files(new.reply_recipient, listed))
     if new.kind == "testimony":
         given = ConsentState("given", new.answers.codes("A4"), today)
         record.sealed_consent = seal_consent(new.reply_recipient, given)
-    session.add(record)
+    row.record = record  # a relationship: the flush inserts the row first
     change = new.consent_change
     if change is not None and new.parent_id is not None:
         now = ConsentState(change.action, change.recipients, today)
@@ -266,7 +266,7 @@ def _write_rows(
     )
     row.blobs = [_blob_row(sid, blob, fps) for blob in blobs]
     session.add(row)
-    _record(session, new, sid, files)
+    _record(session, new, row, files)
     mark_form_token_used(session, new.form_token)
 
 
