@@ -1,10 +1,11 @@
-"""The sweep: what a crash or an abandoned form left behind, expired witness sessions, and
-witnesses given a codename who never testified (`intake sweep`, app start-up)."""
+"""The sweep: what a crash or an abandoned form left behind, expired witness sessions,
+witnesses given a codename who never testified, and receipt records past their time after a
+purge (`intake sweep`, app start-up)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select
@@ -21,13 +22,21 @@ from intake.models import (
     PendingDraft,
     Reply,
     Submission,
+    SubmissionRecord,
     Witness,
     WitnessSession,
 )
 from intake.partstore import PartStore
 from intake.witness_sessions import purge_expired
 
-__all__ = ["ORPHAN_MIN_AGE", "TEMP_MIN_IDLE", "SweepReport", "referenced_blob_names", "sweep"]
+__all__ = [
+    "ORPHAN_MIN_AGE",
+    "RECORD_DAYS_AFTER_PURGE",
+    "TEMP_MIN_IDLE",
+    "SweepReport",
+    "referenced_blob_names",
+    "sweep",
+]
 
 # Temps hold only ciphertext, so removing one late costs nothing, while removing one another
 # worker is still writing destroys a witness's upload. A Tor upload can stall for minutes;
@@ -38,6 +47,11 @@ TEMP_MIN_IDLE = timedelta(hours=6)
 ORPHAN_MIN_AGE = timedelta(hours=24)
 # Attempt-budget rows older than this are history nobody needs.
 BUDGET_KEEP_HOURS = 48
+# A witness's sealed receipt records (intake.web.services.records) outlive the purge of their
+# files by this long: long enough to come back after the investigators' delivery and check
+# what was sent (replies take weeks), short enough that a codename coerced much later opens
+# no file names. Then the account shows counts and sizes only.
+RECORD_DAYS_AFTER_PURGE = 90
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class SweepReport:
     budget_hours_removed: int = 0
     sessions_expired: int = 0
     witnesses_expired: int = 0
+    records_expired: int = 0
 
 
 def referenced_blob_names(session: Session) -> set[str]:
@@ -83,6 +98,17 @@ def _delete_rows(session: Session, hour: int) -> tuple[int, int]:
         session.execute(delete(AttemptBudget).where(AttemptBudget.hour < hour - BUDGET_KEEP_HOURS)),
     )
     return tokens.rowcount or 0, budget.rowcount or 0
+
+
+def _expire_records(session: Session, today: date) -> int:
+    """Receipt records of submissions purged more than RECORD_DAYS_AFTER_PURGE days ago."""
+    cutoff = today - timedelta(days=RECORD_DAYS_AFTER_PURGE)
+    purged = select(Submission.id).where(Submission.purged_on < cutoff)
+    done = cast(
+        CursorResult[Any],
+        session.execute(delete(SubmissionRecord).where(SubmissionRecord.submission_id.in_(purged))),
+    )
+    return done.rowcount or 0
 
 
 def _expire_pending_witnesses(session: Session, hour: int, minute: int) -> int:
@@ -134,7 +160,8 @@ def sweep(
     orphan_min_age: timedelta = ORPHAN_MIN_AGE,
 ) -> SweepReport:
     """Remove expired drafts (rows, then their blobs), expired form tokens and witness
-    sessions, old budget rows, idle temp files and orphaned blobs. Safe while the site runs.
+    sessions, old budget rows, receipt records past their time after a purge, idle temp files
+    and orphaned blobs. Safe while the site runs.
     Raises StorageError or a SQLAlchemy error (the CLI turns it into DatabaseError).
     """
     now = now or utc_now()
@@ -144,6 +171,7 @@ def sweep(
         tokens, budget = _delete_rows(session, hour)
         expired_sessions = purge_expired(session, now)
         witnesses = _expire_pending_witnesses(session, hour, minute_bucket(now))
+        records = _expire_records(session, now.date())
         # Rows first: after a crash between the two steps the files are orphans the next
         # sweep removes, never rows pointing at missing files.
         session.commit()
@@ -168,4 +196,5 @@ def sweep(
         budget_hours_removed=budget,
         sessions_expired=expired_sessions,
         witnesses_expired=witnesses,
+        records_expired=records,
     )

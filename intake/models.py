@@ -191,6 +191,11 @@ class Submission(Base):
     blobs: Mapped[list[Blob]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", passive_deletes=True
     )
+    # What the witness sees again of it (issue 14 item 6); a relationship so that a flush
+    # inserts the submission before its record.
+    record: Mapped[SubmissionRecord | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Blob(Base):
@@ -368,3 +373,22 @@ class WitnessSession(Base):
     # session cookie holds, readable until the minute `note_until` (intake.web.notes).
     sealed_note: Mapped[bytes | None] = mapped_column(LargeBinary)
     note_until: Mapped[int | None] = mapped_column(Integer)
+
+
+# --- receipt records (issue 14 item 6) ---
+class SubmissionRecord(Base):
+    """What a witness can see again of a submission, sealed (age) to their reply key alone.
+
+    `sealed_files` holds the files' names, plaintext sizes and SHA-256; `sealed_consent` a
+    testimony's current consent, sealed again by each consent change (None for a follow-up).
+    A testimony sent before records were kept has no row, or one with its consent only. The
+    sweep removes the row `intake.maintenance.RECORD_DAYS_AFTER_PURGE` days after the purge.
+    """
+
+    __tablename__ = "submission_record"
+
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed_files: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_consent: Mapped[bytes | None] = mapped_column(LargeBinary)

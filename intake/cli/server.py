@@ -120,7 +120,8 @@ def serve(config: Config, bind: str | None) -> None:
 )
 @config_options
 def sweep_command(config: Config, min_idle_hours: float) -> None:
-    """Remove expired drafts, tokens and sessions, abandoned uploads and orphaned blobs."""
+    """Remove expired drafts, tokens and sessions, abandoned uploads and orphaned blobs, and
+    receipt records kept longer than their time after a purge."""
     with open_database(config) as db:
         report = sweep(
             db.sessions,
@@ -131,7 +132,8 @@ def sweep_command(config: Config, min_idle_hours: float) -> None:
         f"removed {report.temps_removed} abandoned upload(s), {report.orphans_removed} orphaned "
         f"blob(s), {report.drafts_expired} expired draft(s) with {report.draft_blobs_removed} "
         f"file(s), {report.tokens_expired} expired form token(s), {report.sessions_expired} "
-        f"expired session(s), {report.witnesses_expired} codename(s) never used"
+        f"expired session(s), {report.witnesses_expired} codename(s) never used, "
+        f"{report.records_expired} receipt record(s) past their time after a purge"
     )
 
 

@@ -23,6 +23,7 @@ from intake.models import (
     DraftBlob,
     PendingDraft,
     Submission,
+    SubmissionRecord,
     SubmissionState,
     Witness,
 )
@@ -30,6 +31,13 @@ from intake.web.services.context import WebContext
 from intake.web.services.guards import form_token_used, mark_form_token_used
 from intake.web.services.incoming import IncomingFile
 from intake.web.services.receive import KeyringSnapshot, forget_blobs, snapshot_keyring
+from intake.web.services.records import (
+    ConsentState,
+    RecordFile,
+    seal_consent,
+    seal_files,
+    set_consent,
+)
 from intake.web.services.storage import reseal_header, write_blob
 from protocol import ids
 from protocol.entries import Answers, ConsentChange, FileEntry
@@ -221,10 +229,33 @@ def _release_draft(session: Session, witness_id: str, names: Sequence[str]) -> N
     session.expunge(draft)
 
 
+def _record(
+    session: Session, new: NewSubmission, row: Submission, files: Sequence[IncomingFile]
+) -> None:
+    """The witness's receipt record (services.records): what arrived, a testimony's consent;
+    a consent change seals its testimony's consent again, so the record says what is current."""
+    today = utc_today()
+    listed = [RecordFile(f.original_name, f.size, f.plaintext_sha256) for f in files]
+    record = SubmissionRecord(sealed_files=seal_files(new.reply_recipient, listed))
+    if new.kind == "testimony":
+        given = ConsentState("given", new.answers.codes("A4"), today)
+        record.sealed_consent = seal_consent(new.reply_recipient, given)
+    row.record = record  # a relationship: the flush inserts the row first
+    change = new.consent_change
+    if change is not None and new.parent_id is not None:
+        now = ConsentState(change.action, change.recipients, today)
+        set_consent(session, new.parent_id, new.reply_recipient, now)
+
+
 def _write_rows(
-    session: Session, new: NewSubmission, sid: str, blobs: Sequence[_SealedBlob], fps: Sequence[str]
+    session: Session,
+    new: NewSubmission,
+    sid: str,
+    files: Sequence[IncomingFile],
+    sealed: tuple[Sequence[_SealedBlob], Sequence[str]],
 ) -> None:
     """The submission's rows; `blobs[0]` is its sealed submission.json."""
+    blobs, fps = sealed
     witness_id = _witness_id(session, new)
     if new.releases_draft and witness_id is not None:
         names = [b.name for b in blobs if b.role is BlobRole.FILE]
@@ -242,6 +273,7 @@ def _write_rows(
     )
     row.blobs = [_blob_row(sid, blob, fps) for blob in blobs]
     session.add(row)
+    _record(session, new, row, files)
     mark_form_token_used(session, new.form_token)
 
 
@@ -278,7 +310,7 @@ def commit_submission(ctx: WebContext, new: NewSubmission, *, fresh: Sequence[st
         with ctx.sessions() as session:
             # Recipient rows refer to cached key rows: refresh the cache from the file first.
             ctx.keyring.sync_cache(session, now.ring)
-            _write_rows(session, new, sid, blobs, now.fingerprints)
+            _write_rows(session, new, sid, files, (blobs, now.fingerprints))
             try:
                 session.commit()
             except IntegrityError as exc:

@@ -1,7 +1,8 @@
 """A returning witness: login with the codename, their submissions, replies, consent changes.
 
 The codename's key is derived exactly once per login, inside the login request, and the replies
-are opened into that one response; neither the key nor an opened reply is ever stored. Later
+and receipt records (intake.web.services.records) are opened into that one response; neither
+the key nor anything opened is ever stored. Later
 pages know only the witness id of the server-side session (intake.witness_sessions);
 a consent change derives once more to confirm the codename.
 """
@@ -11,18 +12,21 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crypto.age import open_bytes
 from crypto.errors import CryptoError
 from crypto.witness import normalise_codename
 from crypto.x25519 import X25519Identity
+from intake.clock import utc_today
 from intake.errors import IntakeError
-from intake.models import Reply, SubmissionState, Witness
+from intake.models import Reply, SubmissionRecord, SubmissionState, Witness
 from intake.web.forms import ConsentForm
 from intake.web.services.context import WebContext
+from intake.web.services.records import RECORD_DAYS_AFTER_PURGE, OpenedRecord, open_record
 from intake.web.services.submit import NewSubmission, Receipt, commit_submission
 from protocol.entries import Answers, ConsentChange
 
@@ -52,6 +56,15 @@ class SubmissionLine:
     file_count: int
     sealed_bytes: int
     delivered: bool
+    # Only in the login response: the files and consent opened with the reply key.
+    record: OpenedRecord | None = None
+    # The last day the record is kept after a purge (None while the files are here).
+    record_until: date | None = None
+
+    @property
+    def record_gone(self) -> bool:
+        """Whether the record was deleted after the purge (rather than never kept)."""
+        return self.record_until is not None and self.record_until < utc_today()
 
 
 @dataclass(frozen=True)
@@ -81,8 +94,19 @@ class Account:
         return tuple(s.reference for s in self.submissions if s.kind == "testimony")
 
 
-def _lines(witness: Witness) -> tuple[SubmissionLine, ...]:
+def _records(session: Session, witness: Witness) -> dict[str, SubmissionRecord]:
+    ids = [row.id for row in witness.submissions]
+    found = session.scalars(select(SubmissionRecord).where(SubmissionRecord.submission_id.in_(ids)))
+    return {record.submission_id: record for record in found}
+
+
+def _lines(
+    session: Session, witness: Witness, opener: X25519Identity | None = None
+) -> tuple[SubmissionLine, ...]:
+    """The witness's submissions, newest first; with `opener`, their records opened."""
     rows = sorted(witness.submissions, key=lambda s: (s.received_on, s.id), reverse=True)
+    records = _records(session, witness) if opener is not None else {}
+    keep = timedelta(days=RECORD_DAYS_AFTER_PURGE)
     return tuple(
         SubmissionLine(
             reference=row.id,
@@ -91,6 +115,8 @@ def _lines(witness: Witness) -> tuple[SubmissionLine, ...]:
             file_count=row.file_count,
             sealed_bytes=row.sealed_bytes,
             delivered=row.state is SubmissionState.PURGED,
+            record=None if opener is None else open_record(records.get(row.id), opener),
+            record_until=None if row.purged_on is None else row.purged_on + keep,
         )
         for row in rows
     )
@@ -115,7 +141,7 @@ def account_of(ctx: WebContext, witness_id: str) -> Account | None:
         return Account(
             witness_id=witness.id,
             reply_recipient=witness.reply_recipient,
-            submissions=_lines(witness),
+            submissions=_lines(session, witness),
             reply_count=len(witness.replies),
         )
 
@@ -137,7 +163,7 @@ def login(ctx: WebContext, codename: str) -> Account | None:
         return Account(
             witness_id=witness.id,
             reply_recipient=witness.reply_recipient,
-            submissions=_lines(witness),
+            submissions=_lines(session, witness, keys.identity),
             replies=tuple(_open_reply(ctx, r, keys.identity) for r in replies),
             reply_count=len(replies),
             opener=keys.identity,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, session, url_for
 
 from intake.context import allow_without_active_key
+from intake.web.choices import LABELS
 from intake.web.forms import LoginForm
 from intake.web.pages import action_url, page
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.codename import KdfBusyError
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import reseal_draft
+from intake.web.services.records import RECORD_DAYS_AFTER_PURGE
 from intake.web.services.witness import (
     Account,
     account_of,
@@ -26,6 +28,18 @@ __all__ = ["register", "signed_in"]
 
 # Tor Browser forgets cookies with "New Identity"; this asks any browser to do the same.
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
+
+def account_page(account: Account, *, opened: bool) -> Response:
+    """The account; opened (only in the login response) with replies and receipt records."""
+    return page(
+        "account.html",
+        one_time=opened,
+        account=account,
+        opened=opened,
+        record_days=RECORD_DAYS_AFTER_PURGE,
+        recipient_labels=LABELS["recipient_class"],
+    )
 
 
 def login_page(form: LoginForm, status: int = 200, *, unknown: bool = False) -> Response:
@@ -69,7 +83,7 @@ def _log_in(ctx: WebContext, codename: str) -> Response:
         )
     # The codename was just typed: a witness who has not sent a testimony yet goes on to it.
     session[CONFIRMED_KEY] = True
-    return page("account.html", one_time=True, account=account, opened=True)
+    return account_page(account, opened=True)
 
 
 def register(bp: Blueprint, ctx: WebContext) -> None:
@@ -97,7 +111,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         found = signed_in(ctx)
         if found is None:
             return redirect(url_for("web.login_form"))  # type: ignore[return-value]
-        return page("account.html", account=found[1], opened=False)
+        return account_page(found[1], opened=False)
 
     @bp.post("/logout")
     @allow_without_active_key

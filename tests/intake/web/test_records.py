@@ -1,0 +1,239 @@
+"""Receipt records: what a returning witness sees of each testimony, sealed to their reply key."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import delete, select
+
+from crypto.age import open_bytes
+from crypto.errors import CryptoError
+from crypto.x25519 import X25519Identity
+from intake.clock import utc_now
+from intake.maintenance import RECORD_DAYS_AFTER_PURGE, sweep
+from intake.models import Submission, SubmissionRecord, SubmissionState
+from intake.web.services.records import (
+    ConsentState,
+    RecordFile,
+    open_record,
+    seal_consent,
+    seal_files,
+)
+from tests.intake.web.conftest import (
+    Site,
+    codename_of,
+    form_action,
+    minimal_testimony,
+    open_testimony_form,
+    post_multipart,
+    reference_of,
+)
+
+VIDEO = bytes(range(256)) * 400  # 102,400 bytes
+PHOTO = b"\xff\xd8 a photo of the street"
+NAMES = ("вулиця-дрон.mp4", "street.jpg")
+
+
+def _testify(client: FlaskClient) -> tuple[str, str]:
+    page = open_testimony_form(client)
+    files = [
+        (io.BytesIO(VIDEO), NAMES[0], "video/mp4"),
+        (io.BytesIO(PHOTO), NAMES[1], "image/jpeg"),
+    ]
+    response = post_multipart(
+        client, form_action(page, "testimony-form"), minimal_testimony(**{"group1-files": files})
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    return codename_of(html), reference_of(html)
+
+
+def _login(client: FlaskClient, codename: str) -> str:
+    page = client.get("/return").get_data(as_text=True)
+    response = client.post(form_action(page, "login-form"), data={"codename": codename})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _record(site: Site, reference: str) -> SubmissionRecord:
+    with site.services.sessions() as session:
+        record = session.get(SubmissionRecord, reference)
+        assert record is not None
+        session.expunge(record)
+        return record
+
+
+# --- the service ---------------------------------------------------------------------------
+
+
+def test_sealed_record_opens_only_with_the_reply_key() -> None:
+    reply = X25519Identity.generate()
+    files = [RecordFile("a.mp4", 12, "ab" * 32)]
+    sealed = seal_files(str(reply.recipient()), files)
+    assert sealed.startswith(b"age-encryption.org/v1\n")
+    assert b"a.mp4" not in sealed
+    with pytest.raises(CryptoError):
+        open_bytes(sealed, [X25519Identity.generate()])
+    plain = open_bytes(sealed, [reply])
+    assert len(plain) % 256 == 0  # padded: the length says little about the names
+    since = date(2026, 3, 1)
+    consent = seal_consent(str(reply.recipient()), ConsentState("narrow", ("icc-otp",), since))
+    record = SubmissionRecord(submission_id="S", sealed_files=sealed, sealed_consent=consent)
+    opened = open_record(record, reply)
+    assert opened.files == tuple(files)
+    assert opened.consent == ConsentState("narrow", ("icc-otp",), since)
+    stranger = open_record(record, X25519Identity.generate())
+    assert stranger.files is None
+    assert stranger.consent is None
+    assert open_record(None, reply).files is None
+
+
+def test_commit_seals_the_record_to_the_reply_key(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    record = _record(site, reference)
+    assert record.sealed_files is not None
+    assert record.sealed_consent is not None
+    for sealed in (record.sealed_files, record.sealed_consent):
+        assert sealed.startswith(b"age-encryption.org/v1\n")
+        for secret in (*NAMES, hashlib.sha256(VIDEO).hexdigest(), "icc-otp"):
+            assert secret.encode() not in sealed
+        with pytest.raises(CryptoError):  # the investigators' key does not open it
+            open_bytes(sealed, [site.investigator])
+    with site.app.app_context():
+        identity = site.deriver.derive(codename).identity
+    opened = open_record(record, identity)
+    assert opened.files == (
+        RecordFile(NAMES[0], len(VIDEO), hashlib.sha256(VIDEO).hexdigest()),
+        RecordFile(NAMES[1], len(PHOTO), hashlib.sha256(PHOTO).hexdigest()),
+    )
+    assert opened.consent is not None
+    assert opened.consent.action == "given"
+    assert opened.consent.recipients == ("investigators", "icc-otp")
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+def test_login_shows_names_plaintext_sizes_hashes_and_consent(
+    site: Site, client: FlaskClient
+) -> None:
+    codename, reference = _testify(client)
+    html = _login(site.client(), codename)
+    for name in NAMES:
+        assert name in html
+    assert hashlib.sha256(VIDEO).hexdigest() in html
+    assert hashlib.sha256(PHOTO).hexdigest() in html
+    assert "102.4 KB" in html  # the video's plaintext size, not its sealed size
+    assert "Who may receive this testimony, as you chose when you sent it:" in html
+    assert "The Office of the Prosecutor of the International Criminal Court" in html
+    assert f"{RECORD_DAYS_AFTER_PURGE} more days" in html
+    # Later pages of the session cannot open it: no key, no names.
+    later = client.get("/account").get_data(as_text=True)
+    assert reference in later
+    assert NAMES[1] not in later
+    assert "type your codename again" in later
+
+
+def test_old_submission_shows_counts_sizes_and_says_details_were_not_kept(
+    site: Site, client: FlaskClient
+) -> None:
+    codename, reference = _testify(client)
+    with site.services.sessions() as session:  # as a submission from before records were kept
+        session.execute(delete(SubmissionRecord))
+        session.commit()
+    html = _login(site.client(), codename)
+    assert NAMES[0] not in html
+    assert "2 files" in html
+    assert "File names and fingerprints were not kept for submissions sent at that time." in html
+
+
+def _change_consent(browser: FlaskClient, codename: str, reference: str, **data: object) -> None:
+    page = browser.get("/account/consent").get_data(as_text=True)
+    response = browser.post(
+        form_action(page, "consent-form"),
+        data={"parent": reference, "codename": codename, **data},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_consent_change_seals_the_current_consent_again(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    browser = site.client()
+    _login(browser, codename)
+    _change_consent(browser, codename, reference, recipients=["investigators"])
+    html = _login(site.client(), codename)
+    assert "who may receive this testimony:" in html
+    assert "The Office of the Prosecutor of the International Criminal Court" not in html
+    assert NAMES[0] in html  # the files' record is untouched
+    _change_consent(browser, codename, reference, withdraw="y")
+    html = _login(site.client(), codename)
+    assert "You withdrew your consent for this testimony on" in html
+
+
+def test_consent_change_of_an_old_testimony_records_the_consent_only(
+    site: Site, client: FlaskClient
+) -> None:
+    codename, reference = _testify(client)
+    with site.services.sessions() as session:
+        session.execute(delete(SubmissionRecord))
+        session.commit()
+    browser = site.client()
+    _login(browser, codename)
+    _change_consent(browser, codename, reference, withdraw="y")
+    html = _login(site.client(), codename)
+    assert "You withdrew your consent" in html
+    assert "were not kept for submissions sent at that time" in html
+
+
+def _purge(site: Site, reference: str, on: date) -> None:
+    with site.services.sessions() as session:
+        row = session.get(Submission, reference)
+        assert row is not None
+        row.blobs.clear()
+        row.state = SubmissionState.PURGED
+        row.purged_on = on
+        session.commit()
+
+
+def test_records_outlive_a_purge_for_their_days_then_the_sweep_removes_them(
+    site: Site, client: FlaskClient
+) -> None:
+    codename, reference = _testify(client)
+    today = utc_now().date()
+    _purge(site, reference, today - timedelta(days=RECORD_DAYS_AFTER_PURGE))
+    assert sweep(site.services.sessions, site.services.store).records_expired == 0
+    html = _login(site.client(), codename)
+    assert "Delivered to investigators" in html
+    assert NAMES[0] in html
+    assert "This list is kept until" in html
+    _purge(site, reference, today - timedelta(days=RECORD_DAYS_AFTER_PURGE + 1))
+    assert sweep(site.services.sessions, site.services.store).records_expired == 1
+    with site.services.sessions() as session:
+        assert session.scalars(select(SubmissionRecord)).all() == []
+    html = _login(site.client(), codename)
+    assert NAMES[0] not in html
+    assert "2 files" in html
+    assert "The names and fingerprints of these files were deleted after" in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("uk", "Хто може отримати"),
+        ("ru", "Кто может получить"),
+    ],
+)
+def test_the_records_are_shown_in_every_language(
+    site: Site, client: FlaskClient, lang: str, sentence: str
+) -> None:
+    codename, _reference = _testify(client)
+    browser = site.client()
+    browser.get(f"/return?lang={lang}")
+    html = _login(browser, codename)
+    assert NAMES[0] in html
+    assert hashlib.sha256(VIDEO).hexdigest() in html
+    assert sentence in html
