@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "f6_0404"
+revision = "0404"
 down_revision = "0403"
 branch_labels = None
 depends_on = None
