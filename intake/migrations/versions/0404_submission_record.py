@@ -1,6 +1,6 @@
 """receipt records: each submission's files and consent, sealed to the witness's reply key.
 
-Revision ID: f6_0404
+Revision ID: 0404
 Revises: 0403
 """
 
