@@ -1,0 +1,64 @@
+"""`triage media scan`: what each file says about itself (issue M), for files already here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from triage.cli._ws import with_workspace
+from triage.text.safe import neutralise_line
+
+if TYPE_CHECKING:
+    from triage.importing.media_scan import MediaScanReport
+    from triage.workspace.context import WorkContext
+
+__all__ = ["media", "print_scan", "run_scan"]
+
+_EPILOG = """\
+Each file is read by PyAV (FFmpeg) and, where installed, ExifTool, each in a child
+process with a time limit, a memory limit, no network (a network namespace where the
+kernel grants one, and always a seccomp filter refusing sockets) and the file as its
+only input. A file they cannot read is 'unreadable'; the scan goes on. The opened
+copy is an unnamed 0600 file in the workspace's tmp/ that vanishes when the scan
+closes it, even if the scan is killed. Every file read and the tools' versions go to
+the custody log.
+"""
+
+
+def print_scan(report: MediaScanReport) -> None:
+    for said in report.said:
+        click.echo(f"triage: note: {said}", err=True)
+    if report.scanned:
+        click.echo(
+            f"media: {report.scanned} file(s) scanned, {report.read} read, "
+            f"{len(report.unreadable)} unreadable ({'; '.join(report.tools)})"
+        )
+    for name in report.unreadable:
+        click.echo(neutralise_line(f"unreadable: {name}"))
+
+
+def run_scan(ctx: WorkContext, only: set[str] | None, *, again: bool = False) -> None:
+    from triage.importing.media_scan import scan_media
+
+    print_scan(scan_media(ctx, only=only, again=again))
+
+
+@click.group()
+def media() -> None:
+    """Media files: what each says about itself (time, place, device, software)."""
+
+
+@media.command(epilog=_EPILOG)
+@click.argument("idents", metavar="[ID]...", nargs=-1)
+@click.option("--again", is_flag=True, help="Read files already scanned again (new tools).")
+@with_workspace
+def scan(ctx: WorkContext, idents: tuple[str, ...], again: bool) -> None:
+    """Read the metadata of imported media files not scanned yet (of ID... if given)."""
+    only = None
+    if idents:
+        from triage.browse.lookup import get_submission
+
+        with ctx.session() as session:
+            only = {get_submission(session, ident).id for ident in idents}
+    run_scan(ctx, only, again=again)

@@ -1,0 +1,114 @@
+"""Reading one file's metadata in sandboxed children (triage.media._child), never in-process.
+
+Each tool runs in a child of its own with the file as its only input descriptor, a timeout,
+the cell of triage.media._jail and a bare environment; whatever goes wrong there (a crash, a
+signal, a timeout, output that is not what the child prints) makes the file "unreadable" and
+nothing more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from triage.media.facts import MediaFacts, from_tools, unreadable
+
+__all__ = ["Toolkit", "find_tools", "probe_descriptor"]
+
+TIMEOUT = 30.0  # seconds per tool and file: headers of a large file read in well under one
+_OUTPUT_MAX = 1 << 20  # what a child may say; more is not a report of ours
+_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": "/nonexistent"}
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    """The tools found on this machine (once per scan); None where a tool is missing."""
+
+    pyav: str | None
+    exiftool: str | None
+    exiftool_path: str = "exiftool"  # the one whose version was asked, run by its full path
+
+    def missing(self) -> list[str]:
+        """What to tell the investigator, once, about tools that are not here."""
+        said = []
+        if self.pyav is None:
+            said.append(
+                "PyAV is not installed: media files are not scanned "
+                "(install the extra: pip install 'testimony-intake[media]')"
+            )
+        if self.exiftool is None:
+            said.append(
+                "exiftool is not installed: EXIF and XMP fields (most photos' time and GPS) "
+                "are not read (Debian: apt install libimage-exiftool-perl)"
+            )
+        return said
+
+    def versions(self) -> list[str]:
+        return [v for v in (self.pyav, self.exiftool) if v]
+
+
+def find_tools() -> Toolkit:
+    pyav = None
+    if importlib.util.find_spec("av") is not None:
+        from importlib.metadata import version  # noqa: PLC0415 - only when scanning
+
+        pyav = f"PyAV {version('av')}"
+    if (path := shutil.which("exiftool")) is not None:
+        done = subprocess.run(  # noqa: S603 - our own question to the tool, no witness input
+            [path, "-ver"], capture_output=True, text=True, timeout=TIMEOUT, check=False, env=_ENV
+        )
+        if done.returncode == 0:
+            return Toolkit(pyav, f"ExifTool {done.stdout.strip()}", path)
+    return Toolkit(pyav, None)
+
+
+def _run(which: str, fd: int, timeout: float, *extra: str) -> tuple[Any, str]:
+    """The child's JSON and "", or None and why it failed."""
+    with contextlib.suppress(OSError):  # a pipe cannot seek; it is read as it comes
+        os.lseek(fd, 0, os.SEEK_SET)
+    cpu = str(int(timeout) + 1)
+    command = [sys.executable, "-I", "-m", "triage.media._child", which, cpu, *extra]
+    try:
+        done = subprocess.run(  # noqa: S603 - our own child; the file is only its stdin
+            command, stdin=fd, capture_output=True, timeout=timeout, check=False,
+            close_fds=True, env=_ENV, cwd="/", start_new_session=True,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return None, f"{which}: no answer within {timeout:.0f} s"
+    if done.returncode != 0:
+        how = f"signal {-done.returncode}" if done.returncode < 0 else f"exit {done.returncode}"
+        return None, f"{which}: the parser failed ({how})"
+    try:
+        return json.loads(done.stdout[:_OUTPUT_MAX]), ""
+    except ValueError:
+        return None, f"{which}: output was not a report"
+
+
+def _exif_fields(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, list) or not value or not isinstance(value[0], dict):
+        return None
+    fields = {k: v for k, v in value[0].items() if k != "SourceFile"}
+    return fields or None
+
+
+def probe_descriptor(fd: int, tools: Toolkit, *, timeout: float = TIMEOUT) -> MediaFacts:
+    """What the file open at `fd` (seekable, read-only) says about itself. PyAV decides whether
+    the file is readable at all; ExifTool adds what it finds to a file PyAV could read."""
+    if tools.pyav is None:
+        return unreadable("PyAV is not installed")
+    av, why = _run("pyav", fd, timeout)
+    if not isinstance(av, dict):
+        return unreadable(why or "pyav: output was not a report", (tools.pyav,))
+    exif = None
+    if tools.exiftool is not None:
+        raw, _why = _run("exiftool", fd, timeout, tools.exiftool_path)
+        fields = _exif_fields(raw)
+        exif = {"version": tools.exiftool, "fields": fields or {}}
+    return from_tools(av, exif)
