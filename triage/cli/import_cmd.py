@@ -76,6 +76,7 @@ def import_bundle(
     _print(report)
     if not no_media and report.new:
         run_scan(ctx, set(report.new))
+    _print_ack(report)
 
 
 def _echo(text: str, *, err: bool = False) -> None:
@@ -110,6 +111,11 @@ def _print(report: ImportReport) -> None:
     for effect in report.consent:
         what = "consent withdrawn" if effect.withdrawn else "consent narrowed"
         echo(f"{what}: {effect.submission_id} (by {effect.change_id})")
+
+
+def _print_ack(report: ImportReport) -> None:
+    # Last, after the media scan's lines: the ack's path is what the investigator copies next.
+    echo: Any = _echo
     if report.ack_files:
         where = ", ".join(str(p) for p in report.ack_files)
         echo(f"ack: {report.acked} submissions in {where}")

@@ -1,9 +1,8 @@
 """`triage media scan` and the scan at import: each verified file's own metadata, read offline.
 
-The sealed blob is opened into an anonymous file (O_TMPFILE) in the workspace's tmp/: it has
-no name, mode 0600, and the kernel frees it when the last descriptor closes, so no plaintext is
-left behind even if the scan is killed. The parsers get that descriptor alone
-(triage.media.probe). The original blob is only ever read.
+The sealed blob is opened into an unnamed 0600 file in the workspace's tmp/ that vanishes when
+closed, even if the scan is killed (triage.workspace.plaintext). The parsers get that
+descriptor alone (triage.media.probe). The original blob is only ever read.
 """
 
 from __future__ import annotations
@@ -17,14 +16,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.age import open_stream
 from triage.custody.log import EntrySpec
-from triage.errors import refused
 from triage.media.facts import READ, MediaFacts
-from triage.media.probe import Toolkit, find_tools, probe_descriptor
-from triage.workspace.blobs import BlobStore
+from triage.media.probe import Toolkit, find_tools, hash_descriptor, probe_descriptor
+from triage.media.similar import FrameHash, frames_to_json
 from triage.workspace.context import WorkContext
-from triage.workspace.models import VERIFIED, Attachment, MediaRecord
+from triage.workspace.models import VERIFIED, Attachment, MediaHash, MediaRecord
+from triage.workspace.plaintext import open_plaintext
 
 __all__ = ["MediaScanReport", "is_media_type", "scan_media"]
 
@@ -46,27 +44,6 @@ def is_media_type(declared: str) -> bool:
     return declared.strip().lower().startswith(_MEDIA_PREFIXES) or not declared.strip()
 
 
-def _plaintext_fd(ctx: WorkContext, store: BlobStore, attachment: Attachment) -> int:
-    """The attachment opened into an unnamed 0600 file in tmp/, checked against its hash."""
-    fd = os.open(ctx.workspace.dir("tmp"), os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
-    digest = hashlib.sha256()
-    try:
-        with store.open(attachment.blob_name) as sealed:
-            for chunk in open_stream(sealed, ctx.identities()):
-                digest.update(chunk)
-                os.write(fd, chunk)
-    except BaseException:
-        os.close(fd)
-        raise
-    if digest.hexdigest() != attachment.plaintext_sha256:
-        os.close(fd)
-        raise refused(
-            f"{attachment.blob_name} opened to other bytes than were verified at import",
-            "the workspace copy was altered; run 'triage log verify'",
-        )
-    return fd
-
-
 def _pending(session: Session, only: Collection[str] | None, again: bool) -> list[Attachment]:
     query = select(Attachment).where(Attachment.state == VERIFIED, Attachment.stored.is_(True))
     if only is not None:
@@ -78,7 +55,9 @@ def _pending(session: Session, only: Collection[str] | None, again: bool) -> lis
     return [row for row in rows if is_media_type(row.declared_type)]
 
 
-def _store(session: Session, attachment: Attachment, facts: MediaFacts) -> EntrySpec:
+def _store(
+    session: Session, attachment: Attachment, facts: MediaFacts, frames: list[FrameHash] | None
+) -> EntrySpec:
     recorded = facts.recorded()
     record = MediaRecord(
         blob_name=attachment.blob_name,
@@ -90,12 +69,31 @@ def _store(session: Session, attachment: Attachment, facts: MediaFacts) -> Entry
         scanned_at=datetime.now(UTC).replace(tzinfo=None),
     )
     session.merge(record)
-    details = {"submission_id": attachment.submission_id, "result": facts.state,
+    details: dict[str, object] = {"submission_id": attachment.submission_id, "result": facts.state,
                "facts_sha256": hashlib.sha256(record.facts.encode()).hexdigest()}  # fmt: skip
     if facts.reason:
         details["reason"] = facts.reason
+    if frames is not None:
+        session.merge(_hash_row(attachment, frames))
+        details["pdq_frames"] = len(frames)
     return EntrySpec("media_read", "attachment", attachment.blob_name,
                      attachment.plaintext_sha256, details)  # fmt: skip
+
+
+def _hashes(fd: int, tools: Toolkit, facts: MediaFacts) -> list[FrameHash] | None:
+    if facts.state != READ or facts.video_codec is None:
+        return None  # audio alone has no picture to find again
+    return hash_descriptor(fd, tools, duration=facts.duration)
+
+
+def _hash_row(attachment: Attachment, frames: list[FrameHash]) -> MediaHash:
+    return MediaHash(
+        blob_name=attachment.blob_name,
+        submission_id=attachment.submission_id,
+        plaintext_sha256=attachment.plaintext_sha256,
+        frames=frames_to_json(frames),
+        tool="PDQ (pdqhash), a frame a second (vPDQ)",
+    )
 
 
 def scan_media(
@@ -113,15 +111,16 @@ def scan_media(
     report = MediaScanReport(tools=tools.versions(), said=tools.missing())
     if tools.pyav is None:
         return report
-    store, log = BlobStore(ctx.workspace.dir("blobs")), ctx.log()
+    log = ctx.log()
     with ctx.session() as session:
         for attachment in _pending(session, only, again):
-            fd = _plaintext_fd(ctx, store, attachment)
+            fd = open_plaintext(ctx, attachment)
             try:
                 facts = probe_descriptor(fd, tools)
+                frames = _hashes(fd, tools, facts)
             finally:
                 os.close(fd)  # the unnamed file is freed here
-            entry = _store(session, attachment, facts)
+            entry = _store(session, attachment, facts, frames)
             session.commit()
             log.append(entry)  # each file as it is done: a killed scan leaves a true log
             report.scanned += 1

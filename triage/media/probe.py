@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from triage.media.facts import MediaFacts, from_tools, unreadable
+from triage.media.similar import FrameHash, frames_from_json
 
-__all__ = ["Toolkit", "find_tools", "probe_descriptor"]
+__all__ = ["Toolkit", "find_tools", "hash_descriptor", "probe_descriptor"]
 
 TIMEOUT = 30.0  # seconds per tool and file: headers of a large file read in well under one
-_OUTPUT_MAX = 1 << 20  # what a child may say; more is not a report of ours
+HASH_TIMEOUT_MAX = 1800.0  # an hour of video decodes well within half an hour
+_OUTPUT_MAX = 8 << 20  # what a child may say; more is not a report of ours
 _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": "/nonexistent"}
 
 
@@ -34,6 +36,7 @@ class Toolkit:
     pyav: str | None
     exiftool: str | None
     exiftool_path: str = "exiftool"  # the one whose version was asked, run by its full path
+    pdq: bool = False  # pdqhash and numpy importable: perceptual hashes are made
 
     def missing(self) -> list[str]:
         """What to tell the investigator, once, about tools that are not here."""
@@ -60,13 +63,14 @@ def find_tools() -> Toolkit:
         from importlib.metadata import version  # noqa: PLC0415 - only when scanning
 
         pyav = f"PyAV {version('av')}"
+    pdq = all(importlib.util.find_spec(name) is not None for name in ("pdqhash", "numpy"))
     if (path := shutil.which("exiftool")) is not None:
         done = subprocess.run(  # noqa: S603 - our own question to the tool, no witness input
             [path, "-ver"], capture_output=True, text=True, timeout=TIMEOUT, check=False, env=_ENV
         )
         if done.returncode == 0:
-            return Toolkit(pyav, f"ExifTool {done.stdout.strip()}", path)
-    return Toolkit(pyav, None)
+            return Toolkit(pyav, f"ExifTool {done.stdout.strip()}", path, pdq)
+    return Toolkit(pyav, None, pdq=pdq)
 
 
 def _run(which: str, fd: int, timeout: float, *extra: str) -> tuple[Any, str]:
@@ -96,6 +100,21 @@ def _exif_fields(value: Any) -> dict[str, Any] | None:
         return None
     fields = {k: v for k, v in value[0].items() if k != "SourceFile"}
     return fields or None
+
+
+def hash_descriptor(
+    fd: int, tools: Toolkit, *, duration: float | None, every: float = 1.0
+) -> list[FrameHash] | None:
+    """PDQ hashes of the frames at each `every` seconds (vPDQ), decoded in the cell; None
+    when PDQ is not installed or the file cannot be decoded. The time limit grows with the
+    file's length: decoding a minute of 1080p takes seconds."""
+    if tools.pyav is None or not tools.pdq:
+        return None
+    timeout = min(HASH_TIMEOUT_MAX, TIMEOUT + 3 * (duration or 0))
+    report, _why = _run("pdq", fd, timeout, str(every))
+    if not isinstance(report, dict) or not isinstance(report.get("frames"), list):
+        return None
+    return frames_from_json(json.dumps(report["frames"]))
 
 
 def probe_descriptor(fd: int, tools: Toolkit, *, timeout: float = TIMEOUT) -> MediaFacts:

@@ -13,6 +13,7 @@ __all__ = [
     "Document",
     "SearchText",
     "ImportRecord",
+    "MediaHash",
     "MediaRecord",
     "Incident",
     "IncidentMember",
@@ -137,6 +138,19 @@ class MediaRecord(Base):
     recorded_at: Mapped[datetime | None] = mapped_column(index=True)  # UTC
     facts: Mapped[str] = mapped_column(Text)
     scanned_at: Mapped[datetime]
+
+
+class MediaHash(Base):
+    """A file's perceptual hashes (triage.media.similar): PDQ of a frame a second, vPDQ-style,
+    as JSON [[seconds, hex, quality], ...]. Kept here only; nothing leaves the laptop."""
+
+    __tablename__ = "media_hash"
+
+    blob_name: Mapped[str] = mapped_column(ForeignKey("attachment.blob_name"), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(String(ID_LEN), index=True)
+    plaintext_sha256: Mapped[str] = mapped_column(String(SHA_LEN), index=True)
+    frames: Mapped[str] = mapped_column(Text)
+    tool: Mapped[str] = mapped_column(String(120))
 
 
 class Tag(Base):

@@ -57,3 +57,48 @@ def photo(path: Path, *, lat: float, lon: float, when: str, make: str = "Canon")
         check=True,
     )  # fmt: skip
     return path
+
+
+# Copies of one camera-like clip as they travel (a messenger's re-encoding, a channel's
+# watermark, a cut), and clips of other content: the vPDQ set of tests and bench/.
+DERIVED = {
+    "low-bitrate": ["-b:v", "60k"],
+    "scaled": ["-vf", "scale=iw/2:ih/2"],
+    "trimmed": ["-ss", "2", "-t", "3"],
+    "logo": ["-vf", "drawtext=text=CHANNEL:x=w-tw-8:y=8:fontsize=20:fontcolor=white@0.8"],
+}
+LIMITS = {"crop-5%": ["-vf", "crop=iw*0.95:ih*0.95:0:0"]}  # PDQ is not crop-robust
+UNRELATED = {
+    "mandelbrot": "mandelbrot=size={size}:rate=25",
+    "life": "life=size={size}:rate=25:mold=10:ratio=0.3,format=yuv420p",
+    "bars": "testsrc=size={size}:rate=25,hue=h=90",
+}
+
+
+def camera(path: Path, *, seconds: float = 6, size: str = "320x180") -> Path:
+    """Moving pattern with per-frame noise: what a phone's sensor gives, roughly."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi",
+         "-i", f"testsrc2=size={size}:rate=25,noise=alls=12:allf=t", "-t", str(seconds),
+         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def derive(source: Path, path: Path, args: list[str]) -> Path:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(source), *args,
+         "-c:v", "libx264", "-preset", "ultrafast", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def unrelated(path: Path, source: str, *, seconds: float = 6, size: str = "320x180") -> Path:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source.format(size=size),
+         "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path

@@ -132,3 +132,18 @@ def test_case_bundle_carries_metadata_beside_originals(bench: Bench, clips, tmp_
     manifest = json.loads((to / "manifest.json").read_text())
     assert [d["role"] for d in manifest["derived"]] == ["metadata"]
     assert bench.cli("case", "verify", str(to)).exit_code == 0
+
+
+def test_contact_sheet_is_a_png_of_frames(bench: Bench, clips, tmp_path: Path):
+    crimea, _ = _submissions(bench, clips)
+    assert bench.run("import", str(export_bundle(tmp_path / "e", [crimea]))).exit_code == 0
+    out = tmp_path / "sheets"
+    result = bench.run("media", "sheet", crimea.id, "--to", str(out))
+    assert result.exit_code == 0, result.output
+    (sheet,) = out.iterdir()
+    assert sheet.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert sheet.stat().st_mode & 0o777 == 0o600
+    assert "no sheet: not a scanned, readable video" in result.stdout  # the PDF
+    assert any(e["action"] == "sheet_drawn" for e in _log(bench))
+    again = bench.run("media", "sheet", crimea.id, "--to", str(out))
+    assert again.exit_code != 0  # never overwrites
