@@ -69,7 +69,7 @@ DERIVED = {
 }
 LIMITS = {"crop-5%": ["-vf", "crop=iw*0.95:ih*0.95:0:0"]}  # PDQ is not crop-robust
 UNRELATED = {
-    "mandelbrot": "mandelbrot=size={size}:rate=25",
+    "cellauto": "cellauto=size={size}:rate=25:rule=30,format=yuv420p",
     "life": "life=size={size}:rate=25:mold=10:ratio=0.3,format=yuv420p",
     "bars": "testsrc=size={size}:rate=25,hue=h=90",
 }

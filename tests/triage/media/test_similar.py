@@ -72,7 +72,7 @@ def test_links_and_similar_find_the_re_encoded_copy(bench: Bench, clipset, tmp_p
     me = [bench.investigator.recipient]
     first = build(me, files=[FileSpec(clipset["original"].read_bytes())])
     second = build(me, files=[FileSpec(clipset["scaled"].read_bytes())])
-    third = build(me, files=[FileSpec(clipset["mandelbrot"].read_bytes())])
+    third = build(me, files=[FileSpec(clipset["cellauto"].read_bytes())])
     bundle = export_bundle(tmp_path / "e", [first, second, third])
     assert bench.run("import", str(bundle)).exit_code == 0
 
