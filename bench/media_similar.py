@@ -126,7 +126,7 @@ with av.open(sys.argv[1]) as c:
 """
 
 
-def speed(folder: Path, seconds: int) -> None:
+def speed(folder: Path, seconds: int, rounds: int) -> None:
     clip = folder / "long.mp4"
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-f", "lavfi",
@@ -135,7 +135,7 @@ def speed(folder: Path, seconds: int) -> None:
         check=True,
     )  # fmt: skip
     hashing, decoding = [], []
-    for _ in range(3):
+    for _ in range(rounds):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", _DECODE_ONLY, str(clip)], check=True)
         decoding.append(time.perf_counter() - start)
@@ -152,10 +152,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-set", action="store_true", help="Only the speed comparison.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
-        precision_recall(Path(folder))
-        speed(Path(folder), args.seconds)
+        if not args.skip_set:
+            precision_recall(Path(folder))
+        speed(Path(folder), args.seconds, args.rounds)
 
 
 if __name__ == "__main__":

@@ -13,15 +13,17 @@ import importlib.util
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from triage.media.facts import MediaFacts, from_tools, unreadable
 from triage.media.similar import FrameHash, frames_from_json
 
-__all__ = ["Toolkit", "find_tools", "hash_descriptor", "probe_descriptor"]
+__all__ = ["Toolkit", "find_tools", "hash_descriptor", "probe_descriptor", "read_only"]
 
 TIMEOUT = 30.0  # seconds per tool and file: headers of a large file read in well under one
 HASH_TIMEOUT_MAX = 1800.0  # an hour of video decodes well within half an hour
@@ -57,6 +59,25 @@ class Toolkit:
         return [v for v in (self.pyav, self.exiftool) if v]
 
 
+@contextlib.contextmanager
+def read_only(fd: int) -> Iterator[int]:
+    """A read-only descriptor of what `fd` reads, from its start: the parser gets no way to
+    write to the opened copy (a pipe, which cannot be reopened or rewound, is passed as is)."""
+    try:
+        source = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        yield fd
+        return
+    if not stat.S_ISREG(os.fstat(source).st_mode):
+        os.close(source)
+        yield fd
+        return
+    try:
+        yield source
+    finally:
+        os.close(source)
+
+
 def find_tools() -> Toolkit:
     pyav = None
     if importlib.util.find_spec("av") is not None:
@@ -75,15 +96,14 @@ def find_tools() -> Toolkit:
 
 def _run(which: str, fd: int, timeout: float, *extra: str) -> tuple[Any, str]:
     """The child's JSON and "", or None and why it failed."""
-    with contextlib.suppress(OSError):  # a pipe cannot seek; it is read as it comes
-        os.lseek(fd, 0, os.SEEK_SET)
     cpu = str(int(timeout) + 1)
     command = [sys.executable, "-I", "-m", "triage.media._child", which, cpu, *extra]
     try:
-        done = subprocess.run(  # noqa: S603 - our own child; the file is only its stdin
-            command, stdin=fd, capture_output=True, timeout=timeout, check=False,
-            close_fds=True, env=_ENV, cwd="/", start_new_session=True,
-        )  # fmt: skip
+        with read_only(fd) as source:
+            done = subprocess.run(  # noqa: S603 - our own child; the file is only its stdin
+                command, stdin=source, capture_output=True, timeout=timeout, check=False,
+                close_fds=True, env=_ENV, cwd="/", start_new_session=True,
+            )  # fmt: skip
     except subprocess.TimeoutExpired:
         return None, f"{which}: no answer within {timeout:.0f} s"
     if done.returncode != 0:

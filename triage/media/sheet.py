@@ -6,12 +6,10 @@ opens a PNG that FFmpeg's encoder wrote from decoded pixels, never the witness's
 
 from __future__ import annotations
 
-import contextlib
-import os
 import subprocess
 import sys
 
-from triage.media.probe import TIMEOUT, Toolkit
+from triage.media.probe import TIMEOUT, Toolkit, read_only
 
 __all__ = ["draw_sheet"]
 
@@ -25,16 +23,15 @@ def draw_sheet(fd: int, tools: Toolkit, *, duration: float | None) -> bytes | No
     are missing); whatever goes wrong in the child, nothing more happens."""
     if tools.pyav is None or not tools.pdq:
         return None
-    with contextlib.suppress(OSError):
-        os.lseek(fd, 0, os.SEEK_SET)
     timeout = TIMEOUT + 3 * (duration or 0)
     command = [sys.executable, "-I", "-m", "triage.media._sheet", str(int(timeout) + 1),
                str(duration or 0)]  # fmt: skip
     try:
-        done = subprocess.run(  # noqa: S603 - our own child; the file is only its stdin
-            command, stdin=fd, capture_output=True, timeout=timeout, check=False,
-            close_fds=True, env=_ENV, cwd="/", start_new_session=True,
-        )  # fmt: skip
+        with read_only(fd) as source:
+            done = subprocess.run(  # noqa: S603 - our own child; the file is only its stdin
+                command, stdin=source, capture_output=True, timeout=timeout, check=False,
+                close_fds=True, env=_ENV, cwd="/", start_new_session=True,
+            )  # fmt: skip
     except subprocess.TimeoutExpired:
         return None
     png = done.stdout

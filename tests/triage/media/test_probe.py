@@ -15,7 +15,7 @@ import pytest
 
 from tests.triage.media.clips import clip, photo
 from triage.media.facts import READ, UNREADABLE, MediaFacts
-from triage.media.probe import Toolkit, find_tools, probe_descriptor
+from triage.media.probe import Toolkit, find_tools, probe_descriptor, read_only
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("exiftool") is None,
@@ -185,3 +185,17 @@ def test_the_cell_refuses_sockets_and_opens_and_caps_memory(tmp_path: Path):
     writes = _in_cell(f"confine(1 << 30, 10)\nwith open({str(target)!r}, 'w') as f: f.write('x')")
     assert "File too large" in writes.stderr  # the parser can write no file at all
     assert target.stat().st_size == 0
+
+
+def test_parsers_get_a_read_only_descriptor_from_the_start(tmp_path: Path):
+    fd = os.open(tmp_path, os.O_TMPFILE | os.O_RDWR, 0o600)
+    try:
+        os.write(fd, b"plaintext")
+        with read_only(fd) as source:
+            assert source != fd
+            assert os.read(source, 5) == b"plain"  # from the start, whatever fd's offset
+            with pytest.raises(OSError, match="Bad file descriptor"):
+                os.write(source, b"x")
+    finally:
+        os.close(fd)
+    assert list(tmp_path.iterdir()) == []  # the unnamed file never showed in the folder
