@@ -11,8 +11,9 @@ PORT ?= 8080
 # Debian packages the tests drive for real: age/minisign for interop, tor for --verify-config and
 # the private Tor network of tests/tornet (the `tor` package also ships tor-gencert),
 # haproxy for the front (tests/deploy run it from deploy/haproxy.cfg), chromium for the
-# JavaScript-off browser tests.
-APT_TOOLS := age minisign tor haproxy chromium
+# JavaScript-off browser tests; ffmpeg makes the media tests' clips and ExifTool reads their
+# metadata (issue M). Each entry is COMMAND:PACKAGE where they differ.
+APT_TOOLS := age minisign tor haproxy chromium ffmpeg exiftool:libimage-exiftool-perl
 # Debian's spelling dictionaries `make wordlists` reads (and the test that rebuilds the lists).
 APT_DICTS := hunspell-uk hunspell-ru
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -29,7 +30,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 tools: dicts
-	@missing=""; for t in $(APT_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	@missing=""; for t in $(APT_TOOLS); do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing from Debian:$$missing"; \
 	  $(SUDO) apt-get update -qq; \
@@ -77,7 +78,7 @@ tornet: venv tools
 
 wheelhouse: venv
 	rm -rf wheelhouse && mkdir -p wheelhouse
-	$(BIN)/python -m pip wheel -q -w wheelhouse .
+	$(BIN)/python -m pip wheel -q -w wheelhouse '.[media]'
 	cd wheelhouse && for w in *.whl; do echo "$$w --hash=sha256:$$(sha256sum $$w | cut -d' ' -f1)"; done > requirements.txt
 
 # The server's dependencies, every one pinned with its hashes (deploy/requirements.txt, installed

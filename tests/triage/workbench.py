@@ -17,7 +17,7 @@ from triage.keys import investigator as keys
 # libsodium's minimum scrypt limits and age work factor 10: milliseconds instead of seconds.
 FAST = keys.KeyCosts(age_log_n=10, minisign=ScryptCost(opslimit=32768, memlimit=16 * 1024 * 1024))
 PASSPHRASE = "correct horse battery staple"
-GROUPS = {"incident", "case", "log", "replies", "team"}
+GROUPS = {"incident", "case", "log", "replies", "team", "media"}
 
 
 @dataclass(frozen=True)

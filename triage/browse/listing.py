@@ -38,6 +38,11 @@ class Filters:
     tags: tuple[str, ...] = ()
     search: str | None = None
     limit: int | None = 100
+    # What the files say about themselves (triage media scan): any file with GPS; any file
+    # recorded on or after / on or before a day (UTC, the day's start / end).
+    has_gps: bool = False
+    recorded_since: date | None = None
+    recorded_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,23 @@ def _oblast_code(text: str) -> str:
     return f"UA-{text[-2:]}" if _ISO_OBLAST.fullmatch(text) else resolve_oblast(text)
 
 
+_MEDIA = (
+    "EXISTS (SELECT 1 FROM media m JOIN attachment a ON a.blob_name = m.blob_name"
+    " WHERE a.submission_id = s.id AND "
+)
+
+
+def _media_conditions(filters: Filters, where: list[str], params: list[object]) -> None:
+    if filters.has_gps:
+        where.append(_MEDIA + "m.has_gps)")
+    if filters.recorded_since:
+        where.append(_MEDIA + "m.recorded_at >= ?)")
+        params.append(filters.recorded_since.isoformat())
+    if filters.recorded_until:
+        where.append(_MEDIA + "m.recorded_at < date(?, '+1 day'))")
+        params.append(filters.recorded_until.isoformat())
+
+
 def _conditions(filters: Filters) -> tuple[list[str], list[object]]:
     where: list[str] = ["s.kind != 'consent_change'"]
     params: list[object] = []
@@ -105,6 +127,7 @@ def _conditions(filters: Filters) -> tuple[list[str], list[object]]:
             " AND (instr(x.text, ?) > 0 OR instr(x.text, ?) > 0))"
         )
         params += [fold(word), word]
+    _media_conditions(filters, where, params)
     return where, params
 
 
@@ -118,11 +141,22 @@ def _explain_nothing(filters: Filters) -> None:
         resolve_oblast(filters.oblast)
 
 
+def _wants_media(filters: Filters) -> bool:
+    return filters.has_gps or bool(filters.recorded_since or filters.recorded_until)
+
+
+def _has_media_table(db: sqlite3.Connection) -> bool:
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'media'")
+    return found.fetchone() is not None
+
+
 def list_rows(db_path: Path, filters: Filters) -> tuple[list[ListRow], int]:
     """The matching rows (newest first, at most `limit`) and how many match in all."""
     where, params = _conditions(filters)
     clause = " AND ".join(where)
     with sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True) as db:
+        if _wants_media(filters) and not _has_media_table(db):
+            return [], 0  # never scanned: no file has a known time or position
         # S608: `clause` is built from the fixed fragments above; values are parameters.
         total = db.execute(f"SELECT count(*) FROM submission s WHERE {clause}", params)  # noqa: S608
         count = int(total.fetchone()[0])

@@ -9,12 +9,15 @@ from rich.console import Console
 from crypto.keyfile import fingerprint
 from crypto.x25519 import X25519Recipient
 from protocol.schema import Submission as Sealed
+from triage.media.checks import contradictions
+from triage.media.facts import MediaFacts
+from triage.media.layout import describe
 from triage.text.answers import Line, answer_sections, group_lines
 from triage.text.safe import safe_markup
 from triage.workspace.lists import split
 from triage.workspace.models import Attachment, IncidentMember, Note, Submission
 
-__all__ = ["human_size", "render_submission"]
+__all__ = ["human_size", "media_lines", "render_submission"]
 
 _STATE_STYLE = {"verified": "green", "mismatch": "bold red", "damaged": "bold red"}
 
@@ -52,7 +55,19 @@ def _header(console: Console, row: Submission) -> None:
         console.print(f"follow-up to: {row.parent_id}")
 
 
-def _file(console: Console, position: int, attachment: Attachment) -> None:
+def media_lines(row: Submission, attachment: Attachment) -> list[str]:
+    """What the file says about itself, with its contradictions of the testimony ([] when
+    it was not scanned)."""
+    if attachment.media is None:
+        return []
+    facts = MediaFacts.from_json(attachment.media.facts)
+    flags = contradictions(
+        facts, event_from=row.event_from, event_to=row.event_to, oblast=row.oblast
+    )
+    return describe(facts, flags)
+
+
+def _file(console: Console, position: int, attachment: Attachment, row: Submission) -> None:
     style = _STATE_STYLE.get(attachment.state, "yellow")
     console.print(
         f"  {position}. {attachment.blob_name}  {safe_markup(attachment.declared_type)}  "
@@ -64,6 +79,9 @@ def _file(console: Console, position: int, attachment: Attachment) -> None:
     name = safe_markup(repr(attachment.original_name))
     console.print(f"     sent as {name} (may identify the witness; never used as a path)")
     _print_lines(console, group_lines(attachment.group_answers), "     ")
+    for line in media_lines(row, attachment):
+        style = "bold red" if line.startswith("CONTRADICTION") else "cyan"
+        console.print(f"     [{style}]{safe_markup(line)}[/]")
 
 
 def _follow_ups(console: Console, children: Sequence[Submission]) -> None:
@@ -97,7 +115,7 @@ def render_submission(
     if row.files:
         console.print("\n[bold underline]Files[/]")
         for position, attachment in enumerate(row.files, start=1):
-            _file(console, position, attachment)
+            _file(console, position, attachment, row)
     if follow_ups:
         _follow_ups(console, follow_ups)
     if incidents:

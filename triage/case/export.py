@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from crypto.x25519 import X25519Recipient
-from triage.case.files import write_json, write_manifest, write_original, write_testimony
+from triage.case.files import (
+    write_json,
+    write_manifest,
+    write_metadata,
+    write_original,
+    write_testimony,
+)
 from triage.case.plan import Decision, plan_case
 from triage.case.records import export_record, incident_record, write_custody, write_readme
 from triage.case.seal import seal_directory
@@ -47,18 +53,26 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:40] or "recipient"
 
 
-def _originals(ctx: WorkContext, root: Path, decisions: list[Decision]) -> list[dict[str, Any]]:
-    """Testimony and originals of every included submission; the originals' descriptions."""
-    described = []
+def _originals(
+    ctx: WorkContext, root: Path, decisions: list[Decision]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Testimony and originals of every included submission, with the metadata derived from
+    them; the originals' descriptions, then the derived files'."""
+    described: list[dict[str, Any]] = []
+    derived_files: list[dict[str, Any]] = []
     for decision in decisions:
         if not decision.included:
             continue
         write_testimony(root, decision)
         row = decision.submission
         for attachment in decision.files:
+            original = write_original(ctx, root, attachment)
+            derived = write_metadata(root, attachment, original)
+            if derived is not None and derived not in derived_files:
+                derived_files.append(derived)
             described.append(
                 {
-                    "path": write_original(ctx, root, attachment),
+                    "path": original,
                     "sha256": attachment.plaintext_sha256,
                     "size": attachment.size,
                     "role": "original",
@@ -68,7 +82,7 @@ def _originals(ctx: WorkContext, root: Path, decisions: list[Decision]) -> list[
                     "received_at": f"{row.received_at:%Y-%m-%dT%H:%M:%SZ}",
                 }
             )
-    return described
+    return described, derived_files
 
 
 def _log_export(
@@ -107,7 +121,7 @@ def _build(ctx: WorkContext, request: CaseRequest, root: Path) -> list[Decision]
             reasons = [f"{d.submission.id}: {d.reason}" for d in decisions]
             raise refused("no submission of this incident may go to this recipient", *reasons)
         root.mkdir()
-        files = _originals(ctx, root, decisions)
+        files, derived = _originals(ctx, root, decisions)
         write_json(root / "incident.json", incident_record(incident, decisions))
         checkpoint = _log_export(ctx, request, decisions, files)
         objects = {request.incident, *(f["attachment_id"] for f in files)}
@@ -116,7 +130,13 @@ def _build(ctx: WorkContext, request: CaseRequest, root: Path) -> list[Decision]
         record = export_record(ctx, request, decisions, checkpoint)
         write_json(root / "export-record.json", record)
         write_json(
-            root / "manifest.json", {"files": files, "originals": "originals/<sha256>.<ext>"}
+            root / "manifest.json",
+            {
+                "files": files,
+                "derived": derived,
+                "originals": "originals/<sha256>.<ext>",
+                "metadata": "metadata/<sha256 of the original>.json (role metadata)",
+            },
         )
         key = ctx.signing_key().verify_key()
         (root / "minisign.pub").write_text(key.to_file_text(), encoding="ascii")

@@ -25,6 +25,7 @@ __all__ = [
     "SIGNATURE",
     "write_json",
     "write_manifest",
+    "write_metadata",
     "write_original",
     "write_testimony",
     "write_text",
@@ -70,6 +71,35 @@ def write_original(ctx: WorkContext, root: Path, attachment: Attachment) -> str:
             "run 'triage log verify'; the workspace copy may have been altered",
         )
     return relative
+
+
+def write_metadata(root: Path, attachment: Attachment, original: str) -> dict[str, Any] | None:
+    """metadata/<sha256>.json: what the original says about itself (triage media scan), a file
+    derived from it beside it, never a change to it. None when the file was never scanned.
+    It holds nothing the original does not: whoever may have the original may have this."""
+    record = attachment.media
+    if record is None:
+        return None
+    facts = json.loads(record.facts)
+    relative = f"metadata/{attachment.plaintext_sha256}.json"
+    if not (root / relative).exists():
+        write_json(
+            root / relative,
+            {
+                "role": "metadata",
+                "describes": original,
+                "sha256_of_original": attachment.plaintext_sha256,
+                "scanned_utc": f"{record.scanned_at:%Y-%m-%dT%H:%M:%SZ}",
+                "tools": facts.get("tools", []),
+                "facts": facts,
+            },
+        )
+    return {
+        "path": relative,
+        "role": "metadata",
+        "derived_from": attachment.plaintext_sha256,
+        "tools": facts.get("tools", []),
+    }
 
 
 def _redacted(decision: Decision) -> dict[str, Any]:

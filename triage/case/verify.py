@@ -16,6 +16,7 @@ from triage.workspace.blobs import sha256_file
 __all__ = ["CaseCheck", "verify_case"]
 
 _LINE = re.compile(r"([0-9a-f]{64})  ([^\n\\]+)")
+_DERIVED = re.compile(r"metadata/([0-9a-f]{64})\.json")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,16 @@ def _listed(root: Path, manifest: bytes) -> dict[str, str]:
             raise _broken(f"{MANIFEST} line {number} is malformed")
         listed[str(path)] = match.group(1)
     return listed
+
+
+def _check_derived(listed: dict[str, str]) -> None:
+    """A derived file (metadata/<sha256>.json) must describe an original the bundle holds."""
+    originals = {PurePosixPath(p).stem for p in listed if p.startswith("originals/")}
+    for relative in listed:
+        if relative.startswith("metadata/"):
+            match = _DERIVED.fullmatch(relative)
+            if match is None or match.group(1) not in originals:
+                raise _broken(f"{relative} describes no original in this bundle")
 
 
 def verify_case(root: Path, trusted_key: VerifyKey | None = None) -> CaseCheck:
@@ -75,6 +86,7 @@ def verify_case(root: Path, trusted_key: VerifyKey | None = None) -> CaseCheck:
             raise _broken(f"{relative} is a symbolic link")
         if path.is_file() and relative not in listed and relative not in (MANIFEST, SIGNATURE):
             raise _broken(f"{relative} is not in {MANIFEST} (added after signing)")
+    _check_derived(listed)
     for relative, expected in listed.items():
         path = root / relative
         if not path.is_file():

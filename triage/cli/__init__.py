@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "rewrap": "triage.cli.rewrap_cmd:rewrap",
     "case": "triage.cli.case_cmds:case",
     "team": "triage.cli.team_cmds:team",
+    "media": "triage.cli.media_cmds:media",
 }
 
 

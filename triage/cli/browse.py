@@ -38,6 +38,15 @@ def _day(value: datetime | None) -> date | None:
     "--search", help="Words that must all appear, any script: Гром finds Grom and Hrom, and back."
 )
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many (0: all).")
+@click.option("--has-gps", is_flag=True, help="With a file that carries a GPS position.")
+@click.option(
+    "--recorded-since", type=_DAY, help="With a file recorded on or after this day (its own clock)."
+)
+@click.option(
+    "--recorded-until",
+    type=_DAY,
+    help="With a file recorded on or before this day (its own clock).",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one submission each (all rows).")
 @with_workspace
 def list_submissions(
@@ -51,13 +60,20 @@ def list_submissions(
     tags: tuple[str, ...],
     search: str | None,
     limit: int | None,
+    has_gps: bool,
+    recorded_since: datetime | None,
+    recorded_until: datetime | None,
     as_json: bool,
 ) -> None:
     """List submissions, newest first (100 unless --limit; --json lists all)."""
     if limit is None:
         limit = 0 if as_json else 100
     tags = tuple(tag.casefold() for tag in tags)
-    filters = Filters(status, incident_type, oblast, _day(since), _day(until), tags, search, limit)
+    filters = Filters(
+        status, incident_type, oblast, _day(since), _day(until), tags, search, limit,
+        has_gps=has_gps, recorded_since=_day(recorded_since),
+        recorded_until=_day(recorded_until),
+    )  # fmt: skip
     rows, total = list_rows(ctx.workspace.db_path, filters)
     if as_json:
         click.echo("\n".join(json.dumps(row.to_json(), ensure_ascii=False) for row in rows))

@@ -9,6 +9,7 @@ import click
 
 from triage.cli._progress import BarProgress
 from triage.cli._ws import with_workspace
+from triage.cli.media_cmds import run_scan
 from triage.errors import usage
 from triage.text.safe import neutralise_line
 
@@ -46,9 +47,18 @@ server for 'intake purge --ack ACK'.
     help="Import submissions sealed to more keys than 'triage team list' has; REASON goes to "
     "the custody log.",
 )
+@click.option(
+    "--no-media",
+    is_flag=True,
+    help="Do not read the new files' own metadata now ('triage media scan' does it later).",
+)
 @with_workspace
 def import_bundle(
-    ctx: WorkContext, bundle: Path, ack_path: Path | None, accept_reason: str | None
+    ctx: WorkContext,
+    bundle: Path,
+    ack_path: Path | None,
+    accept_reason: str | None,
+    no_media: bool,
 ) -> None:
     """Import an export bundle from the server."""
     from triage.importing.importer import run_import
@@ -64,6 +74,9 @@ def import_bundle(
             ctx, bundle, ack_path=ack_path, progress=progress, accept_extra=accept_reason
         )
     _print(report)
+    if not no_media and report.new:
+        run_scan(ctx, set(report.new))
+    _print_ack(report)
 
 
 def _echo(text: str, *, err: bool = False) -> None:
@@ -98,6 +111,11 @@ def _print(report: ImportReport) -> None:
     for effect in report.consent:
         what = "consent withdrawn" if effect.withdrawn else "consent narrowed"
         echo(f"{what}: {effect.submission_id} (by {effect.change_id})")
+
+
+def _print_ack(report: ImportReport) -> None:
+    # Last, after the media scan's lines: the ack's path is what the investigator copies next.
+    echo: Any = _echo
     if report.ack_files:
         where = ", ".join(str(p) for p in report.ack_files)
         echo(f"ack: {report.acked} submissions in {where}")

@@ -1,7 +1,8 @@
 """Corroboration: which submissions are related to one, and why. Suggestions, never merges.
 
-Three kinds, kept apart because they weigh differently for a prosecutor:
+Four kinds, kept apart because they weigh differently for a prosecutor:
 - the same file (same SHA-256): shared provenance, one source re-shared, NOT independent;
+- the same picture or video re-encoded (vPDQ, corroborate.media_links): shared provenance too;
 - the same witness (same reply key): one source speaking twice, NOT independent;
 - candidates: overlapping date windows, the same oblast, shared unit or call-sign tokens
   (numbers and names matched across Ukrainian, Russian and English spellings); at least two of
@@ -17,15 +18,18 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from triage.corroborate.media_links import describe_match, similar_to
+from triage.media.similar import frames_from_json
 from triage.text.translit import GENERIC_WORDS
 from triage.workspace.lists import split
-from triage.workspace.models import VERIFIED, Attachment, Submission
+from triage.workspace.models import VERIFIED, Attachment, MediaHash, Submission
 
 WITHDRAWN = "withdrawn"
 
 __all__ = ["Link", "find_links", "withdrawn_ids"]
 
 SHARED_FILE = "shared-file"
+SAME_MEDIA = "same-media-re-encoded"
 SAME_WITNESS = "same-witness"
 CANDIDATE = "candidate"
 
@@ -41,7 +45,7 @@ class Link:
     def independent(self) -> bool:
         """Whether this could be an independent source (not a re-shared file, not the same
         witness)."""
-        return not self.kinds & {SHARED_FILE, SAME_WITNESS}
+        return not self.kinds & {SHARED_FILE, SAME_MEDIA, SAME_WITNESS}
 
 
 def _overlap(a: tuple[date | None, date | None], b: tuple[date | None, date | None]) -> bool:
@@ -67,6 +71,18 @@ def _shared_files(session: Session, row: Submission, links: dict[str, Link]) -> 
         link.kinds.add(SHARED_FILE)
         link.reasons.append(f"same file sha256 {sha[:16]}… (shared provenance, not independent)")
         link.score += 10
+
+
+def _same_media(session: Session, row: Submission, links: dict[str, Link]) -> None:
+    hashed = session.scalars(select(MediaHash).where(MediaHash.submission_id == row.id))
+    exact = frozenset(a.plaintext_sha256 for a in row.files)
+    for mine in hashed:
+        frames = frames_from_json(mine.frames)
+        for match in similar_to(session, frames, exclude_submission=row.id, exclude_sha256=exact):
+            link = links.setdefault(match.submission_id, Link(match.submission_id))
+            link.kinds.add(SAME_MEDIA)
+            link.reasons.append(describe_match(match, mine.blob_name))
+            link.score += 9
 
 
 def _same_witness(session: Session, row: Submission, links: dict[str, Link]) -> None:
@@ -116,6 +132,7 @@ def find_links(session: Session, row: Submission) -> list[Link]:
     """Related submissions, strongest first."""
     links: dict[str, Link] = {}
     _shared_files(session, row, links)
+    _same_media(session, row, links)
     _same_witness(session, row, links)
     _candidates(session, row, links)
     return sorted(links.values(), key=lambda link: (-link.score, link.submission_id))

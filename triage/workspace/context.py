@@ -64,7 +64,14 @@ class WorkContext:
 
     def engine(self) -> Engine:
         if self._engine is None:
+            from triage.workspace.models import MediaHash, MediaRecord
+
             self._engine = self.workspace.engine()
+            # Tables added since the workspace was made (issue M's media) are created empty;
+            # create_all checks first, so this only reads the schema when nothing is missing.
+            tables = MediaRecord.metadata.tables
+            added = [tables[MediaRecord.__tablename__], tables[MediaHash.__tablename__]]
+            MediaRecord.metadata.create_all(self._engine, tables=added)
         return self._engine
 
     def session(self) -> Session:

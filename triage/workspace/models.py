@@ -13,6 +13,8 @@ __all__ = [
     "Document",
     "SearchText",
     "ImportRecord",
+    "MediaHash",
+    "MediaRecord",
     "Incident",
     "IncidentMember",
     "Note",
@@ -117,6 +119,38 @@ class Attachment(Base):
     stored: Mapped[bool] = mapped_column(default=False)
 
     submission: Mapped[Submission] = relationship(back_populates="files")
+    media: Mapped[MediaRecord | None] = relationship(lazy="select")
+
+
+class MediaRecord(Base):
+    """What an attachment says about itself (triage.media), read by a sandboxed scan.
+
+    `facts` is triage.media.facts.MediaFacts as JSON; the columns beside it are copies made
+    for `triage list`'s filters. Added by issue M: a workspace made before it gets the table
+    at its first scan (create_all of this table alone)."""
+
+    __tablename__ = "media"
+
+    blob_name: Mapped[str] = mapped_column(ForeignKey("attachment.blob_name"), primary_key=True)
+    plaintext_sha256: Mapped[str] = mapped_column(String(SHA_LEN), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # read | unreadable
+    has_gps: Mapped[bool] = mapped_column(default=False, index=True)
+    recorded_at: Mapped[datetime | None] = mapped_column(index=True)  # UTC
+    facts: Mapped[str] = mapped_column(Text)
+    scanned_at: Mapped[datetime]
+
+
+class MediaHash(Base):
+    """A file's perceptual hashes (triage.media.similar): PDQ of a frame a second, vPDQ-style,
+    as JSON [[seconds, hex, quality], ...]. Kept here only; nothing leaves the laptop."""
+
+    __tablename__ = "media_hash"
+
+    blob_name: Mapped[str] = mapped_column(ForeignKey("attachment.blob_name"), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(String(ID_LEN), index=True)
+    plaintext_sha256: Mapped[str] = mapped_column(String(SHA_LEN), index=True)
+    frames: Mapped[str] = mapped_column(Text)
+    tool: Mapped[str] = mapped_column(String(120))
 
 
 class Tag(Base):
