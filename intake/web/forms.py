@@ -31,6 +31,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake.web import choices as c
+from intake.web.fields import DayMonthYearField, RecipientsField
 from intake.web.i18n import current_language
 
 SHORT_TEXT_MAX = 500
@@ -116,7 +117,9 @@ class TestimonyForm(_Form):
         _l("I have read the information above and want to send my testimony"),
         [InputRequired(message=_l("Please confirm that you want to send your testimony."))],
     )
-    recipients = _many(_l("Who may receive your information?"), "recipient_class")
+    recipients = RecipientsField(
+        _l("Who may receive your information?"), choices=c.choices("recipient_class"), default=[]
+    )
     account = TextAreaField(
         _l("Describe what happened, in your own words"),
         [InputRequired(message=_l("Please describe what happened.")), Length(max=ACCOUNT_MAX)],
@@ -125,7 +128,7 @@ class TestimonyForm(_Form):
     source_detail = _short(_l("More about how you know (optional)"))
     incident_types = _many(_l("What kind of incident was it?"), "incident_type")
     incident_other = _short(_l("If other, what was it?"))
-    event_date = DateField(_l("Date of the event"), [Optional()])
+    event_date = DayMonthYearField(_l("Date of the event"), [Optional()])
     date_precision = _pick(_l("How exact is this date?"), "date_precision")
     time_from = TimeField(_l("Time of day (Kyiv time), from"), [Optional()])
     time_to = TimeField(_l("until (optional)"), [Optional()])

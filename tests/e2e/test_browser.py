@@ -131,7 +131,7 @@ def fill_testimony(page: Any, words: Words) -> Files:
         # Above Werkzeug's 500 KB spool threshold: it must be sealed on arrival all the same.
         2: [payload(names[2], "audio/ogg", 40_000), payload(names[3], "video/mp4", 700_000)],
     }
-    page.check("#recipients-0")
+    page.check("#recipients-more")  # the investigators, and those ticked
     page.check("#recipients-2")
     page.check("#consent")
     page.fill("#account", words.account)
