@@ -40,6 +40,7 @@ class DayMonthYearField(DateField):  # type: ignore[misc]
 
     data: Any
     parts: tuple[str, str, str] = ("", "", "")
+    month_only: bool = False
 
     def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
         names = [f"{self.name}-{suffix}" for suffix in DAY_MONTH_YEAR]
@@ -58,15 +59,25 @@ class DayMonthYearField(DateField):  # type: ignore[misc]
         self.raw_data = [f"{year}-{month}-{day}"] if day or month or year else []
         if not self.raw_data:
             return
-        if not (day and month and year):
+        if not (month and year):
             self.process_errors.append(
                 _l("Give the day, the month and the year, or leave all three empty.")
             )
             return
+        # A month and year alone stand for the month: the form's precision question must then
+        # say "only the month is right" (pre_validate), and the answers keep only "YYYY-MM".
+        self.month_only = not day
         try:
-            self.data = dt.date(int(year), int(month), int(day))
+            self.data = dt.date(int(year), int(month), int(day or "1"))
         except ValueError:
             self.process_errors.append(_l("This date does not exist. Please check it."))
+
+    def pre_validate(self, form: Any) -> None:
+        precision = getattr(form, "date_precision", None)
+        if self.month_only and self.data and precision is not None and precision.data != "month":
+            raise ValidationError(
+                _l("Give the day too, or answer “Only the month is right” to the next question.")
+            )
 
     def months(self) -> list[tuple[str, str]]:
         """(number, name) of each month in the page's language, for the month's list."""
