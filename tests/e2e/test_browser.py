@@ -135,10 +135,14 @@ def fill_testimony(page: Any, words: Words) -> Files:
     page.check("#recipients-2")
     page.check("#consent")
     page.fill("#account", words.account)
+    # The optional parts are folded (<details>): a witness opens the ones she answers.
+    page.click("#part-source > summary")
     page.select_option("#source", "saw")
+    page.click("#part-where > summary")
     page.select_option("#oblast", "UA-32")
     for number, files in groups.items():
         page.set_input_files(f"#group{number}-files", files)
+        page.click(f"#group{number}-questions > summary")
         page.select_option(f"#group{number}-recorded_by", "me")
         page.fill(f"#group{number}-shows", f"group {number}")
     return groups
