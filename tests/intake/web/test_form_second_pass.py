@@ -197,3 +197,26 @@ def test_the_leave_button_is_in_the_banner(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
     banner = page[page.index('<header class="topbar">') : page.index("</header>")]
     assert 'id="leave-site"' in banner
+
+
+def test_switching_language_on_the_follow_up_keeps_what_was_typed(
+    site: Site, client: FlaskClient
+) -> None:
+    page, action = _form(client)
+    receipt = post_multipart(client, action, _testimony()).get_data(as_text=True)
+    codename = re.search(r'<p class="codename" id="codename">([a-z ]+)</p>', receipt)
+    assert codename
+    browser = site.client()
+    login = browser.get("/return").get_data(as_text=True)
+    browser.post(form_action(login, "login-form"), data={"codename": codename.group(1)})
+    form = browser.get("/account/add").get_data(as_text=True)
+    button = re.search(r'id="lang-ru"[^>]*formaction="([^"]+)"', form)
+    assert button, "the language is a button of the follow-up form"
+    typed = {"account": "Ещё одна деталь: нашивка с волком.", "group1-shows": "нашивка"}
+    answer = browser.post(html_lib.unescape(button.group(1)), data=typed)
+    assert answer.status_code == 200
+    shown = answer.get_data(as_text=True)
+    assert '<html lang="ru">' in shown
+    assert "Ещё одна деталь: нашивка с волком." in shown
+    assert "нашивка</textarea>" in shown
+    assert _count(site, Submission) == 1
