@@ -26,7 +26,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-__all__ = ["DAY_MONTH_YEAR", "DayMonthYearField", "RecipientsField"]
+__all__ = ["DAY_MONTH_YEAR", "DayMonthYearField", "RecipientsField", "answered"]
 
 DAY_MONTH_YEAR = ("day", "month", "year")
 """The suffixes of the three inputs' names (`event_date-day`, ...)."""
@@ -129,3 +129,17 @@ class RecipientsField(SelectMultipleField):  # type: ignore[misc]
                     "Please choose one or the other."
                 )
             )
+
+
+def answered(field: Any) -> bool:
+    """Whether `field` holds an answer of the witness's (not its default), so that a folded
+    part holding one is shown open: after a language switch or a cut, nothing typed is hidden.
+    """
+    if field.type == "FormField":
+        return any(answered(sub) for sub in field)
+    if isinstance(field, DayMonthYearField):
+        return any(field.parts)
+    data = field.data
+    if data is None or data is False or data in ("", []):
+        return False
+    return bool(data != field.default)

@@ -10,6 +10,7 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
+from intake.web.fields import answered
 from intake.web.forms import summary_label
 from intake.web.i18n import LANGUAGES, current_language
 from intake.web.static import integrity
@@ -107,3 +108,4 @@ def init_pages(app: Flask) -> None:
     app.context_processor(_common)
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(summary_label, "summary_label")
+    app.add_template_test(answered, "answered")

@@ -143,6 +143,7 @@ def test_the_witness_points_at_320_px_without_javascript(
         assert page.input_value("#account") == account
         assert page.input_value("#event_date-day") == "31"
         assert page.input_value("#event_date-month") == "2"
+        assert page.locator("#part-when[open]").count() == 1  # what holds an answer shows
         page.click(f"#lang-{lang}")
         assert page.locator("html").get_attribute("lang") == lang
         assert page.input_value("#account") == account

@@ -152,6 +152,8 @@ def test_switching_language_keeps_what_was_typed(client: FlaskClient, site: Site
     assert "Солдати забрали сусіда." in shown
     assert 'name="event_date-day" value="4"' in shown
     assert 'selected value="3">березень' in shown
+    assert " open" in _details(shown, "part-when")  # a part holding an answer is shown open
+    assert " open" not in _details(shown, "part-where")
     assert _count(site, Submission) == 0
     assert _count(site, Blob) == 0
     # The form's one-time token was not spent: the testimony still goes.
