@@ -74,11 +74,14 @@ def start_form(page: Any, site: LiveSite, lang: str) -> str:
     t = translator(lang)
     page.goto(f"{site.base_url}/?lang={lang}")
     page.click("#start")
+    page.wait_for_load_state()
     page.click("#get-codename")
+    page.wait_for_load_state()
     codename = str(page.locator("#codename").inner_text().strip())
     page.fill("#word1", "   ")
     page.fill("#word2", "   ")
     page.click("#confirm")
+    page.wait_for_load_state()
     message = t("Please type this word of your codename.")
     assert message in described_by(page, "#word1")
     assert message in described_by(page, "#word2")
@@ -88,6 +91,7 @@ def start_form(page: Any, site: LiveSite, lang: str) -> str:
         position = int(page.locator(box).get_attribute("data-position") or "0")
         page.fill(box, words[position - 1])
     page.click("#confirm")
+    page.wait_for_load_state()
     assert page.locator("#testimony-form").count() == 1
     return codename
 
@@ -139,12 +143,14 @@ def test_the_witness_points_at_320_px_without_javascript(
         page.fill("#event_date-year", "2022")
         other = NEXT[lang]
         page.click(f"#lang-{other}")
+        page.wait_for_load_state()
         assert page.locator("html").get_attribute("lang") == other
         assert page.input_value("#account") == account
         assert page.input_value("#event_date-day") == "31"
         assert page.input_value("#event_date-month") == "2"
         assert page.locator("#part-when[open]").count() == 1  # what holds an answer shows
         page.click(f"#lang-{lang}")
+        page.wait_for_load_state()
         assert page.locator("html").get_attribute("lang") == lang
         assert page.input_value("#account") == account
 
@@ -156,6 +162,7 @@ def test_the_witness_points_at_320_px_without_javascript(
         page.check("#recipients-2")
         page.check("#consent")
         page.click("#send")
+        page.wait_for_load_state()
         assert page.locator("#error-summary").count() == 1
         assert page.locator("#part-when[open]").count() == 1
         assert page.locator("#part-where[open]").count() == 0
@@ -166,12 +173,14 @@ def test_the_witness_points_at_320_px_without_javascript(
         # Put right, it goes.
         page.fill("#event_date-day", "28")
         page.click("#send")
+        page.wait_for_load_state()
         assert page.locator("#reference").count() == 1
 
         # The return page: a codename of spaces gets a message tied to the field.
         page.goto(f"{site.base_url}/return?lang={lang}")
         page.fill("#codename", "     ")
         page.click("#login")
+        page.wait_for_load_state()
         assert t("Please type your codename.") in described_by(page, "#codename")
     finally:
         context.close()
@@ -198,34 +207,42 @@ def walk(page: Any, site: LiveSite, lang: str, check: Callable[[str], None]) -> 
     page.goto(f"{base}/?lang={lang}")
     check("landing")
     page.click("#start")
+    page.wait_for_load_state()
     check("start")
     page.click("#get-codename")
+    page.wait_for_load_state()
     check("codename")
     codename = str(page.locator("#codename").inner_text().strip())
     page.click("#confirm")  # empty words
+    page.wait_for_load_state()
     check("codename-errors")
     words = codename.split()
     for box in ("#word1", "#word2"):
         position = int(page.locator(box).get_attribute("data-position") or "0")
         page.fill(box, words[position - 1])
     page.click("#confirm")
+    page.wait_for_load_state()
     check("testimony")
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     check("testimony-opened")
     page.click("#send")  # nothing answered
+    page.wait_for_load_state()
     check("testimony-errors")
     page.check("#recipients-only")
     page.check("#consent")
     page.fill("#account", "They came at night.")
     page.click("#send")
+    page.wait_for_load_state()
     check("receipt")
     page.goto(f"{base}/return?lang={lang}")
     check("return")
     page.fill("#codename", "not my codename at all")
     page.click("#login")
+    page.wait_for_load_state()
     check("return-unknown")
     page.fill("#codename", codename)
     page.click("#login")
+    page.wait_for_load_state()
     check("account")
     page.goto(f"{base}/account/add?lang={lang}")
     check("follow-up")
@@ -235,6 +252,7 @@ def walk(page: Any, site: LiveSite, lang: str, check: Callable[[str], None]) -> 
     check("not-found")
     page.goto(f"{base}/account?lang={lang}")
     page.click("#logout")
+    page.wait_for_load_state()
     check("logged-out")
 
 
