@@ -32,6 +32,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake.web import choices as c
+from intake.web.fields import DayMonthYearField, RecipientsField
 from intake.web.i18n import current_language
 from protocol.fields import GROUP_FIELDS, SHORT_TEXT, TESTIMONY_FIELDS, FieldSpec
 
@@ -123,7 +124,9 @@ class TestimonyForm(_Form):
         _l("I have read the information above and want to send my testimony"),
         [InputRequired(message=_l("Please confirm that you want to send your testimony."))],
     )
-    recipients = _many(_l("Who may receive your information?"), "recipient_class")
+    recipients = RecipientsField(
+        _l("Who may receive your information?"), choices=c.choices("recipient_class"), default=[]
+    )
     account = TextAreaField(
         _l("Describe what happened, in your own words"),
         [InputRequired(message=_l("Please describe what happened.")), Length(max=ACCOUNT_MAX)],
@@ -132,7 +135,7 @@ class TestimonyForm(_Form):
     source_detail = _short(_l("More about how you know (optional)"), "B2_detail")
     incident_types = _many(_l("What kind of incident was it?"), "incident_type")
     incident_other = _short(_l("If other, what was it?"), "B3_other")
-    event_date = DateField(_l("Date of the event"), [Optional()])
+    event_date = DayMonthYearField(_l("Date of the event"), [Optional()])
     date_precision = _pick(_l("How exact is this date?"), "date_precision")
     time_from = TimeField(_l("Time of day (Kyiv time), from"), [Optional()])
     time_to = TimeField(_l("until (optional)"), [Optional()])

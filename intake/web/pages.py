@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, make_response, render_template, request, url_for
@@ -9,17 +10,29 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
+from intake.web.fields import answered
 from intake.web.forms import summary_label
 from intake.web.i18n import LANGUAGES, current_language
 from intake.web.static import integrity
 
-__all__ = ["LEAVE_URL", "action_url", "filesize", "init_pages", "language_url", "page"]
+__all__ = [
+    "LEAVE_URL",
+    "REDRAW_ARG",
+    "action_url",
+    "filesize",
+    "init_pages",
+    "language_url",
+    "page",
+    "redraw_urls",
+]
 
 LEAVE_URL = "https://www.wikipedia.org/"
 """Where "Leave this site" goes: an ordinary, neutral site (form rule F2)."""
 
 CSRF_ARG = "csrf"
 ONCE_ARG = "once"
+REDRAW_ARG = "redraw"
+"""On a form's action URL: show the posted answers again (in the URL's language), send nothing."""
 
 
 def filesize(size: int) -> str:
@@ -62,6 +75,16 @@ def language_url(code: str) -> str:
     return url_for(endpoint, **(request.view_args or {}), lang=code)
 
 
+def redraw_urls(endpoint: str, once: str) -> Callable[[str], str]:
+    """For a form page's language buttons: the form's own action URL, in language `code`,
+    marked to show what was typed again instead of sending it (base.html)."""
+
+    def url(code: str) -> str:
+        return action_url(endpoint, **{ONCE_ARG: once, "lang": code, REDRAW_ARG: "1"})
+
+    return url
+
+
 def page(template: str, status: int = 200, *, one_time: bool = False, **context: Any) -> Response:
     """Render `template` as a response; `one_time` pages open language links in a new tab."""
     body = render_template(template, one_time_page=one_time, **context)
@@ -75,6 +98,7 @@ def _common() -> dict[str, Any]:
         "leave_url": LEAVE_URL,
         "language_url": language_url,
         "one_time_page": False,
+        "relang_form": None,
         "static_integrity": integrity,
     }
 
@@ -84,3 +108,4 @@ def init_pages(app: Flask) -> None:
     app.context_processor(_common)
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(summary_label, "summary_label")
+    app.add_template_test(answered, "answered")

@@ -22,7 +22,14 @@ from intake.web.services.guards import form_token_used
 from intake.web.services.receive import DraftKeeper, KeyringSnapshot, new_upload
 from intake.web.upload import UploadSession, attach_upload_session
 
-__all__ = ["BodyFailedError", "csrf_ok", "parse_body", "receiving", "refuse_before_body"]
+__all__ = [
+    "BodyFailedError",
+    "csrf_ok",
+    "parse_body",
+    "receiving",
+    "redraw_formdata",
+    "refuse_before_body",
+]
 
 _DRAIN_CHUNK = 64 * 1024
 
@@ -133,3 +140,17 @@ def parse_body() -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
     except (ClientDisconnected, ValueError) as exc:
         # ValueError: the multipart body ended before its closing boundary, or is malformed.
         raise BodyFailedError(too_large=False) from exc
+
+
+def redraw_formdata() -> MultiDict[str, str] | None:
+    """The answers a language button posted back (url-encoded), or None for any other body.
+
+    Only a url-encoded body is read: a multipart one could carry file parts, and nothing but
+    the upload session, which seals them as they arrive, may read those.
+    """
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return None
+    try:
+        return parse_body()[0]
+    except BodyFailedError:
+        return None

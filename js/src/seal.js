@@ -295,6 +295,8 @@ function enhance(script) {
   const url = script.src;
   let busy = false;
   form.addEventListener("submit", (event) => {
+    // A language button posts the typed answers back to be shown again, never the files.
+    if (event.submitter && event.submitter.hasAttribute("formaction")) return;
     const inputs = Array.from(form.querySelectorAll("input[type=file]")).filter(
       (input) => FILE_INPUT.test(input.name) && input.files.length > 0,
     );

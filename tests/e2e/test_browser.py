@@ -133,12 +133,21 @@ Files = dict[int, list[dict[str, Any]]]
 
 def answer_questions(page: Any, account: str) -> None:
     """The required answers and two chosen ones (what happened, seen where)."""
-    page.check("#recipients-0")
+    page.check("#recipients-more")  # the investigators, and those ticked
     page.check("#recipients-2")
     page.check("#consent")
     page.fill("#account", account)
+    # The optional parts are folded (<details>): a witness opens the ones she answers.
+    open_part(page, "#part-source")
     page.select_option("#source", "saw")
+    open_part(page, "#part-where")
     page.select_option("#oblast", "UA-32")
+
+
+def open_part(page: Any, part: str) -> None:
+    """Unfold an optional part of the form unless it is open (an answer or error opens it)."""
+    if page.locator(part).get_attribute("open") is None:
+        page.click(f"{part} > summary")
 
 
 def fill_testimony(page: Any, words: Words) -> Files:
@@ -152,6 +161,7 @@ def fill_testimony(page: Any, words: Words) -> Files:
     answer_questions(page, words.account)
     for number, files in groups.items():
         page.set_input_files(f"#group{number}-files", files)
+        open_part(page, f"#group{number}-questions")
         page.select_option(f"#group{number}-recorded_by", "me")
         page.fill(f"#group{number}-shows", f"group {number}")
     return groups

@@ -59,7 +59,7 @@ def _send(page: Any, site: LiveSite, name: str, content: bytes) -> tuple[str, li
     page.route("**/testimony?**", record)
     page.route("**/testimony/parts/**", record)
     _to_form(page, site)
-    page.check("#recipients-0")
+    page.check("#recipients-only")
     page.check("#consent")
     page.fill("#account", "I saw the convoy pass the school at dawn.")
     page.set_input_files(

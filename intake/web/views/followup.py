@@ -9,8 +9,8 @@ from wtforms import Form, SelectChoice
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.choices import plain
 from intake.web.forms import FollowUpForm
-from intake.web.pages import ONCE_ARG, action_url, page
-from intake.web.receiving import refuse_before_body
+from intake.web.pages import ONCE_ARG, REDRAW_ARG, action_url, page, redraw_urls
+from intake.web.receiving import redraw_formdata, refuse_before_body
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import load_draft
 from intake.web.services.guards import new_form_token
@@ -40,8 +40,11 @@ def follow_up_page(
     signed: tuple[ActiveSession, Account],
     form: Form | None,
     outcome: FormRejected | None = None,
+    *,
+    answers: MultiDict[str, str] | None = None,
 ) -> Response:
-    """The form, fresh (filled from the witness's draft, if any) or sent back with errors."""
+    """The form, fresh (filled from the witness's draft, if any, or from the `answers` a
+    language button posted back) or sent back with errors."""
     active, account = signed
     # The page is a form: its POST (and no other) stays admitted for the form's CSRF lifetime.
     once = request.args.get(ONCE_ARG) or new_form_token()
@@ -49,7 +52,9 @@ def follow_up_page(
     kept = outcome.kept if outcome else None
     if form is None:
         draft = load_draft(ctx.sessions, draft_key(active.witness_id))
-        form = FollowUpForm(MultiDict(draft.answers) if draft and draft.answers else None)
+        if answers is None and draft and draft.answers:
+            answers = MultiDict(draft.answers)
+        form = FollowUpForm(answers)
         kept = draft.summary() if draft else None
     form.parent.choices = choices_of(account)
     action = action_url("web.follow_up_post", **{ONCE_ARG: once})
@@ -61,6 +66,8 @@ def follow_up_page(
         action=action,
         kept=kept,
         form_errors=outcome.problems if outcome else (),
+        relang_form="follow-up-form",
+        relang_url=redraw_urls("web.follow_up_post", once),
     )
 
 
@@ -83,6 +90,8 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         if refusal is not None or signed is None:
             return refusal or page("expired.html", 400)
         account = signed[1]
+        if request.args.get(REDRAW_ARG):
+            return follow_up_page(ctx, signed, None, answers=redraw_formdata())
         target = FollowUpTarget(account.witness_id, account.reply_recipient, account.parents)
 
         def answer(received: Received) -> Response:

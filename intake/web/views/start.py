@@ -71,7 +71,13 @@ def _confirm(ctx: WebContext) -> Response:
     except BodyFailedError:
         return page("limit.html", 413, limit="body", kept=None)
     form = ConfirmCodenameForm(formdata)
-    if not form.validate():
+    valid = form.validate()
+    for field in (form.word1, form.word2):
+        # InputRequired lets spaces through; a word of only spaces is no word (issue 18).
+        if not field.errors and not (field.data or "").strip():
+            field.errors = [_("Please type this word of your codename.")]
+            valid = False
+    if not valid:
         return _codename_page(note, form, 422)
     typed = [form.word1.data or "", form.word2.data or ""]
     if not words_match(note["codename"], note["positions"], typed):

@@ -13,8 +13,8 @@ from intake.http_errors import NotAcceptingSubmissions
 from intake.security_headers import allow_own_scripts
 from intake.web.forms import TestimonyForm
 from intake.web.notes import read_note, write_note
-from intake.web.pages import ONCE_ARG, action_url, page
-from intake.web.receiving import refuse_before_body
+from intake.web.pages import ONCE_ARG, REDRAW_ARG, action_url, page, redraw_urls
+from intake.web.receiving import redraw_formdata, refuse_before_body
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import load_draft
 from intake.web.services.guards import new_form_token
@@ -35,13 +35,18 @@ __all__ = ["register"]
 
 
 def form_page(
-    ctx: WebContext, active: ActiveSession, form: Form | None, outcome: FormRejected | None = None
+    ctx: WebContext,
+    active: ActiveSession,
+    form: Form | None,
+    outcome: FormRejected | None = None,
+    *,
+    answers: MultiDict[str, str] | None = None,
 ) -> Response:
     """The form, fresh or sent back with its errors; either way with what the draft holds.
 
     A GET after a cut (this session, or a later login with the codename) opens the witness's
     draft with the session's key: the answers fill the form again, the files are listed and
-    need not be sent again.
+    need not be sent again. `answers` (posted back by a language button) replace the draft's.
     """
     # The POST of this form is admitted for the form's CSRF lifetime: an upload can take hours.
     once = request.args.get(ONCE_ARG) or new_form_token()
@@ -49,7 +54,9 @@ def form_page(
     kept = outcome.kept if outcome else None
     if form is None:
         draft = load_draft(ctx.sessions, draft_key(active.witness_id))
-        form = TestimonyForm(MultiDict(draft.answers) if draft and draft.answers else None)
+        if answers is None and draft and draft.answers:
+            answers = MultiDict(draft.answers)
+        form = TestimonyForm(answers)
         kept = draft.summary() if draft else None
     action = action_url("web.submit_testimony", **{ONCE_ARG: once})
     # The sealing script (issue 16) seals in the browser to the keys active now; the server
@@ -67,6 +74,8 @@ def form_page(
         max_request_bytes=ctx.limits.max_request_bytes,
         seal_recipients=json.dumps(recipients),
         parts_url=action_url("web.start_parts", **{ONCE_ARG: once}),
+        relang_form="testimony-form",
+        relang_url=redraw_urls("web.submit_testimony", once),
     )
 
 
@@ -109,6 +118,8 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         account = account_of(ctx, active.witness_id)
         if account is None:
             return page("expired.html", 400)
+        if request.args.get(REDRAW_ARG):
+            return form_page(ctx, active, None, answers=redraw_formdata())
         target = FollowUpTarget(account.witness_id, account.reply_recipient, ())
 
         def answer(received: Received) -> Response:

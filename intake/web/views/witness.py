@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, session, url_for
+from flask_babel import gettext as _
 
 from intake.context import allow_without_active_key
 from intake.web.choices import LABELS
@@ -102,7 +103,11 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         form = _parsed_login_form()
         if form is None:
             return page("limit.html", 413, limit="body", kept=None)
-        if not form.validate() or codename_is_blank(form.codename.data or ""):
+        if not form.validate():
+            return login_page(form, 422)
+        if codename_is_blank(form.codename.data or ""):
+            # Spaces only: InputRequired lets them through, so the message is given here.
+            form.codename.errors = [_("Please type your codename.")]
             return login_page(form, 422)
         return _log_in(ctx, form.codename.data or "")
 
