@@ -64,11 +64,11 @@ def _answered(value: object) -> bool:
 
 @dataclass(frozen=True)
 class Rule:
-    """If `when` holds, `then` must hold; otherwise `blame` (a field id) is refused with
-    `rule_id`. The blamed field is the one the witness should change."""
+    """If every condition of `when` holds, `then` must hold; otherwise `blame` (a field id) is
+    refused with `rule_id`. The blamed field is the one the witness should change."""
 
     rule_id: str
-    when: AnswerIf
+    when: tuple[AnswerIf, ...]
     then: AnswerIf
     blame: str
 
@@ -81,19 +81,27 @@ class Violation:
     rule_id: str
 
 
-_TICKED = True
+_CONSENTED = AnswerIf("D3", True)
 CROSS_FIELD_RULES: tuple[Rule, ...] = (
     # Contact details need the "you may contact me" tick (D3); a name needs D0's "yes".
-    Rule("contact-needs-consent", AnswerIf("D4"), AnswerIf("D3", _TICKED), "D4"),
-    Rule("contact-needs-consent", AnswerIf("D4_other"), AnswerIf("D3", _TICKED), "D4_other"),
-    Rule("contact-needs-consent", AnswerIf("D5"), AnswerIf("D3", _TICKED), "D5"),
-    Rule("name-needs-consent", AnswerIf("D1"), AnswerIf("D0", _TICKED), "D1"),
-    # "Other" needs its text, and the text of "another way" needs that choice.
-    Rule("other-needs-text", AnswerIf("B3", "other"), AnswerIf("B3_other"), "B3_other"),
-    Rule("other-needs-text", AnswerIf("D4", "other-channel"), AnswerIf("D4_other"), "D4_other"),
+    Rule("contact-needs-consent", (AnswerIf("D4"),), _CONSENTED, "D4"),
+    Rule("contact-needs-consent", (AnswerIf("D4_other"),), _CONSENTED, "D4_other"),
+    Rule("contact-needs-consent", (AnswerIf("D5"),), _CONSENTED, "D5"),
+    Rule("name-needs-consent", (AnswerIf("D1"),), AnswerIf("D0", True), "D1"),
+    # "Other" needs its text, and the text of "another way" needs that choice. The way to be
+    # contacted matters only once contact is consented to: before that, the one thing to fix
+    # is the consent (above), and a second message would push someone who said No to type
+    # contact details.
+    Rule("other-needs-text", (AnswerIf("B3", "other"),), AnswerIf("B3_other"), "B3_other"),
+    Rule(
+        "other-needs-text",
+        (_CONSENTED, AnswerIf("D4", "other-channel")),
+        AnswerIf("D4_other"),
+        "D4_other",
+    ),
     Rule(
         "text-needs-other",
-        AnswerIf("D4_other"),
+        (_CONSENTED, AnswerIf("D4_other")),
         AnswerIf("D4", "other-channel"),
         "D4_other",
     ),
@@ -129,7 +137,7 @@ def _field_violations(
 def _cross_field(answers: Mapping[str, object], rules: tuple[Rule, ...]) -> list[Violation]:
     found: list[Violation] = []
     for rule in rules:
-        if rule.when.holds(answers) and not rule.then.holds(answers):
+        if all(c.holds(answers) for c in rule.when) and not rule.then.holds(answers):
             violation = Violation(("answers", rule.blame), rule.rule_id)
             if violation not in found:
                 found.append(violation)

@@ -9,7 +9,6 @@ they arrive, and each group's questions live in a `FileGroupForm`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +31,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake.web import choices as c
+from intake.web.coordinates import parse_coordinates
 from intake.web.fields import DayMonthYearField, RecipientsField
 from intake.web.i18n import current_language
 from protocol.fields import GROUP_FIELDS, SHORT_TEXT, TESTIMONY_FIELDS, FieldSpec
@@ -41,9 +41,8 @@ from protocol.fields import GROUP_FIELDS, SHORT_TEXT, TESTIMONY_FIELDS, FieldSpe
 _B = TESTIMONY_FIELDS
 _C = GROUP_FIELDS
 ACCOUNT_MAX = TESTIMONY_FIELDS["B1"].max_length
-_VICTIMS = TESTIMONY_FIELDS["B7_min"]
-
-_COORDINATES = re.compile(r"^\s*-?\d{1,2}(\.\d+)?\s*[,; ]\s*-?\d{1,3}(\.\d+)?\s*$")
+_VICTIMS_MIN = TESTIMONY_FIELDS["B7_min"]
+_VICTIMS_MAX = TESTIMONY_FIELDS["B7_max"]
 
 
 _SUMMARY_LABELS: dict[str, Any] = {
@@ -81,17 +80,31 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     option_widget = CheckboxInput()
 
 
+class _TextLength(Length):  # type: ignore[misc]
+    """Length as protocol counts it: a browser sends each new line as CR LF, and the answer
+    keeps it as LF (services.answers), so a line break is one character, not two."""
+
+    def __call__(self, form: Form, field: Any) -> None:
+        data = field.data
+        if isinstance(data, str):
+            field.data = data.replace("\r\n", "\n").replace("\r", "\n")
+        try:
+            super().__call__(form, field)
+        finally:
+            field.data = data
+
+
 def _limit(field_id: str | None, specs: Mapping[str, FieldSpec]) -> int:
     """The answer's length limit, protocol's (a field protocol does not know: a short one)."""
     return SHORT_TEXT if field_id is None else specs[field_id].max_length
 
 
 def _short(label: Any, field_id: str | None, specs: Mapping[str, FieldSpec] = _B) -> StringField:
-    return StringField(label, [Optional(), Length(max=_limit(field_id, specs))])
+    return StringField(label, [Optional(), _TextLength(max=_limit(field_id, specs))])
 
 
 def _long(label: Any, field_id: str | None, specs: Mapping[str, FieldSpec] = _B) -> TextAreaField:
-    return TextAreaField(label, [Optional(), Length(max=_limit(field_id, specs))])
+    return TextAreaField(label, [Optional(), _TextLength(max=_limit(field_id, specs))])
 
 
 def _pick(label: Any, list_name: str) -> SelectField:
@@ -129,7 +142,10 @@ class TestimonyForm(_Form):
     )
     account = TextAreaField(
         _l("Describe what happened, in your own words"),
-        [InputRequired(message=_l("Please describe what happened.")), Length(max=ACCOUNT_MAX)],
+        [
+            InputRequired(message=_l("Please describe what happened.")),
+            _TextLength(max=ACCOUNT_MAX),
+        ],
     )
     source = _pick(_l("How do you know this?"), "source_type")
     source_detail = _short(_l("More about how you know (optional)"), "B2_detail")
@@ -147,10 +163,10 @@ class TestimonyForm(_Form):
     coordinates_precision = _pick(_l("How exact are the coordinates?"), "location_precision")
     victims_min = IntegerField(
         _l("Number of victims, at least"),
-        [Optional(), NumberRange(_VICTIMS.low, _VICTIMS.high)],
+        [Optional(), NumberRange(_VICTIMS_MIN.low, _VICTIMS_MIN.high)],
     )
     victims_max = IntegerField(
-        _l("at most"), [Optional(), NumberRange(_VICTIMS.low, _VICTIMS.high)]
+        _l("at most"), [Optional(), NumberRange(_VICTIMS_MAX.low, _VICTIMS_MAX.high)]
     )
     victim_categories = _many(_l("Who were the victims?"), "victim_category")
     victim_details = _long(
@@ -197,9 +213,14 @@ class TestimonyForm(_Form):
             raise ValidationError(_l("This date is in the future."))
 
     def validate_coordinates(self, field: StringField) -> None:
-        """Two decimal numbers, so that the investigators can map them."""
-        if field.data and not _COORDINATES.match(field.data):
-            raise ValidationError(_l("Write two numbers, for example 50.4501, 30.5234."))
+        """Two decimal numbers, so that the investigators can map them; never a guess."""
+        if field.data and field.data.strip() and parse_coordinates(field.data) is None:
+            raise ValidationError(
+                _l(
+                    "Write latitude and longitude as two numbers, for example 50.4501, 30.5234 "
+                    "(with decimal commas: 50,4501; 30,5234)."
+                )
+            )
 
 
 class FollowUpForm(_Form):
@@ -207,7 +228,7 @@ class FollowUpForm(_Form):
 
     parent = SelectField(_l("Which of your submissions does this add to?"), choices=[])
     account = TextAreaField(
-        _l("What would you like to add?"), [Optional(), Length(max=ACCOUNT_MAX)]
+        _l("What would you like to add?"), [Optional(), _TextLength(max=ACCOUNT_MAX)]
     )
     group1 = FormField(FileGroupForm)
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from protocol.fields import MAX_LIST_ITEMS
+
 __all__ = ["MESSAGES", "rule_message"]
 
 _CANNOT_STORE = _l("We cannot store this answer as it is. Please check it.")
@@ -22,7 +24,7 @@ _CONTROL = _l(
 MESSAGES: Mapping[str, LazyString] = {
     # protocol.fields.FIELD_RULES: the form's own validators catch most before these.
     "wrong-type": _CANNOT_STORE,
-    "too-long": _l("One line of this answer is too long. Please shorten it."),
+    "too-long": _l("This answer is too long. Please shorten it."),
     "control-character": _CONTROL,
     "not-unicode": _CONTROL,
     "out-of-range": _l("This number is outside what we can store. Please check it."),
@@ -42,7 +44,8 @@ MESSAGES: Mapping[str, LazyString] = {
     ),
     "other-needs-text": _l('You chose "Other": please say what it is.'),
     "text-needs-other": _l(
-        'To be contacted this way, choose "Another way" above, or clear this box.'
+        'To be contacted this way, choose "Another way (describe it below)" above, or clear '
+        "this box."
     ),
     "group-needs-file": _l(
         "These answers describe files, but this group has none: choose its files, or clear "
@@ -56,6 +59,19 @@ _BY_FIELD: Mapping[tuple[str, str], LazyString] = {
     ("coordinates", "out-of-range"): _l(
         "These coordinates are not on Earth: latitude goes from -90 to 90 and longitude from "
         "-180 to 180, for example 49.99, 36.23."
+    ),
+    # The box takes one call-sign a line, and protocol keeps at most MAX_LIST_ITEMS of them.
+    ("call_signs", "bad-list"): _l(
+        "Please write at most %(number)s lines here, one call-sign on each.",
+        number=MAX_LIST_ITEMS,
+    ),
+    # D4's own option, quoted as the page shows it.
+    ("contact_other", "other-needs-text"): _l(
+        'You chose "Another way (describe it below)": please say what it is.'
+    ),
+    # A radio cannot be cleared without JavaScript: say which answer to choose.
+    ("contact_how", "contact-needs-consent"): _l(
+        'To be contacted this way, answer "Yes" to "May investigators contact you?".'
     ),
 }
 

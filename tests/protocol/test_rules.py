@@ -92,6 +92,27 @@ def test_each_cross_field_rule(extra: dict[str, object], expected: list[object])
     assert _ids(violations({**BASE, **extra})) == expected
 
 
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        # Without consent, the way to be contacted is judged only by consent: one message.
+        ({"D4": "other-channel"}, [(("answers", "D4"), "contact-needs-consent")]),
+        ({"D4_other": "Signal"}, [(("answers", "D4_other"), "contact-needs-consent")]),
+        (
+            {"D3": False, "D4": "receipt-code", "D4_other": "Signal"},
+            [
+                (("answers", "D4"), "contact-needs-consent"),
+                (("answers", "D4_other"), "contact-needs-consent"),
+            ],
+        ),
+    ],
+)
+def test_the_way_to_be_contacted_needs_consent_first(
+    extra: dict[str, object], expected: list[object]
+) -> None:
+    assert _ids(violations({**BASE, **extra})) == expected
+
+
 def test_what_satisfies_the_cross_field_rules() -> None:
     ok = {
         "D0": True,
@@ -122,5 +143,5 @@ def test_the_rules_are_data() -> None:
         "text-needs-other"
     }
     for rule in CROSS_FIELD_RULES:
-        for field_id in (rule.when.field, rule.then.field, rule.blame):
+        for field_id in (*(c.field for c in rule.when), rule.then.field, rule.blame):
             assert field_id in TESTIMONY_FIELDS

@@ -13,6 +13,7 @@ from triage.media.checks import contradictions
 from triage.media.facts import MediaFacts
 from triage.media.layout import describe
 from triage.text.answers import Line, answer_sections, group_lines
+from triage.text.rule_notes import rule_notes
 from triage.text.safe import safe_markup
 from triage.workspace.lists import split
 from triage.workspace.models import Attachment, IncidentMember, Note, Submission
@@ -94,6 +95,15 @@ def _follow_ups(console: Console, children: Sequence[Submission]) -> None:
         )
 
 
+def _rule_notes(console: Console, sealed: Sealed) -> None:
+    # Above the answers, so that they are read with these in mind (triage.text.rule_notes).
+    notes = rule_notes(sealed)
+    if notes:
+        console.print("\n[bold yellow]Read with care: the witness site's rules refuse[/]")
+        for note in notes:
+            console.print(f"  {safe_markup(note)}")
+
+
 def render_submission(
     console: Console,
     row: Submission,
@@ -106,6 +116,7 @@ def render_submission(
     `follow_ups` are the submissions sent later about it (follow-ups, consent changes)."""
     sealed = Sealed.from_json(row.document.encode("utf-8"))
     _header(console, row)
+    _rule_notes(console, sealed)
     if sealed.consent_change is not None:
         change = sealed.consent_change
         console.print(f"consent change: {change.action} {', '.join(change.recipients)}")

@@ -17,6 +17,7 @@ from protocol.schema import Submission as Sealed
 from triage.custody.log import EntrySpec
 from triage.importing import derive
 from triage.importing.scan import BlobResult, ScanResult, SubmissionResult
+from triage.text.rule_notes import rule_notes
 from triage.text.translit import tokens
 from triage.workspace.blobs import BlobStore
 from triage.workspace.models import VERIFIED, Attachment, Document, SearchText, Submission
@@ -34,6 +35,7 @@ class Applied:
     recipient_mismatch: list[str] = field(default_factory=list)
     entries: list[EntrySpec] = field(default_factory=list)
     ack: list[AckedSubmission] = field(default_factory=list)
+    rule_warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,9 @@ def new_rows(
         applied.witnesses.add(row.witness_recipient)
         if row.export_recipient is not None and row.export_recipient != row.witness_recipient:
             applied.recipient_mismatch.append(row.id)
-        _entries_for_submission(applied, row, bundle)
+        notes = rule_notes(sealed)
+        applied.rule_warnings += [f"{row.id}: {note}" for note in notes]
+        _entries_for_submission(applied, row, bundle, notes)
         _files(
             session, sealed, row.id, (scan, store, applied), [(result.item, result.sealed_sha256)]
         )
@@ -201,10 +205,15 @@ def _files(
         applied.ack.append(AckedSubmission(sub_id, dict(items)))
 
 
-def _entries_for_submission(applied: Applied, row: Submission, bundle: str) -> None:
+def _entries_for_submission(
+    applied: Applied, row: Submission, bundle: str, notes: list[str]
+) -> None:
     received = {"bundle_manifest_sha256": bundle, "item": row.sealed_item}
     applied.entries.append(EntrySpec("received", "submission", row.id, row.sealed_sha256, received))
-    decrypted = {"decrypted_by": row.decrypted_by, "kind": row.kind}
+    decrypted: dict[str, object] = {"decrypted_by": row.decrypted_by, "kind": row.kind}
+    if notes:
+        # Where its content is first read: the witness site's rules it breaks (rule_notes).
+        decrypted["rule_warnings"] = notes
     applied.entries.append(
         EntrySpec("decrypted", "submission", row.id, row.plain_sha256, decrypted)
     )

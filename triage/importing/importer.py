@@ -16,8 +16,6 @@ from crypto.minisign import SigningKey
 from crypto.x25519 import X25519Identity
 from protocol.manifest import Manifest
 from protocol.meta.ack import AckedSubmission
-from protocol.rules import sealed_violations
-from protocol.schema import Submission as Sealed
 from triage.custody.log import EntrySpec
 from triage.errors import ExitCode, TriageError
 from triage.importing.ack import write_ack
@@ -54,7 +52,8 @@ class ImportReport:
     recipient_mismatch: list[str] = field(default_factory=list)
     consent: list[ConsentEffect] = field(default_factory=list)
     keyring_warnings: list[str] = field(default_factory=list)
-    rule_warnings: list[str] = field(default_factory=list)  # protocol.rules, re-run here
+    # protocol.rules, re-run on the submissions this import added (also in the custody log).
+    rule_warnings: list[str] = field(default_factory=list)
     extra_refused: list[str] = field(default_factory=list)  # sealed to more than the team
     extra_accepted: list[str] = field(default_factory=list)  # the same, let in by a reason
     acked: int = 0
@@ -80,21 +79,7 @@ def _report(scan: ScanResult) -> ImportReport:
             report.not_yours += 1
         elif result.state in ("damaged", "invalid"):
             report.problems.append(f"{result.item}: {result.state}: {result.detail}")
-        elif result.submission is not None:
-            report.rule_warnings += rule_warnings(result.submission)
     return report
-
-
-def rule_warnings(submission: Sealed) -> list[str]:
-    """The witness site's rules (protocol.rules) that an opened submission breaks.
-
-    Imported all the same: a site before a rule sealed such answers, and refusing them here
-    would lose testimony; the investigator is told which answer to read with care.
-    """
-    return [
-        f"{submission.submission_id}: {'.'.join(str(p) for p in v.path)} breaks {v.rule_id}"
-        for v in sealed_violations(submission)
-    ]
 
 
 def _ack_path(ctx: WorkContext, chosen: Path | None) -> Path:
@@ -193,6 +178,7 @@ def _apply(
     report.new, report.known = applied.new, known.known
     report.unverified = {**applied.unverified, **known.unverified}
     report.recipient_mismatch = applied.recipient_mismatch
+    report.rule_warnings = applied.rule_warnings
     report.problems.extend(known.conflicts)
     entries = [*applied.entries, *known.entries, *_consent_entries(report.consent)]
     entries.append(_summary_entry(scan, report))

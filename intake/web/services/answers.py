@@ -6,7 +6,6 @@ not to say" stores); free text is kept exactly as typed (rule F7), only line end
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
@@ -14,6 +13,7 @@ from typing import Any
 
 from wtforms import Form
 
+from intake.web.coordinates import parse_coordinates
 from protocol.entries import Answers
 from protocol.fields import FOLLOW_UP_FIELDS, GROUP_FIELDS, TESTIMONY_FIELDS, AnswerValue
 from protocol.rules import GroupInput, violations
@@ -30,8 +30,6 @@ __all__ = [
 KYIV_TIME_ZONE = "Europe/Kyiv"
 """B5: times are asked in Kyiv time (form.md), and the zone travels with them."""
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_DEFAULT_CONTACT = "receipt-code"
 
 # form.md field id -> the WTForms field that answers it.
 _TESTIMONY: Mapping[str, str] = {
@@ -113,10 +111,11 @@ def _collect(form: Form, mapping: Mapping[str, str]) -> dict[str, AnswerValue]:
 
 
 def _coordinates(text: str | None) -> dict[str, AnswerValue]:
-    numbers = _NUMBER.findall(text or "")
-    if len(numbers) != 2:
+    # The form refuses what parse_coordinates cannot read one way only.
+    parsed = parse_coordinates(text or "")
+    if parsed is None:
         return {}
-    return {"B6_lat": float(numbers[0]), "B6_lon": float(numbers[1])}
+    return {"B6_lat": parsed[0], "B6_lon": parsed[1]}
 
 
 def _month_only(answers: dict[str, AnswerValue]) -> None:
@@ -139,10 +138,10 @@ def _testimony_values(form: Form) -> dict[str, AnswerValue]:
     answers["D3"] = form["contact"].data == "yes"
     # Everything typed is an answer, whatever was ticked: protocol.rules refuses a name or
     # contact details without their "yes" as a field error, never dropping them in silence.
-    # The way to be contacted is a radio with a default; only a choice made counts.
-    how = form["contact_how"].data
-    if answers["D3"] or how != _DEFAULT_CONTACT:
-        answers["D4"] = how
+    # The way to be contacted is a radio, not typed text: without JavaScript it cannot be
+    # cleared, so after a No it is no answer (and no error) at all.
+    if answers["D3"]:
+        answers["D4"] = form["contact_how"].data
     for field_id, name in (("D1", "name"), ("D4_other", "contact_other")):
         if (value := _value(form[name].data)) is not None:
             answers[field_id] = value

@@ -113,9 +113,10 @@ def _schema_valid(form: Form, files: Sequence[IncomingFile], *, follow_up: bool)
             field = form[group].form[name]
         else:
             field = form[slip.field]
-        message = rule_message(slip.field, slip.rule_id)
-        if message not in field.errors:
-            field.errors = [*field.errors, message]
+        # One mistake, one message: a field WTForms (or an earlier rule) already refused
+        # says what to fix; a second sentence about the same answer only confuses.
+        if not field.errors:
+            field.errors = [rule_message(slip.field, slip.rule_id)]
     return not slips
 
 

@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from wtforms.validators import Length
+from wtforms.validators import Length, NumberRange
 
 from intake.models import DraftBlob, Submission
 from intake.web import forms
+from intake.web.coordinates import parse_coordinates
 from intake.web.i18n import TRANSLATIONS_DIR
-from intake.web.rule_messages import MESSAGES
+from intake.web.rule_messages import _BY_FIELD, MESSAGES
 from intake.web.services import answers as answers_module
 from protocol.fields import FIELD_RULES, GROUP_FIELDS, TESTIMONY_FIELDS
 from protocol.rules import CROSS_FIELD_RULES, GROUP_RULE, RANGE_ORDER
@@ -33,18 +34,26 @@ from tests.intake.web.conftest import (
 
 CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"contact_notes": "after six only"}, "contact_notes", "May investigators contact you?"),
-    ({"contact_how": "other-channel"}, "contact_how", "May investigators contact you?"),
+    # Typed contact details after a No: the tick is what to fix, whatever radio was clicked.
+    (
+        {"contact_how": "other-channel", "contact_other": "Signal, +380"},
+        "contact_other",
+        'answer "Yes" to "May investigators contact you?"',
+    ),
     ({"name": "Olena"}, "name", "Would you like to tell us who you are?"),
     ({"incident_types": ["other"]}, "incident_other", "please say what it is"),
     (
         {"contact": "yes", "contact_how": "other-channel"},
         "contact_other",
-        "please say what it is",
+        'You chose "Another way (describe it below)": please say what it is',
     ),
+    ({"call_signs": "\n".join(f"Grom-{n}" for n in range(101))}, "call_signs", "at most 100 lines"),
+    ({"coordinates": "50,45"}, "coordinates", "50,4501; 30,5234"),
+    ({"coordinates": "50,45,30,52"}, "coordinates", "50,4501; 30,5234"),
     (
         {"contact": "yes", "contact_other": "Signal, +380"},
         "contact_other",
-        'choose "Another way"',
+        'choose "Another way (describe it below)" above',
     ),
     ({"group2-shows": "the convoy"}, "group2-shows", "this group has none"),
     ({"victims_min": "5", "victims_max": "2"}, "victims_max", "smaller than the smallest"),
@@ -79,9 +88,9 @@ def test_a_broken_rule_is_a_field_error_that_keeps_everything(
     response = _send(client, extra)
     html = response.get_data(as_text=True)
     assert response.status_code == 422, html[-3000:]
-    error = re.search(rf'class="error" id="{re.escape(field)}-error">([^<]*)<', html)
-    assert error is not None, html[-3000:]
-    assert message in error.group(1)
+    errors = re.findall(rf'class="error" id="{re.escape(field)}-error">([^<]*)<', html)
+    assert len(errors) == 1, html[-3000:]  # one mistake, one message
+    assert message in html_lib.unescape(errors[0])
     for value in extra.values():
         if isinstance(value, str) and "\x00" not in value:
             # What was typed comes back (the page escapes it); a NUL is kept in the draft.
@@ -179,3 +188,104 @@ def test_a_follow_up_group_described_without_a_file(site: Site, client: FlaskCli
     assert response.status_code == 422, html[-2000:]
     assert re.search(r'id="group1-shows-error">[^<]*this group has none', html)
     assert "More words" in html
+
+
+def _errors(html: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for field, text in re.findall(r'class="error" id="([^"]+)-error">([^<]*)<', html):
+        found.setdefault(field, []).append(html_lib.unescape(text))
+    return found
+
+
+def test_no_to_contact_ignores_the_way_clicked(site: Site, client: FlaskClient) -> None:
+    """A radio cannot be cleared without JavaScript: after a No, the way clicked is no answer
+    and no error (it used to be two, one asking for contact details)."""
+    response = _send(client, {"contact": "no", "contact_how": "other-channel"})
+    assert response.status_code == 200, _errors(response.get_data(as_text=True))
+    answers = _sealed(site).answers.values
+    assert answers["D3"] is False
+    assert "D4" not in answers
+    assert "D4_other" not in answers
+
+
+def test_typed_contact_details_after_a_no_say_how_to_fix(site: Site, client: FlaskClient) -> None:
+    extra = {"contact": "no", "contact_how": "other-channel", "contact_other": "Signal"}
+    response = _send(client, extra)
+    assert response.status_code == 422
+    errors = _errors(response.get_data(as_text=True))
+    assert set(errors) == {"contact_other"}, errors
+    [message] = errors["contact_other"]
+    assert 'answer "Yes" to "May investigators contact you?"' in message
+    assert "Signal" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"victims_min": "-1"}, "victims_min"),
+        ({"incident_types": ["no-such-code"]}, "incident_types"),
+        ({"source": "no-such-code"}, "source"),
+        ({"contact": "yes", "contact_how": ""}, "contact_how"),
+        ({"contact": "yes", "contact_how": "no-such-way"}, "contact_how"),
+    ],
+)
+def test_one_mistake_is_one_message(
+    site: Site, client: FlaskClient, extra: dict[str, Any], field: str
+) -> None:
+    response = _send(client, extra)
+    assert response.status_code == 422
+    errors = _errors(response.get_data(as_text=True))
+    assert set(errors) == {field}, errors
+    assert len(errors[field]) == 1, errors
+
+
+@pytest.mark.parametrize(
+    ("typed", "lat", "lon"),
+    [
+        ("50.45, 30.52", 50.45, 30.52),
+        ("50.45,30.52", 50.45, 30.52),
+        ("50,45 30,52", 50.45, 30.52),
+        ("50,45; 30,52", 50.45, 30.52),
+        ("50.45 30.52", 50.45, 30.52),
+        ("-33.9; 18.4", -33.9, 18.4),
+    ],
+)
+def test_coordinates_with_either_decimal_mark(
+    site: Site, client: FlaskClient, typed: str, lat: float, lon: float
+) -> None:
+    response = _send(client, {"coordinates": typed})
+    assert response.status_code == 200, _errors(response.get_data(as_text=True))
+    answers = _sealed(site).answers.values
+    assert (answers["B6_lat"], answers["B6_lon"]) == (lat, lon)
+
+
+@pytest.mark.parametrize("typed", ["50,45", "50,45,30,52", "50,45, 30,52", "50.45", "north"])
+def test_coordinates_that_could_be_read_two_ways_are_refused(typed: str) -> None:
+    assert parse_coordinates(typed) is None
+
+
+def test_a_line_break_counts_once_as_in_protocol(site: Site, client: FlaskClient) -> None:
+    """Browsers send CR LF; the answer keeps LF, and the limit counts it so."""
+    limit = TESTIMONY_FIELDS["B7_details"].max_length
+    typed = "ab\r\n" * (limit // 3)  # over the limit raw, under it as sealed
+    assert len(typed) > limit >= len(typed.replace("\r\n", "\n"))
+    response = _send(client, {"victim_details": typed})
+    assert response.status_code == 200, _errors(response.get_data(as_text=True))
+    assert _sealed(site).answers.values["B7_details"] == typed.replace("\r\n", "\n")
+
+
+def test_the_victim_counts_take_their_own_ranges() -> None:
+    form = forms.TestimonyForm()
+    for name, field_id in (("victims_min", "B7_min"), ("victims_max", "B7_max")):
+        [number_range] = [v for v in form[name].validators if isinstance(v, NumberRange)]
+        spec = TESTIMONY_FIELDS[field_id]
+        assert (number_range.min, number_range.max) == (spec.low, spec.high)
+
+
+def test_field_messages_are_translated_and_generic_where_shared() -> None:
+    assert "line" not in str(MESSAGES["too-long"]._args[0])
+    for lang in ("uk", "ru"):
+        catalogue = gettext.translation("messages", TRANSLATIONS_DIR, languages=[lang])
+        for key, message in _BY_FIELD.items():
+            msgid = message._args[0]
+            assert catalogue.gettext(msgid) != msgid, (lang, key)
