@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from crypto.witness import DEFAULT_COST, KdfCost, WitnessKeys, derive
 from intake.errors import IntakeError
 from intake.wordlists import load_all, words_needed
+from intake.wordlists.repair import Repairer
 
 __all__ = ["CodenameFactory", "KdfBusyError", "KeyDeriver"]
 
@@ -34,6 +35,10 @@ class CodenameFactory:
 
     lists: Mapping[str, tuple[str, ...]]
     default: str = "en"
+    repairer: Repairer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "repairer", Repairer.of(self.lists))
 
     @classmethod
     def load(cls) -> CodenameFactory:
@@ -47,6 +52,11 @@ class CodenameFactory:
     def word_count(self, language: str | None = None) -> int:
         """How many words a codename in `language` has."""
         return words_needed(len(self.lists[self.language(language)]))
+
+    def repair(self, typed: str) -> str:
+        """What a typed codename is derived from: Cyrillic typing slips repaired
+        (intake.wordlists.repair); old and English codenames as typed."""
+        return self.repairer.repair(typed)
 
     def new(self, language: str | None = None) -> str:
         """A fresh codename in `language`: its words separated by single spaces."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from crypto.witness import normalise_codename
@@ -81,11 +82,17 @@ def pick_positions(codename: str) -> list[int]:
     return sorted(chosen)
 
 
-def words_match(codename: str, positions: list[int], typed: list[str]) -> bool:
-    """Whether `typed` are the codename's words at `positions` (case and spacing ignored)."""
+def words_match(
+    codename: str,
+    positions: list[int],
+    typed: list[str],
+    repair: Callable[[str], str] = normalise_codename,
+) -> bool:
+    """Whether `typed` are the codename's words at `positions` (case and spacing ignored, and
+    typing slips repaired by `repair` exactly as a login repairs them)."""
     words = normalise_codename(codename).split(" ")
     if len(typed) != len(positions) or any(not 1 <= p <= len(words) for p in positions):
         return False
     expected = " ".join(words[p - 1] for p in positions)
-    given = " ".join(normalise_codename(t) for t in typed)
+    given = repair(" ".join(normalise_codename(t) for t in typed))
     return hmac.compare_digest(expected.encode(), given.encode())

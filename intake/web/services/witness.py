@@ -154,7 +154,7 @@ def login(ctx: WebContext, codename: str) -> Account | None:
     one would let anyone lock every witness out; attempts are bounded per Tor circuit at the
     front (deploy/haproxy.cfg) and derivations per worker by the KDF slots.
     """
-    keys = ctx.deriver.derive(codename)
+    keys = ctx.deriver.derive(ctx.codenames.repair(codename))
     with ctx.sessions() as session:
         witness = session.scalar(select(Witness).where(Witness.lookup == keys.lookup))
         if witness is None:
@@ -175,7 +175,7 @@ def codename_matches(ctx: WebContext, witness_id: str, codename: str) -> bool:
 
     Raises KdfBusyError when no derivation slot frees up.
     """
-    lookup = ctx.deriver.derive(codename).lookup
+    lookup = ctx.deriver.derive(ctx.codenames.repair(codename)).lookup
     with ctx.sessions() as session:
         witness = session.get(Witness, witness_id)
         return witness is not None and hmac.compare_digest(witness.lookup, lookup)

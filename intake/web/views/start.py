@@ -80,7 +80,7 @@ def _confirm(ctx: WebContext) -> Response:
     if not valid:
         return _codename_page(note, form, 422)
     typed = [form.word1.data or "", form.word2.data or ""]
-    if not words_match(note["codename"], note["positions"], typed):
+    if not words_match(note["codename"], note["positions"], typed, ctx.codenames.repair):
         form.word1.errors = [_("These are not the words asked for. Please look again.")]
         return _codename_page(note, form, 422)
     session[CONFIRMED_KEY] = True

@@ -105,3 +105,21 @@ def test_a_language_without_a_list_gets_english_words() -> None:
     assert factory.language("de") == factory.language(None) == "en"
     assert set(factory.new("de").split()) <= set(load("en"))
     assert factory.word_count("uk") == 8
+
+
+def test_a_ukrainian_codename_with_slips_logs_in(client: FlaskClient) -> None:
+    start = client.get("/start?lang=uk").get_data(as_text=True)
+    issued = client.post(form_action(start, "start-form"), follow_redirects=True)
+    html = issued.get_data(as_text=True)
+    codename = codename_of(html)
+    # The two words asked back, typed on a Russian keyboard (и for і, е for є), still confirm.
+    slips = str.maketrans({"і": "и", "є": "е", "ї": "и", "ґ": "г"})
+    typed = {name: word.translate(slips) for name, word in confirm_words(html).items()}
+    assert client.post(form_action(html, "confirm-form"), data=typed).status_code == 303
+    client.post("/logout")
+    fresh = client.application.test_client()
+    page = fresh.get("/return?lang=uk").get_data(as_text=True)
+    slipped = codename.replace("і", "i").replace("о", "o")  # Latin look-alikes
+    response = fresh.post(form_action(page, "login-form"), data={"codename": slipped})
+    assert response.status_code == 200, response.get_data(as_text=True)[-500:]
+    assert "login-form" not in response.get_data(as_text=True)

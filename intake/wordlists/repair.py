@@ -1,0 +1,88 @@
+"""Typing slips in a Cyrillic codename, repaired to the list word the witness meant.
+
+A Ukrainian witness on a Russian keyboard has no і, ї, є or ґ (and types и, i or е); a Russian
+witness on a Ukrainian one has no ы, э or ъ; anyone may type a Latin "i", "o" or "c" that looks
+the same on paper. The key derivation sees code points, so each slip would make a correct
+codename fail. Before deriving, each word of a codename that holds Cyrillic letters is mapped
+to its list word when the slip leaves exactly one candidate.
+
+Old codenames are never touched: they are English, and a codename with no Cyrillic letter is
+returned as typed. Nor can a repair turn a correct codename into a wrong one: a word already on
+the list is kept, and a word that is not on it could never have been issued.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from crypto.witness import normalise_codename
+
+__all__ = ["Repairer", "skeleton"]
+
+_CYRILLIC_LISTS = ("uk", "ru")
+
+# Latin letters that look like Cyrillic ones in print and handwriting, then the letters one
+# alphabet has and the other's keyboard lacks, folded onto one shared letter.
+_FOLD = str.maketrans(
+    {
+        "a": "а", "c": "с", "e": "е", "i": "и", "o": "о", "p": "р", "x": "х", "y": "у",
+        "ï": "и", "ë": "е",
+        "і": "и", "ї": "и", "ы": "и", "й": "и",
+        "є": "е", "э": "е", "ё": "е",
+        "ґ": "г",
+        "ъ": "ь", "'": "", "’": "", "ʼ": "",
+    }
+)  # fmt: skip
+
+
+def skeleton(word: str) -> str:
+    """The word with every slip above folded away: two spellings of one word share it."""
+    return word.translate(_FOLD)
+
+
+def _has_cyrillic(text: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" for ch in text)
+
+
+@dataclass(frozen=True)
+class Repairer:
+    """Each Cyrillic list's words by skeleton; built once from the checked lists."""
+
+    words: Mapping[str, frozenset[str]]
+    by_skeleton: Mapping[str, Mapping[str, tuple[str, ...]]]
+
+    @classmethod
+    def of(cls, lists: Mapping[str, Sequence[str]]) -> Repairer:
+        words: dict[str, frozenset[str]] = {}
+        index: dict[str, dict[str, tuple[str, ...]]] = {}
+        for language in _CYRILLIC_LISTS:
+            if language not in lists:
+                continue
+            grouped: defaultdict[str, list[str]] = defaultdict(list)
+            for word in lists[language]:
+                grouped[skeleton(word)].append(word)
+            words[language] = frozenset(lists[language])
+            index[language] = {key: tuple(found) for key, found in grouped.items()}
+        return cls(words=words, by_skeleton=index)
+
+    def repair(self, typed: str) -> str:
+        """The codename to derive from: `typed` normalised, its slips repaired where certain."""
+        normalised = normalise_codename(typed)
+        if not _has_cyrillic(normalised) or not self.words:
+            return normalised
+        typed_words = normalised.split(" ")
+        language = max(self.words, key=lambda lang: self._known(lang, typed_words))
+        return " ".join(self._word(language, word) for word in typed_words)
+
+    def _known(self, language: str, typed_words: list[str]) -> int:
+        """How many typed words `language`'s list holds, exactly or by one skeleton."""
+        index = self.by_skeleton[language]
+        return sum(w in self.words[language] or skeleton(w) in index for w in typed_words)
+
+    def _word(self, language: str, word: str) -> str:
+        if word in self.words[language]:
+            return word
+        found = self.by_skeleton[language].get(skeleton(word), ())
+        return found[0] if len(found) == 1 else word

@@ -1,0 +1,58 @@
+"""Typing slips in a Cyrillic codename are repaired to the list word (intake.wordlists.repair);
+old English codenames and words on the list are never changed."""
+
+from __future__ import annotations
+
+import pytest
+
+from intake.wordlists import load_all
+from intake.wordlists.repair import Repairer, skeleton
+
+LISTS = load_all()
+REPAIRER = Repairer.of(LISTS)
+OLD_CODENAME = "unlit dizzy backing ruby cresting mustiness gravity"
+
+
+def _unique(language: str, letter: str) -> list[str]:
+    """Words of `language` holding `letter` that no other word of the list folds onto."""
+    counts: dict[str, int] = {}
+    for word in LISTS[language]:
+        counts[skeleton(word)] = counts.get(skeleton(word), 0) + 1
+    return [w for w in LISTS[language] if letter in w and counts[skeleton(w)] == 1]
+
+
+def test_old_and_english_codenames_are_left_as_typed() -> None:
+    assert REPAIRER.repair("  Unlit-Dizzy BACKING ruby cresting mustiness gravity ") == OLD_CODENAME
+    english = " ".join(LISTS["en"][100:108])
+    assert REPAIRER.repair(english.upper()) == english
+
+
+@pytest.mark.parametrize(
+    ("language", "letter", "typed_as"),
+    [
+        ("uk", "і", "i"),  # Latin i, as on any keyboard without Ukrainian letters
+        ("uk", "і", "и"),  # a Russian keyboard
+        ("uk", "є", "е"),
+        ("uk", "ї", "i"),
+        ("uk", "ґ", "г"),
+        ("ru", "ы", "и"),  # a Ukrainian keyboard has no ы
+        ("ru", "э", "е"),
+        ("ru", "о", "o"),  # a Latin o among Cyrillic letters
+    ],
+)
+def test_a_slip_is_repaired_to_the_only_list_word(
+    language: str, letter: str, typed_as: str
+) -> None:
+    words = _unique(language, letter)[:3]
+    assert words, f"no {language} word with {letter}"
+    others = [w for w in LISTS[language] if w not in words][:5]
+    codename = " ".join([*words, *others])
+    typed = codename.replace(letter, typed_as)
+    assert typed != codename
+    assert REPAIRER.repair(typed) == codename
+
+
+def test_a_word_on_the_list_is_never_changed_and_an_unknown_word_stays() -> None:
+    words = list(LISTS["uk"][:7])
+    assert REPAIRER.repair(" ".join(words)) == " ".join(words)
+    assert REPAIRER.repair(" ".join([*words, "абвгд"])).endswith(" абвгд")
