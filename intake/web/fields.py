@@ -31,6 +31,9 @@ __all__ = ["DAY_MONTH_YEAR", "DayMonthYearField", "RecipientsField", "answered"]
 DAY_MONTH_YEAR = ("day", "month", "year")
 """The suffixes of the three inputs' names (`event_date-day`, ...)."""
 
+MIN_YEAR = 1900
+"""The earliest year a date may give: anything before is a slip (a two-digit year, say)."""
+
 ONLY = "investigators"
 """The recipient code meaning "this service's investigators only"."""
 
@@ -63,6 +66,13 @@ class DayMonthYearField(DateField):  # type: ignore[misc]
             self.process_errors.append(
                 _l("Give the day, the month and the year, or leave all three empty.")
             )
+            return
+        if not (len(year) == 4 and year.isascii() and year.isdigit() and int(year) >= MIN_YEAR):
+            # "22" on a phone means 2022, never the year 22: ask rather than guess.
+            self.process_errors.append(_l("Write the year with four digits, for example 2022."))
+            return
+        if not all(part.isascii() and part.isdigit() for part in (day or "1", month)):
+            self.process_errors.append(_l("This date does not exist. Please check it."))
             return
         # A month and year alone stand for the month: the form's precision question must then
         # say "only the month is right" (pre_validate), and the answers keep only "YYYY-MM".

@@ -137,6 +137,17 @@ def test_the_witness_points_at_320_px_without_javascript(
         # Type, then switch language: what was typed stays (JavaScript off).
         account = f"Typed in {lang}: the tanks came at dawn."
         page.fill("#account", account)
+        # Enter (a phone keyboard's "Go") in a text box neither switches the language nor sends.
+        address = page.url
+        page.click("#part-where > summary")
+        page.fill("#settlement", "Izium")
+        page.press("#settlement", "Enter")
+        page.wait_for_timeout(500)
+        assert page.url == address
+        assert page.locator("html").get_attribute("lang") == lang
+        assert page.input_value("#settlement") == "Izium"
+        page.fill("#settlement", "")
+        page.click("#part-where > summary")
         page.click("summary >> nth=1")  # "When it happened"
         page.fill("#event_date-day", "31")
         page.select_option("#event_date-month", "2")

@@ -8,10 +8,12 @@ import html as html_lib
 import re
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from intake.models import Blob, Submission
+from intake.web.receiving import URLENCODED_MAX
 from tests.intake.web.conftest import (
     Site,
     form_action,
@@ -112,6 +114,33 @@ def test_a_date_that_does_not_exist_opens_its_part(client: FlaskClient, site: Si
     assert _count(site, Submission) == 0
 
 
+@pytest.mark.parametrize(
+    ("day", "month", "year"),
+    [
+        ("4", "3", "22"),
+        ("4", "3", "0022"),
+        ("4", "3", "１９９９"),
+        ("1_0", "3", "2022"),
+        ("4", "3", "1899"),
+    ],
+)
+def test_a_year_not_in_four_digits_or_a_slip_is_asked_again(
+    client: FlaskClient, site: Site, day: str, month: str, year: str
+) -> None:
+    """A phone user types "22" for 2022: the form asks for four digits rather than storing 22."""
+    _page, action = _form(client)
+    date = {"event_date-day": day, "event_date-month": month, "event_date-year": year}
+    answer = post_multipart(client, action, _testimony(**date))
+    assert answer.status_code == 422
+    page = html_lib.unescape(answer.get_data(as_text=True))
+    assert (
+        "Write the year with four digits, for example 2022." in page
+        or "This date does not exist." in page
+    )
+    assert f'name="event_date-year" value="{year}"' in page  # what was typed comes back
+    assert _count(site, Submission) == 0
+
+
 def test_month_and_year_alone_need_month_precision(client: FlaskClient, site: Site) -> None:
     _page, action = _form(client)
     parts = {"event_date-month": "3", "event_date-year": "2022"}
@@ -172,6 +201,23 @@ def test_a_multipart_redraw_reads_no_body(client: FlaskClient, site: Site) -> No
     assert "not to be shown" not in shown
     assert _count(site, Submission) == 0
     assert _count(site, Blob) == 0
+
+
+def test_an_oversized_url_encoded_redraw_is_not_read(client: FlaskClient, site: Site) -> None:
+    """Werkzeug reads a url-encoded body whole into memory: over URLENCODED_MAX it is refused
+    before a byte is read, and the form comes back from the draft instead."""
+    page, _action = _form(client)
+    tag = re.search(r'<button type="submit" class="language" id="lang-uk"[^>]*>', page)
+    assert tag
+    found = re.search(r'formaction="([^"]+)"', html_lib.unescape(tag.group(0)))
+    assert found
+    body = "account=" + "x" * (URLENCODED_MAX + 1)
+    answer = client.post(
+        found.group(1), data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert answer.status_code == 200
+    assert "xxxxxxxxxx" not in answer.get_data(as_text=True)
+    assert _count(site, Submission) == 0
 
 
 def test_a_codename_word_of_spaces_gets_a_message(client: FlaskClient) -> None:
