@@ -144,6 +144,13 @@ def answer_questions(page: Any, account: str) -> None:
     page.select_option("#oblast", "UA-32")
 
 
+def open_all_parts(page: Any) -> None:
+    """Unfold every optional part of the form, as a witness answering all of them would."""
+    for part in page.locator("details.optional").all():
+        if part.get_attribute("open") is None:
+            part.locator("> summary").click()
+
+
 def open_part(page: Any, part: str) -> None:
     """Unfold an optional part of the form unless it is open (an answer or error opens it)."""
     if page.locator(part).get_attribute("open") is None:

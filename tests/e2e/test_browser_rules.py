@@ -17,6 +17,7 @@ from intake.web.i18n import TRANSLATIONS_DIR
 from protocol import codes
 from tests.e2e.chromium import BROWSER_MARKS, chromium
 from tests.e2e.conftest import LiveSite
+from tests.e2e.test_browser import open_all_parts
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -141,7 +142,7 @@ def _open_form(page: Any, site: LiveSite, lang: str) -> None:
 
 
 def _required(page: Any, account: str) -> None:
-    page.check("#recipients-0")
+    page.check("#recipients-only")
     page.check("#consent")
     page.fill("#account", account)
 
@@ -165,6 +166,7 @@ def test_each_input_only_the_rules_refuse_is_a_translated_field_error(
                 [{"name": name, "mimeType": "image/jpeg", "buffer": secrets.token_bytes(4000)}],
             )
             sent.append(name)
+            open_all_parts(page)  # the optional parts are folded (<details>)
             case.type_in(page)
             page.click("#send")
             page.wait_for_selector("#error-summary")
@@ -176,6 +178,7 @@ def test_each_input_only_the_rules_refuse_is_a_translated_field_error(
             assert page.locator("#account").input_value() == account
             kept = page.locator("#kept-list .kept-name").all_inner_texts()
             assert sorted(kept) == sorted(sent), case.name
+            open_all_parts(page)
             case.clear(page)
         page.click("#send")
         page.wait_for_selector("#reference")
