@@ -2,11 +2,12 @@
 from the front (in the test's own namespace) over a veth pair, as separate machines would be.
 
 `ip netns` needs root (CAP_SYS_ADMIN); where it is refused the tests fall back to separate
-processes on loopback, which issue 19 allows, and say so in the skip/parametrize id.
+processes on loopback, which issue 19 allows, and the test's id says which ran.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -47,11 +48,39 @@ class NetHost:
         return ["ip", "netns", "exec", self.name]
 
 
+def _output(*args: str) -> str:
+    done = subprocess.run(["ip", *args], check=False, capture_output=True, text=True, timeout=10)
+    return done.stdout
+
+
+def _remove_stale() -> None:
+    """Namespaces a killed run left behind (its pid is in the name and no longer runs)."""
+    for line in _output("netns", "list").splitlines():
+        name = line.split()[0] if line.split() else ""
+        parts = name.split("-")
+        stale = len(parts) == 4 and parts[0] == "intake" and parts[1].isdigit()
+        if stale and not os.path.exists(f"/proc/{parts[1]}"):
+            _output("netns", "del", name)
+
+
+def _free_subnet() -> int:
+    """A third octet no link on this machine uses yet: runs side by side get their own /24s."""
+    used = _output("-o", "addr")
+    free = [n for n in range(1, 255) if f" {_PREFIX}.{n}." not in used]
+    if not free:
+        raise RuntimeError(f"no free /24 left in {_PREFIX}.0.0/16")
+    return secrets.choice(free)
+
+
 @contextmanager
 def net_host(number: int) -> Iterator[NetHost]:
-    """Namespace `number` (1-254), removed with its link at the end, even after a failure."""
-    tag = secrets.token_hex(3)
-    host = NetHost(f"intake-{tag}-{number}", f"{_PREFIX}.{number}.2", f"{_PREFIX}.{number}.1")
+    """Host `number` of this run in a namespace of its own on a free /24, removed with its link
+    at the end, even after a failure."""
+    _remove_stale()
+    subnet = _free_subnet()
+    tag = secrets.token_hex(2)
+    name = f"intake-{os.getpid()}-{tag}-{number}"
+    host = NetHost(name, f"{_PREFIX}.{subnet}.2", f"{_PREFIX}.{subnet}.1")
     outer, inner = f"vi{tag}{number}a", f"vi{tag}{number}b"
     _ip("netns", "add", host.name)
     try:

@@ -1,7 +1,8 @@
 """Two app hosts behind one HAProxy, as deploy/README.md ("Several servers") lays them out.
 
-Two gunicorn processes (the shipped deploy/gunicorn.conf.py) on loopback ports stand for two
-app hosts: one database (PostgreSQL as deployed; a shared SQLite file as a second check), one
+Two gunicorn processes (the shipped deploy/gunicorn.conf.py), each in a network namespace of
+its own (tests/deploy/netns.py; on loopback where namespaces are refused), stand for two app
+hosts: one database (PostgreSQL as deployed; a shared SQLite file as a second check), one
 blob store, the same keyring file, and each its own data directory holding a copy of the same
 `secret_key`. HAProxy runs the shipped haproxy.cfg with the README's
 tested several-hosts backends (ports rewritten, tests/deploy/haproxy.py). One host is killed
@@ -11,6 +12,7 @@ that upload alone; the other host carries on, and one export holds every testimo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -111,7 +113,10 @@ def _triage_key(tmp_path: Path) -> InvestigatorKey:
     return InvestigatorKey(identity, lines["recipient"], keys / "olena.age.minisign.pub")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(
+    params=["sqlite", "postgresql"],
+    ids=lambda db: f"{db}-{'namespaces' if NETNS else 'loopback'}",
+)
 def database(request: pytest.FixtureRequest) -> tuple[str, str] | None:
     """The shared database: PostgreSQL as deployed (base url, schema), and one SQLite file shared
     by the two hosts (None: the default install) as a second check."""
@@ -156,18 +161,47 @@ def _new_witness(port: int, circuit: int) -> tuple[CircuitWitness, str, str]:
     return witness, issued.codename(), confirmed.action("testimony-form")
 
 
-def _big_file(killed: threading.Event) -> FilePart:
-    """BIG_MIB of noise; past KILL_AT the sender waits until the host is killed, so the kill
-    always lands mid-body however slowly the sweep's process starts on a loaded machine."""
+def _paused_file(name: str, mib: int, pause_at: int, go: threading.Event) -> FilePart:
+    """`mib` MiB of noise whose sender waits at `pause_at` bytes until `go` is set: the test's
+    next step (a kill, a sweep) always lands mid-body however slowly a CLI starts on a loaded
+    machine."""
     block = os.urandom(MIB)
 
     def blocks() -> Iterator[bytes]:
-        for n in range(BIG_MIB):
-            if n * MIB >= 2 * KILL_AT:
-                killed.wait(120)
+        for n in range(mib):
+            if n * MIB >= pause_at:
+                go.wait(120)
             yield block
 
-    return FilePart("group1-files", "video.mp4", BIG_MIB * MIB, blocks)
+    return FilePart("group2-files", name, mib * MIB, blocks)
+
+
+def _in_thread(
+    witness: Witness, action: str, form: Multipart
+) -> tuple[threading.Thread, list[object]]:
+    """POST `form` at RATE in a thread; its outcome (a Response, or the error of a dead host)."""
+    outcome: list[object] = []
+
+    def send() -> None:
+        try:
+            outcome.append(witness.post(action, form, rate=RATE))
+        except (OSError, ValueError) as exc:  # the connection dies with the host
+            outcome.append(exc)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread, outcome
+
+
+def _temp_other_than(installation: Installation, known: set[str], size: int) -> Path:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for name in set(installation.temp_files()) - known:
+            path = installation.blob_dir / "tmp" / name
+            if path.exists() and path.stat().st_size >= size:
+                return path
+        time.sleep(0.02)
+    raise AssertionError("the upload never reached the shared temp area")
 
 
 def _receiving_host(installation: Installation, hosts: list[LiveServer]) -> tuple[LiveServer, Path]:
@@ -195,55 +229,75 @@ def test_a_host_killed_mid_upload_loses_nothing_and_the_other_serves_the_witness
     blobs_before = installation.blob_files()
 
     uploader, _, big_action = _new_witness(haproxy.port, 2)
-    outcome: list[Response | Exception] = []
     killed = threading.Event()
-
-    def send() -> None:
-        try:
-            outcome.append(
-                uploader.post(
-                    big_action, Multipart(list(MINIMAL_TESTIMONY), [_big_file(killed)]), rate=RATE
-                )
-            )
-        except (OSError, ValueError) as exc:  # the connection dies with the host
-            outcome.append(exc)
-
-    thread = threading.Thread(target=send)
-    thread.start()
-    victim, temp = _receiving_host(installation, hosts)
-    # A sweep run meanwhile (on any host: they share the store) leaves the live upload alone.
-    assert installation.intake("sweep").startswith("removed 0 abandoned upload(s)")
-    assert temp.exists()
+    photo = os.urandom(MIB)  # arrives whole before the video: kept in the shared draft
+    form = Multipart(
+        list(MINIMAL_TESTIMONY),
+        [
+            FilePart.of("group1-files", "photo.jpg", photo),
+            _paused_file("video.mp4", BIG_MIB, 2 * KILL_AT, killed),
+        ],
+    )
+    thread, outcome = _in_thread(uploader, big_action, form)
+    try:
+        victim, temp = _receiving_host(installation, hosts)
+        # A sweep run meanwhile (on any host: they share the store) leaves the live upload alone.
+        assert installation.intake("sweep").startswith("removed 0 abandoned upload(s)")
+        assert temp.exists()
+        assert victim.proc is not None
+        os.killpg(victim.proc.pid, signal.SIGKILL)  # the whole host: master and workers
+    finally:
+        killed.set()
     assert victim.proc is not None
-    os.killpg(victim.proc.pid, signal.SIGKILL)  # the whole host: master and workers
-    killed.set()
     victim.proc.wait(timeout=10)
     victim.proc = None
     thread.join(timeout=120)
     assert not thread.is_alive()
     assert not any(isinstance(o, Response) and o.status == 200 for o in outcome), outcome
 
-    # Nothing half-stored: no new row, no new blob; what is left is one temp file of ciphertext.
+    # Nothing half-stored: no new submission row, no new blob row; the photo that arrived whole
+    # waits in the draft (in the shared database and store); one temp file of ciphertext is left.
     assert installation.submission_count() == 1
-    assert installation.blob_files() == blobs_before
     assert set(installation.blob_rows()) == set(blobs_before)
-    assert installation.temp_files() == [temp.name]  # ciphertext, swept once idle for hours
+    (kept,) = set(installation.blob_files()) - set(blobs_before)
+    assert installation.temp_files() == [temp.name]
 
     # The other host serves the earlier witness's return with the codename, and the uploader's
-    # session (in the shared database) lets it send again through the survivor.
+    # session (in the shared database) lets it go on through the survivor: the form there shows
+    # the photo kept by the dead host's worker, and only the video is sent again.
     back = CircuitWitness(haproxy.port, circuit=3).login(codename)
     assert back.status == 200
     assert ref in back.body
-    again = uploader.post(
-        uploader.get("/testimony").action("testimony-form"),
-        Multipart(list(MINIMAL_TESTIMONY), [FilePart.of("group1-files", "b.jpg", b"y" * 1000)]),
-    )
+    page = uploader.get("/testimony")
+    assert "photo.jpg" in page.body
+    assert hashlib.sha256(photo).hexdigest() in page.body
+
+    # The sweep, on any host, takes the dead upload's orphan once idle for hours, never the
+    # upload the survivor is receiving at that moment.
+    swept = threading.Event()
+    resend = Multipart(list(MINIMAL_TESTIMONY), [_paused_file("video.mp4", 8, 4 * MIB, swept)])
+    thread, outcome = _in_thread(uploader, page.action("testimony-form"), resend)
+    try:
+        live = _temp_other_than(installation, {temp.name}, 2 * MIB)
+        hours_ago = time.time() - 7 * 3600
+        os.utime(temp, (hours_ago, hours_ago))
+        assert installation.intake("sweep").startswith("removed 1 abandoned upload(s)")
+        assert not temp.exists()
+        assert live.exists()
+    finally:
+        swept.set()
+    thread.join(timeout=120)
+    (again,) = outcome
+    assert isinstance(again, Response), again
+    assert again.status == 200, again.body[-2000:]
     refs = sorted([ref, again.reference()])
     assert set(installation.blob_rows()) == set(installation.blob_files())
+    assert kept in installation.blob_rows()
+    assert installation.temp_files() == []
 
     # One export holds each testimony once; a second finds nothing new.
     bundle = tmp_path / "export.bundle"
-    assert "exported 2 submission(s) with 2 file(s)" in installation.intake(
+    assert "exported 2 submission(s) with 3 file(s)" in installation.intake(
         "export", "--out", str(bundle)
     )
     assert installation.intake("export", "--out", str(tmp_path / "again.bundle")).startswith(

@@ -105,12 +105,17 @@ def test_a_circuit_cut_mid_upload_keeps_the_whole_file_and_the_codename_complete
     uploader = threading.Thread(target=upload, daemon=True)
     uploader.start()
     deadline = time.monotonic() + 120
-    # Cut once the server is sealing this upload (its temp file exists), well before the end.
+    # Cut once the server has kept the whole first file in the draft (so it provably arrived
+    # before the cut) and is sealing the video, well before its end. What the client pushed is
+    # no measure: tor's buffers hold megabytes the server has not read yet.
     temp = tornet.site.temp_dir
-    while (sent[0] < CUT_AFTER or not any(temp.iterdir())) and time.monotonic() < deadline:
+    while (
+        sent[0] < CUT_AFTER or _count(tornet, "draft_blob") < 1 or not any(temp.iterdir())
+    ) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert sent[0] >= CUT_AFTER, "the upload never got going"
-    assert any(temp.iterdir()), "the server never started sealing the upload"
+    assert _count(tornet, "draft_blob") == 1, "the whole first file was not kept before the cut"
+    assert any(temp.iterdir()), "the server never started sealing the video"
     assert _close_rendezvous_circuits(tornet), "no circuit to the onion was open"
     cut.set()
     uploader.join(timeout=120)
