@@ -167,9 +167,7 @@ def new_rows(
         notes = rule_notes(sealed)
         applied.rule_warnings += [f"{row.id}: {note}" for note in notes]
         _entries_for_submission(applied, row, bundle, notes)
-        _files(
-            session, sealed, row.id, (scan, store, applied), [(result.item, result.sealed_sha256)]
-        )
+        _files(session, sealed, row.id, (scan, store, applied), {result.item: result.sealed_sha256})
         if number % _BATCH == 0:
             session.flush()
             session.expunge_all()
@@ -183,7 +181,7 @@ def _files(
     sealed: Sealed,
     sub_id: str,
     where: tuple[ScanResult, BlobStore, Applied],
-    items: list[tuple[str, str]],
+    items: dict[str, str],
 ) -> None:
     """Each file's row and custody entry; its blob kept if verified; the ack if all were."""
     scan, store, applied = where
@@ -196,13 +194,13 @@ def _files(
         applied.entries.append(_verified_entry(sub_id, entry, state, kept))
         if state.state == "verified" and blob is not None and blob.staged is not None:
             store.adopt(blob.staged, entry.blob_name, blob.sealed_sha256)
-            items.append((blob.item, blob.sealed_sha256))
+            items[blob.item] = blob.sealed_sha256
         else:
             problems.append(f"{entry.blob_name}: {state.state}")
     if problems:
         applied.unverified[sub_id] = problems
     else:
-        applied.ack.append(AckedSubmission(sub_id, dict(items)))
+        applied.ack.append(AckedSubmission(sub_id, items))
 
 
 def _entries_for_submission(

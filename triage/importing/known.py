@@ -79,11 +79,11 @@ def _one(
     if problems:
         known.unverified[row.id] = problems
         return
-    items = [(result.item, result.sealed_sha256)]
-    items += [
-        (scan.blobs[a.blob_name].item, scan.blobs[a.blob_name].sealed_sha256) for a in row.files
-    ]
-    known.ack.append(AckedSubmission(row.id, dict(items)))
+    items = {result.item: result.sealed_sha256}
+    items |= {
+        scan.blobs[a.blob_name].item: scan.blobs[a.blob_name].sealed_sha256 for a in row.files
+    }
+    known.ack.append(AckedSubmission(row.id, items))
 
 
 def known_rows(session: Session, scan: ScanResult, store: BlobStore, ids: set[str]) -> Known:
