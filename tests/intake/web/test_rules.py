@@ -62,7 +62,11 @@ CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"account": "I saw\x00 soldiers"}, "account", "invisible control character"),
     ({"group1-shows": "the yard\x00"}, "group1-shows", "invisible control character"),
     # Not the schema's to refuse, but out of range all the same: WTForms' own words.
-    ({"event_date": "20000-01-01"}, "event_date", "Not a valid date value"),
+    (
+        {"event_date-day": "1", "event_date-month": "1", "event_date-year": "20000"},
+        "event_date",
+        "Write the year with four digits",
+    ),
     ({"time_from": "24:00"}, "time_from", "Not a valid time value"),
 ]
 
