@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/load.py [--levels 50,100,200,300,400] [--rate 5000
        .venv/bin/python bench/load.py --front [--samples 60] [--logins 10] [--uploads 100]
 
 With --front, the figures of issue 15 through HAProxy instead (bench/front_load.py: landing p95
-while 2,000 slow connections keep coming, at most 512 open at the front, against none;
+while 2,000 slow connections keep coming, at most 512 kept by the front, against none;
 right-codename login p95 during a codename flood; memory per held upload); what follows
 describes the run on gunicorn alone.
 

@@ -6,7 +6,7 @@ Each attacker connection says which circuit it comes on (tor's PROXY v1 line), s
 request and then sends one more byte every few seconds, for as long as the front keeps it
 open. When the front closes it (a 408 at the head deadline, a 429 beyond a circuit's share, a
 connection beyond the circuit's 16), the attacker waits and opens it again, as a persistent
-attacker would: at most 16 x 32 = 512 are open at the front at once, the rest are refused and
+attacker would: the front keeps at most 16 x 32 = 512 at once, the rest are refused and
 retried. `Attack.open` counts those the attacker believes open (the kernel accepts before
 HAProxy refuses); the front's own count is in its stats socket.
 """

@@ -1,7 +1,7 @@
 """Issue 15 at full scale: 1,000 slow heads and 1,000 slow bodies on 32 circuits, through the front.
 
 The 2,000 attacker connections keep coming: each is opened again whenever the front closes or
-refuses it. The front keeps at most 16 per circuit, so at most 512 are open at once; the rest
+refuses it. The front keeps at most 16 per circuit, so at most 512 at once; the rest
 are refused and retried, which is the defence at work. Meanwhile a landing-page probe from
 another circuit every 2 s answers within 10 s, and an honest upload sent at 1 MB/s that
 stalls 120 s half-way arrives intact. The slow bodies are real uploads: each circuit loads the
@@ -44,8 +44,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.allow_hos
 STALL = 120.0
 RATE = 1_000_000  # bytes per second
 MIB = 1 << 20
-# Connections the front holds at once during the attack, read from its stats socket: near the
-# 16 x 32 = 512 it allows (slots emptied by a 408 or a 429 are refilled within seconds).
+# Connections open at the front during the attack, read from its stats socket: near the 16 x 32
+# = 512 it keeps (slots emptied by a 408 or a 429 are refilled within seconds). The socket also
+# counts connections being accepted or refused at that moment: bench/load.py --front read 631.
 FRONT_HELD = 400
 
 
