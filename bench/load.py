@@ -2,11 +2,12 @@
 
 Usage: .venv/bin/python bench/load.py [--levels 50,100,200,300,400] [--rate 50000]
                                       [--window 20] [--testimonies 200] [--clients 8]
-       .venv/bin/python bench/load.py --front [--samples 60] [--logins 10] [--uploads 200]
+       .venv/bin/python bench/load.py --front [--samples 60] [--logins 10] [--uploads 100]
 
 With --front, the figures of issue 15 through HAProxy instead (bench/front_load.py: landing p95
-under 2,000 slow connections against none, right-codename login p95 during a codename flood,
-memory per held upload); what follows describes the run on gunicorn alone.
+while 2,000 slow connections keep coming, at most 512 kept by the front, against none;
+right-codename login p95 during a codename flood; memory per held upload); what follows
+describes the run on gunicorn alone.
 
 One gunicorn with deploy/gunicorn.conf.py on 127.0.0.1 serves a fresh installation (`intake
 init`, one investigator key). For each level N the bench opens N testimony uploads that trickle

@@ -15,6 +15,7 @@ __all__ = [
     "IntakeError",
     "KeyringError",
     "LastActiveKeyError",
+    "LiveUnavailableError",
     "MalformedKeyError",
     "PathEscapeError",
     "StorageError",
@@ -104,3 +105,9 @@ class BundleError(IntakeError):
     """A transfer bundle (export, ack, replies, rewrap) is malformed, unsigned or mismatching."""
 
     category = "bundle"
+
+
+class LiveUnavailableError(IntakeError):
+    """`intake stats --live` could read neither HAProxy's stats socket nor tor's MetricsPort."""
+
+    category = "live"

@@ -19,6 +19,7 @@ __all__ = [
     "BackendStatus",
     "FrontStatus",
     "FrontUnavailable",
+    "ask",
     "read_front",
 ]
 
@@ -52,27 +53,28 @@ class FrontStatus:
     """The front as a whole, since HAProxy started (counters) and now (current values)."""
 
     connections: int
-    max_connections: int
+    max_connections: int  # the witness frontend's maxconn (4000), not the process's (4096)
     # Connections at the front that gunicorn does not hold: request heads still arriving (slow
     # or not), idle keep-alive connections, and requests waiting in a queue.
     waiting_at_front: int
     backends: tuple[BackendStatus, ...]
     refused_connections: int  # per-circuit connection limit (tcp-request session reject)
-    refused_requests: int  # per-circuit request, upload and codename limits (429) and bad paths
+    # Requests denied at the front: per-circuit request, upload and codename limits (429) and
+    # upload paths with `%` or `//` (400); HAProxy counts both in one `dreq`.
+    refused_requests: int
     bad_or_slow_heads: int  # request heads cut at the 10 s deadline (408) or malformed (400)
     circuits_tracked: dict[str, int]
 
     @classmethod
-    def parse(cls, info: str, stat_csv: str, tables: str) -> FrontStatus:
-        """From the answers to `show info`, `show stat` and `show table`. Raises ValueError."""
-        values = dict(line.split(": ", 1) for line in info.splitlines() if ": " in line)
+    def parse(cls, stat_csv: str, tables: str) -> FrontStatus:
+        """From the answers to `show stat` and `show table`. Raises ValueError, KeyError."""
         rows = list(csv.DictReader(stat_csv.removeprefix("# ").splitlines()))
         front = next(r for r in rows if r["pxname"] == FRONTEND and r["svname"] == "FRONTEND")
         backends = _backends(rows)
         held = sum(backend.in_flight for backend in backends)
         return cls(
-            connections=int(values["CurrConns"]),
-            max_connections=int(values["Maxconn"]),
+            connections=_int(front["scur"]),
+            max_connections=int(front["slim"]),
             waiting_at_front=max(0, _int(front["scur"]) - held),
             backends=backends,
             refused_connections=_int(front["dses"]) + _int(front["dcon"]),
@@ -124,7 +126,8 @@ def _backends(rows: list[dict[str, str]]) -> tuple[BackendStatus, ...]:
     )
 
 
-def _ask(path: Path, command: str, timeout: float) -> str:
+def ask(path: Path, command: str, timeout: float = 5.0) -> str:
+    """One command on the stats socket, its whole answer (HAProxy closes after answering)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(str(path))
@@ -138,11 +141,11 @@ def _ask(path: Path, command: str, timeout: float) -> str:
 def read_front(path: Path = HAPROXY_SOCKET, timeout: float = 5.0) -> FrontStatus:
     """Ask HAProxy through its stats socket. Raises FrontUnavailable."""
     try:
-        answers = [_ask(path, c, timeout) for c in ("show info", "show stat", "show table")]
+        answers = [ask(path, command, timeout) for command in ("show stat", "show table")]
     except PermissionError:
         raise FrontUnavailable(
             f"{path} is readable by root only",
-            "as root: intake stats --live",
+            "as root: sudo /opt/intake/venv/bin/intake stats --live",
             not_root=True,
         ) from None
     except OSError as exc:

@@ -1,7 +1,9 @@
 """The site under load, as an admin sees it without logs: the front (HAProxy) and tor's PoW.
 
 `intake stats` shows a `LiveStatus`; `intake doctor` turns it into findings. Either source may
-be unreachable (not root, a service down): that is reported with its fix, never raised.
+be unreachable (not root, a service down): that is reported with its fix, never raised; only
+`intake stats --live` fails when it could read neither. Of tor's onion services only the
+witness's is ever read (intake/tor_metrics.py: the SSH onion's address stays unread).
 """
 
 from __future__ import annotations
@@ -31,38 +33,42 @@ class Unavailable:
 @dataclass(frozen=True)
 class LiveStatus:
     front: FrontStatus | Unavailable
-    onions: tuple[OnionMetrics, ...] | Unavailable
+    witness: OnionMetrics | Unavailable
+
+    @property
+    def nothing_read(self) -> bool:
+        return isinstance(self.front, Unavailable) and isinstance(self.witness, Unavailable)
 
     def as_json(self) -> dict[str, object]:
-        onions = self.onions
-        return {
-            "front": self.front.as_json(),
-            "tor": onions.as_json()
-            if isinstance(onions, Unavailable)
-            else [onion.as_json() for onion in onions],
-        }
+        return {"front": self.front.as_json(), "tor": self.witness.as_json()}
 
 
 def read_live(haproxy_socket: Path, tor_metrics: str) -> LiveStatus:
     """Both sources, each read once; never raises for an unreachable one."""
     front: FrontStatus | Unavailable
-    onions: tuple[OnionMetrics, ...] | Unavailable
+    witness: OnionMetrics | Unavailable
     try:
         front = read_front(haproxy_socket)
     except FrontUnavailable as exc:
         front = Unavailable(exc.reason, exc.fix, exc.not_root)
     try:
-        onions = read_tor_metrics(tor_metrics)
+        witness = read_tor_metrics(tor_metrics)
     except TorMetricsUnavailable as exc:
-        onions = Unavailable(exc.reason, exc.fix)
-    return LiveStatus(front, onions)
+        witness = Unavailable(exc.reason, exc.fix)
+    return LiveStatus(front, witness)
 
 
 def _front_finding(front: FrontStatus | Unavailable) -> Finding:
     if isinstance(front, Unavailable) and front.not_root:
         # doctor runs as the service user (as root it could leave root-owned files in the data
-        # directory); the socket is root's on purpose, so this is no fault of the install.
-        return ok("front", f"not read: {front.reason}; {front.fix}")
+        # directory) and the socket is root's on purpose: no fault of the install, but the
+        # queues and full backends went unchecked, which an OK would hide.
+        return Finding(
+            "front",
+            Severity.WARNING,
+            f"not checked: {front.reason}",
+            "check the front as root: sudo /opt/intake/venv/bin/intake stats --live",
+        )
     if isinstance(front, Unavailable):
         return Finding("front", Severity.WARNING, front.reason, front.fix)
     summary = f"{front.connections}/{front.max_connections} connections"
@@ -77,24 +83,21 @@ def _front_finding(front: FrontStatus | Unavailable) -> Finding:
     return ok("front", f"{summary}, nothing queued")
 
 
-def _pow_finding(onions: tuple[OnionMetrics, ...] | Unavailable) -> Finding:
-    if isinstance(onions, Unavailable):
-        return Finding("tor pow", Severity.WARNING, onions.reason, onions.fix)
-    raised = [o for o in onions if o.pow_effort or o.pow_queue]
-    if raised:
-        detail = "; ".join(
-            f"{o.onion[:8]}…: effort {o.pow_effort}, {o.pow_queue} queued" for o in raised
-        )
+def _pow_finding(witness: OnionMetrics | Unavailable) -> Finding:
+    if isinstance(witness, Unavailable):
+        return Finding("tor pow", Severity.WARNING, witness.reason, witness.fix)
+    if witness.pow_effort or witness.pow_queue:
         return Finding(
             "tor pow",
             Severity.WARNING,
-            f"tor asks clients for proof-of-work ({detail}): the service is under a flood",
+            f"tor asks clients for proof-of-work (effort {witness.pow_effort}, "
+            f"{witness.pow_queue} queued): the witness site is under a flood",
             "nothing to change: Tor Browser solves the puzzle; see deploy/README.md, "
             "'During an attack'",
         )
-    return ok("tor pow", f"no proof-of-work asked ({len(onions)} onion service(s))")
+    return ok("tor pow", "no proof-of-work asked of the witness site's clients")
 
 
 def live_findings(status: LiveStatus) -> list[Finding]:
     """`intake doctor`'s view of the front and of tor's PoW."""
-    return [_front_finding(status.front), _pow_finding(status.onions)]
+    return [_front_finding(status.front), _pow_finding(status.witness)]

@@ -4,6 +4,11 @@ tor 0.4.8+ has no control-port GETINFO for an onion service's suggested PoW effo
 publishes it, with the queue of introductions waiting for dispatch, as Prometheus gauges on
 its MetricsPort (`tor_hs_pow_suggested_effort`, `tor_hs_rdv_pow_pqueue_count`). The shipped
 torrc listens on the loopback only and answers the loopback only (MetricsPortPolicy).
+
+tor labels every sample with the full address of its onion service, the admin's SSH onion
+included (deploy/torrc), whose address is a secret that only admins should know. So only the
+witness onion's figures are ever parsed, told apart by its virtual port 80 (`port="80"` on its
+byte counters); no other address leaves this module, nor reaches a terminal or `--json`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ __all__ = ["TOR_METRICS", "OnionMetrics", "TorMetricsUnavailable", "read_tor_met
 TOR_METRICS = "127.0.0.1:9035"
 # `name{onion="...",...} value`; tor writes plain decimal values.
 _SAMPLE = re.compile(r'^(tor_hs_\w+)\{onion="([a-z2-7]+)"[^}]*\} ([0-9.e+-]+)$', re.MULTILINE)
+# deploy/torrc: `HiddenServicePort 80 127.0.0.1:8000`; the SSH onion's is 22.
+_WITNESS = re.compile(r'^tor_hs_app_\w+\{onion="([a-z2-7]+)",port="80"\}', re.MULTILINE)
 _GAUGES = {
     "tor_hs_pow_suggested_effort": "pow_effort",
     "tor_hs_rdv_pow_pqueue_count": "pow_queue",
@@ -36,8 +43,8 @@ class TorMetricsUnavailable(Exception):
 
 @dataclass(frozen=True)
 class OnionMetrics:
-    """One onion service: the PoW effort it suggests (0: the puzzle is off), introductions
-    waiting in its PoW queue, and introductions and rendezvous since tor started."""
+    """The witness onion service: the PoW effort it suggests (0: the puzzle is off),
+    introductions waiting in its PoW queue, and introductions and rendezvous since tor started."""
 
     onion: str
     pow_effort: int
@@ -46,20 +53,27 @@ class OnionMetrics:
     rendezvous: int
 
     @classmethod
-    def parse_all(cls, text: str) -> tuple[OnionMetrics, ...]:
-        """Every onion service in a /metrics answer, in the order tor lists them."""
-        found: dict[str, dict[str, int]] = {}
+    def parse(cls, text: str) -> OnionMetrics:
+        """The witness onion's figures in a /metrics answer; every other service is skipped
+        unread. Raises TorMetricsUnavailable when no service listens on port 80."""
+        witnesses = set(_WITNESS.findall(text))
+        if len(witnesses) != 1:
+            raise TorMetricsUnavailable(
+                f"tor's metrics show {len(witnesses)} onion service(s) on port 80, not one",
+                "check that /etc/tor/torrc is deploy/torrc (HiddenServicePort 80, once)",
+            )
+        (witness,) = witnesses
+        values = dict.fromkeys(_GAUGES.values(), 0)
         for name, onion, value in _SAMPLE.findall(text):
-            values = found.setdefault(onion, dict.fromkeys(_GAUGES.values(), 0))
-            if name in _GAUGES:
+            if onion == witness and name in _GAUGES:
                 values[_GAUGES[name]] += int(float(value))
-        return tuple(cls(onion, **values) for onion, values in found.items())
+        return cls(witness, **values)
 
     def as_json(self) -> dict[str, object]:
         return dict(vars(self))
 
 
-def read_tor_metrics(address: str = TOR_METRICS, timeout: float = 5.0) -> tuple[OnionMetrics, ...]:
+def read_tor_metrics(address: str = TOR_METRICS, timeout: float = 5.0) -> OnionMetrics:
     """GET /metrics from tor's MetricsPort at HOST:PORT. Raises TorMetricsUnavailable."""
     host, _, port = address.rpartition(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
@@ -67,10 +81,19 @@ def read_tor_metrics(address: str = TOR_METRICS, timeout: float = 5.0) -> tuple[
         conn.request("GET", "/metrics")
         response = conn.getresponse()
         text = response.read().decode("utf-8", "replace")
+    except (http.client.RemoteDisconnected, ConnectionResetError):
+        # tor accepts the connection, then closes it without a word for an address its
+        # MetricsPortPolicy rejects.
+        raise TorMetricsUnavailable(
+            f"tor's MetricsPort {address} closed the connection without answering",
+            "check MetricsPortPolicy in /etc/tor/torrc (deploy/torrc: accept 127.0.0.1), "
+            "and that tor is not stopping: systemctl status tor@default",
+        ) from None
     except (OSError, http.client.HTTPException) as exc:
         raise TorMetricsUnavailable(
             f"tor's MetricsPort {address} cannot be reached ({type(exc).__name__})",
-            "check that tor runs with deploy/torrc (MetricsPort 127.0.0.1:9035)",
+            "check that tor runs with deploy/torrc (MetricsPort 127.0.0.1:9035): systemctl "
+            "status tor@default; the firewall of deploy/README.md lets only root connect: sudo",
         ) from None
     finally:
         conn.close()
@@ -79,4 +102,4 @@ def read_tor_metrics(address: str = TOR_METRICS, timeout: float = 5.0) -> tuple[
             f"tor's MetricsPort {address} answered {response.status}",
             "check MetricsPortPolicy in /etc/tor/torrc (deploy/torrc: accept 127.0.0.1)",
         )
-    return OnionMetrics.parse_all(text)
+    return OnionMetrics.parse(text)

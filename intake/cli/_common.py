@@ -51,6 +51,7 @@ class ExitCode(IntEnum):
     KEYRING = 6
     BUNDLE = 7
     PROBLEMS_FOUND = 8  # `intake doctor` found at least one problem
+    LIVE_UNAVAILABLE = 9  # `intake stats --live` could read neither the front nor tor
 
 
 _CATEGORY_EXIT = {
@@ -59,6 +60,7 @@ _CATEGORY_EXIT = {
     "storage": ExitCode.STORAGE,
     "keyring": ExitCode.KEYRING,
     "bundle": ExitCode.BUNDLE,
+    "live": ExitCode.LIVE_UNAVAILABLE,
 }
 
 

@@ -11,6 +11,7 @@ import click
 from rich.table import Table
 
 from intake.cli._common import console
+from intake.errors import LiveUnavailableError
 from intake.front_status import HAPROXY_SOCKET, FrontStatus
 from intake.live import LiveStatus, Unavailable
 from intake.tor_metrics import TOR_METRICS, OnionMetrics
@@ -58,24 +59,25 @@ def _echo_front(front: FrontStatus) -> None:
     )
     click.echo(
         f"since start: {front.refused_connections} connections refused (per-circuit limit), "
-        f"{front.refused_requests} requests refused (429), "
+        f"{front.refused_requests} requests denied (429 over a limit, 400 for a bad upload path), "
         f"{front.bad_or_slow_heads} heads cut or malformed (408/400)"
     )
     tracked = ", ".join(f"{name} {count}" for name, count in front.circuits_tracked.items())
     click.echo(f"circuits tracked (last 10 min): {tracked}")
 
 
-def _echo_onions(onions: tuple[OnionMetrics, ...]) -> None:
-    table = Table("onion", "PoW effort", "PoW queue", "introductions", "rendezvous", title="tor")
-    for onion in onions:
-        table.add_row(
-            onion.onion,
-            str(onion.pow_effort),
-            str(onion.pow_queue),
-            str(onion.introductions),
-            str(onion.rendezvous),
-        )
+def _echo_witness(witness: OnionMetrics) -> None:
+    # The witness onion's address is public; tor's other services (the admin's SSH) are
+    # never read (intake/tor_metrics.py).
+    table = Table("PoW effort", "PoW queue", "introductions", "rendezvous", title="tor")
+    table.add_row(
+        str(witness.pow_effort),
+        str(witness.pow_queue),
+        str(witness.introductions),
+        str(witness.rendezvous),
+    )
     console().print(table)
+    click.echo(f"witness onion: {witness.onion}.onion")
 
 
 def _echo_unavailable(what: str, source: Unavailable) -> None:
@@ -83,16 +85,24 @@ def _echo_unavailable(what: str, source: Unavailable) -> None:
     click.echo(f"{what}: fix: {source.fix}")
 
 
-def show_live(status: LiveStatus, *, as_json: bool) -> None:
-    """The front's table and counters, then tor's per-onion PoW figures (or why not)."""
+def show_live(status: LiveStatus, *, as_json: bool, strict: bool = False) -> None:
+    """The front's table and counters, then the witness onion's PoW figures (or why not).
+
+    `strict` (`--live`): raise LiveUnavailableError when neither source could be read.
+    """
     if as_json:
         click.echo(json.dumps(status.as_json(), indent=2))
-        return
-    if isinstance(status.front, Unavailable):
-        _echo_unavailable("front", status.front)
     else:
-        _echo_front(status.front)
-    if isinstance(status.onions, Unavailable):
-        _echo_unavailable("tor", status.onions)
-    else:
-        _echo_onions(status.onions)
+        if isinstance(status.front, Unavailable):
+            _echo_unavailable("front", status.front)
+        else:
+            _echo_front(status.front)
+        if isinstance(status.witness, Unavailable):
+            _echo_unavailable("tor", status.witness)
+        else:
+            _echo_witness(status.witness)
+    if strict and status.nothing_read:
+        raise LiveUnavailableError(
+            "neither HAProxy's stats socket nor tor's MetricsPort could be read",
+            hint="apply the fixes above; the stats socket needs root (sudo)",
+        )

@@ -63,7 +63,7 @@ def stats(
     then the front and tor now: connections, queues, refusals, the PoW effort tor asks."""
     status = read_live(haproxy_socket, tor_metrics)
     if live:
-        show_live(status, as_json=as_json)
+        show_live(status, as_json=as_json, strict=True)
         return
     config = load_config()
     with open_database(config) as db:

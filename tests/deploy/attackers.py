@@ -1,22 +1,34 @@
 """Slow-connection attackers on simulated Tor circuits, on one asyncio loop (2,000 sockets cheap).
 
-Used by tests/deploy/test_front_at_scale.py and bench/load.py. Each attacker connection says
-which circuit it comes on (the PROXY line tor sends), starts a request and then sends one more
-byte every few seconds, for as long as the front keeps it open. When the front closes it (a
-408 at the head deadline, a 429 beyond a circuit's share, a refused connection), the attacker
-waits and opens it again, as a persistent attacker would: the count of connections open at a
-moment is `Attack.open`.
+Used by tests/deploy/test_front_at_scale.py and bench/front_load.py, with the attack both run:
+1,000 slow heads and 1,000 slow bodies (real forms) on 32 circuits, and the landing-page probe.
+Each attacker connection says which circuit it comes on (tor's PROXY v1 line), starts a
+request and then sends one more byte every few seconds, for as long as the front keeps it
+open. When the front closes it (a 408 at the head deadline, a 429 beyond a circuit's share, a
+connection beyond the circuit's 16), the attacker waits and opens it again, as a persistent
+attacker would: the front keeps at most 16 x 32 = 512 at once, the rest are refused and
+retried. `Attack.open` counts those the attacker believes open (the kernel accepts before
+HAProxy refuses); the front's own count is in its stats socket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from html import unescape
 
-from tests.deploy.haproxy import proxy_v1, proxy_v2
+from tests.deploy.haproxy import CircuitConnection, connector, proxy_v1
+from tests.e2e.streaming import FormSession, open_form
+
+CIRCUITS = 32
+SLOW_HEADS = SLOW_BODIES = 1000
+# A circuit's uploads in flight at once (deploy/haproxy.cfg: sc1_conn_cur gt 4 is refused).
+FORMS_PER_CIRCUIT = 4
+PROBE_LIMIT = 10.0
 
 SLOW_HEAD = b"GET / HTTP/1.1\r\nHost: intake\r\n"
 # Between two bytes: far inside HAProxy's 180 s client timeout, so only the front's own
@@ -97,9 +109,10 @@ async def _run(port: int, greetings: list[bytes], attack: Attack, ramp: float) -
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def greeting(circuit: int, request: bytes, *, version: int = 1) -> bytes:
-    """What an attacker's connection on `circuit` sends first: tor's PROXY line, then `request`."""
-    return (proxy_v1(circuit) if version == 1 else proxy_v2(circuit)) + request
+def greeting(circuit: int, request: bytes) -> bytes:
+    """What an attacker's connection on `circuit` sends first: tor's PROXY line (v1, as tor
+    writes it), then `request`."""
+    return proxy_v1(circuit) + request
 
 
 @contextmanager
@@ -122,3 +135,54 @@ def attacking(
     finally:
         attack.stop.set()
         thread.join(timeout=60)
+
+
+def another_form(port: int, circuit: int, form: FormSession) -> FormSession:
+    """The same session's form loaded once more: a new one-time token in its action."""
+    conn = CircuitConnection(port, circuit)
+    try:
+        conn.request("GET", "/testimony", headers={"Cookie": form.cookie})
+        response = conn.getresponse()
+        html = response.read().decode()
+    finally:
+        conn.close()
+    assert response.status == 200, html
+    action = html.split('<form id="testimony-form"', 1)[1].split('action="', 1)[1]
+    return FormSession(form.cookie, unescape(action.split('"', 1)[0]))
+
+
+def forms_of(port: int, circuit: int) -> list[FormSession]:
+    """FORMS_PER_CIRCUIT forms of one session on `circuit`: as many uploads as it may run."""
+    first = open_form(port, connector(circuit))
+    return [first, *(another_form(port, circuit, first) for _ in range(FORMS_PER_CIRCUIT - 1))]
+
+
+def slow_body_greetings(port: int) -> list[bytes]:
+    """1,000 slow uploads over the circuits, each with a form of its circuit's session."""
+    forms = {circuit: forms_of(port, circuit) for circuit in range(2000, 2000 + CIRCUITS)}
+    found = []
+    for i in range(SLOW_BODIES):
+        circuit = 2000 + i % CIRCUITS
+        form = forms[circuit][(i // CIRCUITS) % FORMS_PER_CIRCUIT]
+        found.append(greeting(circuit, slow_body_head(form.action, form.cookie)))
+    return found
+
+
+def slow_head_greetings() -> list[bytes]:
+    """1,000 request heads that are never finished, on the same 32 circuits."""
+    return [greeting(2000 + i % CIRCUITS, SLOW_HEAD) for i in range(SLOW_HEADS)]
+
+
+def probe(port: int, circuit: int = 9999) -> float:
+    """Seconds until the landing page answered 200 on `circuit` (inf when it did not)."""
+    started = time.monotonic()
+    conn = CircuitConnection(port, circuit, PROBE_LIMIT)
+    try:
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        response.read()
+    except OSError:
+        return float("inf")
+    finally:
+        conn.close()
+    return time.monotonic() - started if response.status == 200 else float("inf")

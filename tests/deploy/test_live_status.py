@@ -4,15 +4,20 @@ HAProxy runs from deploy/haproxy.cfg with its stats socket in the test's directo
 heads on a few simulated circuits are what the admin must see. tor runs the shipped torrc on
 a one-node "network" whose only directory authority is a closed port on 127.0.0.1 (it never
 reaches anything), its MetricsPort on a free port: the onion services and their PoW effort
-appear there as on the server.
+appear there as on the server, the admin's SSH onion among them: its address must never be
+printed.
 """
 
 from __future__ import annotations
 
+import functools
+import http.client
 import json
 import os
-import socket
+import shutil
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +26,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from intake.cli import ExitCode
 from intake.cli import main as cli
+from intake.front_status import ask
 from tests.deploy.conftest import DEPLOY, installable_copy
 from tests.deploy.haproxy import Front, free_port, front, on_circuit, stats_socket
 
@@ -32,18 +39,43 @@ HEADS, CIRCUITS = 24, 3
 NOWHERE = f"127.0.0.1:{free_port()}"
 
 
-def live(*args: str) -> dict[str, Any]:
+def live(*args: str, code: int | None = 0) -> dict[str, Any]:
     result = CliRunner().invoke(cli, ["stats", "--live", "--json", *args])
-    assert result.exit_code == 0, result.output
+    assert code is None or result.exit_code == code, result.output
     found: dict[str, Any] = json.loads(result.stdout)
     return found
 
 
-def ask(path: Path, command: str) -> str:
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.connect(str(path))
-        sock.sendall(command.encode() + b"\n")
-        return b"".join(iter(lambda: sock.recv(65536), b"")).decode()
+def doctor_as_another_user(tmp_path: Path, *args: str) -> dict[str, dict[str, Any]]:
+    """doctor as an account that is not root, as `intake-admin doctor` runs on the server."""
+    if os.geteuid() != 0:
+        return doctor(tmp_path, *args)
+    data = Path(tempfile.mkdtemp(prefix="intake-doctor-"))
+    try:
+        data.chmod(0o777)
+        result = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            + [sys.executable, "-c", "from intake.cli import main; main()"]
+            + ["doctor", "--json", "--data-dir", str(data / "intake"), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=data,
+            check=False,  # doctor exits 8 for the empty data directory
+        )
+    finally:
+        shutil.rmtree(data)
+    assert result.stdout, result.stderr
+    return {f["check"]: f for f in json.loads(result.stdout) if f["check"] in ("front", "tor pow")}
+
+
+def doctor(tmp_path: Path, *args: str) -> dict[str, dict[str, Any]]:
+    """`intake doctor --json`'s live findings (the rest concerns an empty data directory)."""
+    result = CliRunner().invoke(
+        cli, ["doctor", "--json", "--data-dir", str(tmp_path / "intake"), *args]
+    )
+    assert result.stdout, result.output
+    return {f["check"]: f for f in json.loads(result.stdout) if f["check"] in ("front", "tor pow")}
 
 
 @pytest.fixture
@@ -66,6 +98,7 @@ def test_stats_live_shows_the_front_under_slow_heads(haproxy: Front) -> None:
         for head in heads:
             head.close()
     front_status = status["front"]
+    assert front_status["max_connections"] == 4000  # the witness frontend's, not the process's
     # 16 per circuit are kept (deploy/haproxy.cfg), the rest refused: 24 over 3 circuits all fit.
     assert front_status["connections"] >= HEADS
     assert front_status["waiting_at_front"] >= HEADS
@@ -91,15 +124,32 @@ def test_the_stats_socket_reads_no_circuit_and_changes_nothing(haproxy: Front) -
         head.close()
 
 
-def test_stats_live_text_and_an_unreachable_front(tmp_path: Path) -> None:
+def test_stats_live_fails_when_it_can_read_nothing(tmp_path: Path) -> None:
     missing = tmp_path / "missing.sock"
     result = CliRunner().invoke(
         cli, ["stats", "--live", "--haproxy-socket", str(missing), "--tor-metrics", NOWHERE]
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == ExitCode.LIVE_UNAVAILABLE, result.output
     assert f"front: unavailable: HAProxy's stats socket {missing}" in result.stdout
     assert "front: fix: check that haproxy runs" in result.stdout
     assert "tor: unavailable:" in result.stdout
+    assert "intake: error: neither HAProxy's stats socket nor tor's MetricsPort" in result.stderr
+
+
+def test_doctor_reads_the_front_and_warns_of_what_it_cannot_read(
+    haproxy: Front, tmp_path: Path
+) -> None:
+    sock = stats_socket(haproxy.workdir)
+    found = doctor(tmp_path, "--haproxy-socket", str(sock), "--tor-metrics", NOWHERE)
+    assert found["front"]["severity"] == "ok", found
+    assert found["front"]["message"].startswith("0/4000 connections")
+    assert found["tor pow"]["severity"] == "warning"
+    found = doctor_as_another_user(
+        tmp_path, "--haproxy-socket", str(sock), "--tor-metrics", NOWHERE
+    )
+    assert found["front"]["severity"] == "warning"  # unchecked is never "ok"
+    assert found["front"]["message"] == f"not checked: {sock} is readable by root only"
+    assert "sudo /opt/intake/venv/bin/intake stats --live" in found["front"]["fix"]
 
 
 def _tor_config(tmp_path: Path, metrics_port: int) -> Path:
@@ -121,8 +171,9 @@ def _tor_config(tmp_path: Path, metrics_port: int) -> Path:
 
 
 @pytest.fixture
-def tor_metrics(tor: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A real tor on the shipped torrc: (its MetricsPort HOST:PORT, the witness onion)."""
+def tor_metrics(tor: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    """A real tor on the shipped torrc: its MetricsPort HOST:PORT, the witness onion, the SSH
+    onion."""
     port = free_port()
     torrc = _tor_config(tmp_path, port)
     empty = tmp_path / "empty-defaults"
@@ -135,13 +186,14 @@ def tor_metrics(tor: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
             start_new_session=True,
         )
     try:
-        hostname = tmp_path / "witness" / "hostname"
+        hostnames = [tmp_path / name / "hostname" for name in ("witness", "admin")]
         deadline = time.monotonic() + 60
-        while not hostname.exists() or f"127.0.0.1:{port}" not in _listening():
+        while not all(h.exists() for h in hostnames) or f"127.0.0.1:{port}" not in _listening():
             assert process.poll() is None, (tmp_path / "tor.out").read_text()
             assert time.monotonic() < deadline, (tmp_path / "tor.out").read_text()
             time.sleep(0.2)
-        yield f"127.0.0.1:{port}", hostname.read_text().strip().removesuffix(".onion")
+        witness, ssh = (h.read_text().strip().removesuffix(".onion") for h in hostnames)
+        yield f"127.0.0.1:{port}", witness, ssh
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -153,14 +205,43 @@ def _listening() -> str:
     return " ".join(f"127.0.0.1:{port}" for port in ports)
 
 
-def test_stats_and_doctor_show_the_pow_effort_tor_reports(
-    tor_metrics: tuple[str, str], tmp_path: Path
+def test_stats_and_doctor_show_the_witness_pow_effort_and_never_the_ssh_onion(
+    tor_metrics: tuple[str, str, str], tmp_path: Path
 ) -> None:
-    address, onion = tor_metrics
+    address, witness, ssh = tor_metrics
+    assert ssh in _metrics(address)  # tor does publish the SSH onion's address there
     status = live("--haproxy-socket", str(tmp_path / "none.sock"), "--tor-metrics", address)
-    onions = {o["onion"]: o for o in status["tor"]}
-    assert onions[onion]["pow_effort"] == 0  # no flood: the puzzle is off
-    assert onions[onion]["pow_queue"] == 0
+    assert status["tor"]["onion"] == witness
+    assert status["tor"]["pow_effort"] == 0  # no flood: the puzzle is off
+    assert status["tor"]["pow_queue"] == 0
     text = CliRunner().invoke(cli, ["stats", "--live", "--tor-metrics", address]).stdout
-    assert onion in text
+    assert f"witness onion: {witness}.onion" in text
     assert "PoW effort" in text
+    found = doctor(
+        tmp_path, "--haproxy-socket", str(tmp_path / "none.sock"), "--tor-metrics", address
+    )
+    assert found["tor pow"]["severity"] == "ok", found
+    everything = json.dumps(status) + text + json.dumps(found)
+    assert ssh not in everything
+
+
+def _metrics(address: str) -> str:
+    host, _, port = address.rpartition(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        conn.request("GET", "/metrics")
+        return conn.getresponse().read().decode()
+    finally:
+        conn.close()
+
+
+def test_a_refusal_by_metrics_port_policy_names_the_policy(
+    tor_metrics: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tor closes a connection from an address MetricsPortPolicy rejects without a word."""
+    address, _witness, _ssh = tor_metrics
+    from_elsewhere = functools.partial(http.client.HTTPConnection, source_address=("127.0.0.2", 0))
+    monkeypatch.setattr(http.client, "HTTPConnection", from_elsewhere)
+    status = live("--haproxy-socket", "/nonexistent.sock", "--tor-metrics", address, code=None)
+    assert "closed the connection without answering" in status["tor"]["unavailable"]
+    assert "MetricsPortPolicy" in status["tor"]["fix"]
