@@ -14,6 +14,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from intake.errors import IntakeError
+
 __all__ = [
     "HAPROXY_SOCKET",
     "BackendStatus",
@@ -29,11 +31,13 @@ FRONTEND = "witness"
 _TABLE = re.compile(r"^# table: (\S+), type: \S+, size:\d+, used:(\d+)", re.MULTILINE)
 
 
-class FrontUnavailable(Exception):
-    """The stats socket could not be read; `fix` says what to do."""
+class FrontUnavailable(IntakeError):
+    """The stats socket could not be read; `fix` (the hint) says what to do."""
+
+    category = "live"
 
     def __init__(self, reason: str, fix: str, *, not_root: bool = False) -> None:
-        super().__init__(reason)
+        super().__init__(reason, hint=fix)
         self.reason, self.fix, self.not_root = reason, fix, not_root
 
 

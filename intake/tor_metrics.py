@@ -17,6 +17,8 @@ import http.client
 import re
 from dataclasses import dataclass
 
+from intake.errors import IntakeError
+
 __all__ = ["TOR_METRICS", "OnionMetrics", "TorMetricsUnavailable", "read_tor_metrics"]
 
 # deploy/torrc: MetricsPort 127.0.0.1:9035.
@@ -33,11 +35,13 @@ _GAUGES = {
 }
 
 
-class TorMetricsUnavailable(Exception):
-    """tor's MetricsPort could not be read; `fix` says what to do."""
+class TorMetricsUnavailable(IntakeError):
+    """tor's MetricsPort could not be read; `fix` (the hint) says what to do."""
+
+    category = "live"
 
     def __init__(self, reason: str, fix: str) -> None:
-        super().__init__(reason)
+        super().__init__(reason, hint=fix)
         self.reason, self.fix = reason, fix
 
 
