@@ -26,8 +26,8 @@ __all__ = [
 
 DIGESTS = {
     "en": "c449f61e6b86c829355364169b74fd1b1df65ffb79515e5c27a098ab333e9599",
-    "uk": "71d25ed4e468230065ed628cfd03e9b646c62e065b0efefe4e33da1c8675d57c",
-    "ru": "7347dd62363acef2fa29109f2b9693c96debbbbaa0a82fff44eec152790b0882",
+    "uk": "7c1f045836dcc5efd3c3420e1eb3fd4b81218ae5b21ef81045bf342150ca2e96",
+    "ru": "800d5f9ad219a583821b0081cdde9779fb60e7f4ae21951f5972a61f9aeeb825",
 }
 """SHA-256 of each committed list file, as `make wordlists` prints it."""
 
