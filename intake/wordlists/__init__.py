@@ -25,9 +25,9 @@ __all__ = [
 ]
 
 DIGESTS = {
-    "en": "6ec0346925a70cdf793b301d62fef13fc62c5099bd56ba076c8e4ff37c76da4a",
-    "uk": "eba41f93b603570703b99b0103f350b9295edfa1a16259321e3dda795d18ed2c",
-    "ru": "6a0dac4b6cc0f89baefa775e53ebe354669a78af7442a3d14126c67288b1863d",
+    "en": "c449f61e6b86c829355364169b74fd1b1df65ffb79515e5c27a098ab333e9599",
+    "uk": "7c1f045836dcc5efd3c3420e1eb3fd4b81218ae5b21ef81045bf342150ca2e96",
+    "ru": "800d5f9ad219a583821b0081cdde9779fb60e7f4ae21951f5972a61f9aeeb825",
 }
 """SHA-256 of each committed list file, as `make wordlists` prints it."""
 
