@@ -13,8 +13,10 @@ that upload alone; the other host carries on, and one export holds every testimo
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,10 +28,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import make_url
 
+from crypto.age import seal_bytes
+from crypto.x25519 import X25519Identity
 from tests.conftest import schema_url
 from tests.deploy.conftest import readme_block
 from tests.deploy.haproxy import Front, front, on_circuit, shipped, with_backends
@@ -309,3 +314,85 @@ def test_a_host_killed_mid_upload_loses_nothing_and_the_other_serves_the_witness
     assert "imported: 2 new, 0 already in the workspace" in imported
     listed = run([str(TRIAGE), "list", "--json", "-w", str(workspace)], os.environ)
     assert sorted(json.loads(line)["id"] for line in listed.splitlines() if line.strip()) == refs
+
+
+PART = 4 * MIB  # intake.partstore.PART_SIZE: the page's parts
+
+
+def _parts_url(page: Response) -> str:
+    found = re.search(r'data-parts-url="([^"]+)"', page.body)
+    assert found, "the testimony form names its parts endpoint"
+    return html.unescape(found.group(1))
+
+
+def _at(url: str, *path: object) -> str:
+    base, _, query = url.partition("?")
+    return "/".join([base, *map(str, path)]) + "?" + query
+
+
+def _send_form(witness: Witness, path: str, fields: dict[str, str]) -> Response:
+    body = urlencode(fields).encode()
+    form = "application/x-www-form-urlencoded"
+    return witness.send(path, [body], content_type=form, length=len(body))
+
+
+def _send_part(witness: Witness, url: str, upload: str, sealed: bytes, index: int) -> int:
+    part = sealed[index * PART : (index + 1) * PART]
+    path = _at(url, upload, index)
+    return witness.send(
+        path, [part], content_type="application/octet-stream", length=len(part)
+    ).status
+
+
+def test_a_file_sent_in_parts_goes_on_through_the_other_host(
+    layout: tuple[Installation, list[LiveServer], Front],
+) -> None:
+    """Issue 19, section 3: the parts of a browser-sealed upload (issue 16) live in the shared
+    store, so when the host that took the first parts dies, the survivor takes the rest, the
+    upload's end and the form, and the testimony holds the file whole."""
+    installation, hosts, haproxy = layout
+    witness, _, _action = _new_witness(haproxy.port, 4)
+    page = witness.get("/testimony")
+    url = _parts_url(page)
+    content = os.urandom(3 * PART - 100_000)  # sealed: three parts (age adds 16 B per 64 KiB)
+    secret = next(
+        line
+        for line in installation.identity_file.read_text().splitlines()
+        if line.startswith("AGE-SECRET-KEY-")
+    )
+    recipient = X25519Identity.parse(secret).recipient()
+    sealed = seal_bytes(content, [recipient])
+    assert 2 * PART < len(sealed) <= 3 * PART
+    started = _send_form(
+        witness, url, {"group": "1", "size": str(len(content)), "sealed_size": str(len(sealed))}
+    )
+    assert started.status == 201, started.body
+    upload = str(json.loads(started.body)["id"])
+    # The first parts go while both hosts serve (HAProxy spreads them); then one host dies.
+    assert _send_part(witness, url, upload, sealed, 0) == 200
+    assert _send_part(witness, url, upload, sealed, 1) == 200
+    victim = hosts[0]
+    assert victim.proc is not None
+    os.killpg(victim.proc.pid, signal.SIGKILL)
+    victim.proc.wait(timeout=10)
+    victim.proc = None
+    # Until its health check marks the dead host down, the front may answer a request sent
+    # there with a 502; the page's script retries, as this does.
+    status = witness.get(_at(url, upload))
+    for _ in range(20):
+        if status.status != 502:
+            break
+        time.sleep(0.5)
+        status = witness.get(_at(url, upload))
+    assert status.status == 200, status.body
+    assert json.loads(status.body)["have"] == 2  # what the dead host stored is there
+    assert _send_part(witness, url, upload, sealed, 2) == 200
+    meta = json.dumps({"size": len(content), "sha256": hashlib.sha256(content).hexdigest()})
+    done = _send_form(
+        witness, _at(url, upload, "done"), {"name": "drone.mp4", "type": "video/mp4", "meta": meta}
+    )
+    assert done.status == 200, done.body
+    receipt = witness.post(page.action("testimony-form"), Multipart(list(MINIMAL_TESTIMONY)))
+    assert receipt.status == 200, receipt.body[-2000:]
+    _doc, files = installation.opened_submission(receipt.reference())
+    assert files == {"drone.mp4": content}
