@@ -34,6 +34,24 @@ EXIFTOOL_TAGS = (
 )  # fmt: skip
 
 
+def preload_av() -> Any:
+    """PyAV with every one of its modules loaded: it imports some only when a file needs them
+    (av.subtitles.codeccontext for a subtitle track), and once the filter refuses opens such
+    an import fails and the file would be called unreadable."""
+    import importlib  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    import av  # noqa: PLC0415
+
+    for module in pkgutil.walk_packages(av.__path__, "av."):
+        if module.name.rsplit(".", 1)[-1] not in _NOT_PRELOADED:
+            importlib.import_module(module.name)
+    return av
+
+
+_NOT_PRELOADED = {"__main__", "datasets"}  # a command line; test downloads
+
+
 def _rate(value: Fraction | None) -> float | None:
     return float(value) if value else None
 
@@ -56,10 +74,7 @@ def _stream(stream: Any) -> dict[str, Any]:
 
 
 def _pyav(isolation: list[str]) -> dict[str, Any]:
-    # Loaded before the filter shuts the door on opening files, with what PyAV imports lazily.
-    import av  # noqa: PLC0415
-    import av.subtitles.stream  # noqa: PLC0415
-
+    av = preload_av()  # before the filter shuts the door on opening files
     av.logging.set_level(None)
     seccomp_deny(opens=True)
     isolation.append("seccomp")
@@ -81,9 +96,7 @@ def _pyav(isolation: list[str]) -> dict[str, Any]:
 
 def _pdq(isolation: list[str], every: float) -> dict[str, Any]:
     """vPDQ's sampling: one PDQ hash (with its quality) of the frame at each `every` seconds."""
-    import av  # noqa: PLC0415 - all loaded before the filter, as in _pyav
-    import av.subtitles.stream  # noqa: PLC0415
-    import av.video.reformatter  # noqa: PLC0415
+    av = preload_av()  # all loaded before the filter, as in _pyav
     import numpy  # noqa: PLC0415
     import pdqhash  # noqa: PLC0415
 

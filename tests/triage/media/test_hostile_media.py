@@ -1,0 +1,140 @@
+"""Files built to break the scan (the attacker review of the media merge): each stays one
+file's problem, and nothing a file says can fake a line or hide in a bundle."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.triage.factory import FileSpec, answers_for, build, export_bundle
+from tests.triage.media.clips import Meta, clip
+from tests.triage.workbench import Bench
+from triage.importing import media_scan
+from triage.media.facts import READ, from_tools
+from triage.media.layout import describe
+from triage.media.probe import Toolkit, find_tools, probe_descriptor
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None or shutil.which("exiftool") is None,
+    reason="needs Debian ffmpeg and libimage-exiftool-perl (make tools)",
+)
+
+
+@pytest.fixture(scope="module")
+def tools() -> Toolkit:
+    return find_tools()
+
+
+def _probe(path: Path, tools: Toolkit):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return probe_descriptor(fd, tools)
+    finally:
+        os.close(fd)
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+def _far_future_photo(path: Path) -> Path:
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120", "-frames:v", "1", str(path))
+    subprocess.run(
+        ["exiftool", "-q", "-overwrite_original", "-DateTimeOriginal=9999:12:31 23:59:59",
+         "-OffsetTimeOriginal=-12:00", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def test_a_time_past_year_9999_in_utc_is_dropped(tmp_path: Path, tools: Toolkit):
+    facts = _probe(_far_future_photo(tmp_path / "y.jpg"), tools)
+    assert facts.state == READ
+    assert facts.recorded() is None
+    assert facts.recorded_at is None
+
+
+def test_import_and_later_scans_survive_a_file_that_breaks_the_scan(
+    bench: Bench, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    photo = _far_future_photo(tmp_path / "y.jpg").read_bytes()
+    me = [bench.investigator.recipient]
+    sent = build(
+        me, answers=answers_for(B4_date="2024-03-01", B4_precision="exact"),
+        files=[FileSpec(photo, declared_type="image/jpeg")],
+        received_at=datetime(2024, 3, 3, tzinfo=UTC),
+    )  # fmt: skip
+    result = bench.run("import", str(export_bundle(tmp_path / "e", [sent])))
+    assert result.exit_code == 0, result.output
+    assert "media: 1 file(s) scanned, 1 read" in result.stdout
+
+    # Whatever else goes wrong with one file (a bug of ours, a tool's surprise), it is that
+    # file's "unreadable", and the scan goes on.
+    def broken(*_args: object, **_kw: object) -> object:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(media_scan, "probe_descriptor", broken)
+    again = bench.run("media", "scan", "--again")
+    assert again.exit_code == 0, again.output
+    assert "1 file(s) scanned, 0 read, 1 unreadable" in again.stdout
+    shown = bench.run("show", sent.id)
+    assert shown.exit_code == 0
+    assert "unreadable (scan failed: OverflowError)" in shown.stdout
+
+
+@pytest.mark.parametrize(("name", "codec"), [("s.mkv", "srt"), ("s.mp4", "mov_text")])
+def test_files_with_subtitles_are_read(tmp_path: Path, tools: Toolkit, name: str, codec: str):
+    video = clip(tmp_path / "v.mp4", seconds=1)
+    subtitles = tmp_path / "s.srt"
+    subtitles.write_text("1\n00:00:00,000 --> 00:00:01,000\nhello\n")
+    path = tmp_path / name
+    _ffmpeg("-i", str(video), "-i", str(subtitles), "-map", "0", "-map", "1", "-c:v", "copy",
+            "-c:a", "copy", "-c:s", codec, str(path))  # fmt: skip
+    facts = _probe(path, tools)
+    assert facts.state == READ, facts.reason
+    assert facts.video_codec == "h264"
+
+
+_FAKE = "Apple\nCONTRADICTION (time): none\u202e\x85\x1b[31m"
+
+
+def test_metadata_cannot_fake_a_line_or_carry_controls():
+    av = {"format": "mp4", "metadata": {"make": _FAKE, "model": "x\r\ny", "software": "a\tb"}}
+    facts = from_tools(av, None)
+    assert facts.make == "Apple CONTRADICTION (time): none"
+    assert facts.model == "x y"
+    assert facts.software == "a b"
+    lines = describe(facts, [])
+    assert not any("\n" in line or line.startswith("CONTRADICTION") for line in lines)
+
+
+def test_show_and_bundle_keep_hostile_metadata_on_its_line(bench: Bench, tmp_path: Path):
+    made = clip(tmp_path / "m.mp4", Meta(make=_FAKE, model="EOS\u2067 5D"), seconds=1)
+    me = [bench.investigator.recipient]
+    sent = build(
+        me, answers=answers_for(B4_date="2024-03-01", B4_precision="exact", B6_oblast="UA-43"),
+        files=[FileSpec(made.read_bytes())], received_at=datetime(2024, 3, 3, tzinfo=UTC),
+    )  # fmt: skip
+    assert bench.run("import", str(export_bundle(tmp_path / "e", [sent]))).exit_code == 0
+    shown = bench.run("show", sent.id).stdout
+    assert "CONTRADICTION" not in shown.replace("device: Apple CONTRADICTION", "")
+    assert "\u202e" not in shown
+    assert "\u2067" not in shown
+    incident = bench.run("incident", "new", "X", "--oblast", "UA-43").stdout.strip()
+    assert bench.run("incident", "add", incident, sent.id).exit_code == 0
+    to = tmp_path / "case"
+    exported = bench.run(
+        "case", "export", incident, "--to", str(to), "--recipient", "OPG Ukraine",
+        "--recipient-class", "ua-prosecutors", "--purpose", "criminal proceedings 1",
+    )  # fmt: skip
+    assert exported.exit_code == 0, exported.output
+    (meta,) = (to / "metadata").iterdir()
+    raw = meta.read_text(encoding="utf-8")
+    assert raw.isascii()  # nothing to reorder or act on in a viewer: escapes only
+    assert "EOS 5D" in json.loads(raw)["facts"]["model"]
