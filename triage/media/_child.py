@@ -122,7 +122,7 @@ def _pdq(isolation: list[str], every: float) -> dict[str, Any]:
 
 
 def _exiftool(isolation: list[str], program: str) -> None:
-    seccomp_deny(opens=False)  # Perl opens its modules; it gets the file on stdin alone
+    seccomp_deny(opens=False)  # Perl opens its modules (so it could read others; docs)
     isolation.append("seccomp")
     # -config '' (first): no user config file is read; -n: numbers, not prose.
     args = [program, "-config", "", "-j", "-n", "-q", "-q", *EXIFTOOL_TAGS, "-"]

@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from tests.triage.workbench import Bench
 from triage.importing import media_scan
 from triage.media.facts import READ, from_tools
 from triage.media.layout import describe
-from triage.media.probe import Toolkit, find_tools, probe_descriptor
+from triage.media.probe import Toolkit, find_tools, probe_descriptor, run_cell
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("exiftool") is None,
@@ -138,3 +140,82 @@ def test_show_and_bundle_keep_hostile_metadata_on_its_line(bench: Bench, tmp_pat
     raw = meta.read_text(encoding="utf-8")
     assert raw.isascii()  # nothing to reorder or act on in a viewer: escapes only
     assert "EOS 5D" in json.loads(raw)["facts"]["model"]
+
+
+def _in_cell(code: str) -> str:
+    program = "from triage.media._jail import seccomp_deny\n" + code
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    return done.stdout + done.stderr
+
+
+def test_the_filter_covers_threads_started_before_it():
+    said = _in_cell(
+        "import socket, threading, time\n"
+        "def early():\n"
+        "    time.sleep(0.5)\n"
+        "    try:\n"
+        "        socket.socket(); print('socket allowed')\n"
+        "    except PermissionError:\n"
+        "        print('socket refused')\n"
+        "thread = threading.Thread(target=early); thread.start()\n"
+        "seccomp_deny(opens=True)\n"
+        "thread.join()\n"
+    )
+    assert "socket refused" in said
+
+
+def test_the_filter_refuses_changes_processes_and_exec_but_not_threads(tmp_path: Path):
+    victim = tmp_path / "v"
+    victim.write_text("x")
+    calls = {
+        "fork": "os.fork()",
+        "unlink": f"os.unlink({str(victim)!r})",
+        "rename": f"os.rename({str(victim)!r}, {str(tmp_path / 'w')!r})",
+        "link": f"os.link({str(victim)!r}, {str(tmp_path / 'l')!r})",
+        "symlink": f"os.symlink('v', {str(tmp_path / 's')!r})",
+        "mkdir": f"os.mkdir({str(tmp_path / 'd')!r})",
+        "truncate": f"os.truncate({str(victim)!r}, 0)",
+        "exec": "os.execv('/bin/true', ['true'])",
+        "spawn": "import subprocess; subprocess.run(['/bin/true'])",
+    }
+    for name, call in calls.items():
+        said = _in_cell(f"import os\nseccomp_deny(opens=True)\n{call}\nprint('allowed')")
+        assert "PermissionError" in said, (name, said)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v"]
+    assert victim.read_text() == "x"
+    thread = _in_cell(
+        "import threading\nseccomp_deny(opens=True)\n"
+        "t = threading.Thread(target=print, args=('thread ran',)); t.start(); t.join()"
+    )
+    assert "thread ran" in thread
+    exiftool = _in_cell("import os\nseccomp_deny(opens=False)\nos.fork()")
+    assert "PermissionError" in exiftool  # ExifTool may exec itself, never a new process
+
+
+def test_a_timeout_kills_what_the_child_left_holding_the_pipe(tmp_path: Path):
+    pid_file = tmp_path / "pid"
+    leaver = (
+        "import subprocess, sys\n"
+        "p = subprocess.Popen(['sleep', '60'], stdout=sys.stdout)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid))\n"
+    )
+    started = time.monotonic()
+    with open(os.devnull, "rb") as nothing:
+        out, why = run_cell([sys.executable, "-c", leaver], nothing.fileno(), 2, 1 << 20)
+    assert time.monotonic() - started < 10
+    assert (out, why) == (None, "timeout")
+    status = Path(f"/proc/{pid_file.read_text()}/status")
+    time.sleep(0.2)
+    assert not status.exists() or "zombie" in status.read_text()
+
+
+def test_a_child_that_says_too_much_is_cut_off():
+    with open(os.devnull, "rb") as nothing:
+        out, why = run_cell(
+            [sys.executable, "-c", "import sys; sys.stdout.write('x' * (4 << 20))"],
+            nothing.fileno(), 10, 1 << 20,
+        )  # fmt: skip
+    assert out is None
+    assert why == "more than 1 MiB of output"
