@@ -92,7 +92,7 @@ def _hash_row(attachment: Attachment, frames: list[FrameHash]) -> MediaHash:
         submission_id=attachment.submission_id,
         plaintext_sha256=attachment.plaintext_sha256,
         frames=frames_to_json(frames),
-        tool="PDQ (pdqhash), a frame a second (vPDQ)",
+        tool="PDQ (pdqhash), a frame a second, at most 1,800 per file (vPDQ)",
     )
 
 

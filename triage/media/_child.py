@@ -94,8 +94,9 @@ def _pyav(isolation: list[str]) -> dict[str, Any]:
         }
 
 
-def _pdq(isolation: list[str], every: float) -> dict[str, Any]:
-    """vPDQ's sampling: one PDQ hash (with its quality) of the frame at each `every` seconds."""
+def _pdq(isolation: list[str], every: float, frames_max: int) -> dict[str, Any]:
+    """vPDQ's sampling: one PDQ hash (with its quality) of the frame at each `every` seconds,
+    `frames_max` at most."""
     av = preload_av()  # all loaded before the filter, as in _pyav
     import numpy  # noqa: PLC0415
     import pdqhash  # noqa: PLC0415
@@ -118,6 +119,8 @@ def _pdq(isolation: list[str], every: float) -> dict[str, Any]:
             bits, quality = pdqhash.compute(frame.to_ndarray(format="rgb24"))
             packed = numpy.packbits(bits.astype(numpy.uint8)).tobytes().hex()
             frames.append([round(at, 3), packed, int(quality)])
+            if len(frames) >= frames_max:
+                break
     return {"tool": "pdq", "version": f"pdqhash via PyAV {av.__version__}", "frames": frames}
 
 
@@ -136,7 +139,10 @@ def main() -> None:
     isolation = [name for name in (no_network(),) if name]
     if which == "exiftool":
         _exiftool(isolation, sys.argv[3])
-    report = _pdq(isolation, float(sys.argv[3])) if which == "pdq" else _pyav(isolation)
+    if which == "pdq":
+        report = _pdq(isolation, float(sys.argv[3]), int(sys.argv[4]))
+    else:
+        report = _pyav(isolation)
     sys.stdout.write(json.dumps(report, default=str))
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from triage.media.facts import MediaFacts, from_tools, unreadable
-from triage.media.similar import FrameHash, frames_from_json
+from triage.media.similar import FRAMES_MAX, FrameHash, frames_from_json
 
 __all__ = [
     "Toolkit",
@@ -179,15 +179,23 @@ def _exif_fields(value: Any) -> dict[str, Any] | None:
 
 
 def hash_descriptor(
-    fd: int, tools: Toolkit, *, duration: float | None, every: float = 1.0
+    fd: int,
+    tools: Toolkit,
+    *,
+    duration: float | None,
+    every: float = 1.0,
+    frames_max: int = FRAMES_MAX,
 ) -> list[FrameHash] | None:
     """PDQ hashes of the frames at each `every` seconds (vPDQ), decoded in the cell; None
     when PDQ is not installed or the file cannot be decoded. The time limit grows with the
-    file's length: decoding a minute of 1080p takes seconds."""
+    file's length: decoding a minute of 1080p takes seconds. At most `frames_max` frames:
+    a longer file is sampled more sparsely, evenly over the length it declares, and the
+    child stops at the cap whatever the file declared."""
     if tools.pyav is None or not tools.pdq:
         return None
     timeout = min(HASH_TIMEOUT_MAX, TIMEOUT + 3 * (duration or 0))
-    report, _why = _run("pdq", fd, timeout, str(every))
+    every = max(every, (duration or 0) / frames_max)
+    report, _why = _run("pdq", fd, timeout, str(every), str(frames_max))
     if not isinstance(report, dict) or not isinstance(report.get("frames"), list):
         return None
     return frames_from_json(json.dumps(report["frames"]))

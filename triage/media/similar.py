@@ -14,12 +14,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["FrameHash", "Similarity", "compare", "frames_from_json", "frames_to_json"]
+__all__ = ["FRAMES_MAX", "FrameHash", "Similarity", "compare", "frames_from_json", "frames_to_json"]
 
 QUALITY_MIN = 50
 DISTANCE_MAX = 31
 SHARE_ONE_WAY = 0.8
 SHARE_OTHER_WAY = 0.3
+# Hashed frames per file: half an hour at one a second. A longer file is sampled more sparsely
+# (comparing two files costs the product of their frame counts: 100,000 frames each would
+# take `triage links` hours).
+FRAMES_MAX = 1800
 _GAP = 1.5  # seconds: sampled frames closer than this belong to one matched range
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.triage.factory import FileSpec, answers_for, build, export_bundle
-from tests.triage.media.clips import Meta, clip
+from tests.triage.media.clips import Meta, camera, clip
 from tests.triage.workbench import Bench
 from triage.importing import media_scan
 from triage.media.facts import READ, from_tools
 from triage.media.layout import describe
-from triage.media.probe import Toolkit, find_tools, probe_descriptor, run_cell
+from triage.media.probe import Toolkit, find_tools, hash_descriptor, probe_descriptor, run_cell
+from triage.media.similar import FRAMES_MAX
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("exiftool") is None,
@@ -219,3 +220,15 @@ def test_a_child_that_says_too_much_is_cut_off():
         )  # fmt: skip
     assert out is None
     assert why == "more than 1 MiB of output"
+
+
+def test_hashed_frames_per_file_are_capped(tmp_path: Path, tools: Toolkit):
+    video = camera(tmp_path / "c.mp4", seconds=6)
+    with open(video, "rb") as source:
+        spread = hash_descriptor(source.fileno(), tools, duration=6, frames_max=3)
+        lying = hash_descriptor(source.fileno(), tools, duration=1, frames_max=2)
+    assert spread is not None
+    assert [round(f.at) for f in spread] == [0, 2, 4]  # sparser, over the whole length
+    assert lying is not None
+    assert len(lying) == 2  # a file that understates its length still stops at the cap
+    assert FRAMES_MAX == 1800
