@@ -26,7 +26,8 @@ def _technical(facts: MediaFacts) -> list[str]:
 
 
 def describe(facts: MediaFacts, flags: list[Flag]) -> list[str]:
-    """The facts, then every contradiction as a line starting with "CONTRADICTION". Each
+    """The facts, then every flag as a line starting with "CONTRADICTION" (or "CHECK" for
+    what is only worth a look). Each
     line is one line, whatever a field stored before facts were made single-line held."""
     return [neutralise_line(line) for line in _lines(facts, flags)]
 
@@ -46,5 +47,5 @@ def _lines(facts: MediaFacts, flags: list[Flag]) -> list[str]:
     if facts.software:
         lines.append(f"written by: {facts.software}")
     lines.append(f"read with: {'; '.join(facts.tools)}")
-    lines += [f"CONTRADICTION ({flag.kind}): {flag.text}" for flag in flags]
+    lines += [f"{flag.heading}: {flag.text}" for flag in flags]
     return lines
