@@ -56,6 +56,9 @@ def _header(console: Console, row: Submission) -> None:
         console.print(f"follow-up to: {row.parent_id}")
 
 
+_FLAG_STYLE = {"CONTRADICTION": "bold red", "CHECK": "yellow"}
+
+
 def media_lines(row: Submission, attachment: Attachment) -> list[str]:
     """What the file says about itself, with its contradictions of the testimony ([] when
     it was not scanned)."""
@@ -81,7 +84,7 @@ def _file(console: Console, position: int, attachment: Attachment, row: Submissi
     console.print(f"     sent as {name} (may identify the witness; never used as a path)")
     _print_lines(console, group_lines(attachment.group_answers), "     ")
     for line in media_lines(row, attachment):
-        style = "bold red" if line.startswith("CONTRADICTION") else "cyan"
+        style = _FLAG_STYLE.get(line.split(" ", 1)[0], "cyan")
         console.print(f"     [{style}]{safe_markup(line)}[/]")
 
 

@@ -42,8 +42,11 @@ def write_text(path: Path, text: str) -> None:
         out.write(text)
 
 
-def write_json(path: Path, value: Any) -> None:
-    write_text(path, json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+def write_json(path: Path, value: Any, *, ascii_only: bool = False) -> None:
+    """`ascii_only` for text from a hostile file: every non-ASCII character as a \\u escape,
+    so no control or direction override acts in whatever viewer opens the file."""
+    text = json.dumps(value, indent=2, ensure_ascii=ascii_only, sort_keys=True)
+    write_text(path, text + "\n")
 
 
 def original_name(attachment: Attachment) -> str:
@@ -93,6 +96,7 @@ def write_metadata(root: Path, attachment: Attachment, original: str) -> dict[st
                 "tools": facts.get("tools", []),
                 "facts": facts,
             },
+            ascii_only=True,
         )
     return {
         "path": relative,

@@ -25,12 +25,15 @@ known limit of PDQ (see docs/media.md).
 
 _EPILOG = """\
 Each file is read by PyAV (FFmpeg) and, where installed, ExifTool, each in a child
-process with a time limit, a memory limit, no network (a network namespace where the
-kernel grants one, and always a seccomp filter refusing sockets) and the file as its
-only input. A file they cannot read is 'unreadable'; the scan goes on. The opened
-copy is an unnamed 0600 file in the workspace's tmp/ that vanishes when the scan
-closes it, even if the scan is killed. Every file read and the tools' versions go to
-the custody log.
+process with a time limit (then its whole process group is killed), a memory limit,
+capped output, no network (a network namespace where the kernel grants one, and
+always a seccomp filter refusing sockets, new processes and any change to files), and
+the file on its standard input. PyAV can open no other file. ExifTool (Perl) must
+open its modules, so it could read other files your account can read, but it can
+send them nowhere and only its 18 tags are kept. A file they cannot read is
+'unreadable'; the scan goes on. The opened copy is an unnamed 0600 file in the
+workspace's tmp/ that vanishes when the scan closes it, even if the scan is killed.
+Every file read and the tools' versions go to the custody log.
 """
 
 

@@ -30,6 +30,7 @@ __all__ = ["Link", "find_links", "withdrawn_ids"]
 
 SHARED_FILE = "shared-file"
 SAME_MEDIA = "same-media-re-encoded"
+SAME_STILL = "same-still-picture"  # shown, but not one source: see media_links.describe_match
 SAME_WITNESS = "same-witness"
 CANDIDATE = "candidate"
 
@@ -80,9 +81,9 @@ def _same_media(session: Session, row: Submission, links: dict[str, Link]) -> No
         frames = frames_from_json(mine.frames)
         for match in similar_to(session, frames, exclude_submission=row.id, exclude_sha256=exact):
             link = links.setdefault(match.submission_id, Link(match.submission_id))
-            link.kinds.add(SAME_MEDIA)
+            link.kinds.add(SAME_STILL if match.similarity.static else SAME_MEDIA)
             link.reasons.append(describe_match(match, mine.blob_name))
-            link.score += 9
+            link.score += 2 if match.similarity.static else 9
 
 
 def _same_witness(session: Session, row: Submission, links: dict[str, Link]) -> None:

@@ -57,10 +57,16 @@ def describe_match(match: MediaMatch, mine: str | None = None) -> str:
     s = match.similarity
     spans = ", ".join(f"{a:.0f}-{b:.0f} s" for a, b in s.ranges) or "-"
     which = f"file {mine[:8]} ~ " if mine else ""
+    shares = f"{s.query_share:.0%} of frames found there, {s.other_share:.0%} back"
+    if s.static:
+        return (
+            f"same picture only (static): {which}file {match.blob_name[:8]} ({shares}; "
+            f"matched at {spans}); every matched frame is one still picture (a title card, "
+            "colour bars, a photo), which unrelated videos can share: not taken as one source"
+        )
     return (
         f"same picture/video, re-encoded: {which}file {match.blob_name[:8]} "
-        f"({s.query_share:.0%} of frames found there, {s.other_share:.0%} back; "
-        f"matched at {spans}) (shared provenance, not independent)"
+        f"({shares}; matched at {spans}) (shared provenance, not independent)"
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triage.custody.log import EntrySpec
-from triage.media.facts import READ, MediaFacts
+from triage.media.facts import READ, MediaFacts, unreadable
 from triage.media.probe import Toolkit, find_tools, hash_descriptor, probe_descriptor
 from triage.media.similar import FrameHash, frames_to_json
 from triage.workspace.context import WorkContext
@@ -92,8 +92,27 @@ def _hash_row(attachment: Attachment, frames: list[FrameHash]) -> MediaHash:
         submission_id=attachment.submission_id,
         plaintext_sha256=attachment.plaintext_sha256,
         frames=frames_to_json(frames),
-        tool="PDQ (pdqhash), a frame a second (vPDQ)",
+        tool="PDQ (pdqhash), a frame a second, at most 1,800 per file (vPDQ)",
     )
+
+
+def _scan_one(
+    ctx: WorkContext, session: Session, attachment: Attachment, tools: Toolkit
+) -> tuple[MediaFacts, EntrySpec]:
+    """One file's facts and log entry. Any failure here, ours or a tool's, is this file's
+    "unreadable": one file must never fail an import or stop a scan from reaching the rest."""
+    try:
+        fd = open_plaintext(ctx, attachment)
+        try:
+            facts = probe_descriptor(fd, tools)
+            frames = _hashes(fd, tools, facts)
+        finally:
+            os.close(fd)  # the unnamed file is freed here
+        return facts, _store(session, attachment, facts, frames)
+    except Exception as error:  # see the docstring; the kind is logged
+        session.rollback()
+        facts = unreadable(f"scan failed: {type(error).__name__}", tuple(tools.versions()))
+        return facts, _store(session, attachment, facts, None)
 
 
 def scan_media(
@@ -114,13 +133,7 @@ def scan_media(
     log = ctx.log()
     with ctx.session() as session:
         for attachment in _pending(session, only, again):
-            fd = open_plaintext(ctx, attachment)
-            try:
-                facts = probe_descriptor(fd, tools)
-                frames = _hashes(fd, tools, facts)
-            finally:
-                os.close(fd)  # the unnamed file is freed here
-            entry = _store(session, attachment, facts, frames)
+            facts, entry = _scan_one(ctx, session, attachment, tools)
             session.commit()
             log.append(entry)  # each file as it is done: a killed scan leaves a true log
             report.scanned += 1

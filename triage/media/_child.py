@@ -34,6 +34,24 @@ EXIFTOOL_TAGS = (
 )  # fmt: skip
 
 
+def preload_av() -> Any:
+    """PyAV with every one of its modules loaded: it imports some only when a file needs them
+    (av.subtitles.codeccontext for a subtitle track), and once the filter refuses opens such
+    an import fails and the file would be called unreadable."""
+    import importlib  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    import av  # noqa: PLC0415
+
+    for module in pkgutil.walk_packages(av.__path__, "av."):
+        if module.name.rsplit(".", 1)[-1] not in _NOT_PRELOADED:
+            importlib.import_module(module.name)
+    return av
+
+
+_NOT_PRELOADED = {"__main__", "datasets"}  # a command line; test downloads
+
+
 def _rate(value: Fraction | None) -> float | None:
     return float(value) if value else None
 
@@ -56,10 +74,7 @@ def _stream(stream: Any) -> dict[str, Any]:
 
 
 def _pyav(isolation: list[str]) -> dict[str, Any]:
-    # Loaded before the filter shuts the door on opening files, with what PyAV imports lazily.
-    import av  # noqa: PLC0415
-    import av.subtitles.stream  # noqa: PLC0415
-
+    av = preload_av()  # before the filter shuts the door on opening files
     av.logging.set_level(None)
     seccomp_deny(opens=True)
     isolation.append("seccomp")
@@ -79,11 +94,10 @@ def _pyav(isolation: list[str]) -> dict[str, Any]:
         }
 
 
-def _pdq(isolation: list[str], every: float) -> dict[str, Any]:
-    """vPDQ's sampling: one PDQ hash (with its quality) of the frame at each `every` seconds."""
-    import av  # noqa: PLC0415 - all loaded before the filter, as in _pyav
-    import av.subtitles.stream  # noqa: PLC0415
-    import av.video.reformatter  # noqa: PLC0415
+def _pdq(isolation: list[str], every: float, frames_max: int) -> dict[str, Any]:
+    """vPDQ's sampling: one PDQ hash (with its quality) of the frame at each `every` seconds,
+    `frames_max` at most."""
+    av = preload_av()  # all loaded before the filter, as in _pyav
     import numpy  # noqa: PLC0415
     import pdqhash  # noqa: PLC0415
 
@@ -105,11 +119,13 @@ def _pdq(isolation: list[str], every: float) -> dict[str, Any]:
             bits, quality = pdqhash.compute(frame.to_ndarray(format="rgb24"))
             packed = numpy.packbits(bits.astype(numpy.uint8)).tobytes().hex()
             frames.append([round(at, 3), packed, int(quality)])
+            if len(frames) >= frames_max:
+                break
     return {"tool": "pdq", "version": f"pdqhash via PyAV {av.__version__}", "frames": frames}
 
 
 def _exiftool(isolation: list[str], program: str) -> None:
-    seccomp_deny(opens=False)  # Perl opens its modules; it gets the file on stdin alone
+    seccomp_deny(opens=False)  # Perl opens its modules (so it could read others; docs)
     isolation.append("seccomp")
     # -config '' (first): no user config file is read; -n: numbers, not prose.
     args = [program, "-config", "", "-j", "-n", "-q", "-q", *EXIFTOOL_TAGS, "-"]
@@ -123,7 +139,10 @@ def main() -> None:
     isolation = [name for name in (no_network(),) if name]
     if which == "exiftool":
         _exiftool(isolation, sys.argv[3])
-    report = _pdq(isolation, float(sys.argv[3])) if which == "pdq" else _pyav(isolation)
+    if which == "pdq":
+        report = _pdq(isolation, float(sys.argv[3]), int(sys.argv[4]))
+    else:
+        report = _pyav(isolation)
     sys.stdout.write(json.dumps(report, default=str))
 
 

@@ -5,9 +5,13 @@ Applied in this order, each a reason of its own (docs/media.md):
   writes no file, so it cannot alter an original or leave plaintext behind);
 - a network namespace when the kernel grants one (as root, or through an unprivileged user
   namespace): a socket opened from C then has no interface to reach;
-- always, a seccomp filter refusing socket(2) and socketpair(2) (and, for PyAV, every open of
-  a path): it needs no privilege and works where namespaces are off, and Python's socket
-  blocker would not see a socket FFmpeg or Perl opens from C.
+- always, a seccomp filter, on every thread of the process at once (TSYNC: a thread a library
+  started earlier is not left outside it). It refuses sockets, changes to the file system
+  (create, truncate, rename, link, unlink, mkdir, chmod, chown), io_uring (which would do all
+  of that without a system call of its own), ptrace and access to other processes' memory,
+  new processes (fork, vfork, a clone that is not a thread) and, for PyAV, every open of a
+  path and every exec. It needs no privilege and works where namespaces are off, and
+  Python's socket blocker would not see a socket FFmpeg or Perl opens from C.
 """
 
 from __future__ import annotations
@@ -17,29 +21,56 @@ import errno
 import platform
 import resource
 import struct
+from dataclasses import dataclass
 
 __all__ = ["confine", "no_network", "seccomp_deny"]
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
 _PR_SET_NO_NEW_PRIVS = 38
-_PR_SET_SECCOMP = 22
-_SECCOMP_MODE_FILTER = 2
+_SECCOMP_SET_MODE_FILTER = 1
+_SECCOMP_FILTER_FLAG_TSYNC = 1
+_CLONE_THREAD = 0x00010000
 _RET_ALLOW = 0x7FFF0000
 _RET_KILL = 0x80000000
 _RET_ERRNO = 0x00050000
+_JSET = 0x45  # BPF_JMP | BPF_JSET | BPF_K
+_ARG0 = 16  # offsetof(struct seccomp_data, args[0]): its low 32 bits on a little-endian CPU
 _LD_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
 _JEQ = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
 _JGE = 0x35  # BPF_JMP | BPF_JGE | BPF_K
 _RET = 0x06  # BPF_RET | BPF_K
 _X32_BIT = 0x40000000
 
-# (audit arch, socket syscalls, open syscalls) per machine; anything else gets no filter and
-# the scan refuses to run (see seccomp_deny).
+
+@dataclass(frozen=True)
+class _Calls:
+    """One machine's system call numbers, by what the filter does with them."""
+
+    arch: int  # AUDIT_ARCH_*
+    seccomp: int
+    sockets: tuple[int, ...]
+    opens: tuple[int, ...]  # open, openat, openat2, creat, open_by_handle_at
+    changes: tuple[int, ...]  # truncate ... io_uring, ptrace, process_vm_*, fork, vfork
+    execs: tuple[int, ...]  # execve, execveat
+    clone: int
+    clone3: int
+
+
+# Anything else gets no filter and the scan refuses to run (see seccomp_deny).
 _ARCH = {
-    "x86_64": (0xC000003E, (41, 53), (2, 257, 437)),
-    "aarch64": (0xC00000B7, (198, 199), (56, 437)),
-}
+    "x86_64": _Calls(
+        0xC000003E, 317, (41, 53), (2, 257, 437, 85, 304),
+        (76, 77, 82, 83, 84, 86, 87, 88, 90, 91, 92, 93, 94, 133, 258, 259, 260, 263, 264, 265,
+         266, 268, 316, 425, 426, 427, 101, 310, 311, 57, 58),
+        (59, 322), 56, 435,
+    ),
+    "aarch64": _Calls(
+        0xC00000B7, 277, (198, 199), (56, 437, 265),
+        (45, 46, 33, 34, 35, 36, 37, 38, 276, 52, 53, 54, 55, 425, 426, 427, 117, 270, 271),
+        (221, 281), 220, 435,
+    ),
+}  # fmt: skip
 
 
 class _Prog(ctypes.Structure):
@@ -68,32 +99,46 @@ def no_network() -> str:
     return ""
 
 
-def _filter(arch: int, denied: tuple[int, ...], x32_guard: bool) -> bytes:
-    def op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
-        return struct.pack("HBBI", code, jt, jf, k)
+def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
+    return struct.pack("HBBI", code, jt, jf, k)
 
+
+def _filter(calls: _Calls, denied: tuple[int, ...], x32_guard: bool) -> bytes:
     refuse = _RET_ERRNO | errno.EACCES
-    body = [op(_LD_ABS, 4), op(_JEQ, arch, 1, 0), op(_RET, _RET_KILL), op(_LD_ABS, 0)]
+    body = [_op(_LD_ABS, 4), _op(_JEQ, calls.arch, 1, 0), _op(_RET, _RET_KILL), _op(_LD_ABS, 0)]
     if x32_guard:  # x32 system calls are the same calls under other numbers: refuse them all
-        body += [op(_JGE, _X32_BIT, 0, 1), op(_RET, refuse)]
+        body += [_op(_JGE, _X32_BIT, 0, 1), _op(_RET, refuse)]
     for number in denied:
-        body += [op(_JEQ, number, 0, 1), op(_RET, refuse)]
-    body.append(op(_RET, _RET_ALLOW))
+        body += [_op(_JEQ, number, 0, 1), _op(_RET, refuse)]
+    # clone3 hides its flags in memory a filter cannot read: "not here" makes the C library
+    # fall back to clone, whose flags it can. A clone without CLONE_THREAD is a new process.
+    body += [_op(_JEQ, calls.clone3, 0, 1), _op(_RET, _RET_ERRNO | errno.ENOSYS)]
+    body += [_op(_JEQ, calls.clone, 0, 3), _op(_LD_ABS, _ARG0)]
+    body += [_op(_JSET, _CLONE_THREAD, 1, 0), _op(_RET, refuse)]
+    body.append(_op(_RET, _RET_ALLOW))
     return b"".join(body)
 
 
 def seccomp_deny(*, opens: bool) -> None:
-    """Refuse socket creation (and, with `opens`, opening any path) from now on, for this
-    process and what it execs. Raises OSError where no filter can be installed."""
+    """Install the filter on every thread of this process, for the rest of its life and of
+    what it execs. With `opens` (PyAV) no path may be opened and nothing exec'd; without
+    (ExifTool, whose Perl opens its modules) the one exec of exiftool is left possible, but no
+    new process. Raises OSError where no filter can be installed."""
     machine = platform.machine()
     if machine not in _ARCH:
         raise OSError(errno.ENOSYS, f"no seccomp filter for {machine}")
-    arch, sockets, open_calls = _ARCH[machine]
-    program = _filter(arch, sockets + (open_calls if opens else ()), machine == "x86_64")
+    calls = _ARCH[machine]
+    denied = calls.sockets + calls.changes + (calls.opens + calls.execs if opens else ())
+    program = _filter(calls, denied, machine == "x86_64")
     buffer = ctypes.create_string_buffer(program)
     prog = _Prog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
     libc = _libc()
+    libc.syscall.restype = ctypes.c_long
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "seccomp filter refused")
+    done = libc.syscall(
+        ctypes.c_long(calls.seccomp), ctypes.c_long(_SECCOMP_SET_MODE_FILTER),
+        ctypes.c_long(_SECCOMP_FILTER_FLAG_TSYNC), ctypes.byref(prog),
+    )  # fmt: skip
+    if done != 0:  # -1 with errno, or the id of a thread that could not be synchronised
+        raise OSError(ctypes.get_errno(), f"seccomp filter refused ({done})")

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from triage.media._child import ADDRESS_SPACE, FORMATS, PROTOCOLS
+from triage.media._child import ADDRESS_SPACE, FORMATS, PROTOCOLS, preload_av
 from triage.media._jail import confine, no_network, seccomp_deny
 
 FRAMES = 9
@@ -37,9 +37,7 @@ def _frames(container: Any, duration: float) -> list[Any]:
 def main() -> None:
     confine(ADDRESS_SPACE * 3, int(sys.argv[1]))
     no_network()
-    import av  # noqa: PLC0415 - loaded before the filter shuts the door on opening files
-    import av.subtitles.stream  # noqa: PLC0415
-    import av.video.reformatter  # noqa: PLC0415
+    av = preload_av()  # loaded before the filter shuts the door on opening files
     import numpy  # noqa: PLC0415
 
     av.logging.set_level(None)

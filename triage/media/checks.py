@@ -27,6 +27,11 @@ EDITORS = re.compile(
 class Flag:
     kind: str  # time | place | editor
     text: str
+    certain: bool = True  # False: worth a look, not a contradiction (the place check)
+
+    @property
+    def heading(self) -> str:
+        return f"{'CONTRADICTION' if self.certain else 'CHECK'} ({self.kind})"
 
 
 def _time_flag(facts: MediaFacts, start: date | None, end: date | None) -> Flag | None:
@@ -54,8 +59,11 @@ def _place_flag(facts: MediaFacts, oblast: str | None) -> Flag | None:
         return None
     return Flag(
         "place",
-        f"GPS {facts.latitude:.5f}, {facts.longitude:.5f} ({facts.gps_source}) is in or near "
-        f"{', '.join(sorted(found))}, not {oblast} that the witness named",
+        f"GPS {facts.latitude:.5f}, {facts.longitude:.5f} ({facts.gps_source}) is possibly "
+        f"outside the oblast named ({oblast}): its nearest towns are in "
+        f"{', '.join(sorted(found))}. The check knows towns, not boundaries: about 1 town in "
+        "200 is placed outside its own oblast this way",
+        certain=False,
     )
 
 

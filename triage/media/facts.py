@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from triage.text.safe import neutralise_line
+
 __all__ = ["READ", "UNREADABLE", "MediaFacts", "from_tools", "parse_iso6709", "unreadable"]
 
 READ = "read"
@@ -54,10 +56,7 @@ class MediaFacts:
 
     def recorded(self) -> datetime | None:
         """The recording time as UTC; a time without an offset is taken as UTC (see checks)."""
-        if self.recorded_at is None:
-            return None
-        when = datetime.fromisoformat(self.recorded_at)
-        return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+        return None if self.recorded_at is None else _utc(self.recorded_at)
 
     def zone_known(self) -> bool:
         return (
@@ -80,12 +79,25 @@ def unreadable(reason: str, tools: tuple[str, ...] = ()) -> MediaFacts:
     return MediaFacts(UNREADABLE, reason=reason, tools=tools)
 
 
+def _utc(text: str) -> datetime | None:
+    """ISO text as UTC; None when it is not a time or falls outside what a datetime holds
+    once moved to UTC (9999-12-31T23:59:59-12:00 is year 10000 there)."""
+    try:
+        when = datetime.fromisoformat(text)
+        return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
 def _text(value: Any) -> str | None:
+    """One line of text: a newline in a file's field must not start a line of our own, and
+    controls (C0, C1) and direction overrides must not reach a terminal or a bundle."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return None
-    return value.strip()[:_TEXT_MAX]
+    value = neutralise_line(value)
+    return value[:_TEXT_MAX] if value else None
 
 
 def _number(value: Any, low: float, high: float) -> float | None:
@@ -122,7 +134,8 @@ def _time(value: Any) -> str | None:
         return None
     if when.year < 1990:  # 1904/1970 epochs: a camera that never set its clock
         return None
-    return when.isoformat(timespec="seconds")
+    text = when.isoformat(timespec="seconds")
+    return text if _utc(text) is not None else None
 
 
 def _first(*pairs: tuple[str, Any]) -> tuple[str | None, str | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from triage.media.checks import Flag
 from triage.media.facts import READ, MediaFacts
+from triage.text.safe import neutralise_line
 
 __all__ = ["describe"]
 
@@ -25,7 +26,13 @@ def _technical(facts: MediaFacts) -> list[str]:
 
 
 def describe(facts: MediaFacts, flags: list[Flag]) -> list[str]:
-    """The facts, then every contradiction as a line starting with "CONTRADICTION"."""
+    """The facts, then every flag as a line starting with "CONTRADICTION" (or "CHECK" for
+    what is only worth a look). Each
+    line is one line, whatever a field stored before facts were made single-line held."""
+    return [neutralise_line(line) for line in _lines(facts, flags)]
+
+
+def _lines(facts: MediaFacts, flags: list[Flag]) -> list[str]:
     if facts.state != READ:
         return [f"media: unreadable ({facts.reason}); nothing is shown of it"]
     lines = _technical(facts)
@@ -40,5 +47,5 @@ def describe(facts: MediaFacts, flags: list[Flag]) -> list[str]:
     if facts.software:
         lines.append(f"written by: {facts.software}")
     lines.append(f"read with: {'; '.join(facts.tools)}")
-    lines += [f"CONTRADICTION ({flag.kind}): {flag.text}" for flag in flags]
+    lines += [f"{flag.heading}: {flag.text}" for flag in flags]
     return lines

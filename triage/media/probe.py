@@ -1,9 +1,10 @@
 """Reading one file's metadata in sandboxed children (triage.media._child), never in-process.
 
-Each tool runs in a child of its own with the file as its only input descriptor, a timeout,
-the cell of triage.media._jail and a bare environment; whatever goes wrong there (a crash, a
-signal, a timeout, output that is not what the child prints) makes the file "unreadable" and
-nothing more.
+Each tool runs in a child of its own with the file on its standard input, a timeout (then
+its process group is killed), capped output, the cell of triage.media._jail and a bare
+environment (ExifTool's Perl may open files to read; PyAV can open none); whatever goes
+wrong there (a crash, a signal, a timeout, output that is not what the child prints) makes
+the file "unreadable" and nothing more.
 """
 
 from __future__ import annotations
@@ -12,23 +13,36 @@ import contextlib
 import importlib.util
 import json
 import os
+import selectors
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from triage.media.facts import MediaFacts, from_tools, unreadable
-from triage.media.similar import FrameHash, frames_from_json
+from triage.media.similar import FRAMES_MAX, FrameHash, frames_from_json
 
-__all__ = ["Toolkit", "find_tools", "hash_descriptor", "probe_descriptor", "read_only"]
+__all__ = [
+    "Toolkit",
+    "find_tools",
+    "hash_descriptor",
+    "probe_descriptor",
+    "read_only",
+    "run_cell",
+]
 
 TIMEOUT = 30.0  # seconds per tool and file: headers of a large file read in well under one
 HASH_TIMEOUT_MAX = 1800.0  # an hour of video decodes well within half an hour
 _OUTPUT_MAX = 8 << 20  # what a child may say; more is not a report of ours
+_EXIFTOOL_OUTPUT_MAX = 1 << 20  # eighteen tags: a megabyte is a file stuffing them
 _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": "/nonexistent"}
+# numpy's OpenBLAS (and OpenMP) would start worker threads at import: one thread, no pool.
+_CELL_ENV = {**_ENV, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
 @dataclass(frozen=True)
@@ -94,23 +108,65 @@ def find_tools() -> Toolkit:
     return Toolkit(pyav, None, pdq=pdq)
 
 
+def _read_capped(pipe: int, deadline: float, limit: int) -> tuple[bytes, str]:
+    """What the child writes until it closes the pipe; "" or why reading stopped early."""
+    out = bytearray()
+    with selectors.DefaultSelector() as waiting:
+        waiting.register(pipe, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0:
+            if not waiting.select(left):
+                continue
+            chunk = os.read(pipe, 1 << 16)
+            if not chunk:
+                return bytes(out), ""
+            out += chunk
+            if len(out) > limit:
+                return b"", f"more than {limit >> 20} MiB of output"
+    return b"", "timeout"
+
+
+def run_cell(command: list[str], fd: int, timeout: float, limit: int) -> tuple[bytes | None, str]:
+    """Run a cell child on the file open at `fd`: its output and "", or None and why not.
+    The child leads a process group of its own; on a timeout, too much output or any
+    early stop the whole group is killed, so nothing it started is left holding the pipe."""
+    deadline = time.monotonic() + timeout
+    with read_only(fd) as source:
+        child = subprocess.Popen(  # noqa: S603 - our own child; the file is only its stdin
+            command, stdin=source, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            close_fds=True, env=_CELL_ENV, cwd="/", start_new_session=True,
+        )  # fmt: skip
+    assert child.stdout is not None  # noqa: S101 - stdout=PIPE above
+    try:
+        out, why = _read_capped(child.stdout.fileno(), deadline, limit)
+        if not why:
+            child.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        why = "timeout"
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)  # the group, whatever the child did
+        child.wait()
+        child.stdout.close()
+    if why:
+        return None, why
+    if child.returncode != 0:
+        code = child.returncode
+        return None, f"the parser failed ({f'signal {-code}' if code < 0 else f'exit {code}'})"
+    return out, ""
+
+
 def _run(which: str, fd: int, timeout: float, *extra: str) -> tuple[Any, str]:
     """The child's JSON and "", or None and why it failed."""
     cpu = str(int(timeout) + 1)
     command = [sys.executable, "-I", "-m", "triage.media._child", which, cpu, *extra]
-    try:
-        with read_only(fd) as source:
-            done = subprocess.run(  # noqa: S603 - our own child; the file is only its stdin
-                command, stdin=source, capture_output=True, timeout=timeout, check=False,
-                close_fds=True, env=_ENV, cwd="/", start_new_session=True,
-            )  # fmt: skip
-    except subprocess.TimeoutExpired:
+    limit = _EXIFTOOL_OUTPUT_MAX if which == "exiftool" else _OUTPUT_MAX
+    out, why = run_cell(command, fd, timeout, limit)
+    if why == "timeout":
         return None, f"{which}: no answer within {timeout:.0f} s"
-    if done.returncode != 0:
-        how = f"signal {-done.returncode}" if done.returncode < 0 else f"exit {done.returncode}"
-        return None, f"{which}: the parser failed ({how})"
+    if out is None:
+        return None, f"{which}: {why}"
     try:
-        return json.loads(done.stdout[:_OUTPUT_MAX]), ""
+        return json.loads(out), ""
     except ValueError:
         return None, f"{which}: output was not a report"
 
@@ -123,15 +179,23 @@ def _exif_fields(value: Any) -> dict[str, Any] | None:
 
 
 def hash_descriptor(
-    fd: int, tools: Toolkit, *, duration: float | None, every: float = 1.0
+    fd: int,
+    tools: Toolkit,
+    *,
+    duration: float | None,
+    every: float = 1.0,
+    frames_max: int = FRAMES_MAX,
 ) -> list[FrameHash] | None:
     """PDQ hashes of the frames at each `every` seconds (vPDQ), decoded in the cell; None
     when PDQ is not installed or the file cannot be decoded. The time limit grows with the
-    file's length: decoding a minute of 1080p takes seconds."""
+    file's length: decoding a minute of 1080p takes seconds. At most `frames_max` frames:
+    a longer file is sampled more sparsely, evenly over the length it declares, and the
+    child stops at the cap whatever the file declared."""
     if tools.pyav is None or not tools.pdq:
         return None
     timeout = min(HASH_TIMEOUT_MAX, TIMEOUT + 3 * (duration or 0))
-    report, _why = _run("pdq", fd, timeout, str(every))
+    every = max(every, (duration or 0) / frames_max)
+    report, _why = _run("pdq", fd, timeout, str(every), str(frames_max))
     if not isinstance(report, dict) or not isinstance(report.get("frames"), list):
         return None
     return frames_from_json(json.dumps(report["frames"]))

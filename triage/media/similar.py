@@ -14,12 +14,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["FrameHash", "Similarity", "compare", "frames_from_json", "frames_to_json"]
+__all__ = ["FRAMES_MAX", "FrameHash", "Similarity", "compare", "frames_from_json", "frames_to_json"]
 
 QUALITY_MIN = 50
 DISTANCE_MAX = 31
 SHARE_ONE_WAY = 0.8
 SHARE_OTHER_WAY = 0.3
+# Hashed frames per file: half an hour at one a second. A longer file is sampled more sparsely
+# (comparing two files costs the product of their frame counts: 100,000 frames each would
+# take `triage links` hours).
+FRAMES_MAX = 1800
 _GAP = 1.5  # seconds: sampled frames closer than this belong to one matched range
 
 
@@ -37,6 +41,9 @@ class Similarity:
     query_share: float
     other_share: float
     ranges: tuple[tuple[float, float], ...]
+    # The match rests on one still picture (a title card, colour bars, a photo in a video):
+    # unrelated videos can share one, so it is not called the same video.
+    static: bool = False
 
     @property
     def same(self) -> bool:
@@ -84,6 +91,12 @@ def compare(query: Sequence[FrameHash], other: Sequence[FrameHash]) -> Similarit
     if not mine or not theirs:
         return None
     found_here, found_there = _matched(mine, theirs), _matched(theirs, mine)
+    static = max(len(mine), len(theirs)) > 1 and _one_picture([*found_here, *found_there])
     return Similarity(
-        len(found_here) / len(mine), len(found_there) / len(theirs), _ranges(found_here)
+        len(found_here) / len(mine), len(found_there) / len(theirs), _ranges(found_here), static
     )
+
+
+def _one_picture(frames: Sequence[FrameHash]) -> bool:
+    """Whether every frame is the first one's picture (within the match distance)."""
+    return all((f.bits ^ frames[0].bits).bit_count() <= DISTANCE_MAX for f in frames)

@@ -63,6 +63,10 @@ def test_place_and_editor_are_flagged():
         oblast="UA-65", **none,
     )  # fmt: skip
     assert [f.kind for f in flags] == ["place", "editor"]
+    # Nearest towns, not boundaries: the place is worth a look, never a contradiction.
+    assert [f.heading for f in flags] == ["CHECK (place)", "CONTRADICTION (editor)"]
+    assert "possibly outside the oblast named (UA-65)" in flags[0].text
+    assert "towns, not boundaries" in flags[0].text
     assert "UA-14" in flags[0].text
     assert "UA-65" in flags[0].text
     assert contradictions(_facts(latitude=lat, longitude=lon), oblast="UA-14", **none) == []

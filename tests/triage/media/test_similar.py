@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,10 @@ def clipset(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made
 
 
-def _hashes(path: Path) -> list[FrameHash]:
+def _hashes(path: Path, duration: float = 6) -> list[FrameHash]:
     fd = os.open(path, os.O_RDONLY)
     try:
-        frames = hash_descriptor(fd, find_tools(), duration=6)
+        frames = hash_descriptor(fd, find_tools(), duration=duration)
     finally:
         os.close(fd)
     assert frames
@@ -94,3 +95,37 @@ def test_links_and_similar_find_the_re_encoded_copy(bench: Bench, clipset, tmp_p
     assert third.id not in similar.stdout
     log = (bench.root / "custody.jsonl").read_text()
     assert '"action":"media_searched"' in log.replace(" ", "")
+
+
+def _title_card_then(path: Path, content: str) -> Path:
+    """Eight seconds of colour bars, then two of `content`: a channel's clip, say."""
+    bars = "smptebars=size=320x180:rate=25:duration=8"
+    body = content.format(size="320x180") + ",trim=duration=2,setpts=PTS-STARTPTS"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", bars, "-f", "lavfi", "-i", body,
+         "-filter_complex", "[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]concat=n=2",
+         "-c:v", "libx264", "-preset", "ultrafast", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def test_unrelated_clips_sharing_a_still_title_card_are_not_the_same_video(
+    bench: Bench, tmp_path: Path
+):
+    one = _title_card_then(tmp_path / "one.mp4", UNRELATED["cellauto"])
+    two = _title_card_then(tmp_path / "two.mp4", UNRELATED["life"])
+    found = compare(_hashes(one, 10), _hashes(two, 10))
+    assert found is not None
+    assert found.static  # what matched is one still picture
+
+    me = [bench.investigator.recipient]
+    first = build(me, files=[FileSpec(one.read_bytes())])
+    second = build(me, files=[FileSpec(two.read_bytes())])
+    assert bench.run("import", str(export_bundle(tmp_path / "e", [first, second]))).exit_code == 0
+    result = bench.run("links", first.id, "--json")
+    assert result.exit_code == 0, result.output
+    (link,) = [json.loads(line) for line in result.stdout.splitlines() if line]
+    assert link["kinds"] == ["same-still-picture"]
+    assert link["independent"] is True
+    assert link["reasons"][0].startswith("same picture only (static)")
