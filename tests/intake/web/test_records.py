@@ -381,3 +381,21 @@ def test_the_records_are_shown_in_every_language(
     assert NAMES[0] in html
     assert hashlib.sha256(VIDEO).hexdigest() in html
     assert sentence in html
+
+
+def test_a_consent_change_record_stays_while_its_witness_has_another(
+    site: Site, client: FlaskClient
+) -> None:
+    codename, reference = _testify(client)
+    account = _account(site, codename)
+    _change(site, account, reference, ConsentChange("withdraw"))
+    with site.services.sessions() as session:
+        change = session.scalar(select(Submission).where(Submission.kind == "consent_change"))
+        assert change is not None
+        change_id = change.id
+    long_ago = utc_now().date() - timedelta(days=RECORD_DAYS_AFTER_PURGE + 1)
+    _purge(site, change_id, long_ago)
+    assert sweep(site.services.sessions, site.services.store).records_expired == 0
+    assert "You withdrew your consent" in _consent_of(site, codename, reference)
+    _purge(site, reference, long_ago)
+    assert sweep(site.services.sessions, site.services.store).records_expired == 2
