@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, Select, delete, select
 from sqlalchemy.orm import Session
 
 from intake.blobstore import BlobStore, LocalBlobStore
@@ -101,12 +101,29 @@ def _delete_rows(session: Session, hour: int) -> tuple[int, int]:
 
 
 def _expire_records(session: Session, today: date) -> int:
-    """Receipt records of submissions purged more than RECORD_DAYS_AFTER_PURGE days ago."""
+    """Receipt records of submissions purged more than RECORD_DAYS_AFTER_PURGE days ago.
+
+    A consent change's record stays while its witness has another record left: the account
+    page computes each testimony's consent from every change (intake.web.services.consent_view),
+    and one gone early would show a withdrawn testimony as given.
+    """
     cutoff = today - timedelta(days=RECORD_DAYS_AFTER_PURGE)
-    purged = select(Submission.id).where(Submission.purged_on < cutoff)
+    expired = Submission.purged_on < cutoff
+    change = Submission.kind == "consent_change"
+    removed = _delete_records(session, select(Submission.id).where(expired, ~change))
+    others = (
+        select(Submission.witness_id)
+        .join(SubmissionRecord, SubmissionRecord.submission_id == Submission.id)
+        .where(~change, Submission.witness_id.is_not(None))
+    )
+    changes = select(Submission.id).where(expired, change, Submission.witness_id.not_in(others))
+    return removed + _delete_records(session, changes)
+
+
+def _delete_records(session: Session, ids: Select[Any]) -> int:
     done = cast(
         CursorResult[Any],
-        session.execute(delete(SubmissionRecord).where(SubmissionRecord.submission_id.in_(purged))),
+        session.execute(delete(SubmissionRecord).where(SubmissionRecord.submission_id.in_(ids))),
     )
     return done.rowcount or 0
 

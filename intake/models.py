@@ -379,10 +379,12 @@ class WitnessSession(Base):
 class SubmissionRecord(Base):
     """What a witness can see again of a submission, sealed (age) to their reply key alone.
 
-    `sealed_files` holds the files' names, plaintext sizes and SHA-256; `sealed_consent` a
-    testimony's current consent, sealed again by each consent change (None for a follow-up).
-    A testimony sent before records were kept has no row, or one with its consent only. The
-    sweep removes the row `intake.maintenance.RECORD_DAYS_AFTER_PURGE` days after the purge.
+    `sealed_files` holds the files' names, plaintext sizes and SHA-256; `sealed_consent` the
+    submission's consent entry: a testimony's consent as given, or a consent change (None for
+    a follow-up). Each names its submission inside. A testimony sent before records were kept
+    has no row (or, from the first version, one with its consent only, shown as unchecked).
+    The sweep removes the row `intake.maintenance.RECORD_DAYS_AFTER_PURGE` days after the
+    purge (a consent change's only once its witness has no other record).
     """
 
     __tablename__ = "submission_record"

@@ -164,7 +164,8 @@ class FileEntry:
 class ConsentChange:
     """The witness withdraws consent, or narrows it to `recipients` (A4 codes).
 
-    Whether a "narrow" really narrows is judged by triage against the consent it holds.
+    Whether a "narrow" really narrows is judged against the consent as given, by the rule in
+    protocol.consent (triage's import and the server's account page).
     """
 
     action: ConsentAction

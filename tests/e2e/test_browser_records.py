@@ -17,7 +17,15 @@ import pytest
 
 from tests.e2e.chromium import BROWSER_MARKS, chromium
 from tests.e2e.conftest import LiveSite
-from tests.e2e.test_browser import DESKTOP, TEXT, Visit, Words, fill_testimony, take_codename
+from tests.e2e.test_browser import (
+    DESKTOP,
+    NARROW,
+    TEXT,
+    Visit,
+    Words,
+    fill_testimony,
+    take_codename,
+)
 
 pytestmark = BROWSER_MARKS
 
@@ -75,9 +83,18 @@ def test_a_returning_witness_sees_names_sizes_hashes_and_consent(
         ]
         expected = [[f["name"], hashlib.sha256(f["buffer"]).hexdigest()] for f in sent]
         assert sorted([row[0], row[2]] for row in rows) == sorted(expected)
-        consent = record.locator("p.consent").inner_text()
-        assert visit.t("Who may receive this testimony, as you chose when you sent it:") in consent
-        assert visit.t("This service's investigators only") in consent
+        consent = record.locator("div.consent")
+        assert visit.t("Who may receive this testimony, as you chose when you sent it:") in (
+            consent.inner_text()
+        )
+        listed = [item.strip() for item in consent.locator("ul.recipients li").all_inner_texts()]
+        assert visit.t("The Office of the Prosecutor of the International Criminal Court") in listed
+        # Stacked at 320 px the column headings are gone: each hash says what it is.
+        page.set_viewport_size(NARROW)
+        label = record.locator("td.hash .hash-label").first
+        assert label.is_visible()
+        assert label.inner_text().strip() == visit.t("SHA-256:")
+        page.set_viewport_size(DESKTOP)
         note = page.locator("#records-note").inner_text()
         assert "90" in note
     finally:

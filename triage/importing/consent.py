@@ -1,7 +1,8 @@
 """Consent changes from a witness (withdraw, narrow), applied to that witness's submissions.
 
-A change applies to the submissions the same witness (same reply key) made up to the moment
-of the change; a testimony made after it carries its own, new consent. Follow-ups take their
+The rule itself is protocol.consent's, shared with the server's account page. A change
+applies to the submissions the same witness (same reply key) made up to the moment of the
+change; a testimony made after it carries its own, new consent. Follow-ups take their
 parent's consent. Applying is recomputed from the original consent each time, so importing
 the same changes twice, or in another order, gives the same result.
 """
@@ -10,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocol.consent import Effective, Sent, effective_consent
 from protocol.schema import Submission as SealedSubmission
 from triage.workspace.lists import joined, split
 from triage.workspace.models import Submission
@@ -33,42 +34,36 @@ class ConsentEffect:
     withdrawn: bool
 
 
-def _changes(rows: list[Submission]) -> list[tuple[Submission, SealedSubmission]]:
+def _sent(rows: list[Submission]) -> list[Sent]:
+    """The rows as the shared rule (protocol.consent) reads them; a change that does not
+    parse as one is left out, as if it were not there."""
     found = []
     for row in rows:
+        change = None
         if row.kind == "consent_change":
-            found.append((row, SealedSubmission.from_json(row.document.encode("utf-8"))))
-    return sorted(found, key=lambda pair: pair[0].received_at)
+            change = SealedSubmission.from_json(row.document.encode("utf-8")).consent_change
+            if change is None:
+                continue
+        found.append(
+            Sent(row.id, row.received_at, tuple(split(row.consent_original)), row.parent_id, change)
+        )
+    return found
 
 
-def _apply_one(
-    row: Submission,
-    base: str,
-    changes: list[tuple[Submission, SealedSubmission]],
-    since: datetime,
-) -> ConsentEffect | None:
-    consent, withdrawn_by = set(split(base)), None
-    last_change = ""
-    for change_row, change in changes:
-        if change_row.received_at < since or change.consent_change is None:
-            continue
-        last_change = change_row.id
-        if change.consent_change.action == "withdraw":
-            withdrawn_by = change_row.id
-        else:
-            consent &= set(change.consent_change.recipients)
+def _apply_one(row: Submission, effective: Effective) -> ConsentEffect | None:
     before = f"{row.status}:{row.consent}"
-    row.consent = joined(consent)
-    if not last_change:
+    row.consent = joined(effective.recipients)
+    if not effective.applied:
         # No change of the witness's applies: the row only takes its base consent (a follow-up,
         # its parent's), which is no news for the investigator.
         return None
-    if withdrawn_by is not None:
+    if effective.withdrawn_by is not None:
         row.status = WITHDRAWN
     after = f"{row.status}:{row.consent}"
     if before == after:
         return None
-    return ConsentEffect(row.id, withdrawn_by or last_change, before, after, bool(withdrawn_by))
+    change_id = effective.withdrawn_by or effective.applied[-1]
+    return ConsentEffect(row.id, change_id, before, after, bool(effective.withdrawn_by))
 
 
 def recompute_consent(session: Session, witnesses: Iterable[str]) -> list[ConsentEffect]:
@@ -78,19 +73,14 @@ def recompute_consent(session: Session, witnesses: Iterable[str]) -> list[Consen
         rows = list(
             session.scalars(select(Submission).where(Submission.witness_recipient == witness))
         )
-        changes = _changes(rows)
-        by_id = {row.id: row for row in rows}
+        resolved = effective_consent(_sent(rows))
         for row in rows:
             if row.kind == "consent_change":
                 continue
-            base, since = row.consent_original, row.received_at
-            if row.kind == "follow_up" and row.parent_id in by_id:
-                # A follow-up belongs to its testimony: every change since the testimony
-                # applies to it, including one made before the follow-up was sent.
-                parent = by_id[row.parent_id]
-                base, since = parent.consent_original, parent.received_at
-                row.consent_original = base
-            effect = _apply_one(row, base, changes, since)
+            effective = resolved[row.id]
+            # A follow-up's original consent is its testimony's, once that is here too.
+            row.consent_original = joined(effective.base)
+            effect = _apply_one(row, effective)
             if effect is not None:
                 effects.append(effect)
     return effects

@@ -1,11 +1,17 @@
 """What a witness can see again of each submission: a receipt record sealed to their reply key.
 
 At commit, the files' names, plaintext sizes and SHA-256 are sealed (age, X25519) to the
-witness's reply key only, and a testimony's consent beside them; a consent change seals the
-parent testimony's consent again. The server holds ciphertext it cannot open: the reply key
-is derived from the codename at login (intake.web.services.witness) and opens the records in
-memory for that one response. Consent is sealed apart from the files so that a consent change
-can replace it with the public key alone, without the codename's private half.
+witness's reply key only, and beside them the submission's consent entry: the consent given
+with a testimony, or the change a consent change asks for, with the moment it was received.
+Nothing is ever sealed again: the consent a testimony has now is computed at login from its
+entries and those of the witness's changes, by the rule triage applies (protocol.consent).
+The server holds ciphertext it cannot open: the reply key is derived from the codename at
+login (intake.web.services.witness) and opens the records in memory for that one response.
+
+age does not say who sealed a message, and the reply key is public to the server: anyone who
+can write the database could seal a false record. Each record names its submission, and one
+that names another (moved from another row) is shown as "could not be checked"; a record is
+the server's claim all the same (SECURITY.md).
 
 Each plaintext is padded to a multiple of `_PAD` bytes, so a record's length says little
 about the names inside. After a purge the records live `RECORD_DAYS_AFTER_PURGE` more days
@@ -17,32 +23,35 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Literal, TypeVar, cast, get_args
-
-from sqlalchemy.orm import Session
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from crypto.age import open_bytes, seal_bytes
 from crypto.errors import CryptoError
 from crypto.x25519 import X25519Identity, X25519Recipient
 from intake.maintenance import RECORD_DAYS_AFTER_PURGE
 from intake.models import SubmissionRecord
+from protocol.entries import ConsentChange
+from protocol.errors import ProtocolError
 
 __all__ = [
     "RECORD_DAYS_AFTER_PURGE",
-    "ConsentState",
+    "ConsentEntry",
     "OpenedRecord",
     "RecordFile",
+    "RecordMismatchError",
     "open_record",
     "seal_consent",
     "seal_files",
-    "set_consent",
 ]
 
-ConsentAction = Literal["given", "narrow", "withdraw"]
-
 _PAD = 256
+_TIME = "%Y-%m-%dT%H:%M:%SZ"
 _T = TypeVar("_T")
+
+
+class RecordMismatchError(ValueError):
+    """A record that opened but names another submission, or says nothing readable."""
 
 
 @dataclass(frozen=True)
@@ -55,20 +64,25 @@ class RecordFile:
 
 
 @dataclass(frozen=True)
-class ConsentState:
-    """A testimony's current consent: as given with it, narrowed, or withdrawn (and since when)."""
+class ConsentEntry:
+    """A submission's part in its witness's consent: a testimony's consent as given
+    (`given`), or a consent change (`change`); `received_at` orders them (protocol.consent)."""
 
-    action: ConsentAction
-    recipients: tuple[str, ...]
-    since: date
+    received_at: datetime
+    given: tuple[str, ...] = ()
+    change: ConsentChange | None = None
 
 
 @dataclass(frozen=True)
 class OpenedRecord:
-    """A record opened for one response; `files` None when none was kept (or it did not open)."""
+    """A record opened for one response; a part is None when none was kept.
+
+    `unchecked` when a part did not open with the witness's key or names another submission.
+    """
 
     files: tuple[RecordFile, ...] | None
-    consent: ConsentState | None
+    consent: ConsentEntry | None
+    unchecked: bool = False
 
 
 def _seal(document: object, reply_recipient: str) -> bytes:
@@ -78,71 +92,71 @@ def _seal(document: object, reply_recipient: str) -> bytes:
     return seal_bytes(plain, [X25519Recipient.parse(reply_recipient)])
 
 
-def seal_files(reply_recipient: str, files: Sequence[RecordFile]) -> bytes:
-    """The files' record, sealed to the reply key alone."""
-    return _seal(
-        {"files": [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in files]},
-        reply_recipient,
-    )
+def seal_files(reply_recipient: str, submission_id: str, files: Sequence[RecordFile]) -> bytes:
+    """The files' record of `submission_id`, sealed to the reply key alone."""
+    listed = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in files]
+    return _seal({"submission_id": submission_id, "files": listed}, reply_recipient)
 
 
-def seal_consent(reply_recipient: str, consent: ConsentState) -> bytes:
-    """A testimony's consent, sealed to the reply key alone."""
-    document = {
-        "action": consent.action,
-        "recipients": list(consent.recipients),
-        "since": consent.since.isoformat(),
+def seal_consent(reply_recipient: str, submission_id: str, entry: ConsentEntry) -> bytes:
+    """The consent entry of `submission_id`, sealed to the reply key alone."""
+    document: dict[str, object] = {
+        "submission_id": submission_id,
+        "received_at": entry.received_at.strftime(_TIME),
+        "given": list(entry.given),
     }
+    if entry.change is not None:
+        document["change"] = entry.change.to_dict()
     return _seal(document, reply_recipient)
 
 
-def set_consent(
-    session: Session, submission_id: str, reply_recipient: str, consent: ConsentState
-) -> None:
-    """Seal `consent` as a testimony's current one. A testimony from before records were kept
-    gets a record with its consent only: its files were never recorded."""
-    record = session.get(SubmissionRecord, submission_id)
-    if record is None:
-        record = SubmissionRecord(submission_id=submission_id, sealed_files=None)
-        session.add(record)
-    record.sealed_consent = seal_consent(reply_recipient, consent)
-
-
-def _files_of(plain: bytes) -> tuple[RecordFile, ...]:
+def _document(plain: bytes, submission_id: str) -> dict[str, Any]:
     data = json.loads(plain)
+    if not isinstance(data, dict) or data.get("submission_id") != submission_id:
+        raise RecordMismatchError("the record names another submission")
+    return data
+
+
+def _files_of(data: dict[str, Any]) -> tuple[RecordFile, ...]:
     return tuple(
         RecordFile(name=str(f["name"]), size=int(f["size"]), sha256=str(f["sha256"]))
         for f in data["files"]
     )
 
 
-def _consent_of(plain: bytes) -> ConsentState:
-    data = json.loads(plain)
-    action = str(data["action"])
-    if action not in get_args(ConsentAction):
-        raise ValueError("unknown consent action")
-    recipients = tuple(str(code) for code in data["recipients"])
-    since = date.fromisoformat(str(data["since"]))
-    return ConsentState(cast(ConsentAction, action), recipients, since)
+def _consent_of(data: dict[str, Any]) -> ConsentEntry:
+    at = datetime.strptime(str(data["received_at"]), _TIME).replace(tzinfo=UTC)
+    change = data.get("change")
+    return ConsentEntry(
+        received_at=at,
+        given=tuple(str(code) for code in data["given"]),
+        change=None if change is None else ConsentChange.parse(change),
+    )
 
 
 def _open_part(
-    sealed: bytes | None, identity: X25519Identity, parse: Callable[[bytes], _T]
-) -> _T | None:
+    sealed: bytes | None,
+    identity: X25519Identity,
+    submission_id: str,
+    parse: Callable[[dict[str, Any]], _T],
+) -> tuple[_T | None, bool]:
+    """The part opened, and whether it could not be checked."""
     if sealed is None:
-        return None
+        return None, False
     try:
-        return parse(open_bytes(sealed, [identity]))
-    except (CryptoError, ValueError, KeyError, TypeError):
-        # Not this witness's key, or not a record: shown as "not kept", never as an error page.
-        return None
+        return parse(_document(open_bytes(sealed, [identity]), submission_id)), False
+    except (CryptoError, ProtocolError, ValueError, KeyError, TypeError):
+        # Not this witness's key, another row's record, or not a record: the page says it
+        # could not be checked, never an error page.
+        return None, True
 
 
-def open_record(record: SubmissionRecord | None, identity: X25519Identity) -> OpenedRecord:
-    """The record opened with the reply key, in memory only."""
+def open_record(
+    record: SubmissionRecord | None, submission_id: str, identity: X25519Identity
+) -> OpenedRecord:
+    """The record of `submission_id` opened with the reply key, in memory only."""
     if record is None:
         return OpenedRecord(files=None, consent=None)
-    return OpenedRecord(
-        files=_open_part(record.sealed_files, identity, _files_of),
-        consent=_open_part(record.sealed_consent, identity, _consent_of),
-    )
+    files, bad_files = _open_part(record.sealed_files, identity, submission_id, _files_of)
+    consent, bad_consent = _open_part(record.sealed_consent, identity, submission_id, _consent_of)
+    return OpenedRecord(files=files, consent=consent, unchecked=bad_files or bad_consent)

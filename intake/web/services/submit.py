@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -31,13 +32,7 @@ from intake.web.services.context import WebContext
 from intake.web.services.guards import form_token_used, mark_form_token_used
 from intake.web.services.incoming import IncomingFile
 from intake.web.services.receive import KeyringSnapshot, forget_blobs, snapshot_keyring
-from intake.web.services.records import (
-    ConsentState,
-    RecordFile,
-    seal_consent,
-    seal_files,
-    set_consent,
-)
+from intake.web.services.records import ConsentEntry, RecordFile, seal_consent, seal_files
 from intake.web.services.storage import reseal_header, write_blob
 from protocol import ids
 from protocol.entries import Answers, ConsentChange, FileEntry
@@ -230,21 +225,23 @@ def _release_draft(session: Session, witness_id: str, names: Sequence[str]) -> N
 
 
 def _record(
-    session: Session, new: NewSubmission, row: Submission, files: Sequence[IncomingFile]
+    new: NewSubmission,
+    row: Submission,
+    files: Sequence[IncomingFile],
+    received_at: datetime,
 ) -> None:
-    """The witness's receipt record (services.records): what arrived, a testimony's consent;
-    a consent change seals its testimony's consent again, so the record says what is current."""
-    today = utc_today()
+    """The witness's receipt record (services.records): what arrived, and the submission's
+    consent entry (a testimony's consent, or the change), each naming the submission."""
     listed = [RecordFile(f.original_name, f.size, f.plaintext_sha256) for f in files]
-    record = SubmissionRecord(sealed_files=seal_files(new.reply_recipient, listed))
+    record = SubmissionRecord(sealed_files=seal_files(new.reply_recipient, row.id, listed))
+    entry = None
     if new.kind == "testimony":
-        given = ConsentState("given", new.answers.codes("A4"), today)
-        record.sealed_consent = seal_consent(new.reply_recipient, given)
+        entry = ConsentEntry(received_at, given=new.answers.codes("A4"))
+    elif new.consent_change is not None:
+        entry = ConsentEntry(received_at, change=new.consent_change)
+    if entry is not None:
+        record.sealed_consent = seal_consent(new.reply_recipient, row.id, entry)
     row.record = record  # a relationship: the flush inserts the row first
-    change = new.consent_change
-    if change is not None and new.parent_id is not None:
-        now = ConsentState(change.action, change.recipients, today)
-        set_consent(session, new.parent_id, new.reply_recipient, now)
 
 
 def _write_rows(
@@ -253,8 +250,11 @@ def _write_rows(
     sid: str,
     files: Sequence[IncomingFile],
     sealed: tuple[Sequence[_SealedBlob], Sequence[str]],
+    *,
+    received_at: datetime,
 ) -> None:
-    """The submission's rows; `blobs[0]` is its sealed submission.json."""
+    """The submission's rows; `blobs[0]` is its sealed submission.json, received at
+    `received_at`."""
     blobs, fps = sealed
     witness_id = _witness_id(session, new)
     if new.releases_draft and witness_id is not None:
@@ -273,7 +273,7 @@ def _write_rows(
     )
     row.blobs = [_blob_row(sid, blob, fps) for blob in blobs]
     session.add(row)
-    _record(session, new, row, files)
+    _record(new, row, files, received_at)
     mark_form_token_used(session, new.form_token)
 
 
@@ -292,9 +292,8 @@ def commit_submission(ctx: WebContext, new: NewSubmission, *, fresh: Sequence[st
         if not now.recipients:
             raise NoActiveKeyError
         files = _reseal_moved(ctx, new.files, now)
-        sealed = seal_bytes(
-            _document(new, files, sid, ctx.form_version).to_json(), list(now.recipients)
-        )
+        doc = _document(new, files, sid, ctx.form_version)
+        sealed = seal_bytes(doc.to_json(), list(now.recipients))
         manifest_name = new_blob_name()
         manifest = write_blob(ctx.store, manifest_name, sealed)
         named.append(manifest_name)
@@ -310,7 +309,9 @@ def commit_submission(ctx: WebContext, new: NewSubmission, *, fresh: Sequence[st
         with ctx.sessions() as session:
             # Recipient rows refer to cached key rows: refresh the cache from the file first.
             ctx.keyring.sync_cache(session, now.ring)
-            _write_rows(session, new, sid, files, (blobs, now.fingerprints))
+            _write_rows(
+                session, new, sid, files, (blobs, now.fingerprints), received_at=doc.received_at
+            )
             try:
                 session.commit()
             except IntegrityError as exc:

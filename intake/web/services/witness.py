@@ -25,6 +25,7 @@ from intake.clock import utc_today
 from intake.errors import IntakeError
 from intake.models import Reply, SubmissionRecord, SubmissionState, Witness
 from intake.web.forms import ConsentForm
+from intake.web.services.consent_view import ConsentState, SentEntry, current_consent
 from intake.web.services.context import WebContext
 from intake.web.services.records import RECORD_DAYS_AFTER_PURGE, OpenedRecord, open_record
 from intake.web.services.submit import NewSubmission, Receipt, commit_submission
@@ -56,8 +57,10 @@ class SubmissionLine:
     file_count: int
     sealed_bytes: int
     delivered: bool
-    # Only in the login response: the files and consent opened with the reply key.
+    # Only in the login response: the files opened with the reply key, and a testimony's
+    # consent now (intake.web.services.consent_view).
     record: OpenedRecord | None = None
+    consent: ConsentState | None = None
     # The last day the record is kept after a purge (None while the files are here).
     record_until: date | None = None
 
@@ -100,12 +103,26 @@ def _records(session: Session, witness: Witness) -> dict[str, SubmissionRecord]:
     return {record.submission_id: record for record in found}
 
 
+def _opened(
+    session: Session, witness: Witness, opener: X25519Identity | None
+) -> tuple[dict[str, OpenedRecord], dict[str, ConsentState]]:
+    """The witness's records opened, and each testimony's consent now; empty without `opener`."""
+    if opener is None:
+        return {}, {}
+    records = _records(session, witness)
+    opened = {
+        row.id: open_record(records.get(row.id), row.id, opener) for row in witness.submissions
+    }
+    entries = (SentEntry(row.id, row.kind, opened[row.id].consent) for row in witness.submissions)
+    return opened, current_consent(entries)
+
+
 def _lines(
     session: Session, witness: Witness, opener: X25519Identity | None = None
 ) -> tuple[SubmissionLine, ...]:
     """The witness's submissions, newest first; with `opener`, their records opened."""
     rows = sorted(witness.submissions, key=lambda s: (s.received_on, s.id), reverse=True)
-    records = _records(session, witness) if opener is not None else {}
+    opened, consent = _opened(session, witness, opener)
     keep = timedelta(days=RECORD_DAYS_AFTER_PURGE)
     return tuple(
         SubmissionLine(
@@ -115,7 +132,8 @@ def _lines(
             file_count=row.file_count,
             sealed_bytes=row.sealed_bytes,
             delivered=row.state is SubmissionState.PURGED,
-            record=None if opener is None else open_record(records.get(row.id), opener),
+            record=opened.get(row.id),
+            consent=consent.get(row.id),
             record_until=None if row.purged_on is None else row.purged_on + keep,
         )
         for row in rows

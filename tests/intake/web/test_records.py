@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date, timedelta
+import secrets
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -17,12 +18,15 @@ from intake.clock import utc_now
 from intake.maintenance import RECORD_DAYS_AFTER_PURGE, sweep
 from intake.models import Submission, SubmissionRecord, SubmissionState
 from intake.web.services.records import (
-    ConsentState,
+    ConsentEntry,
     RecordFile,
     open_record,
     seal_consent,
     seal_files,
 )
+from intake.web.services.submit import NewSubmission, commit_submission
+from intake.web.services.witness import Account, change_consent, login
+from protocol.entries import Answers, ConsentChange
 from tests.intake.web.conftest import (
     Site,
     codename_of,
@@ -73,23 +77,33 @@ def _record(site: Site, reference: str) -> SubmissionRecord:
 def test_sealed_record_opens_only_with_the_reply_key() -> None:
     reply = X25519Identity.generate()
     files = [RecordFile("a.mp4", 12, "ab" * 32)]
-    sealed = seal_files(str(reply.recipient()), files)
+    sealed = seal_files(str(reply.recipient()), "S", files)
     assert sealed.startswith(b"age-encryption.org/v1\n")
     assert b"a.mp4" not in sealed
     with pytest.raises(CryptoError):
         open_bytes(sealed, [X25519Identity.generate()])
     plain = open_bytes(sealed, [reply])
     assert len(plain) % 256 == 0  # padded: the length says little about the names
-    since = date(2026, 3, 1)
-    consent = seal_consent(str(reply.recipient()), ConsentState("narrow", ("icc-otp",), since))
+    entry = ConsentEntry(datetime(2026, 3, 1, 12, 0, tzinfo=UTC), given=("icc-otp",))
+    consent = seal_consent(str(reply.recipient()), "S", entry)
     record = SubmissionRecord(submission_id="S", sealed_files=sealed, sealed_consent=consent)
-    opened = open_record(record, reply)
+    opened = open_record(record, "S", reply)
     assert opened.files == tuple(files)
-    assert opened.consent == ConsentState("narrow", ("icc-otp",), since)
-    stranger = open_record(record, X25519Identity.generate())
+    assert opened.consent == entry
+    assert not opened.unchecked
+    stranger = open_record(record, "S", X25519Identity.generate())
     assert stranger.files is None
     assert stranger.consent is None
-    assert open_record(None, reply).files is None
+    assert stranger.unchecked
+    assert open_record(None, "S", reply).files is None
+
+
+def test_a_record_moved_to_another_row_is_not_shown_as_checked() -> None:
+    reply = X25519Identity.generate()
+    sealed = seal_files(str(reply.recipient()), "S", [RecordFile("a.mp4", 12, "ab" * 32)])
+    moved = open_record(SubmissionRecord(submission_id="T", sealed_files=sealed), "T", reply)
+    assert moved.files is None
+    assert moved.unchecked
 
 
 def test_commit_seals_the_record_to_the_reply_key(site: Site, client: FlaskClient) -> None:
@@ -105,14 +119,14 @@ def test_commit_seals_the_record_to_the_reply_key(site: Site, client: FlaskClien
             open_bytes(sealed, [site.investigator])
     with site.app.app_context():
         identity = site.deriver.derive(codename).identity
-    opened = open_record(record, identity)
+    opened = open_record(record, reference, identity)
     assert opened.files == (
         RecordFile(NAMES[0], len(VIDEO), hashlib.sha256(VIDEO).hexdigest()),
         RecordFile(NAMES[1], len(PHOTO), hashlib.sha256(PHOTO).hexdigest()),
     )
     assert opened.consent is not None
-    assert opened.consent.action == "given"
-    assert opened.consent.recipients == ("investigators", "icc-otp")
+    assert opened.consent.change is None
+    assert opened.consent.given == ("investigators", "icc-otp")
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -160,7 +174,7 @@ def _change_consent(browser: FlaskClient, codename: str, reference: str, **data:
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
-def test_consent_change_seals_the_current_consent_again(site: Site, client: FlaskClient) -> None:
+def test_consent_change_shows_the_consent_now(site: Site, client: FlaskClient) -> None:
     codename, reference = _testify(client)
     browser = site.client()
     _login(browser, codename)
@@ -174,19 +188,149 @@ def test_consent_change_seals_the_current_consent_again(site: Site, client: Flas
     assert "You withdrew your consent for this testimony on" in html
 
 
-def test_consent_change_of_an_old_testimony_records_the_consent_only(
-    site: Site, client: FlaskClient
+def _at(monkeypatch: pytest.MonkeyPatch, minutes: int) -> None:
+    """Submissions committed from now on are received `minutes` after a fixed moment."""
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+    monkeypatch.setattr("intake.web.services.submit.utc_now", lambda: moment)
+
+
+def _account(site: Site, codename: str) -> Account:
+    with site.app.app_context():
+        account = login(site.ctx, codename)
+    assert account is not None
+    return account
+
+
+def _change(site: Site, account: Account, parent: str, change: ConsentChange) -> None:
+    with site.app.app_context():
+        change_consent(
+            site.ctx,
+            account,
+            parent_id=parent,
+            change=change,
+            language="en",
+            form_token=secrets.token_urlsafe(16),
+        )
+
+
+def _second_testimony(site: Site, account: Account) -> str:
+    new = NewSubmission(
+        kind="testimony",
+        answers=Answers.parse({"A3": True, "A4": ["investigators", "icc-otp"], "B1": "Again."}),
+        ui_language="en",
+        reply_recipient=account.reply_recipient,
+        form_token=secrets.token_urlsafe(16),
+        witness_id=account.witness_id,
+    )
+    with site.app.app_context():
+        return commit_submission(site.ctx, new, fresh=())
+
+
+def _consent_of(site: Site, codename: str, reference: str) -> str:
+    html = _login(site.client(), codename)
+    row = html.index(f'id="record-{reference}"')
+    ends = [html.find(end, row) for end in ('<tr id="submission-', "</section>")]
+    return html[row : min(end for end in ends if end > 0)]
+
+
+def test_a_narrow_after_a_withdrawal_leaves_it_withdrawn(
+    site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _at(monkeypatch, 0)
+    codename, reference = _testify(client)
+    account = _account(site, codename)
+    _at(monkeypatch, 1)
+    _change(site, account, reference, ConsentChange("withdraw"))
+    _at(monkeypatch, 2)
+    _change(site, account, reference, ConsentChange("narrow", ("publication-anonymised",)))
+    shown = _consent_of(site, codename, reference)
+    assert "You withdrew your consent for this testimony on" in shown
+    assert "Publication in anonymised form" not in shown
+
+
+def test_a_narrow_to_a_class_never_chosen_leaves_nobody(
+    site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _at(monkeypatch, 0)
+    codename, reference = _testify(client)
+    _at(monkeypatch, 1)
+    account = _account(site, codename)
+    _change(site, account, reference, ConsentChange("narrow", ("publication-anonymised",)))
+    shown = _consent_of(site, codename, reference)
+    assert "no one may receive this testimony" in shown
+    assert "Publication in anonymised form" not in shown
+
+
+def test_a_change_reaches_every_testimony_sent_before_it(
+    site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _at(monkeypatch, 0)
+    codename, first = _testify(client)
+    account = _account(site, codename)
+    _at(monkeypatch, 1)
+    second = _second_testimony(site, account)
+    _at(monkeypatch, 2)
+    _change(site, account, first, ConsentChange("narrow", ("icc-otp",)))
+    _at(monkeypatch, 3)
+    third = _second_testimony(site, account)
+    for reference in (first, second):
+        shown = _consent_of(site, codename, reference)
+        assert "who may receive this testimony:" in shown
+        assert "<li>The Office of the Prosecutor of the International Criminal Court</li>" in shown
+        assert "This service&#39;s investigators only" not in shown
+    shown = _consent_of(site, codename, third)
+    assert "as you chose when you sent it" in shown
+
+
+def test_a_record_moved_between_rows_could_not_be_checked(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    account = _account(site, codename)
+    other = _second_testimony(site, account)
+    with site.services.sessions() as session:
+        mine = session.get(SubmissionRecord, reference)
+        theirs = session.get(SubmissionRecord, other)
+        assert mine is not None
+        assert theirs is not None
+        theirs.sealed_files, theirs.sealed_consent = mine.sealed_files, mine.sealed_consent
+        session.commit()
+    shown = _consent_of(site, codename, other)
+    assert "could not be checked" in shown
+    assert NAMES[0] not in shown
+    assert "Who may receive" not in shown
+
+
+def test_an_old_testimony_shows_only_a_withdrawal(site: Site, client: FlaskClient) -> None:
     codename, reference = _testify(client)
     with site.services.sessions() as session:
         session.execute(delete(SubmissionRecord))
         session.commit()
     browser = site.client()
     _login(browser, codename)
+    _change_consent(browser, codename, reference, recipients=["investigators"])
+    html = _login(site.client(), codename)
+    assert "who may receive this testimony" not in html  # its consent as given is unknown
     _change_consent(browser, codename, reference, withdraw="y")
     html = _login(site.client(), codename)
     assert "You withdrew your consent" in html
     assert "were not kept for submissions sent at that time" in html
+
+
+def test_later_pages_say_the_size_is_on_our_server(site: Site, client: FlaskClient) -> None:
+    _testify(client)
+    later = client.get("/account").get_data(as_text=True)
+    assert "2 files," in later
+    assert "on our server" in later
+
+
+def test_a_testimony_without_files_says_nothing_of_deleted_names(
+    site: Site, client: FlaskClient
+) -> None:
+    page = open_testimony_form(client)
+    response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
+    codename = codename_of(response.get_data(as_text=True))
+    html = _login(site.client(), codename)
+    assert "0 files" in html
+    assert "fingerprints" not in html.split('id="submissions"')[1]
 
 
 def _purge(site: Site, reference: str, on: date) -> None:
@@ -237,3 +381,21 @@ def test_the_records_are_shown_in_every_language(
     assert NAMES[0] in html
     assert hashlib.sha256(VIDEO).hexdigest() in html
     assert sentence in html
+
+
+def test_a_consent_change_record_stays_while_its_witness_has_another(
+    site: Site, client: FlaskClient
+) -> None:
+    codename, reference = _testify(client)
+    account = _account(site, codename)
+    _change(site, account, reference, ConsentChange("withdraw"))
+    with site.services.sessions() as session:
+        change = session.scalar(select(Submission).where(Submission.kind == "consent_change"))
+        assert change is not None
+        change_id = change.id
+    long_ago = utc_now().date() - timedelta(days=RECORD_DAYS_AFTER_PURGE + 1)
+    _purge(site, change_id, long_ago)
+    assert sweep(site.services.sessions, site.services.store).records_expired == 0
+    assert "You withdrew your consent" in _consent_of(site, codename, reference)
+    _purge(site, reference, long_ago)
+    assert sweep(site.services.sessions, site.services.store).records_expired == 2

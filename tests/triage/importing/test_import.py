@@ -249,3 +249,38 @@ def test_a_crafted_export_is_refused_whole_and_leaves_nothing(
     after = sorted(p.relative_to(bench.root) for p in bench.root.rglob("*") if p.is_file())
     new = [p for p in after if p not in before and p.name not in {"custody.log", "lock"}]
     assert not [p for p in new if "blob" in str(p) or "staging" in str(p) or "tmp" in str(p)]
+
+
+def test_a_narrow_after_a_withdrawal_leaves_it_withdrawn(bench: Bench, tmp_path: Path):
+    """The rule the witness's account page shows too (protocol.consent)."""
+    me, witness = [bench.investigator.recipient], Witness()
+    first = build(me, witness=witness)
+    changes = [
+        build(
+            me,
+            witness=witness,
+            kind="consent_change",
+            parent_id=first.id,
+            consent_change=change,
+        )
+        for change in (
+            ConsentChange("withdraw"),
+            ConsentChange("narrow", ("publication-anonymised",)),
+        )
+    ]
+    assert bench.run("import", str(export_bundle(tmp_path / "a", [first, *changes]))).exit_code == 0
+    assert bench.run("list", "--status", "withdrawn", "--json").stdout.count('"id"') == 1
+
+
+def test_a_narrow_to_a_class_never_given_leaves_nobody(bench: Bench, tmp_path: Path):
+    me, witness = [bench.investigator.recipient], Witness()
+    first = build(me, witness=witness, answers=answers_for(A4=["investigators", "icc-otp"]))
+    narrow = build(
+        me,
+        witness=witness,
+        kind="consent_change",
+        parent_id=first.id,
+        consent_change=ConsentChange("narrow", ("publication-anonymised",)),
+    )
+    assert bench.run("import", str(export_bundle(tmp_path / "a", [first, narrow]))).exit_code == 0
+    assert "consent now: none" in bench.run("show", first.id).stdout
