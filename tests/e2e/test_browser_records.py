@@ -88,6 +88,8 @@ def test_a_returning_witness_sees_names_sizes_hashes_and_consent(
             consent.inner_text()
         )
         listed = [item.strip() for item in consent.locator("ul.recipients li").all_inner_texts()]
+        # "The investigators, and also those I tick": the service's investigators come first.
+        assert listed[0] == visit.t("This service's investigators")
         assert visit.t("The Office of the Prosecutor of the International Criminal Court") in listed
         # Stacked at 320 px the column headings are gone: each hash says what it is.
         page.set_viewport_size(NARROW)
