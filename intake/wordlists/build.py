@@ -129,7 +129,7 @@ def pick(candidates: Iterable[str], language: str, real: Callable[[str], bool]) 
             continue
         kept.append(word)
         taken |= keys
-        if len(kept) == TARGET_SIZE:
+        if len(kept) == TARGET_SIZE[language]:
             break
     return sorted(kept)
 

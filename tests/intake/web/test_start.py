@@ -68,7 +68,7 @@ def test_a_filled_trap_gets_a_decoy_codename_and_creates_nothing(
     decoy = client.post(form_action(start, "start-form"), data={"website": "http://spam.example"})
     html = decoy.get_data(as_text=True)
     assert decoy.status_code == 200
-    assert len(codename_of(html).split()) == 8
+    assert len(codename_of(html).split()) == 9  # English: 9 words of 2048
     assert 'id="confirm-form"' in html
     assert site.deriver.calls == 0
     assert _witnesses(site) == []

@@ -108,7 +108,7 @@ def test_testimony_with_files_in_two_groups(site: Site, client: FlaskClient) -> 
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
     codename = codename_of(html)
-    assert len(codename.split()) == 8
+    assert len(codename.split()) == 9  # English: 9 words of 2048
     assert "Capital letters and spaces do not matter." in html
     for content in (PHOTO, VIDEO, NOTE):
         assert hashlib.sha256(content).hexdigest() in html
