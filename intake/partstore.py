@@ -156,7 +156,9 @@ class PartStore:
         live: dict[str, PartUpload] = {}
         for path in self.meta_dir.glob("*.json"):
             upload = _read(path)
-            if upload is not None and not upload.finished and upload.expires >= time.time():
+            if upload is None or upload.finished or upload.expires < time.time():
+                continue
+            if upload.blob or (self.temp_dir / path.stem).is_file():
                 live[path.stem] = upload
         return live
 
