@@ -151,16 +151,18 @@ async function ask(url, init) {
 }
 
 // `step` until it answers; a failure that is worth trying again waits longer each time.
-async function persist(progress, step) {
-  let busy = 0;
-  for (let failures = 1; ; failures += 1) {
+// `strikes` counts failures (and 503s in a row) across calls: sending parts alternates a part
+// and a question of what the server holds, and a question answered must not reset them.
+async function persist(progress, step, strikes = { failures: 0, busy: 0 }) {
+  for (;;) {
     try {
       return await step();
     } catch (error) {
       if (error instanceof Refused) throw error;
-      busy = error instanceof Busy ? busy + 1 : 0;
-      if (busy >= MAX_BUSY) throw new Refused("the server stays busy");
-      const wait = Math.min(MAX_WAIT_MS, 1000 * 2 ** failures);
+      strikes.failures += 1;
+      strikes.busy = error instanceof Busy ? strikes.busy + 1 : 0;
+      if (strikes.busy >= MAX_BUSY) throw new Refused("the server stays busy");
+      const wait = Math.min(MAX_WAIT_MS, 1000 * 2 ** strikes.failures);
       progress.waiting(Math.round(wait / 1000));
       await sleep(wait);
     }
@@ -243,6 +245,7 @@ async function sendParts(form, id, blob, plainSize, progress) {
   const plainOf = (parts) => Math.min(plainSize, Math.round((parts * size * plainSize) / blob.size));
   let have = status.have;
   let lost = false;
+  const strikes = { failures: 0, busy: 0 }; // reset by a part the server took
   progress.sent(plainOf(have));
   while (have < status.parts) {
     const now = await persist(progress, async () => {
@@ -258,8 +261,10 @@ async function sendParts(form, id, blob, plainSize, progress) {
       const headers = { "Content-Type": "application/octet-stream" };
       const answer = await ask(partsUrl(form, id, have), { method: "POST", body: part, headers });
       lost = false;
+      strikes.failures = 0;
+      strikes.busy = 0;
       return answer.have;
-    });
+    }, strikes);
     progress.sent(plainOf(now) - plainOf(have));
     have = now;
   }
