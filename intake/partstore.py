@@ -7,11 +7,12 @@ sends the sealed bytes in parts of `PART_SIZE` over separate requests. Each uplo
 `tmp/` named by the id, so that finishing it is the store's ordinary atomic commit.
 
 The server cannot read these bytes. What it checks: the first part starts with an age v1 header
-holding exactly one X25519 stanza per active key (`presealed.check_header`), and that header's
+holding exactly one X25519 stanza per key the page declared it sealed to (which the start
+compared with the active keys; `sealedshape.check_header`), and that header's
 length plus the payload's length for the declared plaintext size is the declared sealed size;
 each part has its index's exact length; parts come in order. An upload that is not finished
-expires with the witness's draft and `sweep_parts` removes it; its temporary file is idle and
-the blob store's own sweep would take it too.
+expires with the witness's draft (each part moves the expiry on) and `sweep` removes it; the
+blob store's idle-temp sweep leaves the temporary file of a live upload (`live_ids`).
 
 A cut (a dropped connection, a killed worker, a server restart) can leave a torn last part at
 the end of the file: `have` counts only whole parts, and the next part first cuts the tail off.
