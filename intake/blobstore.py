@@ -43,7 +43,9 @@ class BlobStore(Protocol):
     def exists(self, name: str) -> bool: ...
     def size(self, name: str) -> int: ...
     def delete_secure(self, name: str, *, missing_ok: bool = False) -> None: ...
-    def sweep_temps(self, *, min_idle_seconds: float) -> int: ...
+    def sweep_temps(
+        self, *, min_idle_seconds: float, keep: frozenset[str] = frozenset()
+    ) -> int: ...
     def names(self, *, min_age_seconds: float = 0.0) -> list[str]: ...
 
 
@@ -198,7 +200,7 @@ class LocalBlobStore:
     def discard(self, temp_name: str) -> None:
         """Delete a temporary file (a failed or refused upload); a missing one is fine."""
         path = self._path(self.temp_dir, temp_name)
-        self._overwrite_and_unlink(path, missing_ok=True)
+        self._overwrite_and_unlink(path, missing_ok=True, temp=True)
 
     def open(self, name: str) -> BinaryIO:
         """The sealed blob, opened for reading. Raises StorageError if it does not exist."""
@@ -224,10 +226,12 @@ class LocalBlobStore:
         """
         self._overwrite_and_unlink(self._path(self.blob_dir, name), missing_ok=missing_ok)
 
-    def _overwrite_and_unlink(self, path: Path, *, missing_ok: bool = False) -> None:
+    def _overwrite_and_unlink(
+        self, path: Path, *, missing_ok: bool = False, temp: bool = False
+    ) -> None:
         if missing_ok:
             try:
-                self._overwrite_and_unlink(path)
+                self._overwrite_and_unlink(path, temp=temp)
             except StorageError as exc:
                 if not isinstance(exc.__cause__, FileNotFoundError):
                     raise
@@ -235,14 +239,19 @@ class LocalBlobStore:
         with _storage_errors("deleting a blob"):
             fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
             try:
-                _overwrite(fd, os.fstat(fd).st_size)
+                # A temp left linked to its blob by a commit cut between link and unlink
+                # shares the blob's inode: overwriting it would zero the kept blob.
+                info = os.fstat(fd)
+                if not temp or info.st_nlink <= 1:
+                    _overwrite(fd, info.st_size)
             finally:
                 os.close(fd)
             path.unlink()
             _fsync_dir(path.parent)
 
-    def sweep_temps(self, *, min_idle_seconds: float) -> int:
-        """Delete temp files not written for `min_idle_seconds`; returns how many.
+    def sweep_temps(self, *, min_idle_seconds: float, keep: frozenset[str] = frozenset()) -> int:
+        """Delete temp files not written for `min_idle_seconds`, except those named in `keep`
+        (a live upload in parts, paused for hours); returns how many.
 
         Another worker (or host sharing the store) may be receiving a slow upload into a temp
         file right now, and temps hold only ciphertext, so the sweep only takes idle ones.
@@ -252,8 +261,10 @@ class LocalBlobStore:
         cutoff = time.time() - min_idle_seconds
         removed = 0
         for path in self.temp_dir.iterdir():
+            if path.name in keep:
+                continue
             if _NAME.fullmatch(path.name) and _changed_before(path, cutoff, ctime=False):
-                self._overwrite_and_unlink(path, missing_ok=True)
+                self._overwrite_and_unlink(path, missing_ok=True, temp=True)
                 removed += 1
         return removed
 

@@ -194,7 +194,14 @@ def sweep(
         session.commit()
     for name in draft_blob_names:
         store.delete_secure(name, missing_ok=True)
-    temps = _sweep_parts(store) + store.sweep_temps(min_idle_seconds=temp_min_idle.total_seconds())
+    # A parts upload's temp file idles while its witness pauses (a closed laptop): it stays
+    # while the upload is live, and goes with it when it expires.
+    live = frozenset[str]()
+    if isinstance(store, LocalBlobStore):
+        live = frozenset(PartStore(store.root).live_ids())
+    temps = _sweep_parts(store) + store.sweep_temps(
+        min_idle_seconds=temp_min_idle.total_seconds(), keep=live
+    )
     candidates = store.names(min_age_seconds=orphan_min_age.total_seconds())
     orphans = 0
     if candidates:

@@ -7,11 +7,12 @@ sends the sealed bytes in parts of `PART_SIZE` over separate requests. Each uplo
 `tmp/` named by the id, so that finishing it is the store's ordinary atomic commit.
 
 The server cannot read these bytes. What it checks: the first part starts with an age v1 header
-holding exactly one X25519 stanza per active key (`presealed.check_header`), and that header's
+holding exactly one X25519 stanza per key the page declared it sealed to (which the start
+compared with the active keys; `sealedshape.check_header`), and that header's
 length plus the payload's length for the declared plaintext size is the declared sealed size;
 each part has its index's exact length; parts come in order. An upload that is not finished
-expires with the witness's draft and `sweep_parts` removes it; its temporary file is idle and
-the blob store's own sweep would take it too.
+expires with the witness's draft (each part moves the expiry on) and `sweep` removes it; the
+blob store's idle-temp sweep leaves the temporary file of a live upload (`live_ids`).
 
 A cut (a dropped connection, a killed worker, a server restart) can leave a torn last part at
 the end of the file: `have` counts only whole parts, and the next part first cuts the tail off.
@@ -19,13 +20,16 @@ the end of the file: `have` counts only whole parts, and the next part first cut
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -33,10 +37,23 @@ from typing import BinaryIO
 from intake.errors import IntakeError
 from intake.sealedshape import MAX_HEAD, check_header, sealed_payload_size
 
-__all__ = ["PART_SIZE", "PartError", "PartStore", "PartUpload", "Whole", "owner_of"]
+__all__ = [
+    "MAX_OPEN",
+    "PART_SIZE",
+    "PartError",
+    "PartStore",
+    "PartUpload",
+    "Whole",
+    "expiry_hour",
+    "owner_of",
+]
 
 PART_SIZE = 4 * 1024 * 1024
 """A few MiB: over a good Tor circuit about ten seconds, so a drop costs at most that much."""
+
+MAX_OPEN = 2
+"""Unfinished uploads one witness may hold at once: the page sends one file at a time, and one
+more covers a page reloaded mid-upload; forty would pin the disk for a day (issue 16 review)."""
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _READ = 64 * 1024
@@ -63,6 +80,10 @@ class PartUpload:
     # Set once the file is in the draft: a `done` sent again (its answer lost to a cut) is
     # answered as the first was, never kept twice.
     finished: bool = False
+    # The intent written before the commit: the blob name it becomes and its sealed hash, so a
+    # `done` retried after a crash between commit and draft finds the file, never re-uploads it.
+    blob: str = ""
+    sealed_sha256: str = ""
 
     @property
     def parts(self) -> int:
@@ -84,6 +105,11 @@ class Whole:
     sealed_sha256: str
 
 
+def expiry_hour(seconds_from_now: float) -> float:
+    """A deadline `seconds_from_now`, rounded up to the hour: no exact times on disk."""
+    return float(math.ceil((time.time() + seconds_from_now) / 3600) * 3600)
+
+
 def owner_of(witness_id: str) -> str:
     """The owner recorded for a witness: a hash, so the parts directory names nobody."""
     return hashlib.sha256(b"intake-parts-owner\0" + witness_id.encode()).hexdigest()
@@ -101,72 +127,123 @@ class PartStore:
             raise PartError("malformed upload id")
         return self.meta_dir / f"{upload_id}.json", self.temp_dir / upload_id
 
-    def start(self, upload: PartUpload, max_bytes: int) -> str:
-        """A new upload's id. Raises PartError when its declared sizes cannot be right."""
+    def start(
+        self, upload: PartUpload, max_bytes: int, fits: Callable[[int], None] = lambda _: None
+    ) -> str:
+        """A new upload's id. Raises PartError when its declared sizes cannot be right or its
+        owner holds `MAX_OPEN` unfinished uploads; `fits(bytes)` is called, under the lock that
+        admits uploads, with the bytes every unfinished upload (this one too) has yet to write,
+        and raises (DiskFullError) when they would not fit."""
         payload = sealed_payload_size(upload.plain_size)
         head = upload.sealed_size - payload
         if upload.plain_size > max_bytes or not 0 < head <= MAX_HEAD:
             raise PartError("the declared sizes of an upload are refused")
-        upload_id = secrets.token_hex(16)
-        meta, temp = self._paths(upload_id)
         self.meta_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        os.close(fd)
-        fd = os.open(meta, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with _flocked(self.meta_dir / ".lock"):
+            live = self._live()
+            mine = [u for u in live.values() if u.owner == upload.owner]
+            if len(mine) >= MAX_OPEN:
+                raise PartError("too many unfinished uploads")
+            fits(upload.sealed_size + sum(self._remaining(i, u) for i, u in live.items()))
+            upload_id = secrets.token_hex(16)
+            meta, temp = self._paths(upload_id)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            os.close(fd)
+            self.save(upload_id, upload)
+        return upload_id
+
+    def _live(self) -> dict[str, PartUpload]:
+        """The unexpired, unfinished uploads, by id."""
+        live: dict[str, PartUpload] = {}
+        for path in self.meta_dir.glob("*.json"):
+            upload = _read(path)
+            if upload is None or upload.finished or upload.expires < time.time():
+                continue
+            if upload.blob or (self.temp_dir / path.stem).is_file():
+                live[path.stem] = upload
+        return live
+
+    def live_ids(self) -> set[str]:
+        """Ids of unexpired, unfinished uploads: their temp files are not idle leftovers."""
+        return set(self._live()) if self.meta_dir.is_dir() else set()
+
+    def _remaining(self, upload_id: str, upload: PartUpload) -> int:
+        try:
+            return max(0, upload.sealed_size - self._paths(upload_id)[1].stat().st_size)
+        except FileNotFoundError:
+            return 0
+
+    def save(self, upload_id: str, upload: PartUpload) -> None:
+        """Write the description of `upload_id` (atomically: a reader sees old or new)."""
+        meta = self._paths(upload_id)[0]
+        fresh = meta.with_name(f".{upload_id}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(asdict(upload), out)
-        return upload_id
+        os.replace(fresh, meta)
 
     def load(self, upload_id: str, owner: str) -> PartUpload:
         """The upload `upload_id` of `owner`. Raises PartError when it is gone or not theirs."""
         meta, temp = self._paths(upload_id)
-        try:
-            data = json.loads(meta.read_text(encoding="utf-8"))
-            data["fingerprints"] = tuple(data.get("fingerprints", ()))
-            upload = PartUpload(**data)
-        except (OSError, ValueError, TypeError) as exc:
-            raise PartError("no such upload") from exc
-        if not secrets.compare_digest(upload.owner, owner):
+        upload = _read(meta)
+        if upload is None or not secrets.compare_digest(upload.owner, owner):
             raise PartError("no such upload")
-        if not upload.finished and not temp.is_file():
+        if not upload.finished and not upload.blob and not temp.is_file():
             raise PartError("no such upload")
         if upload.expires < time.time():
             raise PartError("the upload has expired")
         return upload
 
+    @contextlib.contextmanager
+    def locked(self, upload_id: str, owner: str) -> Iterator[PartUpload]:
+        """The upload, read again under its own lock: one part or `done` at a time."""
+        self.load(upload_id, owner)  # a stranger's id makes no lock file
+        with _flocked(self._paths(upload_id)[0].with_suffix(".lock")):
+            yield self.load(upload_id, owner)
+
+    def temp_exists(self, upload_id: str) -> bool:
+        return self._paths(upload_id)[1].is_file()
+
     def have(self, upload_id: str, upload: PartUpload) -> int:
         """How many parts, from the first, arrived whole."""
-        if upload.finished:
+        if upload.finished or upload.blob:
             return upload.parts
-        size = self._paths(upload_id)[1].stat().st_size
+        try:
+            size = self._paths(upload_id)[1].stat().st_size
+        except FileNotFoundError as exc:  # taken by `done` or the sweep a moment ago
+            raise PartError("no such upload") from exc
         return upload.parts if size == upload.sealed_size else size // PART_SIZE
 
-    def put(self, upload_id: str, upload: PartUpload, index: int, data: bytes) -> int:
+    def put(self, upload_id: str, owner: str, index: int, data: bytes, ttl_seconds: float) -> int:
         """Append part `index` if it is the next one; returns how many parts are whole now.
 
         A part already held is accepted again without being written (the page resends a part
-        whose answer a cut swallowed). Raises PartError for a gap, a wrong length, or a first
-        part whose header is not sealed to exactly the active keys.
+        whose answer a cut swallowed). Each part written moves the upload's expiry to
+        `ttl_seconds` from now, so a long upload is not cut off half way. Raises PartError for
+        a gap, a wrong length, or a first part whose header is not sealed to exactly as many
+        keys as the page declared.
         """
-        if not 0 <= index < upload.parts or len(data) != upload.part_length(index):
-            raise PartError("a part has the wrong index or length")
-        if upload.finished:
-            return upload.parts
-        if index == 0:
-            self._check_head(upload, data)
-        temp = self._paths(upload_id)[1]
-        with temp.open("r+b") as out:
-            fcntl.flock(out, fcntl.LOCK_EX)  # two requests for one upload: one at a time
+        with self.locked(upload_id, owner) as upload:
+            if not 0 <= index < upload.parts or len(data) != upload.part_length(index):
+                raise PartError("a part has the wrong index or length")
             whole = self.have(upload_id, upload)
             if index < whole:
                 return whole
             if index > whole:
                 raise PartError("a part came before the one the server is missing")
-            out.truncate(index * PART_SIZE)  # a torn part left by a cut
-            out.seek(index * PART_SIZE)
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+            if index == 0:
+                self._check_head(upload, data)
+            try:
+                out = self._paths(upload_id)[1].open("r+b")
+            except FileNotFoundError as exc:
+                raise PartError("no such upload") from exc
+            with out:
+                out.truncate(index * PART_SIZE)  # a torn part left by a cut
+                out.seek(index * PART_SIZE)
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            self.save(upload_id, replace(upload, expires=expiry_hour(ttl_seconds)))
         return index + 1
 
     def _check_head(self, upload: PartUpload, data: bytes) -> None:
@@ -183,18 +260,12 @@ class PartStore:
         if self.have(upload_id, upload) != upload.parts:
             raise PartError("the upload is not complete")
         digest = hashlib.sha256()
-        with self._paths(upload_id)[1].open("rb") as sealed:
-            _hash_into(digest, sealed)
+        try:
+            with self._paths(upload_id)[1].open("rb") as sealed:
+                _hash_into(digest, sealed)
+        except FileNotFoundError as exc:
+            raise PartError("no such upload") from exc
         return Whole(upload_id, upload, digest.hexdigest())
-
-    def mark_finished(self, upload_id: str, upload: PartUpload) -> None:
-        """Record that the upload is in the draft (its temp file was committed)."""
-        meta = self._paths(upload_id)[0]
-        fresh = meta.with_name(f".{upload_id}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(asdict(replace(upload, finished=True)), out)
-        os.replace(fresh, meta)
 
     def sweep(self, now: float | None = None) -> list[str]:
         """Remove expired descriptions (and those whose temp file is gone); returns their ids.
@@ -206,20 +277,35 @@ class PartStore:
         if not self.meta_dir.is_dir():
             return gone
         for path in self.meta_dir.glob("*.json"):
-            try:
-                expires = float(json.loads(path.read_text(encoding="utf-8"))["expires"])
-            except (OSError, ValueError, KeyError, TypeError):
-                expires = 0.0
+            upload = _read(path)
             # A temp file the store's idle sweep took leaves a description of nothing.
-            try:
-                finished = bool(json.loads(path.read_text(encoding="utf-8")).get("finished"))
-            except (OSError, ValueError, AttributeError):
-                finished = False
-            gone_temp = not finished and not (self.temp_dir / path.stem).is_file()
-            if (expires < now or gone_temp) and _ID.match(path.stem):
+            gone_temp = upload is not None and not (
+                upload.finished or upload.blob or (self.temp_dir / path.stem).is_file()
+            )
+            if (upload is None or upload.expires < now or gone_temp) and _ID.match(path.stem):
                 path.unlink(missing_ok=True)
+                path.with_suffix(".lock").unlink(missing_ok=True)
                 gone.append(path.stem)
         return gone
+
+
+def _read(meta: Path) -> PartUpload | None:
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        data["fingerprints"] = tuple(data.get("fingerprints", ()))
+        return PartUpload(**data)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+@contextlib.contextmanager
+def _flocked(path: Path) -> Iterator[None]:
+    fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
 
 
 def _hash_into(digest: hashlib._Hash, source: BinaryIO) -> None:

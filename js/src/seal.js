@@ -93,10 +93,20 @@ async function sealOne(url, file, recipients) {
 
 // ---- sending in parts ------------------------------------------------------------------------
 
-// The server answered, and will not take this: 409 (start the file again) or another 4xx.
-class Refused extends Error {}
+// The server answered, and will not take this: 409 (start the file again) or another 4xx;
+// `note` is the server's own (translated) words for the witness, if it sent any.
+class Refused extends Error {
+  constructor(message, note = "") {
+    super(message);
+    this.note = note;
+  }
+}
 class Restart extends Refused {}
+// 503: the server is there but has no room (a full disk) or is busy; worth trying again, but
+// not for ever: after MAX_BUSY in a row the plain form goes, and its page says what is wrong.
+class Busy extends Error {}
 const MAX_RESTARTS = 2;
+const MAX_BUSY = 6;
 const MAX_WAIT_MS = 30_000;
 
 function sleep(ms) {
@@ -109,26 +119,50 @@ function partsUrl(form, ...path) {
   return url.toString();
 }
 
-// A JSON answer, or: Restart (409: the server gave this upload up), Refused (another 4xx),
-// Error (no answer, or a 5xx: a drop, a restart, a full disk; worth trying again).
+async function answerOf(response) {
+  try {
+    return await response.json();
+  } catch {
+    return {};
+  }
+}
+
+// A JSON answer, or: Restart (409: the server gave this upload up), Refused (another 4xx, a
+// 409 saying the keys sealed to are not the active ones, a 503 saying the file does not fit),
+// Busy (another 503), Error (no answer, or a 5xx: a drop, a restart; worth trying again).
 async function ask(url, init) {
   const response = await fetch(url, { credentials: "same-origin", cache: "no-store", ...init });
-  if (response.status === 409) throw new Restart("the server refused the upload");
+  if (response.status === 409) {
+    const answer = await answerOf(response);
+    // The page is older than the keyring: the plain form seals to the keys active now.
+    if (answer.error === "keys") throw new Refused("the keys have changed since the page");
+    throw new Restart("the server refused the upload");
+  }
   if (response.status >= 400 && response.status < 500) {
     throw new Refused(`the server answered ${response.status}`);
+  }
+  if (response.status === 503) {
+    const answer = await answerOf(response);
+    if (answer.error === "disk") throw new Refused("no room for the file", answer.message);
+    throw new Busy("the server answered 503");
   }
   if (!response.ok) throw new Error(`the server answered ${response.status}`);
   return response.json();
 }
 
 // `step` until it answers; a failure that is worth trying again waits longer each time.
-async function persist(progress, step) {
-  for (let failures = 1; ; failures += 1) {
+// `strikes` counts failures (and 503s in a row) across calls: sending parts alternates a part
+// and a question of what the server holds, and a question answered must not reset them.
+async function persist(progress, step, strikes = { failures: 0, busy: 0 }) {
+  for (;;) {
     try {
       return await step();
     } catch (error) {
       if (error instanceof Refused) throw error;
-      const wait = Math.min(MAX_WAIT_MS, 1000 * 2 ** failures);
+      strikes.failures += 1;
+      strikes.busy = error instanceof Busy ? strikes.busy + 1 : 0;
+      if (strikes.busy >= MAX_BUSY) throw new Refused("the server stays busy");
+      const wait = Math.min(MAX_WAIT_MS, 1000 * 2 ** strikes.failures);
       progress.waiting(Math.round(wait / 1000));
       await sleep(wait);
     }
@@ -211,6 +245,7 @@ async function sendParts(form, id, blob, plainSize, progress) {
   const plainOf = (parts) => Math.min(plainSize, Math.round((parts * size * plainSize) / blob.size));
   let have = status.have;
   let lost = false;
+  const strikes = { failures: 0, busy: 0 }; // reset by a part the server took
   progress.sent(plainOf(have));
   while (have < status.parts) {
     const now = await persist(progress, async () => {
@@ -226,8 +261,10 @@ async function sendParts(form, id, blob, plainSize, progress) {
       const headers = { "Content-Type": "application/octet-stream" };
       const answer = await ask(partsUrl(form, id, have), { method: "POST", body: part, headers });
       lost = false;
+      strikes.failures = 0;
+      strikes.busy = 0;
       return answer.have;
-    });
+    }, strikes);
     progress.sent(plainOf(now) - plainOf(have));
     have = now;
   }
@@ -241,9 +278,11 @@ async function finish(form, id, file, result, progress) {
   );
 }
 
-async function uploadOne(form, group, file, result, progress) {
+async function uploadOne(form, group, file, result, recipients, progress) {
   for (let restarts = 0; ; restarts += 1) {
-    const start = { group, size: result.size, sealed_size: result.blob.size };
+    // The keys it is sealed to: the server refuses them unless they are the active ones now.
+    const keys = recipients.join(",");
+    const start = { group, size: result.size, sealed_size: result.blob.size, keys };
     const { id } = await persist(progress, () =>
       ask(partsUrl(form), { method: "POST", body: fields(start) }),
     );
@@ -276,7 +315,8 @@ async function sealAndSend(form, url, inputs) {
     for (const [input, file] of files) {
       progress.sealing(sent.size + 1, files.length);
       const result = await sealOne(url, file, recipients);
-      await uploadOne(form, FILE_INPUT.exec(input.name)[1], file, result, progress);
+      const group = FILE_INPUT.exec(input.name)[1];
+      await uploadOne(form, group, file, result, recipients, progress);
       sent.add(file);
     }
   } catch (error) {
@@ -304,7 +344,14 @@ function enhance(script) {
     event.preventDefault();
     if (busy) return;
     busy = true;
-    sealAndSend(form, url, inputs).catch(() => {
+    sealAndSend(form, url, inputs).catch((error) => {
+      if (error instanceof Refused && error.note) {
+        // The server said why, in the witness's language (no room for the file now): the
+        // answers stay in the page and the witness may send again later or a smaller file.
+        say(form, error.note);
+        busy = false;
+        return;
+      }
       // The files not yet held whole go with the plain form, sealed by the server as they
       // arrive, as without this script; those held whole wait in the draft.
       say(form, form.dataset.sealFallback);

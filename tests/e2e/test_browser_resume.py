@@ -164,7 +164,7 @@ def test_the_upload_survives_a_server_killed_half_way(
     try:
         page = context.new_page()
         _to_form(page, site)
-        page.check("#recipients-0")
+        page.check("#recipients-only")
         page.check("#consent")
         page.fill("#account", "The convoy stopped at the bridge.")
         page.set_input_files("#group1-files", str(source))

@@ -226,3 +226,17 @@ def test_delete_of_a_missing_blob(store: LocalBlobStore) -> None:
     with pytest.raises(StorageError, match="no such blob"):
         store.delete_secure(name)
     store.delete_secure(name, missing_ok=True)
+
+
+def test_discarding_a_temp_still_linked_to_its_blob_spares_the_blob(
+    store: LocalBlobStore,
+) -> None:
+    # A commit cut between link and unlink leaves the temp and the blob one inode.
+    temp, handle = store.create_temp()
+    handle.write(b"sealed bytes")
+    handle.close()
+    name = new_blob_name()
+    os.link(store.temp_dir / temp, store.blob_dir / name)
+    store.discard(temp)
+    assert not (store.temp_dir / temp).exists()
+    assert (store.blob_dir / name).read_bytes() == b"sealed bytes"

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from protocol.entries import HashSource
 from protocol.meta.ack import AckedSubmission
 from protocol.schema import FileEntry
 from protocol.schema import Submission as Sealed
@@ -58,8 +59,12 @@ class Claimed(Protocol):
     def size(self) -> int: ...
 
 
-def attachment_state(entry: Claimed, blob: BlobResult | None) -> FileCheck:
-    """What one file is, from what the bundle held for it."""
+def attachment_state(
+    entry: Claimed, blob: BlobResult | None, by: HashSource = "server"
+) -> FileCheck:
+    """What one file is, from what the bundle held for it; `by` computed its plaintext hash
+    (a FileEntry says; an Attachment row does not keep it, and its message does not need it).
+    """
     if blob is None:
         return FileCheck("missing", "the blob is not in this bundle")
     if blob.state in ("not-yours", "damaged"):
@@ -68,7 +73,6 @@ def attachment_state(entry: Claimed, blob: BlobResult | None) -> FileCheck:
     # differ from those recorded at receipt while the content is the same (docs/bundles.md).
     if blob.plaintext_sha256 != entry.plaintext_sha256 or blob.plaintext_size != entry.size:
         # A hash the witness's browser computed was never checked before this (schema 2).
-        by = getattr(entry, "plaintext_sha256_by", "server")
         said = "the witness's browser computed" if by == "browser" else "submission.json says"
         return FileCheck(
             "mismatch",
@@ -188,7 +192,7 @@ def _files(
     problems = []
     for position, entry in enumerate(sealed.files, start=1):
         blob = scan.blobs.get(entry.blob_name)
-        state = attachment_state(entry, blob)
+        state = attachment_state(entry, blob, entry.plaintext_sha256_by)
         kept = blob.sealed_sha256 if blob is not None else entry.sealed_sha256
         session.add(_attachment(sub_id, position, entry, state, kept))
         applied.entries.append(_verified_entry(sub_id, entry, state, kept))

@@ -3,14 +3,18 @@ parts of a few MiB, so that a drop, a server restart or a new circuit costs one 
 
 JSON in and out, for the script only; the plain form never comes here. Every request carries
 the form's CSRF token in its URL (checked before the body is read) and needs the witness's
-confirmed session. 409 tells the script to start the file again (gone, expired, refused);
-400 that the request itself is wrong; 503 (disk full) that it may try again later.
+confirmed session. 409 tells the script to start the file again (gone, expired, refused),
+or, with error "keys", that the keys it sealed to are not the active ones now (it falls back
+to the plain form); 400 that the request itself is wrong; 503 (disk full) that it may try
+again later, and at the start, with a translated message, that this file does not fit now.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
+from flask_babel import gettext as _
 
+from intake.errors import DiskFullError
 from intake.partstore import PART_SIZE, PartError
 from intake.web.presealed import SealedMeta
 from intake.web.receiving import csrf_ok
@@ -18,6 +22,7 @@ from intake.web.services.context import WebContext
 from intake.web.services.drafts import DraftKey
 from intake.web.services.partsend import (
     FileFacts,
+    KeysChanged,
     finish_upload,
     put_part,
     start_upload,
@@ -36,9 +41,13 @@ def _answer(status: int, **data: object) -> Response:
     return response
 
 
+_MAX_DIGITS = 18  # far beyond any size we accept, far below int()'s 4300-digit limit
+
+
 def _int(name: str) -> int:
     value = request.form.get(name, "")
-    if not value.isdigit():
+    # isdigit() alone admits "²" and other digits int() refuses.
+    if not (value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS):
         raise PartError(f"malformed {name}")
     return int(value)
 
@@ -70,11 +79,19 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         if key is None:
             return _answer(403, error="session")
         try:
-            upload_id, upload = start_upload(
-                ctx, key, _int("group"), _int("size"), _int("sealed_size")
-            )
+            sizes = (_int("size"), _int("sealed_size"))
+            keys = request.form.get("keys", "")
+            upload_id, upload = start_upload(ctx, key, _int("group"), sizes, keys)
+        except KeysChanged:
+            return _answer(409, error="keys")
         except PartError:
             return _answer(409, error="refused")
+        except DiskFullError:
+            message = _(
+                "There is no room on the server for this file now. Please try again later, "
+                "or send a smaller file."
+            )
+            return _answer(503, error="disk", message=message)
         return _answer(201, id=upload_id, part_size=PART_SIZE, parts=upload.parts)
 
     @bp.get("/testimony/parts/<upload_id>")

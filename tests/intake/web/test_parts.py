@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 from sqlalchemy import update
+from werkzeug.test import TestResponse
 
 from crypto.age import seal_bytes
 from crypto.x25519 import X25519Identity
@@ -49,10 +50,20 @@ def _at(url: str, *path: object) -> str:
     return "/".join([base, *map(str, path)]) + "?" + query
 
 
-def _start(client: FlaskClient, url: str, sealed: bytes, size: int = len(CONTENT)) -> str:
-    answer = client.post(
-        url, data={"group": "1", "size": str(size), "sealed_size": str(len(sealed))}
-    )
+def _keys(site: Site) -> str:
+    """The recipients a page declares it sealed to (comma-separated): the active key."""
+    return str(site.investigator.recipient())
+
+
+def _start_answer(
+    client: FlaskClient, url: str, sealed: bytes, keys: str, size: int = len(CONTENT)
+) -> TestResponse:
+    fields = {"group": "1", "size": str(size), "sealed_size": str(len(sealed)), "keys": keys}
+    return client.post(url, data=fields)
+
+
+def _start(client: FlaskClient, url: str, sealed: bytes, keys: str) -> str:
+    answer = _start_answer(client, url, sealed, keys)
     assert answer.status_code == 201, answer.get_data(as_text=True)
     assert answer.json is not None
     assert answer.json["parts"] == 3
@@ -86,7 +97,7 @@ def test_parts_in_order_survive_a_torn_part_and_reach_the_submission(
     page = start_witness(client)[1].get_data(as_text=True)
     url = _parts_url(page)
     sealed = seal_bytes(CONTENT, [site.investigator.recipient()])
-    upload = _start(client, url, sealed)
+    upload = _start(client, url, sealed, _keys(site))
     assert _have(client, url, upload) == 0
     assert _put(client, url, upload, sealed, 1) == 409  # a gap is refused
     assert _put(client, url, upload, sealed, 0) == 200
@@ -133,7 +144,7 @@ def test_a_first_part_not_sealed_to_exactly_the_active_keys_is_refused(
     # Plaintext under a sealed name, cut to the length a sealed file would have.
     posing = (b"age-encryption.org/v1\n" + CONTENT + CONTENT)[:length]
     for sealed in (seal_bytes(CONTENT, [site.investigator.recipient(), other]), posing):
-        upload = _start(client, url, sealed)
+        upload = _start(client, url, sealed, _keys(site))
         assert _put(client, url, upload, sealed, 0) == 409
         assert (site.services.config.blob_dir / "tmp" / upload).stat().st_size == 0
 
@@ -143,20 +154,20 @@ def test_parts_need_the_token_and_the_witness_who_started_them(
 ) -> None:
     url = _parts_url(start_witness(client)[1].get_data(as_text=True))
     sealed = seal_bytes(CONTENT, [site.investigator.recipient()])
-    upload = _start(client, url, sealed)
+    upload = _start(client, url, sealed, _keys(site))
     assert client.get(_at(url, upload).split("?")[0]).status_code == 403
     stranger = site.client()
     other_url = _parts_url(start_witness(stranger)[1].get_data(as_text=True))
     assert stranger.get(_at(other_url, upload)).status_code == 409
     assert _put(stranger, other_url, upload, sealed, 0) == 409
-    refused = client.post(url, data={"group": "1", "size": "5", "sealed_size": "10"})
+    refused = _start_answer(client, url, b"x" * 10, _keys(site), size=5)
     assert refused.status_code == 409  # sizes that cannot belong together
 
 
 def test_the_sweep_removes_expired_uploads(site: Site, client: FlaskClient) -> None:
     url = _parts_url(start_witness(client)[1].get_data(as_text=True))
     sealed = seal_bytes(CONTENT, [site.investigator.recipient()])
-    upload = _start(client, url, sealed)
+    upload = _start(client, url, sealed, _keys(site))
     assert _put(client, url, upload, sealed, 0) == 200
     root: Path = site.services.config.blob_dir
     meta = root / "parts" / f"{upload}.json"
@@ -180,7 +191,7 @@ def test_the_forms_hold_admits_its_parts_after_the_idle_deadline(
 ) -> None:
     url = _parts_url(start_witness(client)[1].get_data(as_text=True))
     sealed = seal_bytes(CONTENT, [site.investigator.recipient()])
-    upload = _start(client, url, sealed)
+    upload = _start(client, url, sealed, _keys(site))
     with site.services.sessions() as session:
         session.execute(update(WitnessSession).values(idle_until=minute_bucket() - 60))
         session.commit()

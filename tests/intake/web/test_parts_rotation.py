@@ -25,7 +25,7 @@ from tests.intake.web.conftest import (
     reference_of,
     start_witness,
 )
-from tests.intake.web.test_parts import CONTENT, _done, _parts_url, _put, _start
+from tests.intake.web.test_parts import CONTENT, _done, _keys, _parts_url, _put, _start
 
 
 def _new_key(name: str) -> NewKey:
@@ -38,7 +38,7 @@ def _send_in_parts(site: Site, client: FlaskClient) -> str:
     page = start_witness(client)[1].get_data(as_text=True)
     url = _parts_url(page)
     sealed = seal_bytes(CONTENT, [site.investigator.recipient()])
-    upload = _start(client, url, sealed)
+    upload = _start(client, url, sealed, _keys(site))
     for index in range(3):
         assert _put(client, url, upload, sealed, index) == 200
     assert _done(client, url, upload) == 200

@@ -1,0 +1,63 @@
+"""PartStore on its own: the upload's lock (one `done` or part at a time), the limit of
+unfinished uploads per witness, and the bytes unfinished uploads have yet to write."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from intake.partstore import MAX_OPEN, PartError, PartStore, PartUpload, expiry_hour
+from intake.sealedshape import sealed_payload_size
+
+
+def _store(root: Path) -> PartStore:
+    (root / "tmp").mkdir()  # the blob store's, made by it
+    return PartStore(root)
+
+
+def _upload(owner: str = "owner") -> PartUpload:
+    return PartUpload(
+        owner=owner,
+        group=1,
+        plain_size=1000,
+        sealed_size=sealed_payload_size(1000) + 200,
+        recipients=1,
+        keyring_digest="d",
+        expires=expiry_hour(3600),
+    )
+
+
+def test_the_upload_lock_lets_one_holder_in_at_a_time(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    upload_id = store.start(_upload(), max_bytes=10**9)
+    order: list[str] = []
+
+    def second() -> None:
+        with store.locked(upload_id, "owner"):
+            order.append("second")
+
+    with store.locked(upload_id, "owner"):
+        other = threading.Thread(target=second)
+        other.start()
+        time.sleep(0.3)  # the other `done` waits on the lock however long this takes
+        order.append("first")
+    other.join()
+    assert order == ["first", "second"]
+
+
+def test_unfinished_uploads_are_limited_per_owner_and_counted_for_the_disk(
+    tmp_path: Path,
+) -> None:
+    store = _store(tmp_path)
+    asked: list[int] = []
+    size = _upload().sealed_size
+    for _ in range(MAX_OPEN):
+        store.start(_upload(), max_bytes=10**9, fits=asked.append)
+    with pytest.raises(PartError):
+        store.start(_upload(), max_bytes=10**9)
+    store.start(_upload("someone else"), max_bytes=10**9, fits=asked.append)
+    assert asked == [size * n for n in range(1, MAX_OPEN + 2)]  # theirs, then all of them
+    assert expiry_hour(0) % 3600 == 0
