@@ -87,14 +87,15 @@ def receiving(
 ) -> Iterator[tuple[UploadSession, DraftKeeper]]:
     """An upload session for this request, keeping what arrives in the witness's draft as it
     arrives; whatever nobody claimed (a part cut off, an unknown input) is removed on the way
-    out. The file limit counts the files the draft already holds.
+    out. The file limit counts each file once: a part may bring again a file the draft holds
+    (a resend), so the session seals up to the limit and the keeper, which knows the copies,
+    refuses new files beyond it.
 
     Raises DiskFullError, before the body is read, when its declared length does not fit on
     the disk beside the uploads in progress (the app answers with the calm 503 page).
     """
-    held = len(draft.files) if draft else 0
     with _reserved(ctx):
-        upload = new_upload(ctx.store, snapshot, max(0, ctx.limits.max_files - held))
+        upload = new_upload(ctx.store, snapshot, ctx.limits.max_files)
         keeper = DraftKeeper(ctx, key, snapshot, upload, draft.files if draft else ())
         attach_upload_session(request, upload)
         try:

@@ -37,11 +37,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.allow_hos
 MIB = 1 << 20
 SIZE = int(os.environ.get("INTAKE_E2E_UPLOAD_MIB", "1024")) * MIB
 SCAN_CHUNK = 16 * MIB
-# Where the server's code and read-only data live: the virtual environment, and the packages
-# and templates of this checkout (an editable install). Opened read-only, they hold no upload.
+# Where the server's code and read-only data live: the virtual environment, the interpreter's
+# standard library (a worker gunicorn starts while watched imports the app as it boots), and
+# the packages and templates of this checkout (an editable install). Opened read-only, they
+# hold no upload.
 REPO = Path(__file__).resolve().parents[2]
 INSTALLED = [
     Path(sys.prefix).resolve(),
+    Path(sys.base_prefix).resolve(),
     *(REPO / name for name in ("crypto", "intake", "templates")),
     Path("/etc/mime.types"),  # Python's mimetypes reads it once, when a worker first guesses
 ]

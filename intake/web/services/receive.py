@@ -65,6 +65,8 @@ class DraftKeeper:
     the answers when the first file starts, so a cut, a timeout or a killed worker later in
     the request costs only the part in flight. Parts of unknown inputs stay unclaimed and are
     discarded with the upload session, and so is a part the draft already holds (`held`).
+    A copy of a held file is not a new file and does not count against the session's
+    `max_files`; a new one beyond it is refused (counted in the session's `refused_files`).
     """
 
     def __init__(
@@ -79,7 +81,10 @@ class DraftKeeper:
         self._key = key
         self._snapshot = snapshot
         self._upload = upload
-        self._held = {_same_file(f) for f in held}
+        files = list(held)
+        self._held = {_same_file(f) for f in files}
+        # How many new files the submission can still take (the session's limit is its total).
+        self._room = upload.max_files - len(files)
         self.kept: list[IncomingFile] = []
         self.answers: tuple[tuple[str, str], ...] | None = None
         upload.on_answers = self.keep_answers
@@ -116,6 +121,10 @@ class DraftKeeper:
             # (Chromium after a killed worker did): what the draft kept then arrives again.
             # Left unclaimed, this copy is discarded with the upload session.
             return
+        if self._room <= 0:
+            # Only now, the part whole, is it known not to be a copy of a kept file.
+            self._upload.refused_files += 1
+            return
         temp = writer.temp
         assert isinstance(temp, StoreTemp)  # noqa: S101 - new_upload makes only StoreTemps
         temp.commit(name)
@@ -132,6 +141,7 @@ class DraftKeeper:
             raise
         self.kept.append(file)
         self._held.add(_same_file(file))
+        self._room -= 1
 
 
 def _same_file(file: IncomingFile) -> tuple[int, str, str, int]:

@@ -85,6 +85,12 @@ def _text_bytes(formdata: MultiDict[str, str]) -> int:
     return sum(len(value.encode("utf-8")) for value in formdata.values())
 
 
+def _file_count(received: Received) -> int:
+    """The submission's files: those the draft held before, and the new ones it kept (a
+    resent copy of a held file is neither new nor kept)."""
+    return len(received.draft.files if received.draft else ()) + len(received.keeper.kept)
+
+
 def _problems(ctx: WebContext, received: Received, files: int) -> list[LazyString]:
     problems: list[LazyString] = []
     limits = ctx.limits
@@ -186,7 +192,7 @@ def receive_testimony(
     Raises AlreadyReceivedError, NoActiveKeyError or a storage/database error.
     """
     form = TestimonyForm(received.formdata)
-    count = len(received.upload.completed()) + (len(received.draft.files) if received.draft else 0)
+    count = _file_count(received)
     settled = _settle(ctx, received, form, _problems(ctx, received, count))
     if isinstance(settled, FormRejected):
         return settled
@@ -219,7 +225,7 @@ def receive_follow_up(
     """
     form = FollowUpForm(received.formdata)
     form.parent.choices = plain(target.parents)
-    count = len(received.upload.completed()) + (len(received.draft.files) if received.draft else 0)
+    count = _file_count(received)
     problems = _problems(ctx, received, count)
     if not (form.account.data or "").strip() and not count:
         problems.append(_l("Please write something or choose at least one file."))

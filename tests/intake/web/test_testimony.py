@@ -404,6 +404,59 @@ def test_a_resent_body_does_not_store_the_kept_files_twice(site: Site, client: F
     assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
 
 
+def test_a_resent_body_is_not_refused_for_the_files_already_kept(
+    tmp_path: Any, db_url: str
+) -> None:
+    """The file limit counts each file once: a resend of every file after a cut (the kept ones
+    again, as Chromium does by itself) fits when the files themselves fit."""
+    site = make_site(tmp_path, db_url, max_files=3)
+    client = site.client()
+    action = _action(client)
+    third = bytes(range(256)) * 400
+    parts = [
+        ("group1-files", "one.jpg", PHOTO),
+        ("group1-files", "two.mp4", VIDEO),
+        ("group2-files", "three.bin", third),
+    ]
+    assert _cut_body(action, client, parts, len(third) // 2).status_code == 400
+    assert _count(site, DraftBlob) == 2
+    again = minimal_testimony(settlement="Izium")
+    again["group1-files"] = _files((PHOTO, "one.jpg", "x/y"), (VIDEO, "two.mp4", "x/y"))
+    again["group2-files"] = _files((third, "three.bin", "x/y"))
+    receipt = _post(client, action, again)
+    assert receipt.status_code == 200, receipt.get_data(as_text=True)
+    doc = _manifest(site, reference_of(receipt.get_data(as_text=True)))
+    assert sorted(f.original_name for f in doc.files) == ["one.jpg", "three.bin", "two.mp4"]
+    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
+    site.services.engine.dispose()
+
+
+def test_new_files_beyond_the_limit_beside_kept_ones_are_refused(
+    tmp_path: Any, db_url: str
+) -> None:
+    """Kept files still count: two kept and two new with a limit of three keeps one new."""
+    site = make_site(tmp_path, db_url, max_files=3)
+    client = site.client()
+    action = _action(client)
+    parts = [("group1-files", "one.jpg", PHOTO), ("group1-files", "two.mp4", VIDEO)]
+    parts.append(("group2-files", "cut.bin", VIDEO))
+    assert _cut_body(action, client, parts, len(VIDEO) // 2).status_code == 400
+    again = minimal_testimony(settlement="Izium")
+    again["group2-files"] = _files(
+        (b"3" * 900, "three.bin", "x/y"), (b"4" * 900, "four.bin", "x/y")
+    )
+    response = _post(client, action, again)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422, html
+    assert "more files than one submission can take (3)" in html
+    assert "We kept 3 files" in html
+    assert "three.bin" in html
+    assert "four.bin" not in html
+    assert _count(site, DraftBlob) == 3
+    assert list(site.services.store.temp_dir.iterdir()) == []  # type: ignore[attr-defined]
+    site.services.engine.dispose()
+
+
 def test_a_cut_inside_the_first_file_keeps_every_answer(site: Site, client: FlaskClient) -> None:
     parts = [("group1-files", "cut.mp4", VIDEO)]
     response = _cut_body(_action(client), client, parts, len(VIDEO) // 2)
