@@ -363,9 +363,8 @@ def test_a_file_sent_in_parts_goes_on_through_the_other_host(
     recipient = X25519Identity.parse(secret).recipient()
     sealed = seal_bytes(content, [recipient])
     assert 2 * PART < len(sealed) <= 3 * PART
-    started = _send_form(
-        witness, url, {"group": "1", "size": str(len(content)), "sealed_size": str(len(sealed))}
-    )
+    fields = {"group": "1", "size": str(len(content)), "sealed_size": str(len(sealed))}
+    started = _send_form(witness, url, {**fields, "keys": str(recipient)})  # as the page says
     assert started.status == 201, started.body
     upload = str(json.loads(started.body)["id"])
     # The first parts go while both hosts serve (HAProxy spreads them); then one host dies.
