@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -96,6 +96,7 @@ class NewSubmission:
     new_witness: NewWitness | None = None
     parent_id: str | None = None
     consent_change: ConsentChange | None = None
+    in_reply_to: str | None = None  # the reply a follow-up answers (checked to be the witness's)
     releases_draft: bool = False  # the files come from the witness's draft (and leave it)
 
 
@@ -164,6 +165,7 @@ def _document(
         answers=new.answers,
         files=entries,
         consent_change=new.consent_change,
+        in_reply_to=new.in_reply_to,
     )
 
 
@@ -245,6 +247,10 @@ def _record(
     if change is not None and new.parent_id is not None:
         now = ConsentState(change.action, change.recipients, today)
         set_consent(session, new.parent_id, new.reply_recipient, now)
+        if change.action == "withdraw":  # final in triage; the account says so in clear
+            session.execute(
+                update(Submission).where(Submission.id == new.parent_id).values(withdrawn=True)
+            )
 
 
 def _write_rows(

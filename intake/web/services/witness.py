@@ -9,7 +9,6 @@ a consent change derives once more to confirm the codename.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -33,14 +32,15 @@ from protocol.entries import Answers, ConsentChange
 __all__ = [
     "Account",
     "OpenedReply",
+    "ReplyRef",
     "SubmissionLine",
     "account_of",
     "change_consent",
     "codename_is_blank",
-    "codename_matches",
     "consent_change_of",
     "login",
     "parent_belongs",
+    "reply_of",
 ]
 
 _log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class SubmissionLine:
     file_count: int
     sealed_bytes: int
     delivered: bool
+    withdrawn: bool = False
     # Only in the login response: the files and consent opened with the reply key.
     record: OpenedRecord | None = None
     # The last day the record is kept after a purge (None while the files are here).
@@ -68,11 +69,27 @@ class SubmissionLine:
 
 
 @dataclass(frozen=True)
+class ReplyRef:
+    """What the server knows of a reply in clear: when it came, which submission it answers
+    (None for replies imported before issue 18) and the testimony an answer adds to."""
+
+    reply_id: str
+    received_on: date
+    about: str | None = None
+    about_on: date | None = None
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
 class OpenedReply:
     """A reply opened for this response only (`text` None when it could not be opened)."""
 
-    received_on: date
+    ref: ReplyRef
     text: str | None
+
+    @property
+    def received_on(self) -> date:
+        return self.ref.received_on
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,8 @@ class Account:
     submissions: tuple[SubmissionLine, ...]
     replies: tuple[OpenedReply, ...] = ()
     reply_count: int = 0
+    # Every reply sent to this witness, oldest first: which ones an answer may name.
+    reply_refs: tuple[ReplyRef, ...] = ()
     # Only in the login response: the reply key, to seal the witness's draft again for the
     # new session (intake.web.services.drafts.reseal_draft); never stored.
     opener: X25519Identity | None = field(default=None, repr=False, compare=False)
@@ -115,6 +134,7 @@ def _lines(
             file_count=row.file_count,
             sealed_bytes=row.sealed_bytes,
             delivered=row.state is SubmissionState.PURGED,
+            withdrawn=row.withdrawn,
             record=None if opener is None else open_record(records.get(row.id), opener),
             record_until=None if row.purged_on is None else row.purged_on + keep,
         )
@@ -122,14 +142,37 @@ def _lines(
     )
 
 
-def _open_reply(ctx: WebContext, reply: Reply, identity: X25519Identity) -> OpenedReply:
+def _reply_refs(witness: Witness) -> tuple[ReplyRef, ...]:
+    """The witness's replies, oldest first, each with the testimony an answer adds to."""
+    own = {row.id: row for row in witness.submissions}
+    refs = []
+    for reply in sorted(witness.replies, key=lambda r: (r.created_on, r.id)):
+        about = own.get(reply.submission_id or "")
+        parent = (
+            None if about is None else (about.id if about.parent_id is None else about.parent_id)
+        )
+        refs.append(
+            ReplyRef(
+                reply_id=reply.id,
+                received_on=reply.created_on,
+                about=None if about is None else about.id,
+                about_on=None if about is None else about.received_on,
+                parent=parent,
+            )
+        )
+    return tuple(refs)
+
+
+def _open_reply(
+    ctx: WebContext, reply: Reply, ref: ReplyRef, identity: X25519Identity
+) -> OpenedReply:
     try:
         with ctx.store.open(reply.blob_name) as handle:
             text = open_bytes(handle.read(), [identity]).decode("utf-8", errors="replace")
     except (CryptoError, IntakeError) as exc:
         _log.warning("a reply could not be opened (%s)", type(exc).__name__)
         text = None
-    return OpenedReply(received_on=reply.created_on, text=text)
+    return OpenedReply(ref=ref, text=text)
 
 
 def account_of(ctx: WebContext, witness_id: str) -> Account | None:
@@ -143,6 +186,7 @@ def account_of(ctx: WebContext, witness_id: str) -> Account | None:
             reply_recipient=witness.reply_recipient,
             submissions=_lines(session, witness),
             reply_count=len(witness.replies),
+            reply_refs=_reply_refs(witness),
         )
 
 
@@ -160,25 +204,19 @@ def login(ctx: WebContext, codename: str) -> Account | None:
         if witness is None:
             return None
         replies = sorted(witness.replies, key=lambda r: (r.created_on, r.id))
+        refs = _reply_refs(witness)
         return Account(
             witness_id=witness.id,
             reply_recipient=witness.reply_recipient,
             submissions=_lines(session, witness, keys.identity),
-            replies=tuple(_open_reply(ctx, r, keys.identity) for r in replies),
+            replies=tuple(
+                _open_reply(ctx, r, ref, keys.identity)
+                for r, ref in zip(replies, refs, strict=True)
+            ),
             reply_count=len(replies),
+            reply_refs=refs,
             opener=keys.identity,
         )
-
-
-def codename_matches(ctx: WebContext, witness_id: str, codename: str) -> bool:
-    """Whether `codename` is this witness's: one derivation, counted like a login.
-
-    Raises KdfBusyError when no derivation slot frees up.
-    """
-    lookup = ctx.deriver.derive(codename).lookup
-    with ctx.sessions() as session:
-        witness = session.get(Witness, witness_id)
-        return witness is not None and hmac.compare_digest(witness.lookup, lookup)
 
 
 def codename_is_blank(codename: str) -> bool:
@@ -212,6 +250,11 @@ def change_consent(
 def parent_belongs(account: Account, parent_id: str) -> bool:
     """Whether `parent_id` is one of this witness's own testimonies."""
     return parent_id in account.parents
+
+
+def reply_of(account: Account, reply_id: str) -> ReplyRef | None:
+    """The reply `reply_id` if it was sent to this witness (only those can be answered)."""
+    return next((ref for ref in account.reply_refs if ref.reply_id == reply_id), None)
 
 
 def consent_change_of(form: ConsentForm) -> ConsentChange:
