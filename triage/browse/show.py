@@ -9,6 +9,7 @@ from rich.console import Console
 from crypto.keyfile import fingerprint
 from crypto.x25519 import X25519Recipient
 from protocol.schema import Submission as Sealed
+from triage.browse.thread import ThreadEntry, render_thread
 from triage.media.checks import contradictions
 from triage.media.facts import MediaFacts
 from triage.media.layout import describe
@@ -84,26 +85,16 @@ def _file(console: Console, position: int, attachment: Attachment, row: Submissi
         console.print(f"     [{style}]{safe_markup(line)}[/]")
 
 
-def _follow_ups(console: Console, children: Sequence[Submission]) -> None:
-    console.print("\n[bold underline]Sent later about it[/]")
-    for child in children:
-        kind = child.kind.replace("_", "-")
-        console.print(
-            f"  {child.id}  {kind}  received {child.received_at:%Y-%m-%d %H:%M} UTC  "
-            f"files {len(child.files)}  status {child.status}  ('triage show {child.id}')"
-        )
-
-
 def render_submission(
     console: Console,
     row: Submission,
     notes: Sequence[Note],
     incidents: Sequence[IncidentMember],
     *,
-    follow_ups: Sequence[Submission] = (),
+    thread: Sequence[ThreadEntry] = (),
 ) -> None:
     """Print the submission; every witness-typed string is neutralised before it is shown.
-    `follow_ups` are the submissions sent later about it (follow-ups, consent changes)."""
+    `thread` is its testimony's replies and later submissions (triage.browse.thread)."""
     sealed = Sealed.from_json(row.document.encode("utf-8"))
     _header(console, row)
     if sealed.consent_change is not None:
@@ -116,8 +107,8 @@ def render_submission(
         console.print("\n[bold underline]Files[/]")
         for position, attachment in enumerate(row.files, start=1):
             _file(console, position, attachment, row)
-    if follow_ups:
-        _follow_ups(console, follow_ups)
+    if thread:
+        render_thread(console, thread)
     if incidents:
         console.print("\n[bold underline]Incidents[/]")
         for member in incidents:
