@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -162,6 +163,9 @@ class Reply(Base):
     blob_name: Mapped[str] = mapped_column(String(BLOB_NAME_LEN), unique=True)
     created_on: Mapped[date] = mapped_column(Date)
     signed_by: Mapped[str] = mapped_column(ForeignKey("investigator_key.fingerprint"))
+    # Which submission it answers, as the replies bundle's meta said (None before issue 18);
+    # not a foreign key, so that no reply row ever holds back a submission row's removal.
+    submission_id: Mapped[str | None] = mapped_column(String(ID_LEN))
 
     witness: Mapped[Witness] = relationship(back_populates="replies")
 
@@ -186,6 +190,9 @@ class Submission(Base):
     exported_on: Mapped[date | None] = mapped_column(Date)
     acked_on: Mapped[date | None] = mapped_column(Date)
     purged_on: Mapped[date | None] = mapped_column(Date)
+    # A testimony whose consent the witness withdrew: kept in clear so that the account says
+    # "Withdrawn" without the codename (SECURITY.md, "What the server stores").
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     witness: Mapped[Witness] = relationship(back_populates="submissions")
     blobs: Mapped[list[Blob]] = relationship(

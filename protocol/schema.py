@@ -1,6 +1,7 @@
 """The sealed submission.json: what the witness site seals and the triage tool reads.
 
-Version 2 (issue 16) adds each file's `plaintext_sha256_by` ("server" or "browser"). The site
+Version 2 (issue 16) adds each file's `plaintext_sha256_by` ("server" or "browser") and
+`in_reply_to` (issue 18: the investigators' reply a follow-up answers, or null). The site
 writes version 2; readers take versions 2 and 1 (docs/bundles.md, "Versions"); golden
 examples of both are in docs/submission/.
 """
@@ -60,6 +61,12 @@ _KEYS = frozenset(
     {"schema_version", "kind", "submission_id", "form_version", "ui_language", "received_at"}
     | {"parent_id", "witness_reply_recipient", "answers", "files", "consent_change"}
 )
+# Keys a version added to the document (a document of an older version has none of them).
+_KEYS_SINCE = {2: frozenset({"in_reply_to"})}
+
+
+def _keys_of(version: int) -> set[str]:
+    return set(_KEYS).union(*(k for v, k in _KEYS_SINCE.items() if v <= version))
 
 
 def _parse_time(text: str) -> datetime:
@@ -68,6 +75,10 @@ def _parse_time(text: str) -> datetime:
         return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise ProtocolError("schema", "received_at is not a real time") from None
+
+
+def _optional_str(value: object, what: str) -> str | None:
+    return None if value is None else str_field(value, what)
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,8 @@ class Submission:
     answers: Answers
     files: tuple[FileEntry, ...] = ()
     consent_change: ConsentChange | None = None
+    # The reply (R-…) a follow-up answers; it names a reply sent to this witness's reply key.
+    in_reply_to: str | None = None
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -97,6 +110,13 @@ class Submission:
             "schema version 1 cannot say that a browser computed a file's hash",
         )
         require(self.kind in get_args(SubmissionKind), f"unknown submission kind {self.kind!r}")
+        if self.in_reply_to is not None:
+            require(self.schema_version >= 2, "schema version 1 cannot answer a reply")
+            require(self.kind == "follow_up", "only a follow-up answers a reply")
+            require(
+                ids.parse_reply_id(self.in_reply_to) == self.in_reply_to,
+                "in_reply_to not canonical",
+            )
         require(
             ids.parse_submission_id(self.submission_id) == self.submission_id, "id not canonical"
         )
@@ -152,7 +172,8 @@ class Submission:
         version = cast(dict[str, Any], data).get("schema_version")
         if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
             raise ProtocolError("unsupported_version", f"submission schema version {version}")
-        doc = exact_keys(data, "submission", set(_KEYS))
+        keys = _keys_of(version if isinstance(version, int) else 1)
+        doc = exact_keys(data, "submission", keys)
         kind = str_field(doc["kind"], "kind")
         require(kind in get_args(SubmissionKind), f"unknown submission kind {kind!r}")
         files = doc["files"]
@@ -172,6 +193,7 @@ class Submission:
             answers=Answers.parse(doc["answers"], fields),
             files=tuple(FileEntry.parse(entry, version) for entry in files),
             consent_change=None if change is None else ConsentChange.parse(change),
+            in_reply_to=_optional_str(doc.get("in_reply_to"), "in_reply_to"),
         )
 
     @classmethod
@@ -181,7 +203,7 @@ class Submission:
         return cls.parse(doc)
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "schema_version": self.schema_version,
             "kind": self.kind,
             "submission_id": self.submission_id,
@@ -196,6 +218,9 @@ class Submission:
             if self.consent_change is None
             else self.consent_change.to_dict(),
         }
+        if self.schema_version >= 2:
+            doc["in_reply_to"] = self.in_reply_to
+        return doc
 
     def to_json(self) -> bytes:
         """Canonical JSON bytes (what the witness site seals)."""

@@ -151,6 +151,7 @@ def import_replies(
                     blob_name=name,
                     created_on=day,
                     signed_by=bundle.signer.fingerprint,
+                    submission_id=entry.submission_id,
                 )
                 for entry, witness_id, name in stored
             )

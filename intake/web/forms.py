@@ -18,6 +18,7 @@ from wtforms import (
     DateField,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -231,6 +232,9 @@ class FollowUpForm(_Form):
         _l("What would you like to add?"), [Optional(), _TextLength(max=ACCOUNT_MAX)]
     )
     group1 = FormField(FileGroupForm)
+    # The investigators' reply this answers (R-…), set by "Answer this reply"; the service
+    # checks that the reply was sent to this witness.
+    in_reply_to = HiddenField(validators=[Optional(), Length(max=40)])
 
 
 class ConsentForm(_Form):

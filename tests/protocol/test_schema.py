@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from crypto.x25519 import X25519Identity
 from protocol.errors import ProtocolError
 from protocol.fields import GROUP_FIELDS
-from protocol.ids import new_blob_name, new_submission_id
+from protocol.ids import new_blob_name, new_reply_id, new_submission_id
 from protocol.schema import (
     READ_VERSIONS,
     SCHEMA_VERSION,
@@ -289,3 +289,51 @@ def test_the_docs_say_which_submission_versions_are_written_and_read() -> None:
     doc = (GOLDEN.parent / "bundles.md").read_text(encoding="utf-8")
     row = f"| `submission.json` | {SCHEMA_VERSION} | {', '.join(map(str, READ_VERSIONS))} |"
     assert row in doc.splitlines()
+
+
+def _answer(in_reply_to: str | None, **extra: object) -> Submission:
+    fields: dict[str, Any] = {
+        "kind": "follow_up",
+        "submission_id": new_submission_id(),
+        "form_version": "2025.1",
+        "ui_language": "uk",
+        "received_at": WHEN,
+        "parent_id": new_submission_id(),
+        "witness_reply_recipient": RECIPIENT,
+        "answers": Answers.parse({"B1": "Yes, I can meet."}),
+        "in_reply_to": in_reply_to,
+    }
+    return Submission(**{**fields, **extra})
+
+
+def test_version_2_says_which_reply_a_follow_up_answers() -> None:
+    golden = json.loads((GOLDEN / "submission.v2.json").read_bytes())
+    assert golden["in_reply_to"] is None  # a testimony answers no reply, but says so
+    reply = new_reply_id()
+    answer = _answer(reply)
+    doc = json.loads(answer.to_json())
+    assert doc["in_reply_to"] == reply
+    assert doc["schema_version"] == 2
+    assert Submission.from_json(answer.to_json()) == answer
+    assert json.loads(_answer(None).to_json())["in_reply_to"] is None
+
+
+def test_in_reply_to_is_a_reply_id_on_a_follow_up_of_version_2_only() -> None:
+    with pytest.raises(ProtocolError, match="reply"):
+        _answer(new_submission_id())
+    with pytest.raises(ProtocolError, match="only a follow-up"):
+        _answer(new_reply_id(), kind="testimony", parent_id=None)
+    with pytest.raises(ProtocolError, match="version 1 cannot answer"):
+        _answer(new_reply_id(), schema_version=1)
+    doc = json.loads(_answer(new_reply_id()).to_json())
+    del doc["in_reply_to"]  # version 2 always says
+    with pytest.raises(ProtocolError, match="exactly the keys"):
+        Submission.parse(doc)
+    doc = json.loads((GOLDEN / "submission.v1.json").read_bytes())
+    doc["in_reply_to"] = None  # version 1 has no such key
+    with pytest.raises(ProtocolError, match="exactly the keys"):
+        Submission.parse(doc)
+    doc = json.loads(_answer(None).to_json())
+    doc["in_reply_to"] = 7
+    with pytest.raises(ProtocolError, match="in_reply_to"):
+        Submission.parse(doc)

@@ -73,6 +73,7 @@ def build(
     consent_change: ConsentChange | None = None,
     received_at: datetime | None = None,
     also: Sequence[Recipient] = (),
+    in_reply_to: str | None = None,
 ) -> Built:
     """A submission sealed to the investigator recipients `to` (and `also`), with its files."""
     recipients: list[Recipient] = [X25519Recipient.parse(r) for r in to]
@@ -111,6 +112,7 @@ def build(
         answers=Answers.parse(dict(answers), fields) if fields else Answers.parse(dict(answers)),
         files=tuple(entries),
         consent_change=consent_change,
+        in_reply_to=in_reply_to,
     )
     return Built(submission, seal_bytes(submission.to_json(), recipients), blobs)
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from crypto.keyfile import fingerprint
 from crypto.x25519 import X25519Recipient
 from protocol.schema import Submission as Sealed
+from triage.browse.thread import ThreadEntry, render_thread
 from triage.media.checks import contradictions
 from triage.media.facts import MediaFacts
 from triage.media.layout import describe
@@ -88,16 +89,6 @@ def _file(console: Console, position: int, attachment: Attachment, row: Submissi
         console.print(f"     [{style}]{safe_markup(line)}[/]")
 
 
-def _follow_ups(console: Console, children: Sequence[Submission]) -> None:
-    console.print("\n[bold underline]Sent later about it[/]")
-    for child in children:
-        kind = child.kind.replace("_", "-")
-        console.print(
-            f"  {child.id}  {kind}  received {child.received_at:%Y-%m-%d %H:%M} UTC  "
-            f"files {len(child.files)}  status {child.status}  ('triage show {child.id}')"
-        )
-
-
 def _rule_notes(console: Console, sealed: Sealed) -> None:
     # Above the answers, so that they are read with these in mind (triage.text.rule_notes).
     notes = rule_notes(sealed)
@@ -113,10 +104,10 @@ def render_submission(
     notes: Sequence[Note],
     incidents: Sequence[IncidentMember],
     *,
-    follow_ups: Sequence[Submission] = (),
+    thread: Sequence[ThreadEntry] = (),
 ) -> None:
     """Print the submission; every witness-typed string is neutralised before it is shown.
-    `follow_ups` are the submissions sent later about it (follow-ups, consent changes)."""
+    `thread` is its testimony's replies and later submissions (triage.browse.thread)."""
     sealed = Sealed.from_json(row.document.encode("utf-8"))
     _header(console, row)
     _rule_notes(console, sealed)
@@ -130,8 +121,8 @@ def render_submission(
         console.print("\n[bold underline]Files[/]")
         for position, attachment in enumerate(row.files, start=1):
             _file(console, position, attachment, row)
-    if follow_ups:
-        _follow_ups(console, follow_ups)
+    if thread:
+        render_thread(console, thread)
     if incidents:
         console.print("\n[bold underline]Incidents[/]")
         for member in incidents:

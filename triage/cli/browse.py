@@ -101,26 +101,31 @@ def _table(rows: list[ListRow], total: int) -> None:
 @click.argument("ident", metavar="ID")
 @with_workspace
 def show(ctx: WorkContext, ident: str) -> None:
-    """Show a submission: the testimony as written, its files and their verification."""
+    """Show a submission: the testimony as written, its files and their verification, and
+    its testimony's thread (replies sent, follow-ups and which reply each answers)."""
     from rich.console import Console
     from sqlalchemy import select
 
     from triage.browse.lookup import get_submission
     from triage.browse.show import render_submission
+    from triage.browse.thread import thread_of
     from triage.workspace.models import IncidentMember, Note, Submission
 
     with ctx.session() as session:
         row = get_submission(session, ident)
         notes = list(session.scalars(select(Note).where(Note.submission_id == row.id)))
         members = select(IncidentMember).where(IncidentMember.submission_id == row.id)
-        children = select(Submission).where(Submission.parent_id == row.id)
+        # The thread is the testimony's, whichever of its submissions is shown.
+        root = session.get(Submission, row.parent_id) if row.parent_id else row
+        root = root or row
+        children = select(Submission).where(Submission.parent_id == root.id)
         ctx.record("viewed", "submission", row.id, object_sha256=row.plain_sha256)
         render_submission(
             Console(highlight=False, soft_wrap=True),
             row,
             notes,
             list(session.scalars(members)),
-            follow_ups=sorted(session.scalars(children), key=lambda c: (c.received_at, c.id)),
+            thread=thread_of(session, root, list(session.scalars(children))),
         )
 
 

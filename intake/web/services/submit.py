@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -91,6 +91,7 @@ class NewSubmission:
     new_witness: NewWitness | None = None
     parent_id: str | None = None
     consent_change: ConsentChange | None = None
+    in_reply_to: str | None = None  # the reply a follow-up answers (checked to be the witness's)
     releases_draft: bool = False  # the files come from the witness's draft (and leave it)
 
 
@@ -159,6 +160,7 @@ def _document(
         answers=new.answers,
         files=entries,
         consent_change=new.consent_change,
+        in_reply_to=new.in_reply_to,
     )
 
 
@@ -274,7 +276,21 @@ def _write_rows(
     row.blobs = [_blob_row(sid, blob, fps) for blob in blobs]
     session.add(row)
     _record(new, row, files, received_at)
+    _mark_withdrawn(session, new, witness_id)
     mark_form_token_used(session, new.form_token)
+
+
+def _mark_withdrawn(session: Session, new: NewSubmission, witness_id: str | None) -> None:
+    """A withdrawal is final and, as protocol.consent rules it for triage, covers every
+    testimony the witness sent before it: the account says "Withdrawn" in clear for each."""
+    change = new.consent_change
+    if change is None or change.action != "withdraw" or witness_id is None:
+        return
+    session.execute(
+        update(Submission)
+        .where(Submission.witness_id == witness_id, Submission.kind == "testimony")
+        .values(withdrawn=True)
+    )
 
 
 def commit_submission(ctx: WebContext, new: NewSubmission, *, fresh: Sequence[str]) -> str:

@@ -75,6 +75,7 @@ class FollowUpTarget:
     witness_id: str
     reply_recipient: str
     parents: tuple[str, ...]
+    replies: tuple[str, ...] = ()  # the replies sent to this witness, which it may answer
 
 
 def _receipt_files(files: Sequence[IncomingFile]) -> tuple[ReceiptFile, ...]:
@@ -229,6 +230,15 @@ def receive_follow_up(
     problems = _problems(ctx, received, count)
     if not (form.account.data or "").strip() and not count:
         problems.append(_l("Please write something or choose at least one file."))
+    answering = form.in_reply_to.data or None
+    if answering is not None and answering not in target.replies:
+        form.in_reply_to.data = ""  # sent again, the form adds to the testimony and nothing more
+        problems.append(
+            _l(
+                "This form was answering a reply that was not sent to you. Send it again to add "
+                "it to your testimony without answering that reply."
+            )
+        )
     settled = _settle(ctx, received, form, problems)
     if isinstance(settled, FormRejected):
         return settled
@@ -242,6 +252,7 @@ def receive_follow_up(
         group_answers={1: group_answers(form["group1"].form)},
         witness_id=target.witness_id,
         parent_id=form.parent.data,
+        in_reply_to=answering,
         releases_draft=True,
     )
     sid = _commit(ctx, received, new)

@@ -9,7 +9,6 @@ a consent change derives once more to confirm the codename.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -34,14 +33,15 @@ from protocol.entries import Answers, ConsentChange
 __all__ = [
     "Account",
     "OpenedReply",
+    "ReplyRef",
     "SubmissionLine",
     "account_of",
     "change_consent",
     "codename_is_blank",
-    "codename_matches",
     "consent_change_of",
     "login",
     "parent_belongs",
+    "reply_of",
 ]
 
 _log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class SubmissionLine:
     file_count: int
     sealed_bytes: int
     delivered: bool
+    withdrawn: bool = False
     # Only in the login response: the files opened with the reply key, and a testimony's
     # consent now (intake.web.services.consent_view).
     record: OpenedRecord | None = None
@@ -71,11 +72,27 @@ class SubmissionLine:
 
 
 @dataclass(frozen=True)
+class ReplyRef:
+    """What the server knows of a reply in clear: when it came, which submission it answers
+    (None for replies imported before issue 18) and the testimony an answer adds to."""
+
+    reply_id: str
+    received_on: date
+    about: str | None = None
+    about_on: date | None = None
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
 class OpenedReply:
     """A reply opened for this response only (`text` None when it could not be opened)."""
 
-    received_on: date
+    ref: ReplyRef
     text: str | None
+
+    @property
+    def received_on(self) -> date:
+        return self.ref.received_on
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,8 @@ class Account:
     submissions: tuple[SubmissionLine, ...]
     replies: tuple[OpenedReply, ...] = ()
     reply_count: int = 0
+    # Every reply sent to this witness, oldest first: which ones an answer may name.
+    reply_refs: tuple[ReplyRef, ...] = ()
     # Only in the login response: the reply key, to seal the witness's draft again for the
     # new session (intake.web.services.drafts.reseal_draft); never stored.
     opener: X25519Identity | None = field(default=None, repr=False, compare=False)
@@ -117,6 +136,13 @@ def _opened(
     return opened, current_consent(entries)
 
 
+def consent_now(
+    session: Session, witness: Witness, opener: X25519Identity, testimony_id: str
+) -> ConsentState | None:
+    """`testimony_id`'s consent now, by protocol.consent's rule over the witness's records."""
+    return _opened(session, witness, opener)[1].get(testimony_id)
+
+
 def _lines(
     session: Session, witness: Witness, opener: X25519Identity | None = None
 ) -> tuple[SubmissionLine, ...]:
@@ -132,6 +158,7 @@ def _lines(
             file_count=row.file_count,
             sealed_bytes=row.sealed_bytes,
             delivered=row.state is SubmissionState.PURGED,
+            withdrawn=row.withdrawn,
             record=opened.get(row.id),
             consent=consent.get(row.id),
             record_until=None if row.purged_on is None else row.purged_on + keep,
@@ -140,14 +167,37 @@ def _lines(
     )
 
 
-def _open_reply(ctx: WebContext, reply: Reply, identity: X25519Identity) -> OpenedReply:
+def _reply_refs(witness: Witness) -> tuple[ReplyRef, ...]:
+    """The witness's replies, oldest first, each with the testimony an answer adds to."""
+    own = {row.id: row for row in witness.submissions}
+    refs = []
+    for reply in sorted(witness.replies, key=lambda r: (r.created_on, r.id)):
+        about = own.get(reply.submission_id or "")
+        parent = (
+            None if about is None else (about.id if about.parent_id is None else about.parent_id)
+        )
+        refs.append(
+            ReplyRef(
+                reply_id=reply.id,
+                received_on=reply.created_on,
+                about=None if about is None else about.id,
+                about_on=None if about is None else about.received_on,
+                parent=parent,
+            )
+        )
+    return tuple(refs)
+
+
+def _open_reply(
+    ctx: WebContext, reply: Reply, ref: ReplyRef, identity: X25519Identity
+) -> OpenedReply:
     try:
         with ctx.store.open(reply.blob_name) as handle:
             text = open_bytes(handle.read(), [identity]).decode("utf-8", errors="replace")
     except (CryptoError, IntakeError) as exc:
         _log.warning("a reply could not be opened (%s)", type(exc).__name__)
         text = None
-    return OpenedReply(received_on=reply.created_on, text=text)
+    return OpenedReply(ref=ref, text=text)
 
 
 def account_of(ctx: WebContext, witness_id: str) -> Account | None:
@@ -161,6 +211,7 @@ def account_of(ctx: WebContext, witness_id: str) -> Account | None:
             reply_recipient=witness.reply_recipient,
             submissions=_lines(session, witness),
             reply_count=len(witness.replies),
+            reply_refs=_reply_refs(witness),
         )
 
 
@@ -178,25 +229,19 @@ def login(ctx: WebContext, codename: str) -> Account | None:
         if witness is None:
             return None
         replies = sorted(witness.replies, key=lambda r: (r.created_on, r.id))
+        refs = _reply_refs(witness)
         return Account(
             witness_id=witness.id,
             reply_recipient=witness.reply_recipient,
             submissions=_lines(session, witness, keys.identity),
-            replies=tuple(_open_reply(ctx, r, keys.identity) for r in replies),
+            replies=tuple(
+                _open_reply(ctx, r, ref, keys.identity)
+                for r, ref in zip(replies, refs, strict=True)
+            ),
             reply_count=len(replies),
+            reply_refs=refs,
             opener=keys.identity,
         )
-
-
-def codename_matches(ctx: WebContext, witness_id: str, codename: str) -> bool:
-    """Whether `codename` is this witness's: one derivation, counted like a login.
-
-    Raises KdfBusyError when no derivation slot frees up.
-    """
-    lookup = ctx.deriver.derive(ctx.codenames.repair(codename)).lookup
-    with ctx.sessions() as session:
-        witness = session.get(Witness, witness_id)
-        return witness is not None and hmac.compare_digest(witness.lookup, lookup)
 
 
 def codename_is_blank(codename: str) -> bool:
@@ -230,6 +275,11 @@ def change_consent(
 def parent_belongs(account: Account, parent_id: str) -> bool:
     """Whether `parent_id` is one of this witness's own testimonies."""
     return parent_id in account.parents
+
+
+def reply_of(account: Account, reply_id: str) -> ReplyRef | None:
+    """The reply `reply_id` if it was sent to this witness (only those can be answered)."""
+    return next((ref for ref in account.reply_refs if ref.reply_id == reply_id), None)
 
 
 def consent_change_of(form: ConsentForm) -> ConsentChange:

@@ -4,6 +4,9 @@ A consent change decides a testimony's fate (a withdrawal is final in triage), s
 alone is not enough: the codename is derived once more, inside the same hourly budget and KDF
 slots as a login. Until that change commits (10 minutes at most), the session remembers the
 testimony as confirmed, so a change that failed can be sent again without it.
+
+Then a summary says what is about to change (and, when the codename was just typed, what the
+consent is now) with Confirm and Back buttons; only Confirm seals the change (issue 18).
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from flask import Blueprint, Response, redirect, request, url_for
 from flask_babel import gettext as _
 
 from intake.http_errors import NotAcceptingSubmissions
+from intake.web.choices import LABELS
 from intake.web.forms import ConsentForm
 from intake.web.i18n import current_language
 from intake.web.pages import ONCE_ARG, action_url, page
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.codename import KdfBusyError
+from intake.web.services.consent import Confirmed, confirm_codename
 from intake.web.services.context import WebContext
 from intake.web.services.guards import new_form_token
 from intake.web.services.submit import AlreadyReceivedError, NoActiveKeyError
@@ -24,7 +29,6 @@ from intake.web.services.witness import (
     Account,
     change_consent,
     codename_is_blank,
-    codename_matches,
     consent_change_of,
 )
 from intake.web.sessions import confirm_parent, form_settled, hold_for_form, request_started
@@ -35,6 +39,8 @@ from intake.witness_sessions import ActiveSession
 __all__ = ["register"]
 
 Signed = tuple[ActiveSession, Account]
+# The summary page's buttons (`name=value`): only Confirm seals the change.
+CONFIRM, BACK = "confirm", "back"
 
 
 def consent_page(ctx: WebContext, signed: Signed, form: ConsentForm, status: int = 200) -> Response:
@@ -55,25 +61,48 @@ def _refuse_codename(
     return consent_page(ctx, signed, form, status)
 
 
-def _confirmation_refused(ctx: WebContext, signed: Signed, form: ConsentForm) -> Response | None:
-    """None when the change may go ahead: confirmed in the last 10 minutes, or just now."""
+def _confirmation(ctx: WebContext, signed: Signed, form: ConsentForm) -> Response | Confirmed:
+    """Confirmed when the change may go ahead: the codename confirmed in the last 10 minutes
+    (the current consent then unknown), or just now (with the current consent, if recorded)."""
     active, _account = signed
     parent = form.parent.data
     if active.confirmed_for(parent, request_started()):
-        return None
+        return Confirmed(current=None)
     codename = form.codename.data or ""
     if codename_is_blank(codename):
         message = _("Please type your codename to confirm this change.")
         return _refuse_codename(ctx, signed, form, message, 422)
     try:
-        matches = codename_matches(ctx, active.witness_id, codename)
+        confirmed = confirm_codename(ctx, active.witness_id, codename, parent)
     except KdfBusyError:
         return page("busy.html", 503)
-    if not matches:
+    if confirmed is None:
         message = _("This is not the codename you were given. Please check every word.")
         return _refuse_codename(ctx, signed, form, message, 403)
     confirm_parent(ctx, active, parent)
-    return None
+    return confirmed
+
+
+def summary_page(
+    ctx: WebContext, signed: Signed, form: ConsentForm, confirmed: Confirmed
+) -> Response:
+    """ "You are about to …": the change with Confirm and Back, posted to the same action."""
+    active, account = signed
+    once = request.args[ONCE_ARG]
+    hold_for_form(ctx, active, "web.consent_post", once)
+    line = next(s for s in account.submissions if s.reference == form.parent.data)
+    return page(
+        "consent_confirm.html",
+        one_time=True,  # a POST response: a language link must not lose the choice
+        form=form,
+        line=line,
+        change=consent_change_of(form),
+        current=confirmed.current,
+        recipient_labels=LABELS["recipient_class"],
+        action=action_url("web.consent_post", **{ONCE_ARG: once}),
+        confirm=CONFIRM,
+        back=BACK,
+    )
 
 
 def _change(ctx: WebContext, signed: Signed, form: ConsentForm) -> Response:
@@ -118,6 +147,11 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             return page("limit.html", 413, limit="body", kept=None)
         form = ConsentForm(formdata)
         form.parent.choices = choices_of(signed[1])
-        if not form.validate():
-            return consent_page(ctx, signed, form, 422)
-        return _confirmation_refused(ctx, signed, form) or _change(ctx, signed, form)
+        if formdata.get(BACK) or not form.validate():
+            return consent_page(ctx, signed, form, 200 if formdata.get(BACK) else 422)
+        confirmed = _confirmation(ctx, signed, form)
+        if not isinstance(confirmed, Confirmed):
+            return confirmed
+        if formdata.get(CONFIRM) != "yes":
+            return summary_page(ctx, signed, form, confirmed)
+        return _change(ctx, signed, form)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectChoice
 
@@ -21,13 +21,16 @@ from intake.web.services.testimony import (
     Received,
     receive_follow_up,
 )
-from intake.web.services.witness import Account
+from intake.web.services.witness import Account, ReplyRef, reply_of
 from intake.web.sessions import form_settled, hold_for_form
 from intake.web.views._sealing import draft_key, receive_sealed
 from intake.web.views.witness import signed_in
 from intake.witness_sessions import ActiveSession
 
 __all__ = ["choices_of", "register"]
+
+# The reply a follow-up answers: `/account/add?reply=R-…` ("Answer this reply").
+REPLY_ARG = "reply"
 
 
 def choices_of(account: Account) -> list[SelectChoice]:
@@ -57,6 +60,7 @@ def follow_up_page(
         form = FollowUpForm(answers)
         kept = draft.summary() if draft else None
     form.parent.choices = choices_of(account)
+    answering = reply_of(account, form.in_reply_to.data or "")
     action = action_url("web.follow_up_post", **{ONCE_ARG: once})
     return page(
         "follow_up.html",
@@ -64,11 +68,22 @@ def follow_up_page(
         form=form,
         account=account,
         action=action,
+        answering=answering,
         kept=kept,
         form_errors=outcome.problems if outcome else (),
         relang_form="follow-up-form",
         relang_url=redraw_urls("web.follow_up_post", once),
     )
+
+
+def _answering(ctx: WebContext, active: ActiveSession, ref: ReplyRef) -> MultiDict[str, str]:
+    """The witness's draft answers (if any), set to answer `ref` and add to its testimony."""
+    draft = load_draft(ctx.sessions, draft_key(active.witness_id))
+    answers = MultiDict(draft.answers if draft and draft.answers else {})
+    answers["in_reply_to"] = ref.reply_id
+    if ref.parent is not None:
+        answers["parent"] = ref.parent
+    return answers
 
 
 def register(bp: Blueprint, ctx: WebContext) -> None:
@@ -81,7 +96,13 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             return redirect(url_for("web.login_form"))  # type: ignore[return-value]
         if not ctx.keyring.has_active_key():
             raise NotAcceptingSubmissions()
-        return follow_up_page(ctx, signed, None)
+        reply_id = request.args.get(REPLY_ARG)
+        if reply_id is None:
+            return follow_up_page(ctx, signed, None)
+        ref = reply_of(signed[1], reply_id)
+        if ref is None:  # only a reply sent to this witness can be answered
+            abort(404)
+        return follow_up_page(ctx, signed, None, answers=_answering(ctx, signed[0], ref))
 
     @bp.post("/account/add")
     def follow_up_post() -> Response:
@@ -92,7 +113,10 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         account = signed[1]
         if request.args.get(REDRAW_ARG):
             return follow_up_page(ctx, signed, None, answers=redraw_formdata())
-        target = FollowUpTarget(account.witness_id, account.reply_recipient, account.parents)
+        replies = tuple(ref.reply_id for ref in account.reply_refs)
+        target = FollowUpTarget(
+            account.witness_id, account.reply_recipient, account.parents, replies
+        )
 
         def answer(received: Received) -> Response:
             outcome = receive_follow_up(ctx, received, target)

@@ -37,12 +37,14 @@ def test_replies_are_stored_sealed_and_read_by_their_witness(stock: Stock, tmp_p
         row = session.get(Reply, rid)
         assert row is not None
         assert row.signed_by == stock.investigator.fingerprint
+        assert row.submission_id == stock.first.submission_id  # the account names it
         stored = (stock.services.config.blob_dir / "blobs" / row.blob_name).read_bytes()
     assert stored.startswith(b"age-encryption.org/v1\n")
     assert b"thank you" not in stored
     account = witness_login(stock.services, CODENAME_A)
     assert account is not None
     assert [r.text for r in account.replies] == ["thank you, we are looking into it"]
+    assert [r.ref.about for r in account.replies] == [stock.first.submission_id]
     other = witness_login(stock.services, CODENAME_B)
     assert other is not None
     assert other.replies == ()

@@ -169,7 +169,7 @@ def _change_consent(browser: FlaskClient, codename: str, reference: str, **data:
     page = browser.get("/account/consent").get_data(as_text=True)
     response = browser.post(
         form_action(page, "consent-form"),
-        data={"parent": reference, "codename": codename, **data},
+        data={"parent": reference, "codename": codename, "confirm": "yes", **data},
     )
     assert response.status_code == 200, response.get_data(as_text=True)
 

@@ -194,7 +194,7 @@ def test_a_consent_change_asks_for_the_codename(site: Site) -> None:
     assert "one two three" not in html  # never echoed back
     assert site.deriver.calls == calls + 1
     assert _consent_changes(site) == 0
-    right = browser.post(action, data={**data, "codename": codename})
+    right = browser.post(action, data={**data, "codename": codename, "confirm": "yes"})
     assert right.status_code == 200, right.get_data(as_text=True)
     assert _consent_changes(site) == 1
 
@@ -202,7 +202,7 @@ def test_a_consent_change_asks_for_the_codename(site: Site) -> None:
 def test_the_confirmation_is_forgotten_once_the_change_commits(site: Site) -> None:
     # Review T1 finding 4: the row must not keep which testimony changed consent, and when.
     browser, codename, reference = _logged_in(site)
-    narrow = {"parent": reference, "recipients": ["investigators"]}
+    narrow = {"parent": reference, "recipients": ["investigators"], "confirm": "yes"}
     page = browser.get("/account/consent").get_data(as_text=True)
     first = browser.post(form_action(page, "consent-form"), data={**narrow, "codename": codename})
     assert first.status_code == 200

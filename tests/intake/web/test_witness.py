@@ -185,7 +185,12 @@ def test_consent_change_is_sealed_like_a_follow_up(site: Site, client: FlaskClie
     action = form_action(page, "consent-form")
     narrowed = browser.post(
         action,
-        data={"parent": reference, "recipients": ["investigators"], "codename": codename},
+        data={
+            "parent": reference,
+            "recipients": ["investigators"],
+            "codename": codename,
+            "confirm": "yes",  # the summary page's button (tests of that page: below)
+        },
     )
     assert narrowed.status_code == 200, narrowed.get_data(as_text=True)
     with site.services.sessions() as session:
@@ -202,7 +207,7 @@ def test_consent_change_is_sealed_like_a_follow_up(site: Site, client: FlaskClie
     # Each committed change asks for the codename again (the row forgets the confirmation).
     withdrawn = browser.post(
         form_action(page, "consent-form"),
-        data={"parent": reference, "withdraw": "y", "codename": codename},
+        data={"parent": reference, "withdraw": "y", "codename": codename, "confirm": "yes"},
     )
     assert withdrawn.status_code == 200
     empty = browser.get("/account/consent").get_data(as_text=True)

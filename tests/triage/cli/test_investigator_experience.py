@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -103,8 +104,38 @@ def test_show_lists_the_follow_ups(bench: Bench, tmp_path: Path) -> None:
     later = build(me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE)
     _import(bench, tmp_path / "a", first, later)
     shown = bench.run("show", first.id).stdout
-    assert "Sent later about it" in shown
+    assert "Thread: replies and what the witness sent later" in shown
     assert f"{later.id}  follow-up" in shown
+
+
+def test_show_lays_out_the_thread_of_replies_and_answers(bench: Bench, tmp_path: Path) -> None:
+    me, witness = [bench.investigator.recipient], Witness()
+    first = build(me, witness=witness)
+    _import(bench, tmp_path / "a", first)
+    asked = bench.run("reply", first.id, "Which street was it?")
+    assert asked.exit_code == 0, asked.output
+    reply_id = asked.stdout.split(":")[0]
+    unanswered = bench.run("reply", first.id, "Were you alone?").stdout.split(":")[0]
+    soon = datetime.now(UTC) + timedelta(minutes=1)  # answered after the replies were sealed
+    answer = build(
+        me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE,
+        in_reply_to=reply_id, received_at=soon,
+    )  # fmt: skip
+    other = build(
+        me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE, received_at=soon
+    )
+    _import(bench, tmp_path / "b", answer, other)
+    for shown_id in (first.id, answer.id):  # a follow-up shows its testimony's thread
+        shown = bench.run("show", shown_id).stdout
+        lines = [line for line in shown.splitlines() if line.startswith("  20")]
+        order = [next(w for w in line.split() if w[:2] in {"R-", "S-"}) for line in lines]
+        assert order[:2] == [reply_id, unanswered]  # the replies came before the follow-ups
+        assert sorted(order[2:]) == sorted([answer.id, other.id])
+        assert f"{reply_id}  reply to {first.id}  (answered by {answer.id})" in shown
+        assert f"{unanswered}  reply to {first.id}  (not answered)" in shown
+        assert "'Which street was it?'" in shown
+        assert f"{answer.id}  follow-up  answers {reply_id}" in shown
+        assert f"{other.id}  follow-up  files 0" in shown
 
 
 def test_keygen_refuses_a_weak_passphrase_and_says_why(runner: CliRunner, tmp_path: Path) -> None:

@@ -1,0 +1,32 @@
+"""consent and replies (issue 18): a submission's `withdrawn` flag in clear, and which
+submission a reply answers (the replies bundle's meta already told the server).
+
+Revision ID: 0405
+Revises: 0404
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0405"
+down_revision = "0404"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("submission") as batch:
+        batch.add_column(
+            sa.Column("withdrawn", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    with op.batch_alter_table("reply") as batch:
+        batch.add_column(sa.Column("submission_id", sa.String(length=32), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("reply") as batch:
+        batch.drop_column("submission_id")
+    with op.batch_alter_table("submission") as batch:
+        batch.drop_column("withdrawn")

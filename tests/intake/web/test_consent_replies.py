@@ -1,0 +1,209 @@
+"""Issue 18 item 4: a consent change is confirmed on a summary page, a withdrawn testimony says
+so on the account, replies name the submission they answer, and the witness answers a reply."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from crypto.age import seal_bytes
+from crypto.x25519 import X25519Recipient
+from intake.blobstore import new_blob_name
+from intake.clock import utc_today
+from intake.models import Reply, Witness
+from intake.models import Submission as SubmissionRow
+from intake.web.services.storage import write_blob
+from protocol.schema import Submission
+from tests.intake.web.conftest import (
+    Site,
+    codename_of,
+    form_action,
+    minimal_testimony,
+    open_testimony_form,
+    post_multipart,
+    reference_of,
+)
+
+_HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
+
+
+def _testify(client: FlaskClient) -> tuple[str, str]:
+    page = open_testimony_form(client)
+    response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    return codename_of(html), reference_of(html)
+
+
+def _reply(site: Site, reference: str, text: str = "Which street was it?") -> str:
+    """A reply imported for the witness of `reference`, answering it; returns its id."""
+    with site.services.sessions() as session:
+        row = session.get(SubmissionRow, reference)
+        assert row is not None
+        witness = session.get(Witness, row.witness_id)
+        assert witness is not None
+        name = new_blob_name()
+        recipient = X25519Recipient.parse(witness.reply_recipient)
+        write_blob(site.services.store, name, seal_bytes(text.encode(), [recipient]))
+        reply = Reply(
+            witness_id=witness.id,
+            blob_name=name,
+            created_on=utc_today(),
+            signed_by=site.services.keyring.active_fingerprints()[0],
+            submission_id=reference,
+        )
+        session.add(reply)
+        session.commit()
+        return reply.id
+
+
+def _login(client: FlaskClient, codename: str) -> str:
+    page = client.get("/return").get_data(as_text=True)
+    response = client.post(form_action(page, "login-form"), data={"codename": codename})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _rows(site: Site, kind: str) -> list[SubmissionRow]:
+    with site.services.sessions() as session:
+        found = session.scalars(select(SubmissionRow).where(SubmissionRow.kind == kind))
+        return list(found.all())
+
+
+def _summary(browser: FlaskClient, codename: str, **data: Any) -> tuple[str, str]:
+    """The consent form sent with the codename: the summary page and its form's action."""
+    page = browser.get("/account/consent").get_data(as_text=True)
+    response = browser.post(form_action(page, "consent-form"), data={"codename": codename, **data})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    return html, form_action(html, "consent-confirm-form")
+
+
+def _hidden(html: str) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for name, value in _HIDDEN.findall(html):
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def test_a_withdrawal_is_summarised_then_confirmed_and_the_account_says_withdrawn(
+    site: Site, client: FlaskClient
+) -> None:
+    codename, reference = _testify(client)
+    browser = site.client()
+    _login(browser, codename)
+    html, action = _summary(browser, codename, parent=reference, withdraw="y")
+    assert "You are about to withdraw your consent for your testimony" in html
+    assert reference in html
+    # The codename was just typed: the summary says what the sealed record holds now.
+    assert "Who may receive it now:" in html
+    assert "Investigators" in html
+    assert "<script" not in html
+    assert _rows(site, "consent_change") == []  # nothing sealed before Confirm
+    assert codename not in html  # the codename is not carried in the page
+    hidden = _hidden(html)
+    assert hidden == {"parent": [reference], "withdraw": ["y"]}
+    back = browser.post(action, data={**hidden, "back": "yes"})
+    back_html = back.get_data(as_text=True)
+    assert back.status_code == 200
+    assert 'id="consent-form"' in back_html
+    assert re.search(
+        r'<input[^>]*checked[^>]*name="withdraw"|name="withdraw"[^>]*checked', back_html
+    )
+    assert _rows(site, "consent_change") == []
+    account = browser.get("/account").get_data(as_text=True)
+    assert "Withdrawn" not in account
+    done = browser.post(action, data={**hidden, "confirm": "yes"})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    (change,) = _rows(site, "consent_change")
+    assert change.parent_id == reference
+    doc = Submission.from_json(site.open_blob(change.manifest_blob))
+    assert doc.consent_change is not None
+    assert doc.consent_change.action == "withdraw"
+    with site.services.sessions() as session:
+        testimony = session.get(SubmissionRow, reference)
+        assert testimony is not None
+        assert testimony.withdrawn
+    # Without the codename (a session alone), the account line says so.
+    account = browser.get("/account").get_data(as_text=True)
+    row = re.search(rf'<tr id="submission-{reference}">.*?</tr>', account, re.S)
+    assert row is not None
+    assert "Withdrawn" in row.group(0)
+
+
+def test_a_narrowing_lists_who_may_receive_it_from_now_on(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    browser = site.client()
+    _login(browser, codename)
+    html, action = _summary(browser, codename, parent=reference, recipients=["investigators"])
+    assert "You are about to change who may receive your testimony" in html
+    assert "From now on, only:" in html
+    about = html[html.index('id="about-to"') :]
+    assert "International Criminal Court" not in about
+    done = browser.post(action, data={**_hidden(html), "confirm": "yes"})
+    assert done.status_code == 200
+    assert len(_rows(site, "consent_change")) == 1
+    assert "Withdrawn" not in browser.get("/account").get_data(as_text=True)
+
+
+def test_the_summary_in_ukrainian_and_russian(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    browser = site.client()
+    _login(browser, codename)
+    expected = {"uk": "Підтвердити", "ru": "Подтвердить"}
+    for lang, button in expected.items():
+        page = browser.get(f"/account/consent?lang={lang}").get_data(as_text=True)
+        data = {"codename": codename, "parent": reference, "withdraw": "y"}
+        html = browser.post(form_action(page, "consent-form"), data=data).get_data(as_text=True)
+        assert button in html, lang
+        assert "You are about to" not in html
+
+
+def test_a_reply_names_its_submission_and_can_be_answered(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    reply_id = _reply(site, reference)
+    browser = site.client()
+    account = _login(browser, codename)
+    assert f"About your submission {reference} of" in account
+    assert f'href="/account/add?reply={reply_id}' in account.replace("&amp;", "&")
+    form = browser.get(f"/account/add?reply={reply_id}").get_data(as_text=True)
+    assert "You are answering the investigators' reply of" in form
+    assert f'value="{reply_id}"' in form
+    assert re.search(
+        rf'<option[^>]*selected[^>]*value="{reference}"|value="{reference}"[^>]*selected', form
+    )
+    data = {"parent": reference, "account": "It was Mira street.", "in_reply_to": reply_id}
+    response = post_multipart(browser, form_action(form, "follow-up-form"), data)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (row,) = _rows(site, "follow_up")
+    doc = Submission.from_json(site.open_blob(row.manifest_blob))
+    assert doc.in_reply_to == reply_id
+    assert doc.parent_id == reference
+    assert doc.answers.text("B1") == "It was Mira street."
+
+
+def test_only_a_reply_sent_to_this_witness_can_be_answered(site: Site, client: FlaskClient) -> None:
+    codename, reference = _testify(client)
+    _other_codename, other_reference = _testify(site.client())
+    theirs = _reply(site, other_reference)
+    browser = site.client()
+    _login(browser, codename)
+    assert browser.get(f"/account/add?reply={theirs}").status_code == 404
+    assert browser.get("/account/add?reply=R-NOTAREPLY").status_code == 404
+    form = browser.get("/account/add").get_data(as_text=True)
+    data = {"parent": reference, "account": "More.", "in_reply_to": theirs}
+    refused = post_multipart(browser, form_action(form, "follow-up-form"), data)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "This form was answering a reply that was not sent to you." in html
+    assert theirs not in html  # sent again, it answers nothing
+    assert _rows(site, "follow_up") == []
+    again = post_multipart(
+        browser, form_action(html, "follow-up-form"), {**data, "in_reply_to": ""}
+    )
+    assert again.status_code == 200
+    (row,) = _rows(site, "follow_up")
+    assert Submission.from_json(site.open_blob(row.manifest_blob)).in_reply_to is None
