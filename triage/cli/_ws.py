@@ -59,6 +59,18 @@ def work_context(
         ctx.close()
 
 
+def to_folder_option(help_text: str) -> Callable[[F], F]:
+    """`--to DIR`, required: where a command writes files for the investigator (never over one)."""
+    return click.option(
+        "--to",
+        "folder",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        metavar="DIR",
+        help=help_text,
+    )
+
+
 def with_workspace(function: F) -> F:
     """Add --workspace, -i/--identity and --passphrase-file; call `function(ctx, **rest)`."""
 

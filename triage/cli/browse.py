@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from triage.browse.listing import Filters, ListRow, list_rows
-from triage.cli._ws import with_workspace
+from triage.cli._ws import to_folder_option, with_workspace
 from triage.text.safe import neutralise_line
 
 if TYPE_CHECKING:
@@ -131,14 +131,7 @@ def show(ctx: WorkContext, ident: str) -> None:
 
 @click.command()
 @click.argument("ident", metavar="ID")
-@click.option(
-    "--to",
-    "folder",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Folder to write the files into (created if missing; nothing is overwritten).",
-)
+@to_folder_option("Folder to write the files into (created if missing; nothing is overwritten).")
 @with_workspace
 def extract(ctx: WorkContext, ident: str, folder: Path) -> None:
     """Open a submission's files into DIR, bit for bit, each checked against its SHA-256."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from triage.cli._ws import with_workspace
+from triage.cli._ws import to_folder_option, with_workspace
 from triage.text.safe import neutralise_line
 
 if TYPE_CHECKING:
@@ -99,14 +99,7 @@ def similar(ctx: WorkContext, path: Path) -> None:
 
 @media.command()
 @click.argument("ident", metavar="ID")
-@click.option(
-    "--to",
-    "folder",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Folder for the PNGs (created if missing; nothing is overwritten).",
-)
+@to_folder_option("Folder for the PNGs (created if missing; nothing is overwritten).")
 @with_workspace
 def sheet(ctx: WorkContext, ident: str, folder: Path) -> None:
     """One PNG of key frames per video of ID: a look without playing a file from outside."""
