@@ -6,9 +6,12 @@ apply. A change (protocol.entries.ConsentChange) applies to every submission the
 (same reply key) made up to the moment of the change, not only to the testimony it names; a
 testimony made after it carries its own, new consent. A follow-up takes its testimony's
 consent and every change since that testimony. A "narrow" keeps only the classes that were in
-the consent already (it never widens it: a class outside it leaves nobody), and a withdrawal
-is final. The result is recomputed from the original consent each time, so the order in which
-changes arrive does not matter.
+the consent already (it never widens it), and a withdrawal is final. This service's own
+investigators hold what was imported whatever the list says: "investigators" means "this
+service's investigators only" and every other class is given in addition to them, so a narrow
+that leaves no class leaves "investigators" (only a withdrawal takes the testimony from them).
+The result is recomputed from the original consent each time, so the order in which changes
+arrive does not matter.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from datetime import datetime
 
 from protocol.entries import ConsentChange
 
-__all__ = ["Effective", "Sent", "effective_consent"]
+__all__ = ["ONLY_INVESTIGATORS", "Effective", "Sent", "effective_consent"]
+
+ONLY_INVESTIGATORS = "investigators"
+"""The recipient class "this service's investigators only" (protocol.codes)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def effective_consent(sent: Iterable[Sent]) -> dict[str, Effective]:
             if what.action == "withdraw":
                 withdrawn_by = change.submission_id
             else:
-                consent &= set(what.recipients)
+                consent = (consent & set(what.recipients)) or {ONLY_INVESTIGATORS}
         result[item.submission_id] = Effective(
             tuple(sorted(consent)), tuple(applied), withdrawn_by, base
         )

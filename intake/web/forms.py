@@ -241,7 +241,11 @@ class ConsentForm(_Form):
     """Withdraw or narrow the consent given with a submission (sealed like a follow-up)."""
 
     parent = SelectField(_l("Which submission does this change apply to?"), choices=[])
-    recipients = _many(_l("Who may receive your information from now on?"), "recipient_class")
+    recipients = RecipientsField(
+        _l("Who may receive your information from now on?"),
+        choices=c.choices("recipient_class"),
+        default=[],
+    )
     withdraw = BooleanField(_l("Withdraw my consent completely: do not use this testimony"))
     # Required by the view unless the session confirmed this testimony in the last 10 minutes.
     codename = StringField(

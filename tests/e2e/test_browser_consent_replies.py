@@ -73,7 +73,9 @@ def _withdraw(visit: Visit, page: Any, codename: str, reference: str) -> None:
     tab.click("#back")
     visit.check_page(tab, "Change who may receive your testimony", "consent-back")
     assert tab.locator("#withdraw").is_checked()
-    tab.click("#send")  # confirmed minutes ago: the codename is not asked again
+    # Back forgot the confirmation (a stolen cookie must not find it): the codename again.
+    tab.fill("#codename", codename)
+    tab.click("#send")
     visit.check_page(tab, "Please check your change", "consent-summary-again")
     tab.click("#confirm")
     visit.check_page(tab, "Your choice was received.", "consent-receipt")

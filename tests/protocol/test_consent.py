@@ -40,8 +40,9 @@ def test_a_withdrawal_is_final_even_after_a_later_narrow() -> None:
 
 
 def test_a_narrow_never_adds_a_class_outside_the_consent() -> None:
+    # Nothing of the narrow was in the consent: only this service's investigators remain.
     result = effective_consent([Sent("T1", T0, GIVEN), _change("C1", 1, "narrow", "un-bodies")])
-    assert result["T1"].recipients == ()
+    assert result["T1"].recipients == ("investigators",)
     assert result["T1"].withdrawn_by is None
 
 

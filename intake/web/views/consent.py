@@ -98,6 +98,8 @@ def summary_page(
         line=line,
         change=consent_change_of(form),
         current=confirmed.current,
+        # protocol.consent: a change reaches every testimony sent before it, not only this one.
+        reach=[s for s in account.submissions if s.kind == "testimony"],
         recipient_labels=LABELS["recipient_class"],
         action=action_url("web.consent_post", **{ONCE_ARG: once}),
         confirm=CONFIRM,
@@ -121,6 +123,15 @@ def _change(ctx: WebContext, signed: Signed, form: ConsentForm) -> Response:
         raise NotAcceptingSubmissions() from None
     form_settled(ctx, signed[0])  # nor does the row keep which testimony was confirmed
     return page("receipt.html", one_time=True, receipt=receipt, kind="consent_change")
+
+
+def _back_or_refused(ctx: WebContext, signed: Signed, form: ConsentForm, *, back: bool) -> Response:
+    """The form again: after Back (200) or with its errors (422)."""
+    if back:
+        # Back forgets the codename's confirmation: a summary backed out of leaves no window
+        # in which a stolen cookie could send another change (issue 18's review).
+        form_settled(ctx, signed[0])
+    return consent_page(ctx, signed, form, 200 if back else 422)
 
 
 def register(bp: Blueprint, ctx: WebContext) -> None:
@@ -148,7 +159,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         form = ConsentForm(formdata)
         form.parent.choices = choices_of(signed[1])
         if formdata.get(BACK) or not form.validate():
-            return consent_page(ctx, signed, form, 200 if formdata.get(BACK) else 422)
+            return _back_or_refused(ctx, signed, form, back=bool(formdata.get(BACK)))
         confirmed = _confirmation(ctx, signed, form)
         if not isinstance(confirmed, Confirmed):
             return confirmed

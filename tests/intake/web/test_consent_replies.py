@@ -116,6 +116,13 @@ def test_a_withdrawal_is_summarised_then_confirmed_and_the_account_says_withdraw
     assert _rows(site, "consent_change") == []
     account = browser.get("/account").get_data(as_text=True)
     assert "Withdrawn" not in account
+    # Back forgot the summary and spent the codename: a Confirm now (a stolen cookie, say)
+    # asks for the codename again and commits nothing.
+    again = browser.post(action, data={**hidden, "confirm": "yes"})
+    assert again.status_code == 422
+    assert _rows(site, "consent_change") == []
+    summary = browser.post(action, data={**hidden, "codename": codename})
+    assert summary.status_code == 200
     done = browser.post(action, data={**hidden, "confirm": "yes"})
     assert done.status_code == 200, done.get_data(as_text=True)
     (change,) = _rows(site, "consent_change")

@@ -248,7 +248,7 @@ def test_a_narrow_after_a_withdrawal_leaves_it_withdrawn(
     assert "Publication in anonymised form" not in shown
 
 
-def test_a_narrow_to_a_class_never_chosen_leaves_nobody(
+def test_a_narrow_to_a_class_never_chosen_leaves_only_the_services_investigators(
     site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _at(monkeypatch, 0)
@@ -257,7 +257,7 @@ def test_a_narrow_to_a_class_never_chosen_leaves_nobody(
     account = _account(site, codename)
     _change(site, account, reference, ConsentChange("narrow", ("publication-anonymised",)))
     shown = _consent_of(site, codename, reference)
-    assert "no one may receive this testimony" in shown
+    assert "This service's investigators only" in shown
     assert "Publication in anonymised form" not in shown
 
 
