@@ -152,7 +152,9 @@ def test_start_up_sweeps_idle_temps(initialized: Config) -> None:
 def test_a_failing_start_up_sweep_is_logged_not_fatal(
     initialized: Config, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(self: LocalBlobStore, *, min_idle_seconds: float) -> int:
+    def broken(
+        self: LocalBlobStore, *, min_idle_seconds: float, keep: frozenset[str] = frozenset()
+    ) -> int:
         raise StorageError("permission denied")
 
     monkeypatch.setattr(LocalBlobStore, "sweep_temps", broken)
