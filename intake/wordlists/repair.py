@@ -73,7 +73,15 @@ class Repairer:
         if not _has_cyrillic(normalised) or not self.words:
             return normalised
         typed_words = normalised.split(" ")
-        language = max(self.words, key=lambda lang: self._known(lang, typed_words))
+        # Words typed exactly decide the language first: a correct Russian codename is never
+        # "repaired" towards the Ukrainian words it folds onto.
+        language = max(
+            self.words,
+            key=lambda lang: (
+                sum(w in self.words[lang] for w in typed_words),
+                self._known(lang, typed_words),
+            ),
+        )
         return " ".join(self._word(language, word) for word in typed_words)
 
     def _known(self, language: str, typed_words: list[str]) -> int:
