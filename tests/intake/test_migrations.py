@@ -6,7 +6,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from intake.models import Base
 from intake.schema import alembic_config, head_revision, schema_status, upgrade_to_head
@@ -65,3 +65,33 @@ def test_history_is_linear_from_the_initial_revision() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert len(script.get_heads()) == 1
     assert list(script.get_bases()) == ["0001"]
+
+
+def test_downgrade_below_0401_keeps_the_witnesses_and_their_sessions(engine: Engine) -> None:
+    # A batch downgrade copies each table: rows must survive it (an empty database proves nothing).
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO witness (id, lookup, reply_recipient, created_on, pending_until)"
+                " VALUES ('W-1', :lookup, 'age1x', '2026-01-02', 99)"
+            ),
+            {"lookup": b"\x01" * 32},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO witness_session (token_hash, witness_id, absolute_until, idle_until,"
+                " sealed_note, note_until) VALUES (:token, 'W-1', 10, 5, :note, 7)"
+            ),
+            {"token": b"\x02" * 32, "note": b"sealed"},
+        )
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0302")
+    assert schema_status(engine).current == "0302"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM witness")).scalars().all() == ["W-1"]
+        assert conn.execute(text("SELECT idle_until FROM witness_session")).scalars().all() == [5]
+    upgrade_to_head(engine)
+    assert _differences(engine) == []

@@ -25,9 +25,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("witness_session") as batch:
-        batch.drop_column("note_until")
-        batch.drop_column("sealed_note")
-    with op.batch_alter_table("witness") as batch:
-        batch.drop_index(op.f("ix_witness_pending_until"))
-        batch.drop_column("pending_until")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), not batch mode: a batch rebuild drops and
+    # re-creates `witness`, and SQLite's DROP TABLE deletes every witness_session row through
+    # the ON DELETE CASCADE (or fails on other tables' foreign keys) when the database has data.
+    op.drop_column("witness_session", "note_until")
+    op.drop_column("witness_session", "sealed_note")
+    op.drop_index(op.f("ix_witness_pending_until"), table_name="witness")
+    op.drop_column("witness", "pending_until")
