@@ -3,7 +3,9 @@ witness sent later (follow-ups, consent changes), in time order.
 
 A follow-up answering a reply names it in its sealed submission.json (`in_reply_to`, schema
 version 2); the thread marks which replies were answered, so an investigator sees at a glance
-what a witness still has not answered.
+what a witness still has not answered. Answers are found under any of the witness's
+testimonies, and a name that is not a reply this workspace sent to the witness is shown as an
+unknown reply (triage.workspace.answers), never as an answer.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocol.errors import ProtocolError
-from protocol.schema import Submission as Sealed
 from triage.text.safe import safe_markup
+from triage.workspace.answers import named_reply, sent_to
 from triage.workspace.models import Reply, Submission
 
 __all__ = ["ThreadEntry", "render_thread", "thread_of"]
@@ -35,47 +36,69 @@ class ThreadEntry:
     ident: str
     kind: str  # "reply", "follow-up" or "consent-change"
     about: str  # the submission a reply answers, or the testimony a submission adds to
-    in_reply_to: str | None = None  # for a follow-up: the reply it answers
+    in_reply_to: str | None = None  # for a follow-up: the reply it names
     text: str = ""  # for a reply: its first characters
     answered_by: tuple[str, ...] = ()  # for a reply: the follow-ups answering it
     detail: str = ""  # for a submission: its files and status
+    # For a follow-up: the submission its reply is about, or None when the reply it names was
+    # not sent to this witness from this workspace (shown as an unknown reply, never threaded).
+    reply_about: str | None = None
 
 
-def _answered(child: Submission) -> str | None:
-    try:
-        return Sealed.from_json(child.document.encode("utf-8")).in_reply_to
-    except ProtocolError:  # checked at import; a workspace edited since names nothing
-        return None
+def _answers(session: Session, witness_recipient: str) -> dict[str, str | None]:
+    """Each follow-up of the witness (under any of their testimonies) and the reply it names:
+    a site before issue 18's fix let the witness file an answer under another testimony."""
+    rows = session.scalars(
+        select(Submission).where(
+            Submission.witness_recipient == witness_recipient, Submission.kind == "follow_up"
+        )
+    )
+    return {row.id: named_reply(row) for row in rows}
+
+
+def _reply_entry(reply: Reply, answers: dict[str, str | None]) -> ThreadEntry:
+    return ThreadEntry(
+        at=reply.created_at,
+        ident=reply.id,
+        kind="reply",
+        about=reply.submission_id,
+        text=" ".join(reply.text.split())[:_QUOTE],
+        answered_by=tuple(sorted(sid for sid, rid in answers.items() if rid == reply.id)),
+    )
+
+
+def _later_entry(session: Session, root: Submission, child: Submission) -> ThreadEntry:
+    named = named_reply(child) if child.kind == "follow_up" else None
+    reply = sent_to(session, named, child.witness_recipient) if named else None
+    return ThreadEntry(
+        at=child.received_at.replace(tzinfo=None),
+        ident=child.id,
+        kind=child.kind.replace("_", "-"),
+        about=root.id,
+        in_reply_to=named,
+        reply_about=reply.submission_id if reply else None,
+        detail=f"files {len(child.files)}  status {child.status}",
+    )
 
 
 def thread_of(session: Session, root: Submission, later: Sequence[Submission]) -> list[ThreadEntry]:
     """The thread of testimony `root`, whose later submissions are `later`."""
     ids = [root.id, *(child.id for child in later)]
-    replies = session.scalars(select(Reply).where(Reply.submission_id.in_(ids)))
-    answers = {child.id: _answered(child) for child in later}
-    entries = [
-        ThreadEntry(
-            at=reply.created_at,
-            ident=reply.id,
-            kind="reply",
-            about=reply.submission_id,
-            text=" ".join(reply.text.split())[:_QUOTE],
-            answered_by=tuple(sid for sid, rid in answers.items() if rid == reply.id),
-        )
-        for reply in replies
-    ]
-    entries += [
-        ThreadEntry(
-            at=child.received_at.replace(tzinfo=None),
-            ident=child.id,
-            kind=child.kind.replace("_", "-"),
-            about=root.id,
-            in_reply_to=answers[child.id],
-            detail=f"files {len(child.files)}  status {child.status}",
-        )
-        for child in later
-    ]
+    replies = list(session.scalars(select(Reply).where(Reply.submission_id.in_(ids))))
+    # Keyed by the reply key each reply was sealed to: only that witness can answer it.
+    answers = {key: _answers(session, key) for key in {r.witness_recipient for r in replies}}
+    entries = [_reply_entry(reply, answers[reply.witness_recipient]) for reply in replies]
+    entries += [_later_entry(session, root, child) for child in later]
     return sorted(entries, key=lambda e: (e.at, e.ident))
+
+
+def _answering(entry: ThreadEntry) -> str:
+    if entry.in_reply_to is None:
+        return ""
+    if entry.reply_about is None:
+        return f"  answers an unknown reply {entry.in_reply_to} (not sent to this witness here)"
+    about = f" (about {entry.reply_about})" if entry.reply_about != entry.about else ""
+    return f"  answers {entry.in_reply_to}{about}"
 
 
 def _line(entry: ThreadEntry) -> str:
@@ -88,9 +111,8 @@ def _line(entry: ThreadEntry) -> str:
             f"  {when}  [bold]{entry.ident}[/]  reply to {entry.about}  ({state})\n"
             f"      {safe_markup(repr(entry.text))}"
         )
-    answering = f"  answers {entry.in_reply_to}" if entry.in_reply_to else ""
     return (
-        f"  {when}  [bold]{entry.ident}[/]  {entry.kind}{answering}  {entry.detail}  "
+        f"  {when}  [bold]{entry.ident}[/]  {entry.kind}{_answering(entry)}  {entry.detail}  "
         f"('triage show {entry.ident}')"
     )
 

@@ -20,6 +20,7 @@ from triage.importing import derive
 from triage.importing.scan import BlobResult, ScanResult, SubmissionResult
 from triage.text.rule_notes import rule_notes
 from triage.text.translit import tokens
+from triage.workspace.answers import sent_to
 from triage.workspace.blobs import BlobStore
 from triage.workspace.models import VERIFIED, Attachment, Document, SearchText, Submission
 
@@ -170,7 +171,14 @@ def new_rows(
             applied.recipient_mismatch.append(row.id)
         notes = rule_notes(sealed)
         applied.rule_warnings += [f"{row.id}: {note}" for note in notes]
-        _entries_for_submission(applied, row, bundle, notes)
+        unknown = _unknown_reply(session, sealed)
+        if unknown is not None:
+            applied.rule_warnings.append(
+                f"{row.id}: in_reply_to names {unknown}, a reply this workspace did not send "
+                "to this witness (forged, another witness's or another workspace's): not "
+                "threaded as an answer"
+            )
+        _entries_for_submission(applied, row, bundle, notes, unknown)
         _files(session, sealed, row.id, (scan, store, applied), {result.item: result.sealed_sha256})
         if number % _BATCH == 0:
             session.flush()
@@ -207,8 +215,16 @@ def _files(
         applied.ack.append(AckedSubmission(sub_id, items))
 
 
+def _unknown_reply(session: Session, sealed: Sealed) -> str | None:
+    """The reply `sealed` names if this workspace did not send it to the same witness."""
+    named = sealed.in_reply_to
+    if named is None or sent_to(session, named, sealed.witness_reply_recipient) is not None:
+        return None
+    return named
+
+
 def _entries_for_submission(
-    applied: Applied, row: Submission, bundle: str, notes: list[str]
+    applied: Applied, row: Submission, bundle: str, notes: list[str], unknown_reply: str | None
 ) -> None:
     received = {"bundle_manifest_sha256": bundle, "item": row.sealed_item}
     applied.entries.append(EntrySpec("received", "submission", row.id, row.sealed_sha256, received))
@@ -216,6 +232,9 @@ def _entries_for_submission(
     if notes:
         # Where its content is first read: the witness site's rules it breaks (rule_notes).
         decrypted["rule_warnings"] = notes
+    if unknown_reply is not None:
+        # The witness site lets a witness answer only their own replies: this one was not.
+        decrypted["unknown_reply"] = unknown_reply
     applied.entries.append(
         EntrySpec("decrypted", "submission", row.id, row.plain_sha256, decrypted)
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from protocol.ids import new_reply_id
 from protocol.schema import ConsentChange
 from tests.triage.factory import Witness, answers_for, build, export_bundle
 from tests.triage.helpers import TRIAGE, run_in_pty
@@ -136,6 +138,52 @@ def test_show_lays_out_the_thread_of_replies_and_answers(bench: Bench, tmp_path:
         assert "'Which street was it?'" in shown
         assert f"{answer.id}  follow-up  answers {reply_id}" in shown
         assert f"{other.id}  follow-up  files 0" in shown
+
+
+def test_an_answer_filed_under_another_testimony_is_found(bench: Bench, tmp_path: Path) -> None:
+    me, witness = [bench.investigator.recipient], Witness()
+    first, second = build(me, witness=witness), build(me, witness=witness)
+    _import(bench, tmp_path / "a", first, second)
+    reply_id = bench.run("reply", first.id, "Which street was it?").stdout.split(":")[0]
+    soon = datetime.now(UTC) + timedelta(minutes=1)
+    # A site before the fix let the witness pick their other testimony in the answer's form.
+    answer = build(
+        me, witness=witness, kind="follow_up", parent_id=second.id, answers=MORE,
+        in_reply_to=reply_id, received_at=soon,
+    )  # fmt: skip
+    _import(bench, tmp_path / "b", answer)
+    shown = bench.run("show", first.id).stdout
+    assert f"{reply_id}  reply to {first.id}  (answered by {answer.id})" in shown
+    assert f"{answer.id}  follow-up  answers {reply_id} (about {first.id})" in (
+        bench.run("show", second.id).stdout
+    )
+
+
+def test_an_answer_to_a_reply_not_sent_to_the_witness_is_flagged(
+    bench: Bench, tmp_path: Path
+) -> None:
+    me, witness, other = [bench.investigator.recipient], Witness(), Witness()
+    first, theirs = build(me, witness=witness), build(me, witness=other)
+    _import(bench, tmp_path / "a", first, theirs)
+    foreign = bench.run("reply", theirs.id, "Which street was it?").stdout.split(":")[0]
+    made_up = str(new_reply_id())
+    forged, unknown = (
+        build(
+            me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE, in_reply_to=rid
+        )
+        for rid in (foreign, made_up)
+    )
+    out = _import(bench, tmp_path / "b", forged, unknown)
+    for sub, rid in ((forged, foreign), (unknown, made_up)):
+        assert f"warning: {sub.id}: in_reply_to names {rid}, a reply" in out
+        log = (bench.root / "custody.jsonl").read_text(encoding="utf-8").splitlines()
+        decrypted = [json.loads(line) for line in log if '"decrypted"' in line and sub.id in line]
+        assert decrypted[0]["details"]["unknown_reply"] == rid
+    shown = bench.run("show", first.id).stdout
+    assert f"{forged.id}  follow-up  answers an unknown reply {foreign}" in shown
+    assert f"{unknown.id}  follow-up  answers an unknown reply {made_up}" in shown
+    assert f"(answered by {forged.id})" not in bench.run("show", theirs.id).stdout
+    assert "(not answered)" in bench.run("show", theirs.id).stdout
 
 
 def test_keygen_refuses_a_weak_passphrase_and_says_why(runner: CliRunner, tmp_path: Path) -> None:

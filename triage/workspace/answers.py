@@ -1,0 +1,31 @@
+"""A witness's answers to replies: the reply a follow-up names (`in_reply_to`, sealed in its
+submission.json) and whether this workspace really sent that reply to that witness.
+
+The witness site lets a witness answer only replies sent to them, but triage does not take the
+site's word: a name that is not one of this workspace's replies to the same reply key (forged,
+another witness's, or sealed by another workspace) is never threaded as a genuine answer.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from protocol.errors import ProtocolError
+from protocol.schema import Submission as Sealed
+from triage.workspace.models import Reply, Submission
+
+__all__ = ["named_reply", "sent_to"]
+
+
+def named_reply(row: Submission) -> str | None:
+    """The reply `row` answers, as its sealed submission.json says (None: answers none)."""
+    try:
+        return Sealed.from_json(row.document.encode("utf-8")).in_reply_to
+    except ProtocolError:  # checked at import; a workspace edited since names nothing
+        return None
+
+
+def sent_to(session: Session, reply_id: str, witness_recipient: str) -> Reply | None:
+    """This workspace's reply `reply_id` if it was sealed to `witness_recipient`, else None."""
+    reply = session.get(Reply, reply_id)
+    return reply if reply is not None and reply.witness_recipient == witness_recipient else None
