@@ -6,8 +6,8 @@ trap is at the codename step (intake.web.views.start), before anything is typed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -75,7 +75,9 @@ class FollowUpTarget:
     witness_id: str
     reply_recipient: str
     parents: tuple[str, ...]
-    replies: tuple[str, ...] = ()  # the replies sent to this witness, which it may answer
+    # The replies sent to this witness, which it may answer, each with the testimony an answer
+    # adds to (None for a reply sent before replies named their submission).
+    replies: Mapping[str, str | None] = field(default_factory=dict)
 
 
 def _receipt_files(files: Sequence[IncomingFile]) -> tuple[ReceiptFile, ...]:
@@ -239,6 +241,10 @@ def receive_follow_up(
                 "it to your testimony without answering that reply."
             )
         )
+    elif answering is not None and target.replies[answering] is not None:
+        # An answer adds to the testimony its reply is about, whatever the post says: the
+        # thread in triage and the witness's account then agree on where it belongs.
+        form.parent.data = target.replies[answering]
     settled = _settle(ctx, received, form, problems)
     if isinstance(settled, FormRejected):
         return settled

@@ -113,7 +113,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         account = signed[1]
         if request.args.get(REDRAW_ARG):
             return follow_up_page(ctx, signed, None, answers=redraw_formdata())
-        replies = tuple(ref.reply_id for ref in account.reply_refs)
+        replies = {ref.reply_id: ref.parent for ref in account.reply_refs}
         target = FollowUpTarget(
             account.witness_id, account.reply_recipient, account.parents, replies
         )
