@@ -73,21 +73,23 @@ class Repairer:
         if not _has_cyrillic(normalised) or not self.words:
             return normalised
         typed_words = normalised.split(" ")
-        # Words typed exactly decide the language first: a correct Russian codename is never
-        # "repaired" towards the Ukrainian words it folds onto.
-        language = max(
-            self.words,
-            key=lambda lang: (
-                sum(w in self.words[lang] for w in typed_words),
-                self._known(lang, typed_words),
-            ),
-        )
+        language = max(self.words, key=lambda lang: self._score(lang, typed_words))
         return " ".join(self._word(language, word) for word in typed_words)
 
-    def _known(self, language: str, typed_words: list[str]) -> int:
-        """How many typed words `language`'s list holds, exactly or by one skeleton."""
-        index = self.by_skeleton[language]
-        return sum(w in self.words[language] or skeleton(w) in index for w in typed_words)
+    def _score(self, language: str, typed_words: list[str]) -> tuple[int, int]:
+        """How many typed words `language`'s list holds exactly, then exactly or by skeleton.
+
+        Words typed exactly decide the language first: a correct Russian codename is never
+        "repaired" towards the Ukrainian words it folds onto.
+        """
+        words, index = self.words[language], self.by_skeleton[language]
+        exact = known = 0
+        for word in typed_words:
+            if word in words:
+                exact += 1
+            if word in words or skeleton(word) in index:
+                known += 1
+        return exact, known
 
     def _word(self, language: str, word: str) -> str:
         if word in self.words[language]:
