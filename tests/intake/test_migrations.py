@@ -67,7 +67,7 @@ def test_history_is_linear_from_the_initial_revision() -> None:
     assert list(script.get_bases()) == ["0001"]
 
 
-def test_downgrade_below_0401_keeps_the_witnesses_and_their_sessions(engine: Engine) -> None:
+def test_downgrade_to_0302_keeps_witnesses_sessions_and_blobs(engine: Engine) -> None:
     # A batch downgrade copies each table: rows must survive it (an empty database proves nothing).
     upgrade_to_head(engine)
     with engine.begin() as conn:
@@ -85,6 +85,21 @@ def test_downgrade_below_0401_keeps_the_witnesses_and_their_sessions(engine: Eng
             ),
             {"token": b"\x02" * 32, "note": b"sealed"},
         )
+        conn.execute(
+            text(
+                "INSERT INTO submission (id, witness_id, kind, received_on, manifest_blob,"
+                " file_count, sealed_bytes, state, withdrawn)"
+                " VALUES ('S-1', 'W-1', 'testimony', '2026-01-02', :blob, 0, 1, 'stored', true)"
+            ),
+            {"blob": "a" * 32},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO blob (name, submission_id, role, sealed_size, sealed_sha256)"
+                " VALUES (:blob, 'S-1', 'manifest', 1, :sha)"
+            ),
+            {"blob": "a" * 32, "sha": "0" * 64},
+        )
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -93,5 +108,7 @@ def test_downgrade_below_0401_keeps_the_witnesses_and_their_sessions(engine: Eng
     with engine.connect() as conn:
         assert conn.execute(text("SELECT id FROM witness")).scalars().all() == ["W-1"]
         assert conn.execute(text("SELECT idle_until FROM witness_session")).scalars().all() == [5]
+        # 0405 rebuilt `submission` the same way, and the cascade took every blob row with it.
+        assert conn.execute(text("SELECT name FROM blob")).scalars().all() == ["a" * 32]
     upgrade_to_head(engine)
     assert _differences(engine) == []

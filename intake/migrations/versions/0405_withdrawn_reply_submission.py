@@ -26,7 +26,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reply") as batch:
-        batch.drop_column("submission_id")
-    with op.batch_alter_table("submission") as batch:
-        batch.drop_column("withdrawn")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), not batch mode: a batch rebuild drops and
+    # re-creates `submission`, and SQLite's DROP TABLE deletes every blob row (and their
+    # recipients and export marks) through the ON DELETE CASCADE when the database has data.
+    op.drop_column("reply", "submission_id")
+    op.drop_column("submission", "withdrawn")
