@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["NetHost", "available", "net_host"]
+__all__ = ["NetHost", "available", "namespace", "net_host"]
 
 # A /24 per host inside 10.231.0.0/16: far from Docker's and libvirt's usual ranges.
 _PREFIX = "10.231"
@@ -76,24 +76,43 @@ def _free_subnet() -> int:
 def net_host(number: int) -> Iterator[NetHost]:
     """Host `number` of this run in a namespace of its own on a free /24, removed with its link
     at the end, even after a failure."""
+    with namespace(str(number)) as name:
+        tag = name.split("-")[2]
+        outer, inner = f"vi{tag}{number}a", f"vi{tag}{number}b"
+        subnet = _free_subnet()
+        host = NetHost(name, f"{_PREFIX}.{subnet}.2", f"{_PREFIX}.{subnet}.1")
+        try:
+            yield _linked(host, outer, inner)
+        finally:
+            # Deleting the namespace (next) would destroy the pair; this removes the outer end
+            # too when the namespace never got the inner one.
+            subprocess.run(
+                ["ip", "link", "del", outer], check=False, capture_output=True, timeout=10
+            )
+
+
+def _linked(host: NetHost, outer: str, inner: str) -> NetHost:
+    """`host`'s namespace joined to the test's by the veth pair `outer`/`inner`, both up."""
+    _ip("link", "add", outer, "type", "veth", "peer", "name", inner)
+    _ip("link", "set", inner, "netns", host.name)
+    _ip("addr", "add", f"{host.gateway}/24", "dev", outer)
+    _ip("link", "set", outer, "up")
+    inside = ["netns", "exec", host.name, "ip"]
+    _ip(*inside, "addr", "add", f"{host.address}/24", "dev", inner)
+    _ip(*inside, "link", "set", inner, "up")
+    _ip(*inside, "link", "set", "lo", "up")
+    return host
+
+
+@contextmanager
+def namespace(label: str) -> Iterator[str]:
+    """A new network namespace named for this run and `label` (a word without dashes), with no
+    link but its loopback (down), removed at the end even after a failure; those that killed
+    runs left behind are removed first."""
     _remove_stale()
-    subnet = _free_subnet()
-    tag = secrets.token_hex(2)
-    name = f"intake-{os.getpid()}-{tag}-{number}"
-    host = NetHost(name, f"{_PREFIX}.{subnet}.2", f"{_PREFIX}.{subnet}.1")
-    outer, inner = f"vi{tag}{number}a", f"vi{tag}{number}b"
-    _ip("netns", "add", host.name)
+    name = f"intake-{os.getpid()}-{secrets.token_hex(2)}-{label}"
+    _ip("netns", "add", name)
     try:
-        _ip("link", "add", outer, "type", "veth", "peer", "name", inner)
-        _ip("link", "set", inner, "netns", host.name)
-        _ip("addr", "add", f"{host.gateway}/24", "dev", outer)
-        _ip("link", "set", outer, "up")
-        inside = ["netns", "exec", host.name, "ip"]
-        _ip(*inside, "addr", "add", f"{host.address}/24", "dev", inner)
-        _ip(*inside, "link", "set", inner, "up")
-        _ip(*inside, "link", "set", "lo", "up")
-        yield host
+        yield name
     finally:
-        # Deleting the namespace destroys its end of the pair, and with it the outer end.
-        for gone in (["netns", "del", host.name], ["link", "del", outer]):
-            subprocess.run(["ip", *gone], check=False, capture_output=True, timeout=10)
+        subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True, timeout=10)
