@@ -2,19 +2,29 @@
 from the front (in the test's own namespace) over a veth pair, as separate machines would be.
 
 `ip netns` needs root (CAP_SYS_ADMIN); where it is refused the tests fall back to separate
-processes on loopback, which issue 19 allows, and the test's id says which ran.
+processes on loopback, which issue 19 allows, and the test's id says which ran. `app_hosts`
+starts Intake's app hosts in them, each reaching the test's PostgreSQL through a relay on its
+link; `namespace` alone is a bare one (tests/deploy/test_firewall.py loads nftables there).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
-__all__ = ["NetHost", "available", "namespace", "net_host"]
+from sqlalchemy import make_url
+
+from tests.conftest import schema_url
+from tests.reliability.harness import Installation
+from tests.reliability.live import LiveServer
+from tests.reliability.proxy import TcpProxy
+
+__all__ = ["NetHost", "app_hosts", "available", "backend", "namespace", "net_host"]
 
 # A /24 per host inside 10.231.0.0/16: far from Docker's and libvirt's usual ranges.
 _PREFIX = "10.231"
@@ -116,3 +126,74 @@ def namespace(label: str) -> Iterator[str]:
         yield name
     finally:
         subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True, timeout=10)
+
+
+# --- App hosts in those namespaces (tests/deploy/test_several_hosts.py) -----------------------
+
+
+@contextmanager
+def app_hosts(
+    installation: Installation,
+    database: tuple[str, str] | None,
+    *,
+    in_namespaces: bool,
+    count: int = 2,
+) -> Iterator[list[LiveServer]]:
+    """`count` app hosts of `installation` sharing `database` (PostgreSQL's base url and schema,
+    or None: its SQLite file), each in a namespace of its own when `in_namespaces`, else on
+    loopback; all stopped, their namespaces and relays removed, at the end."""
+    hosts: list[LiveServer] = []
+    with ExitStack() as stack:
+        stack.callback(_stop_all, hosts)
+        places = [
+            stack.enter_context(net_host(n)) if in_namespaces else None for n in range(1, count + 1)
+        ]
+        for number, place in enumerate(places, start=1):
+            env = _database_env(database, place, stack)
+            hosts.append(_start_host(installation, number, place, env))
+        yield hosts
+
+
+def _start_host(
+    installation: Installation, number: int, place: NetHost | None, env: Mapping[str, str]
+) -> LiveServer:
+    """App host `number`, in its own network namespace when `place` is one. Every host but the
+    first has its own data directory holding a copy of the first's `secret_key`."""
+    extra = dict(env)
+    if number > 1:
+        data_dir = installation.root / f"host{number}"
+        data_dir.mkdir(mode=0o700)
+        shutil.copy2(installation.data_dir / "secret_key", data_dir / "secret_key")
+        extra["INTAKE_DATA_DIR"] = str(data_dir)
+    if place is None:
+        return LiveServer(installation).start(extra)
+    # deploy/README.md's "Several servers": each app host binds its LAN address, allowed there.
+    extra["INTAKE_ALLOW_PUBLIC_BIND"] = "1"
+    host = LiveServer(installation, host=place.address, prefix=tuple(place.prefix()))
+    return host.start(extra)
+
+
+def _database_env(
+    database: tuple[str, str] | None, place: NetHost | None, stack: ExitStack
+) -> dict[str, str]:
+    """How a host reaches the shared PostgreSQL: from another namespace, through a relay on its
+    link's gateway (PostgreSQL listens on the test's loopback only)."""
+    if database is None or place is None:
+        return {}
+    base, schema = database
+    url = make_url(base)
+    relay = TcpProxy((url.host or "127.0.0.1", url.port or 5432), host=place.gateway)
+    relay.restore()
+    stack.callback(relay.cut)
+    return {"INTAKE_DATABASE_URL": schema_url(base, schema, host=place.gateway, port=relay.port)}
+
+
+def _stop_all(hosts: list[LiveServer]) -> None:
+    for host in hosts:
+        host.stop()
+
+
+def backend(host: LiveServer) -> int | str:
+    """How HAProxy's config names `host` (tests/deploy/haproxy.py): a port on loopback, else
+    its address and port."""
+    return host.port if host.host == "127.0.0.1" else f"{host.host}:{host.port}"
