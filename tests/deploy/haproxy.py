@@ -116,6 +116,19 @@ def haproxy_binary() -> str:
     return path
 
 
+def check_config(config: Path) -> str:
+    """`haproxy -c` on `config`: its output; the test fails when HAProxy refuses the file."""
+    result = subprocess.run(
+        [haproxy_binary(), "-c", "-f", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def haproxy_version(binary: str) -> tuple[int, int]:
     """(major, minor) of the installed HAProxy, from `haproxy -v`."""
     out = subprocess.run([binary, "-v"], capture_output=True, text=True, check=True).stdout
