@@ -70,16 +70,6 @@ class CircuitWitness(Witness):
         return on_circuit(self.port, self.circuit, timeout=self.timeout)
 
 
-def _triage_key(tmp_path: Path) -> InvestigatorKey:
-    """`triage keygen` (unprotected: no terminal here), as the investigator makes it."""
-    keys = tmp_path / "keys"
-    keys.mkdir(mode=0o700)
-    identity = keys / "olena.age"
-    out = run([str(TRIAGE), "keygen", "-o", str(identity), "--no-passphrase"], os.environ)
-    lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
-    return InvestigatorKey(identity, lines["recipient"], keys / "olena.age.minisign.pub")
-
-
 @pytest.fixture(
     params=["sqlite", "postgresql"],
     ids=lambda db: f"{db}-{'namespaces' if NETNS else 'loopback'}",
@@ -97,7 +87,9 @@ def layout(
     tmp_path: Path, database: tuple[str, str] | None
 ) -> Iterator[tuple[Installation, list[LiveServer], Front]]:
     url = None if database is None else schema_url(*database)
-    installation = install(tmp_path / "site", key=_triage_key(tmp_path), database_url=url)
+    installation = install(
+        tmp_path / "site", key=InvestigatorKey.triage_keygen(tmp_path), database_url=url
+    )
     with app_hosts(installation, database, in_namespaces=NETNS) as hosts:
         config = with_backends(shipped(), readme_block("haproxy-several-hosts"))
         ends = {f"app{n}": backend(host) for n, host in enumerate(hosts, start=1)}
