@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import DEPLOY
+from tests.deploy.conftest import DEPLOY, checked
 
 SHIPPED = DEPLOY / "haproxy.cfg"
 FRONT_BIND = "127.0.0.1:8000"
@@ -118,15 +118,7 @@ def haproxy_binary() -> str:
 
 def check_config(config: Path) -> str:
     """`haproxy -c` on `config`: its output; the test fails when HAProxy refuses the file."""
-    result = subprocess.run(
-        [haproxy_binary(), "-c", "-f", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return checked([haproxy_binary(), "-c", "-f", str(config)])
 
 
 def haproxy_version(binary: str) -> tuple[int, int]:
