@@ -12,8 +12,9 @@ PORT ?= 8080
 # the private Tor network of tests/tornet (the `tor` package also ships tor-gencert),
 # haproxy for the front (tests/deploy run it from deploy/haproxy.cfg), chromium for the
 # JavaScript-off browser tests; ffmpeg makes the media tests' clips and ExifTool reads their
-# metadata (issue M). Each entry is COMMAND:PACKAGE where they differ.
-APT_TOOLS := age minisign tor haproxy chromium ffmpeg exiftool:libimage-exiftool-perl
+# metadata (issue M); nft loads deploy/README.md's firewall in a test's network namespace.
+# Each entry is COMMAND:PACKAGE where they differ.
+APT_TOOLS := age minisign tor haproxy chromium ffmpeg exiftool:libimage-exiftool-perl nft:nftables
 # Debian's spelling dictionaries `make wordlists` reads (and the test that rebuilds the lists).
 APT_DICTS := hunspell-uk hunspell-ru
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -1,7 +1,10 @@
-"""Slow-connection attackers on simulated Tor circuits, on one asyncio loop (2,000 sockets cheap).
+"""Attackers on simulated Tor circuits: slow connections on one asyncio loop (2,000 sockets
+cheap), and a codename flood; the landing-page probe and the right-codename login they are
+measured by.
 
 Used by tests/deploy/test_front_at_scale.py and bench/front_load.py, with the attack both run:
-1,000 slow heads and 1,000 slow bodies (real forms) on 32 circuits, and the landing-page probe.
+1,000 slow heads and 1,000 slow bodies (real forms) on 32 circuits, and by
+tests/deploy/test_front_under_attack.py and bench/front_login.py (the codename flood).
 Each attacker connection says which circuit it comes on (tor's PROXY v1 line), starts a
 request and then sends one more byte every few seconds, for as long as the front keeps it
 open. When the front closes it (a 408 at the head deadline, a 429 beyond a circuit's share, a
@@ -14,6 +17,8 @@ HAProxy refuses); the front's own count is in its stats socket.
 from __future__ import annotations
 
 import asyncio
+import http.client
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +34,8 @@ SLOW_HEADS = SLOW_BODIES = 1000
 # A circuit's uploads in flight at once (deploy/haproxy.cfg: sc1_conn_cur gt 4 is refused).
 FORMS_PER_CIRCUIT = 4
 PROBE_LIMIT = 10.0
+_CODENAME = re.compile(r'id="codename">([^<]+)<')
+_LOGIN_ACTION = re.compile(r'<form id="login-form"[^>]*action="([^"]+)"')
 
 SLOW_HEAD = b"GET / HTTP/1.1\r\nHost: intake\r\n"
 # Between two bytes: far inside HAProxy's 180 s client timeout, so only the front's own
@@ -173,10 +180,15 @@ def slow_head_greetings() -> list[bytes]:
     return [greeting(2000 + i % CIRCUITS, SLOW_HEAD) for i in range(SLOW_HEADS)]
 
 
-def probe(port: int, circuit: int = 9999) -> float:
-    """Seconds until the landing page answered 200 on `circuit` (inf when it did not)."""
+def probe(port: int, circuit: int | None = 9999) -> float:
+    """Seconds until the landing page answered 200 on `circuit` (straight to `port`, with no
+    PROXY line, when None), inf when it did not within PROBE_LIMIT."""
     started = time.monotonic()
-    conn = CircuitConnection(port, circuit, PROBE_LIMIT)
+    conn = (
+        http.client.HTTPConnection("127.0.0.1", port, timeout=PROBE_LIMIT)
+        if circuit is None
+        else CircuitConnection(port, circuit, PROBE_LIMIT)
+    )
     try:
         conn.request("GET", "/")
         response = conn.getresponse()
@@ -186,3 +198,57 @@ def probe(port: int, circuit: int = 9999) -> float:
     finally:
         conn.close()
     return time.monotonic() - started if response.status == 200 else float("inf")
+
+
+def codename_on(receipt: str) -> str:
+    """The codename a receipt page shows its witness."""
+    match = _CODENAME.search(receipt)
+    assert match, receipt[-2000:]
+    return match.group(1).strip()
+
+
+def login(port: int, circuit: int, codename: str) -> tuple[int, float]:
+    """GET /return then POST the codename on one connection: (status, seconds of the POST)."""
+    conn = CircuitConnection(port, circuit, timeout=120)
+    try:
+        conn.request("GET", "/return")
+        response = conn.getresponse()
+        html = response.read().decode()
+        cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+        match = _LOGIN_ACTION.search(html)
+        if response.status != 200 or match is None:
+            return response.status, 0.0
+        started = time.monotonic()
+        conn.request(
+            "POST",
+            unescape(match.group(1)),
+            body=f"codename={codename.replace(' ', '+')}",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status, time.monotonic() - started
+    finally:
+        conn.close()
+
+
+@contextmanager
+def codename_flood(port: int) -> Iterator[list[int]]:
+    """64 threads on 8 circuits (3000-3007) sending wrong codenames as fast as answered, from 3 s
+    before the block to its end; the statuses they got."""
+    stop, statuses = threading.Event(), []
+
+    def guess(circuit: int) -> None:
+        while not stop.is_set():
+            statuses.append(login(port, circuit, "wrong " * 7)[0])
+
+    threads = [threading.Thread(target=guess, args=(3000 + i % 8,)) for i in range(64)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(3)
+        yield statuses
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=180)

@@ -51,21 +51,22 @@ def installable_copy(tmp_path: Path, text: str) -> Path:
     return torrc
 
 
+def checked(argv: list[str]) -> str:
+    """`argv`'s stdout; the test fails with all it said when it exits non-zero."""
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def run_tor(tor: str, tmp_path: Path, torrc: Path, defaults: Path, *action: str) -> str:
     """Run tor offline on the copy (--verify-config and --dump-config open no connection)."""
-    result = subprocess.run(
+    return checked(
         [
             *(tor, *action, "-f", str(torrc), "--defaults-torrc", str(defaults)),
             # Not debian-tor (the test is not root) and not /var/lib/tor: everything in tmp_path.
             *("--DataDirectory", str(tmp_path / "data"), "--/User"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+        ]
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def defaults_files(tmp_path: Path) -> list[Path]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import DEPLOY
+from tests.deploy.conftest import DEPLOY, checked
 
 SHIPPED = DEPLOY / "haproxy.cfg"
 FRONT_BIND = "127.0.0.1:8000"
@@ -114,6 +114,11 @@ def haproxy_binary() -> str:
     if path is None:
         pytest.skip("haproxy is not installed (make tools installs it from Debian)")
     return path
+
+
+def check_config(config: Path) -> str:
+    """`haproxy -c` on `config`: its output; the test fails when HAProxy refuses the file."""
+    return checked([haproxy_binary(), "-c", "-f", str(config)])
 
 
 def haproxy_version(binary: str) -> tuple[int, int]:

@@ -11,20 +11,18 @@ codename from another circuit out. Slow bodies answered early do not stall a wor
 from __future__ import annotations
 
 import contextlib
-import http.client
-import re
 import secrets
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
-from html import unescape
 from pathlib import Path
 
 import pytest
 
-from tests.deploy.haproxy import CircuitConnection, Front, connector, front, on_circuit
+from tests.deploy.attackers import PROBE_LIMIT, codename_flood, codename_on, login, probe
+from tests.deploy.haproxy import Front, connector, front, on_circuit
 from tests.e2e.conftest import LiveSite, serve
 from tests.e2e.streaming import (
     GeneratedFile,
@@ -36,15 +34,12 @@ from tests.e2e.streaming import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
-PROBE_LIMIT = 10.0
 # gunicorn alone: 2 workers x 256 threads; a few more than that, and nothing is left.
 UNFRONTED_HEADS = 640
 # Through the front: as many, over 32 circuits (20 each; the front keeps 16 per circuit).
 FRONTED_HEADS, HEAD_CIRCUITS = 640, 32
 SLOW_BODY_CIRCUITS = 8
 MIB = 1 << 20
-_RECEIPT_CODENAME = re.compile(r'id="codename">([^<]+)<')
-_LOGIN_ACTION = re.compile(r'<form id="login-form"[^>]*action="([^"]+)"')
 
 
 @pytest.fixture
@@ -87,21 +82,6 @@ def slow_bodies(port: int, circuits: int) -> list[socket.socket | None]:
     ]
 
 
-def probe(connect: Callable[[], http.client.HTTPConnection]) -> float:
-    """Seconds until the landing page answered 200 (inf when it did not within the limit)."""
-    started = time.monotonic()
-    conn = connect()
-    try:
-        conn.request("GET", "/")
-        response = conn.getresponse()
-        response.read()
-    except OSError:
-        return float("inf")
-    finally:
-        conn.close()
-    return time.monotonic() - started if response.status == 200 else float("inf")
-
-
 def test_without_the_front_slow_heads_stop_the_landing_page(tmp_path: Path) -> None:
     # The attack is real: gunicorn alone does not answer while the heads are held.
     with serve(tmp_path) as site:
@@ -110,9 +90,7 @@ def test_without_the_front_slow_heads_stop_the_landing_page(tmp_path: Path) -> N
         )
         with held(heads):
             time.sleep(1)
-            waited = probe(
-                lambda: http.client.HTTPConnection("127.0.0.1", site.port, timeout=PROBE_LIMIT)
-            )
+            waited = probe(site.port, circuit=None)
     assert waited > PROBE_LIMIT
 
 
@@ -145,7 +123,7 @@ def probes(port: int, count: int = 6) -> list[float]:
     waits = []
     for _ in range(count):
         time.sleep(2)
-        waits.append(probe(lambda: CircuitConnection(port, 9999, PROBE_LIMIT)))
+        waits.append(probe(port))
     return waits
 
 
@@ -179,58 +157,17 @@ def test_behind_the_front_slow_bodies_do_not_starve_pages(fronted: tuple[LiveSit
     assert max(waits) < PROBE_LIMIT, waits
 
 
-def _login(port: int, circuit: int, codename: str) -> int:
-    conn = CircuitConnection(port, circuit, timeout=120)
-    try:
-        conn.request("GET", "/return")
-        response = conn.getresponse()
-        html = response.read().decode()
-        cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
-        match = _LOGIN_ACTION.search(html)
-        if response.status != 200 or match is None:
-            return response.status
-        conn.request(
-            "POST",
-            unescape(match.group(1)),
-            body=f"codename={codename.replace(' ', '+')}",
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-        )
-        answer = conn.getresponse()
-        answer.read()
-        return answer.status
-    finally:
-        conn.close()
-
-
 def test_a_codename_flood_from_8_circuits_does_not_keep_a_right_codename_out(
     fronted: tuple[LiveSite, Front],
 ) -> None:
     _, haproxy = fronted
     status, page, _ = stalled_upload(haproxy.port, 4242, 0)
     assert status == 200, page[-2000:]
-    match = _RECEIPT_CODENAME.search(page)
-    assert match
-    codename = match.group(1).strip()
-
-    stop = threading.Event()
-    statuses: list[int] = []
-
-    def guess(circuit: int) -> None:
-        while not stop.is_set():
-            statuses.append(_login(haproxy.port, circuit, "wrong " * 7))
-
-    flooders = [threading.Thread(target=guess, args=(3000 + i % 8,)) for i in range(64)]
-    for thread in flooders:
-        thread.start()
-    try:
-        time.sleep(3)
+    codename = codename_on(page)
+    with codename_flood(haproxy.port) as statuses:
         # Behaviour only: the right codename gets in (within the connection's 120 s timeout).
         # How long it takes is bench/load.py --front's figure (target < 30 s): on two cores
         # loaded 20-fold by other jobs it measured 30-34 s here, on a quiet machine far less.
-        assert _login(haproxy.port, 5555, codename) == 200
-    finally:
-        stop.set()
-        for thread in flooders:
-            thread.join(timeout=120)
+        assert login(haproxy.port, 5555, codename)[0] == 200
     assert statuses.count(403) <= 8 * 6  # each circuit's 6 attempts a minute reached the KDF
     assert 429 in statuses

@@ -17,28 +17,25 @@ import html
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import make_url
 
 from crypto.age import seal_bytes
 from crypto.x25519 import X25519Identity
 from tests.conftest import schema_url
 from tests.deploy.conftest import readme_block
 from tests.deploy.haproxy import Front, front, on_circuit, shipped, with_backends
-from tests.deploy.netns import NetHost, available, net_host
+from tests.deploy.netns import app_hosts, available, backend
 from tests.reliability.client import (
     MINIMAL_TESTIMONY,
     FilePart,
@@ -49,7 +46,6 @@ from tests.reliability.client import (
 )
 from tests.reliability.harness import Installation, InvestigatorKey, install, run
 from tests.reliability.live import LiveServer
-from tests.reliability.proxy import TcpProxy
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -74,50 +70,6 @@ class CircuitWitness(Witness):
         return on_circuit(self.port, self.circuit, timeout=self.timeout)
 
 
-def start_host(
-    installation: Installation, number: int, place: NetHost | None, env: Mapping[str, str]
-) -> LiveServer:
-    """App host `number`, in its own network namespace when `place` is one. Every host but the
-    first has its own data directory holding a copy of the first's `secret_key`."""
-    extra = dict(env)
-    if number > 1:
-        data_dir = installation.root / f"host{number}"
-        data_dir.mkdir(mode=0o700)
-        shutil.copy2(installation.data_dir / "secret_key", data_dir / "secret_key")
-        extra["INTAKE_DATA_DIR"] = str(data_dir)
-    if place is None:
-        return LiveServer(installation).start(extra)
-    # deploy/README.md's "Several servers": each app host binds its LAN address, allowed there.
-    extra["INTAKE_ALLOW_PUBLIC_BIND"] = "1"
-    host = LiveServer(installation, host=place.address, prefix=tuple(place.prefix()))
-    return host.start(extra)
-
-
-def _database_env(
-    database: tuple[str, str] | None, place: NetHost | None, stack: ExitStack
-) -> dict[str, str]:
-    """How a host reaches the shared PostgreSQL: from another namespace, through a relay on its
-    link's gateway (PostgreSQL listens on the test's loopback only)."""
-    if database is None or place is None:
-        return {}
-    base, schema = database
-    url = make_url(base)
-    relay = TcpProxy((url.host or "127.0.0.1", url.port or 5432), host=place.gateway)
-    relay.restore()
-    stack.callback(relay.cut)
-    return {"INTAKE_DATABASE_URL": schema_url(base, schema, host=place.gateway, port=relay.port)}
-
-
-def _triage_key(tmp_path: Path) -> InvestigatorKey:
-    """`triage keygen` (unprotected: no terminal here), as the investigator makes it."""
-    keys = tmp_path / "keys"
-    keys.mkdir(mode=0o700)
-    identity = keys / "olena.age"
-    out = run([str(TRIAGE), "keygen", "-o", str(identity), "--no-passphrase"], os.environ)
-    lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
-    return InvestigatorKey(identity, lines["recipient"], keys / "olena.age.minisign.pub")
-
-
 @pytest.fixture(
     params=["sqlite", "postgresql"],
     ids=lambda db: f"{db}-{'namespaces' if NETNS else 'loopback'}",
@@ -135,27 +87,14 @@ def layout(
     tmp_path: Path, database: tuple[str, str] | None
 ) -> Iterator[tuple[Installation, list[LiveServer], Front]]:
     url = None if database is None else schema_url(*database)
-    installation = install(tmp_path / "site", key=_triage_key(tmp_path), database_url=url)
-    hosts: list[LiveServer] = []
-    with ExitStack() as stack:
-        stack.callback(_stop_all, hosts)
-        places = [stack.enter_context(net_host(n)) if NETNS else None for n in (1, 2)]
-        for number, place in enumerate(places, start=1):
-            env = _database_env(database, place, stack)
-            hosts.append(start_host(installation, number, place, env))
+    installation = install(
+        tmp_path / "site", key=InvestigatorKey.triage_keygen(tmp_path), database_url=url
+    )
+    with app_hosts(installation, database, in_namespaces=NETNS) as hosts:
         config = with_backends(shipped(), readme_block("haproxy-several-hosts"))
-        ends = {f"app{n}": _end(host) for n, host in enumerate(hosts, start=1)}
+        ends = {f"app{n}": backend(host) for n, host in enumerate(hosts, start=1)}
         with front(tmp_path, ends, config) as haproxy:
             yield installation, hosts, haproxy
-
-
-def _stop_all(hosts: list[LiveServer]) -> None:
-    for host in hosts:
-        host.stop()
-
-
-def _end(host: LiveServer) -> int | str:
-    return host.port if host.host == "127.0.0.1" else f"{host.host}:{host.port}"
 
 
 def _new_witness(port: int, circuit: int) -> tuple[CircuitWitness, str, str]:
@@ -198,7 +137,8 @@ def _in_thread(
     return thread, outcome
 
 
-def _temp_other_than(installation: Installation, known: set[str], size: int) -> Path:
+def _temp_file(installation: Installation, size: int, known: frozenset[str] = frozenset()) -> Path:
+    """A temp file in the shared area, not one of `known`, once it holds `size` bytes."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for name in set(installation.temp_files()) - known:
@@ -211,16 +151,10 @@ def _temp_other_than(installation: Installation, known: set[str], size: int) -> 
 
 def _receiving_host(installation: Installation, hosts: list[LiveServer]) -> tuple[LiveServer, Path]:
     """The upload's temp file once it has KILL_AT bytes, and the host whose worker holds it."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for name in installation.temp_files():
-            path = installation.blob_dir / "tmp" / name
-            if path.exists() and path.stat().st_size >= KILL_AT:
-                holders = [host for host in hosts if host.pids_holding(path)]
-                assert len(holders) == 1, holders
-                return holders[0], path
-        time.sleep(0.02)
-    raise AssertionError("the upload never reached the shared temp area")
+    path = _temp_file(installation, KILL_AT)
+    holders = [host for host in hosts if host.pids_holding(path)]
+    assert len(holders) == 1, holders
+    return holders[0], path
 
 
 def test_a_host_killed_mid_upload_loses_nothing_and_the_other_serves_the_witness(
@@ -283,7 +217,7 @@ def test_a_host_killed_mid_upload_loses_nothing_and_the_other_serves_the_witness
     resend = Multipart(list(MINIMAL_TESTIMONY), [_paused_file("video.mp4", 8, 4 * MIB, swept)])
     thread, outcome = _in_thread(uploader, page.action("testimony-form"), resend)
     try:
-        live = _temp_other_than(installation, {temp.name}, 2 * MIB)
+        live = _temp_file(installation, 2 * MIB, frozenset({temp.name}))
         hours_ago = time.time() - 7 * 3600
         os.utime(temp, (hours_ago, hours_ago))
         assert installation.intake("sweep").startswith("removed 1 abandoned upload(s)")

@@ -256,9 +256,55 @@ def three_files(page: Any, words: Words, canary: str) -> Files:
     return files
 
 
-def new_visit(browser: Any, cut: Cuttable, lang: str) -> Visit:
+@contextmanager
+def visiting(browser: Any, cut: Cuttable, lang: str) -> Iterator[tuple[Visit, Any]]:
+    """A fresh browser context (Tor Browser's "New Identity") in `lang` and a page of it; the
+    context is closed at the end."""
     context = browser.new_context(java_script_enabled=False, viewport=DESKTOP)
-    return Visit(cut.site, context, lang, None)
+    try:
+        yield Visit(cut.site, context, lang, None), context.new_page()
+    finally:
+        context.close()
+
+
+def filled_in(visit: Visit, page: Any, cut: Cuttable) -> tuple[str, Files]:
+    """The form opened, every answer typed and three files chosen: the codename, the files."""
+    words = TEXT[visit.lang]
+    codename = open_form(visit, page)
+    answer(page, words, cut.canary)
+    return codename, three_files(page, words, cut.canary)
+
+
+def discarded(site: LiveSite) -> None:
+    until(lambda: not list(site.temp_dir.iterdir()), "the cut-off file was not discarded")
+
+
+def resume(visit: Visit, page: Any, cut: Cuttable, sent: Files, codename: str | None) -> str:
+    """The form back with the two whole files and every answer; only the third is sent."""
+    assert_kept(page, sent[1] + sent[2])
+    assert_answers_back(page, TEXT[visit.lang], cut.canary)
+    return send_the_rest(visit, page, sent[3][0], sent, codename)
+
+
+def kill_the_receiving_worker(cut: Cuttable, third: str, cut_now: Callable[[], None]) -> None:
+    """SIGKILL the one worker sealing the third file's part, then cut the held connection; back
+    once gunicorn has replaced the worker and the watch follows the replacement."""
+    site = cut.site
+    (temp,) = site.temp_dir.iterdir()
+    (victim,) = pids_holding(site.workers(), temp)
+    # Chromium resends a POST by itself when its connection dies before any answer: the resend
+    # (if it comes) is held at the same place, its two first files already kept.
+    cut.proxy.hold_after(part_of(third), INTO_FILE)
+    os.kill(victim, signal.SIGKILL)
+    until(lambda: victim not in site.workers(), "the worker outlived SIGKILL")
+    cut_now()
+    cut.proxy.disarm()
+    # What the dead worker was sealing stays behind as ciphertext, for the sweep.
+    only_the_dead = lambda: [p.name for p in site.temp_dir.iterdir()] == [temp.name]  # noqa: E731
+    until(only_the_dead, "a resent part was left behind")
+    until(lambda: len(site.workers()) == WORKERS, "gunicorn did not replace the killed worker")
+    # The watch adds each new worker as it looks (watch_every_worker): the replacement too.
+    until(lambda: set(site.workers()) <= set(cut.watch.pids), "the new worker unwatched")
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -266,20 +312,16 @@ def test_a_cut_inside_the_first_file_keeps_every_answer(
     browser: Any, cuttable: Cuttable, tmp_path: Path, lang: str
 ) -> None:
     words, site = TEXT[lang], cuttable.site
-    visit = new_visit(browser, cuttable, lang)
-    try:
-        page = visit.context.new_page()
+    with visiting(browser, cuttable, lang) as (visit, page):
         open_form(visit, page)
         answer(page, words, cuttable.canary)
         page.set_input_files("#group1-files", [stamped(words.files[0], cuttable.canary)])
         answers_kept = lambda: site.count("pending_draft", "sealed_answers IS NOT NULL") == 1  # noqa: E731
         send_cut(cuttable, page, words.files[0], answers_kept, "the answers were not kept")()
-        until(lambda: not list(site.temp_dir.iterdir()), "the cut-off file was not discarded")
+        discarded(site)
         open_form_again(visit, page)
         assert_answers_back(page, words, cuttable.canary)
         assert page.locator("#kept-files").count() == 0  # the cut file is not claimed as kept
-    finally:
-        visit.context.close()
     assert site.count("draft_blob") == site.count("submission") == 0
 
 
@@ -288,22 +330,14 @@ def test_a_cut_after_two_of_three_files_resumes_with_the_codename_in_a_fresh_con
     browser: Any, cuttable: Cuttable, tmp_path: Path, lang: str
 ) -> None:
     words, site = TEXT[lang], cuttable.site
-    first = new_visit(browser, cuttable, lang)
-    try:
-        page = first.context.new_page()
-        codename = open_form(first, page)
-        answer(page, words, cuttable.canary)
-        sent = three_files(page, words, cuttable.canary)
+    with visiting(browser, cuttable, lang) as (first, page):
+        codename, sent = filled_in(first, page, cuttable)
         two_kept = lambda: site.count("draft_blob") == 2  # noqa: E731
         send_cut(cuttable, page, words.files[2], two_kept, "the two whole files were not kept")()
-    finally:
-        first.context.close()
-    until(lambda: not list(site.temp_dir.iterdir()), "the cut-off file was not discarded")
+    discarded(site)
     assert site.count("submission") == 0
 
-    back = new_visit(browser, cuttable, lang)  # "New Identity"
-    try:
-        page = back.context.new_page()
+    with visiting(browser, cuttable, lang) as (back, page):  # "New Identity"
         page.goto(f"{site.base_url}/return?lang={lang}")
         back.check_page(page, "Return with your codename", "login")
         page.fill("#codename", codename)
@@ -311,11 +345,7 @@ def test_a_cut_after_two_of_three_files_resumes_with_the_codename_in_a_fresh_con
         back.check_page(page, "Your testimonies", "account")
         page.click("#continue-link")
         back.check_page(page, "Your testimony", "form-again")
-        assert_kept(page, sent[1] + sent[2])
-        assert_answers_back(page, words, cuttable.canary)
-        reference = send_the_rest(back, page, sent[3][0], sent, None)
-    finally:
-        back.context.close()
+        reference = resume(back, page, cuttable, sent, None)
     assert_one_testimony(cuttable, reference, sent, tmp_path)
     assert site.submission(reference).ui_language == lang
 
@@ -325,38 +355,16 @@ def test_a_worker_killed_in_the_third_file_keeps_the_two_whole_ones(
     browser: Any, cuttable: Cuttable, tmp_path: Path, lang: str
 ) -> None:
     words, site = TEXT[lang], cuttable.site
-    visit = new_visit(browser, cuttable, lang)
-    try:
-        page = visit.context.new_page()
-        codename = open_form(visit, page)
-        answer(page, words, cuttable.canary)
-        sent = three_files(page, words, cuttable.canary)
+    with visiting(browser, cuttable, lang) as (visit, page):
+        codename, sent = filled_in(visit, page, cuttable)
 
         def receiving_third() -> bool:
             return site.count("draft_blob") == 2 and len(list(site.temp_dir.iterdir())) == 1
 
         cut_now = send_cut(cuttable, page, words.files[2], receiving_third, "no third file")
-        (temp,) = site.temp_dir.iterdir()
-        (victim,) = pids_holding(site.workers(), temp)
-        # Chromium resends a POST by itself when its connection dies before any answer: the
-        # resend (if it comes) is held at the same place, its two first files already kept.
-        cuttable.proxy.hold_after(part_of(words.files[2]), INTO_FILE)
-        os.kill(victim, signal.SIGKILL)
-        until(lambda: victim not in site.workers(), "the worker outlived SIGKILL")
-        cut_now()
-        cuttable.proxy.disarm()
-        # What the dead worker was sealing stays behind as ciphertext, for the sweep.
-        only_the_dead = lambda: [p.name for p in site.temp_dir.iterdir()] == [temp.name]  # noqa: E731
-        until(only_the_dead, "a resent part was left behind")
-        until(lambda: len(site.workers()) == WORKERS, "gunicorn did not replace the killed worker")
-        # The watch adds each new worker as it looks (watch_every_worker): the replacement too.
-        until(lambda: set(site.workers()) <= set(cuttable.watch.pids), "the new worker unwatched")
+        kill_the_receiving_worker(cuttable, words.files[2], cut_now)
         open_form_again(visit, page)
-        assert_kept(page, sent[1] + sent[2])
-        assert_answers_back(page, words, cuttable.canary)
-        reference = send_the_rest(visit, page, sent[3][0], sent, codename)
-    finally:
-        visit.context.close()
+        reference = resume(visit, page, cuttable, sent, codename)
     assert_one_testimony(cuttable, reference, sent, tmp_path)
 
 

@@ -144,6 +144,17 @@ class InvestigatorKey:
         pub.write_text(SigningKey.generate().verify_key().to_file_text(), encoding="utf-8")
         return cls(identity, run(["age-keygen", "-y", str(identity)], env).strip(), pub)
 
+    @classmethod
+    def triage_keygen(cls, tmp_path: Path) -> InvestigatorKey:
+        """With `triage keygen` (unprotected: no terminal here), as the investigator makes it."""
+        keys = tmp_path / "keys"
+        keys.mkdir(mode=0o700)
+        identity = keys / "olena.age"
+        triage = str(Path(sys.executable).with_name("triage"))
+        out = run([triage, "keygen", "-o", str(identity), "--no-passphrase"], os.environ)
+        lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+        return cls(identity, lines["recipient"], keys / "olena.age.minisign.pub")
+
 
 def install(
     root: Path,

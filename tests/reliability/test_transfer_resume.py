@@ -33,13 +33,7 @@ def _plaintext_on_disk(*roots: Path) -> list[Path]:
 
 @pytest.fixture
 def key(tmp_path: Path) -> InvestigatorKey:
-    """`triage keygen` (unprotected: the test has no terminal), as the investigator makes it."""
-    keys = tmp_path / "keys"
-    keys.mkdir(mode=0o700)
-    identity = keys / "olena.age"
-    out = run([str(TRIAGE), "keygen", "-o", str(identity), "--no-passphrase"], os.environ)
-    lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
-    return InvestigatorKey(identity, lines["recipient"], keys / "olena.age.minisign.pub")
+    return InvestigatorKey.triage_keygen(tmp_path)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -61,6 +62,13 @@ def _login(client: FlaskClient, codename: str) -> str:
     response = client.post(form_action(page, "login-form"), data={"codename": codename})
     assert response.status_code == 200
     return response.get_data(as_text=True)
+
+
+def _forget_records(site: Site) -> None:
+    """Every record gone, as for submissions from before records were kept."""
+    with site.services.sessions() as session:
+        session.execute(delete(SubmissionRecord))
+        session.commit()
 
 
 def _record(site: Site, reference: str) -> SubmissionRecord:
@@ -156,9 +164,7 @@ def test_old_submission_shows_counts_sizes_and_says_details_were_not_kept(
     site: Site, client: FlaskClient
 ) -> None:
     codename, reference = _testify(client)
-    with site.services.sessions() as session:  # as a submission from before records were kept
-        session.execute(delete(SubmissionRecord))
-        session.commit()
+    _forget_records(site)
     html = _login(site.client(), codename)
     assert NAMES[0] not in html
     assert "2 files" in html
@@ -192,6 +198,22 @@ def _at(monkeypatch: pytest.MonkeyPatch, minutes: int) -> None:
     """Submissions committed from now on are received `minutes` after a fixed moment."""
     moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC) + timedelta(minutes=minutes)
     monkeypatch.setattr("intake.web.services.submit.utc_now", lambda: moment)
+
+
+@dataclass(frozen=True)
+class OneTestimony:
+    """A witness who sent one testimony (received at the fixed moment's minute 0)."""
+
+    codename: str
+    reference: str
+    account: Account
+
+
+@pytest.fixture
+def testimony(site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> OneTestimony:
+    _at(monkeypatch, 0)
+    codename, reference = _testify(client)
+    return OneTestimony(codename, reference, _account(site, codename))
 
 
 def _account(site: Site, codename: str) -> Account:
@@ -234,39 +256,33 @@ def _consent_of(site: Site, codename: str, reference: str) -> str:
 
 
 def test_a_narrow_after_a_withdrawal_leaves_it_withdrawn(
-    site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    site: Site, testimony: OneTestimony, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _at(monkeypatch, 0)
-    codename, reference = _testify(client)
-    account = _account(site, codename)
+    account, reference = testimony.account, testimony.reference
     _at(monkeypatch, 1)
     _change(site, account, reference, ConsentChange("withdraw"))
     _at(monkeypatch, 2)
     _change(site, account, reference, ConsentChange("narrow", ("publication-anonymised",)))
-    shown = _consent_of(site, codename, reference)
+    shown = _consent_of(site, testimony.codename, reference)
     assert "You withdrew your consent for this testimony on" in shown
     assert "Publication in anonymised form" not in shown
 
 
 def test_a_narrow_to_a_class_never_chosen_leaves_only_the_services_investigators(
-    site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    site: Site, testimony: OneTestimony, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _at(monkeypatch, 0)
-    codename, reference = _testify(client)
     _at(monkeypatch, 1)
-    account = _account(site, codename)
-    _change(site, account, reference, ConsentChange("narrow", ("publication-anonymised",)))
-    shown = _consent_of(site, codename, reference)
+    narrowed = ConsentChange("narrow", ("publication-anonymised",))
+    _change(site, testimony.account, testimony.reference, narrowed)
+    shown = _consent_of(site, testimony.codename, testimony.reference)
     assert "This service's investigators only" in shown
     assert "Publication in anonymised form" not in shown
 
 
 def test_a_change_reaches_every_testimony_sent_before_it(
-    site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    site: Site, testimony: OneTestimony, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _at(monkeypatch, 0)
-    codename, first = _testify(client)
-    account = _account(site, codename)
+    codename, first, account = testimony.codename, testimony.reference, testimony.account
     _at(monkeypatch, 1)
     second = _second_testimony(site, account)
     _at(monkeypatch, 2)
@@ -282,18 +298,18 @@ def test_a_change_reaches_every_testimony_sent_before_it(
     assert "as you chose when you sent it" in shown
 
 
-def test_a_record_moved_between_rows_could_not_be_checked(site: Site, client: FlaskClient) -> None:
-    codename, reference = _testify(client)
-    account = _account(site, codename)
-    other = _second_testimony(site, account)
+def test_a_record_moved_between_rows_could_not_be_checked(
+    site: Site, testimony: OneTestimony
+) -> None:
+    other = _second_testimony(site, testimony.account)
     with site.services.sessions() as session:
-        mine = session.get(SubmissionRecord, reference)
+        mine = session.get(SubmissionRecord, testimony.reference)
         theirs = session.get(SubmissionRecord, other)
         assert mine is not None
         assert theirs is not None
         theirs.sealed_files, theirs.sealed_consent = mine.sealed_files, mine.sealed_consent
         session.commit()
-    shown = _consent_of(site, codename, other)
+    shown = _consent_of(site, testimony.codename, other)
     assert "could not be checked" in shown
     assert NAMES[0] not in shown
     assert "Who may receive" not in shown
@@ -301,9 +317,7 @@ def test_a_record_moved_between_rows_could_not_be_checked(site: Site, client: Fl
 
 def test_an_old_testimony_shows_only_a_withdrawal(site: Site, client: FlaskClient) -> None:
     codename, reference = _testify(client)
-    with site.services.sessions() as session:
-        session.execute(delete(SubmissionRecord))
-        session.commit()
+    _forget_records(site)
     browser = site.client()
     _login(browser, codename)
     _change_consent(browser, codename, reference, recipients=["investigators"])
@@ -384,11 +398,10 @@ def test_the_records_are_shown_in_every_language(
 
 
 def test_a_consent_change_record_stays_while_its_witness_has_another(
-    site: Site, client: FlaskClient
+    site: Site, testimony: OneTestimony
 ) -> None:
-    codename, reference = _testify(client)
-    account = _account(site, codename)
-    _change(site, account, reference, ConsentChange("withdraw"))
+    codename, reference = testimony.codename, testimony.reference
+    _change(site, testimony.account, reference, ConsentChange("withdraw"))
     with site.services.sessions() as session:
         change = session.scalar(select(Submission).where(Submission.kind == "consent_change"))
         assert change is not None

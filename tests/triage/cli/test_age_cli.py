@@ -24,16 +24,6 @@ ARMOR_BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
 SCRYPT_START = b"age-encryption.org/v1\n-> scrypt "
 
 
-@pytest.fixture(autouse=True)
-def _no_terminal_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process tests must never block on the real /dev/tty of whoever runs pytest."""
-
-    def refuse(prompt: str = "") -> str:
-        raise AssertionError(f"unexpected terminal prompt {prompt!r}")
-
-    monkeypatch.setattr(getpass, "getpass", refuse)
-
-
 def run(runner: CliRunner, *args: str | Path, stdin: bytes | None = None) -> Result:
     return runner.invoke(triage, [str(a) for a in args], input=stdin)
 

@@ -19,14 +19,6 @@ CHUNK = 64 * 1024
 SEALED_CHUNK = CHUNK + 16
 
 
-@pytest.fixture(autouse=True)
-def _no_terminal_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(prompt: str = "") -> str:
-        raise AssertionError(f"unexpected terminal prompt {prompt!r}")
-
-    monkeypatch.setattr(getpass, "getpass", refuse)
-
-
 def run(runner: CliRunner, *args: str | Path, stdin: bytes | None = None) -> Result:
     return runner.invoke(triage, [str(a) for a in args], input=stdin)
 
