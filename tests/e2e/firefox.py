@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -118,6 +119,21 @@ def write_profile(profile: Path, prefs: Mapping[str, Pref]) -> None:
     (profile / "user.js").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Until marionette listens. Polled here, each socket closed: the client's own poll leaves
+    every refused socket open, a ResourceWarning the test run would turn into an error."""
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{FIREFOX} exited with {process.returncode} before marionette listened")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"marionette did not listen on port {port} within {START_SECONDS} s")
+
+
 def _kill(process: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -142,6 +158,7 @@ def firefox(prefs: Mapping[str, Pref] | None = None) -> Iterator[Any]:
             start_new_session=True,  # its own group, so that _kill ends its content processes
         )
         try:
+            _wait_for_port(port, process)
             client = marionette(host="127.0.0.1", port=port, startup_timeout=START_SECONDS)
             client.start_session()
             yield client
