@@ -115,7 +115,9 @@ def _free_port() -> int:
 def write_profile(profile: Path, prefs: Mapping[str, Pref]) -> None:
     """A fresh profile directory whose user.js holds `prefs`."""
     profile.mkdir(parents=True, exist_ok=True)
-    lines = [f"user_pref({json.dumps(name)}, {json.dumps(value)});" for name, value in prefs.items()]
+    lines = [
+        f"user_pref({json.dumps(name)}, {json.dumps(value)});" for name, value in prefs.items()
+    ]
     (profile / "user.js").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -132,6 +134,16 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
         except OSError:
             time.sleep(0.2)
     pytest.fail(f"marionette did not listen on port {port} within {START_SECONDS} s")
+
+
+def check_prefs(client: Any, prefs: Mapping[str, Pref]) -> None:
+    """The browser's prefs are `prefs`, read back from the running browser."""
+    getters = {bool: "getBoolPref", int: "getIntPref", str: "getStringPref"}
+    with client.using_context("chrome"):
+        for name, value in prefs.items():
+            getter = getters[type(value)]
+            actual = client.execute_script(f"return Services.prefs.{getter}(arguments[0])", [name])
+            assert actual == value, f"{name} is {actual!r}, not {value!r}"
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -151,7 +163,17 @@ def firefox(prefs: Mapping[str, Pref] | None = None) -> Iterator[Any]:
         write_profile(profile, {**QUIET_PREFS, "marionette.port": port, **(prefs or {})})
         env = {**os.environ, "MOZ_HEADLESS": "1", "MOZ_CRASHREPORTER_DISABLE": "1"}
         process = subprocess.Popen(
-            [str(FIREFOX), "--headless", "--marionette", "--no-remote", "--profile", str(profile)],
+            [
+                str(FIREFOX),
+                "--headless",
+                "--marionette",
+                "--no-remote",
+                "--profile",
+                str(profile),
+                # Lets the client read prefs back in the chrome context (check_prefs): a typo in
+                # user.js is silently ignored, and a benchmark must know its engine's settings.
+                "-remote-allow-system-access",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
@@ -161,6 +183,7 @@ def firefox(prefs: Mapping[str, Pref] | None = None) -> Iterator[Any]:
             _wait_for_port(port, process)
             client = marionette(host="127.0.0.1", port=port, startup_timeout=START_SECONDS)
             client.start_session()
+            check_prefs(client, prefs or {})
             yield client
         finally:
             _kill(process)

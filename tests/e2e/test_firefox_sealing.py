@@ -34,7 +34,7 @@ AGE = shutil.which("age")
 TEST_HOST = "intake.test"
 # Smaller than the Chromium test's 64 MiB: the page seals the whole file in memory before the
 # first part goes, and Firefox holds the worker's copy, the sealed Blob and the page's slices at
-# once; on a shared 2-core machine 32 MiB still takes several parts (4 MiB each) at the relay's rate.
+# once; on a shared 2-core machine 32 MiB still makes 8 parts of 4 MiB at the relay's rate.
 RESUME_SIZE = 32 * 1024 * 1024
 SEND_SECONDS = 120
 DONE_SECONDS = 300
