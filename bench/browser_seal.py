@@ -39,14 +39,14 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 from playwright.sync_api import sync_playwright
 
 from crypto.x25519 import X25519Identity
-from tests.e2e.firefox import NO_JIT, firefox  # checks its prefs took
+from tests.e2e.firefox import NO_JIT, Pref, firefox  # checks its prefs took
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 # As tests/e2e/chromium.py: no sandbox (a container may run as root), nothing calling home.
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 CHROMIUM_FLAGS: dict[str, list[str]] = {"jit": [], "jitless": ["--js-flags=--jitless"]}
-FIREFOX_PREFS: dict[str, dict[str, bool]] = {"firefox-jit": {}, "firefox-nojit": NO_JIT}
+FIREFOX_PREFS: dict[str, dict[str, Pref]] = {"firefox-jit": {}, "firefox-nojit": NO_JIT}
 SCRIPT_SECONDS = 1800  # Firefox without its JITs seals 64 MiB in minutes on a busy machine
 
 # Runs in the page, in both browsers: one job per fresh worker, as seal.js's page side does.
