@@ -179,6 +179,7 @@ def firefox(prefs: Mapping[str, Pref] | None = None) -> Iterator[Any]:
             env=env,
             start_new_session=True,  # its own group, so that _kill ends its content processes
         )
+        client = None
         try:
             _wait_for_port(port, process)
             client = marionette(host="127.0.0.1", port=port, startup_timeout=START_SECONDS)
@@ -186,4 +187,6 @@ def firefox(prefs: Mapping[str, Pref] | None = None) -> Iterator[Any]:
             check_prefs(client, prefs or {})
             yield client
         finally:
+            if client is not None:  # closes the client's socket; the browser is killed anyway
+                client.delete_session(send_request=False)
             _kill(process)

@@ -5,9 +5,10 @@ with JavaScript on, a file chosen in the testimony form is sealed in the page an
 the server seals nothing (submission.json says the browser computed the hash), the relay between
 browser and server never sees the plaintext, and the stored file opens with the real `age`
 binary. A 64 MiB upload (the Chromium test's size, for the same reason) survives the whole
-server killed half way, in the same page. On a non-secure
-origin (a test name the profile resolves to 127.0.0.1 with `network.dns.localDomains`) the page
-has no `crypto.subtle` and the plain form carries the file.
+server killed half way, in the same page. On a non-secure origin (a test name the profile
+resolves to 127.0.0.1 with `network.dns.localDomains`: Firefox counts only localhost and
+loopback addresses as secure, not a name that happens to resolve there) the page has no
+`crypto.subtle` and the plain form carries the file.
 
 Marionette sets a file input's files by `send_keys(path)` on the element, as a person choosing
 the file would (the change event fires).
