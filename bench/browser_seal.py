@@ -173,7 +173,9 @@ def main() -> None:
             for _ in range(args.repeat):
                 for mode, run in RUNNERS.items():
                     url = f"http://127.0.0.1:{port}/index.html"
-                    for job, ms in run(url, mode, size, recipient).items():
+                    result = run(url, mode, size, recipient)
+                    print(f"  {mode}: {result}", file=sys.stderr, flush=True)  # long runs: progress
+                    for job, ms in result.items():
                         times.setdefault((mode, job), []).append(ms)
         finally:
             server.shutdown()
