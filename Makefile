@@ -11,10 +11,11 @@ PORT ?= 8080
 # Debian packages the tests drive for real: age/minisign for interop, tor for --verify-config and
 # the private Tor network of tests/tornet (the `tor` package also ships tor-gencert),
 # haproxy for the front (tests/deploy run it from deploy/haproxy.cfg), chromium for the
-# JavaScript-off browser tests; ffmpeg makes the media tests' clips and ExifTool reads their
+# browser tests, firefox-esr for the same flow in Tor Browser's engine (driven by marionette-driver
+# from PyPI: Debian has no geckodriver); ffmpeg makes the media tests' clips and ExifTool reads their
 # metadata (issue M); nft loads deploy/README.md's firewall in a test's network namespace.
 # Each entry is COMMAND:PACKAGE where they differ.
-APT_TOOLS := age minisign tor haproxy chromium ffmpeg exiftool:libimage-exiftool-perl nft:nftables
+APT_TOOLS := age minisign tor haproxy chromium firefox-esr ffmpeg exiftool:libimage-exiftool-perl nft:nftables
 # Debian's spelling dictionaries `make wordlists` reads (and the test that rebuilds the lists).
 APT_DICTS := hunspell-uk hunspell-ru
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -1,18 +1,22 @@
-"""Sealing and hashing in the browser (issue 16, item 5): Chromium with the JIT and without.
+"""Sealing and hashing in the browser (issue 16, item 5): Chromium and Firefox ESR, JIT on and off.
 
 Usage: .venv/bin/python bench/browser_seal.py [--size 64MiB] [--repeat 3]
 
 Serves the committed intake/web/static/seal.js from a throwaway loopback HTTP server (a secure
-context: 127.0.0.1) and, in Debian's Chromium driven by Playwright, makes a random file of
-`--size` in the page and runs the script's own workers on it: sealing alone, hashing alone, and
-both side by side as the testimony page does (two workers). Each configuration is launched
-fresh: Chromium as it comes ("jit") and with `--js-flags=--jitless` (V8 without its JIT, as
-close as Chromium gets to Tor Browser's "Safer", which turns off SpiderMonkey's JITs and
-WebAssembly). Modes are interleaved and repeated, and medians reported, because the machine is
-shared; the figure that matters is the ratio jitless/jit in the same run, and whether the
-parallel rate stays above the issue's 1.5 MB/s target.
+context: 127.0.0.1) and, in each browser, makes a random file of `--size` in the page and runs
+the script's own workers on it: sealing alone, hashing alone, and both side by side as the
+testimony page does (two workers). Each configuration is launched fresh:
 
-Firefox ESR through marionette is not measured here: see bench/README.md.
+- "jit" / "jitless": Debian's Chromium driven by Playwright, as it comes and with
+  `--js-flags=--jitless` (V8 without its JIT; not SpiderMonkey's interpreter).
+- "firefox-jit" / "firefox-nojit": Debian's Firefox ESR driven through marionette
+  (tests/e2e/firefox.py), as it comes and with `javascript.options.ion`, `baselinejit` and
+  `wasm` off: the engine and settings of Tor Browser at "Safer".
+
+Both browsers run the same measurement snippet (`_MEASURE`, one definition). Configurations are
+interleaved and repeated, and medians reported, because the machine is shared; the figures that
+matter are the ratios in the same run, and whether Firefox's no-JIT parallel rate stays above the
+issue's 1.5 MB/s target.
 """
 
 from __future__ import annotations
@@ -25,22 +29,28 @@ import statistics
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+    sys.path[0] = str(Path(__file__).resolve().parents[1])  # the repository, for tests.e2e
 
 from playwright.sync_api import sync_playwright
 
 from crypto.x25519 import X25519Identity
+from tests.e2e.firefox import NO_JIT, Pref, firefox  # checks its prefs took
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 # As tests/e2e/chromium.py: no sandbox (a container may run as root), nothing calling home.
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-MODES: dict[str, list[str]] = {"jit": [], "jitless": ["--js-flags=--jitless"]}
+CHROMIUM_FLAGS: dict[str, list[str]] = {"jit": [], "jitless": ["--js-flags=--jitless"]}
+FIREFOX_PREFS: dict[str, dict[str, Pref]] = {"firefox-jit": {}, "firefox-nojit": NO_JIT}
+SCRIPT_SECONDS = 1800  # Firefox without its JITs seals 64 MiB in minutes on a busy machine
 
-# Runs in the page: one job per fresh worker, as seal.js's page side does.
+# Runs in the page, in both browsers: one job per fresh worker, as seal.js's page side does.
+# An async function of [size, recipient] resolving to {job: milliseconds}.
 _MEASURE = """
 async ([size, recipient]) => {
   const bytes = new Uint8Array(size);
@@ -89,18 +99,61 @@ def _parse_size(text: str) -> int:
     return int(number) * units[text[len(number) :].lower()]
 
 
-def _run(port: int, mode: str, size: int, recipient: str) -> dict[str, float]:
+def _run_chromium(url: str, mode: str, size: int, recipient: str) -> dict[str, float]:
     with sync_playwright() as driver:
         browser = driver.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*ARGS, *MODES[mode]]
+            executable_path=CHROMIUM, headless=True, args=[*ARGS, *CHROMIUM_FLAGS[mode]]
         )
         try:
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/index.html")
+            page.goto(url)
             result: dict[str, float] = page.evaluate(_MEASURE, [size, recipient])
             return result
         finally:
             browser.close()
+
+
+# Marionette's async scripts get their arguments in `arguments` and finish by calling the last.
+_MARIONETTE_CALL = """
+const done = arguments[arguments.length - 1];
+(MEASURE)(arguments[0]).then(done, (error) => done({ error: String(error) }));
+"""
+
+
+def _run_firefox(url: str, mode: str, size: int, recipient: str) -> dict[str, float]:
+    prefs = FIREFOX_PREFS[mode]
+    with firefox(prefs) as client:
+        client.timeout.script = SCRIPT_SECONDS
+        client.navigate(url)
+        script = _MARIONETTE_CALL.replace("MEASURE", _MEASURE)  # not %: the snippet may hold a %
+        result: dict[str, Any] = client.execute_async_script(
+            script, script_args=[[size, recipient]]
+        )
+    if "error" in result:
+        raise RuntimeError(f"{mode}: {result['error']}")
+    return {job: float(ms) for job, ms in result.items()}
+
+
+RUNNERS: dict[str, Callable[[str, str, int, str], dict[str, float]]] = {
+    **dict.fromkeys(CHROMIUM_FLAGS, _run_chromium),
+    **dict.fromkeys(FIREFOX_PREFS, _run_firefox),
+}
+
+
+def _report(
+    size_text: str, repeat: int, size: int, times: dict[tuple[str, str], list[float]]
+) -> None:
+    print(f"{size_text}, medians of {repeat} (MB/s = 10^6 bytes/s)")
+    rates = {key: size / 1e6 / (statistics.median(ms) / 1000) for key, ms in times.items()}
+    print(f"  {'':5} " + "".join(f"{mode:>15}" for mode in RUNNERS))
+    for job in ("seal", "hash", "both"):
+        print(f"  {job:5} " + "".join(f"{rates[(mode, job)]:15.2f}" for mode in RUNNERS))
+    print("  ratios: chromium jitless/jit, firefox nojit/jit, firefox-nojit/chromium-jitless")
+    for job in ("seal", "hash", "both"):
+        pairs = [("jitless", "jit"), ("firefox-nojit", "firefox-jit"), ("firefox-nojit", "jitless")]
+        ratios = "   ".join(f"{rates[(a, job)] / rates[(b, job)]:7.3f}" for a, b in pairs)
+        print(f"  {job:5} {ratios}")
+    print("  (both: sealing and hashing in two workers side by side, the page's own path)")
 
 
 def main() -> None:
@@ -118,18 +171,15 @@ def main() -> None:
         server, port = _serve(root)
         try:
             for _ in range(args.repeat):
-                for mode in MODES:
-                    for job, ms in _run(port, mode, size, recipient).items():
+                for mode, run in RUNNERS.items():
+                    url = f"http://127.0.0.1:{port}/index.html"
+                    result = run(url, mode, size, recipient)
+                    print(f"  {mode}: {result}", file=sys.stderr, flush=True)  # long runs: progress
+                    for job, ms in result.items():
                         times.setdefault((mode, job), []).append(ms)
         finally:
             server.shutdown()
-    print(f"{args.size} in Chromium, medians of {args.repeat} (MB/s = 10^6 bytes/s)")
-    rates = {key: size / 1e6 / (statistics.median(ms) / 1000) for key, ms in times.items()}
-    for job in ("seal", "hash", "both"):
-        jit, jitless = rates[("jit", job)], rates[("jitless", job)]
-        ratio = jitless / jit
-        print(f"  {job:5} jit {jit:8.1f} MB/s   jitless {jitless:7.2f} MB/s   ratio {ratio:.3f}")
-    print("  (both: sealing and hashing in two workers side by side, the page's own path)")
+    _report(args.size, args.repeat, size, times)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,186 @@
+"""Issue 16's proof in Firefox ESR (Tor Browser's engine), driven through marionette.
+
+The same flows as the Chromium tests, against the same real gunicorn (tests/e2e/conftest.py):
+with JavaScript on, a file chosen in the testimony form is sealed in the page and sent in parts,
+the server seals nothing (submission.json says the browser computed the hash), the relay between
+browser and server never sees the plaintext, and the stored file opens with the real `age`
+binary. A 64 MiB upload (the Chromium test's size, for the same reason) survives the whole
+server killed half way, in the same page. On a non-secure origin (a test name the profile
+resolves to 127.0.0.1 with `network.dns.localDomains`: Firefox counts only localhost and
+loopback addresses as secure, not a name that happens to resolve there) the page has no
+`crypto.subtle` and the plain form carries the file.
+
+Marionette sets a file input's files by `send_keys(path)` on the element, as a person choosing
+the file would (the change event fires).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import LiveSite
+from tests.e2e.firefox import FIREFOX_MARKS, firefox
+from tests.e2e.test_browser_resume import SIZE, Relay, _kill_all, _restart, _sealed_so_far
+from tests.e2e.test_browser_sealing import _canary_file, _stored
+
+AGE = shutil.which("age")
+TEST_HOST = "intake.test"
+SEND_SECONDS = 120
+DONE_SECONDS = 300
+
+pytestmark = [
+    *FIREFOX_MARKS,
+    pytest.mark.skipif(AGE is None, reason="the age binary is missing (make tools installs it)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Firefox ESR with the JIT on (Tor Browser at "Standard"), for the module's tests."""
+    with firefox({"network.dns.localDomains": TEST_HOST}) as client:
+        yield client
+
+
+def _by_css(client: Any, selector: str) -> Any:
+    from marionette_driver.by import By  # noqa: PLC0415 - imported once firefox() has loaded it
+
+    return client.find_element(By.CSS_SELECTOR, selector)
+
+
+def _wait_for(client: Any, selector: str, seconds: float) -> Any:
+    """The element once it exists, polling the page (the form's submit navigates)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if client.execute_script("return !!document.querySelector(arguments[0])", [selector]):
+            return _by_css(client, selector)
+        time.sleep(0.2)
+    pytest.fail(f"{selector} did not appear within {seconds} s: {client.get_url()}")
+
+
+def _to_form(client: Any, base_url: str) -> None:
+    client.navigate(base_url + "/start")
+    _by_css(client, "#get-codename").click()
+    words = _wait_for(client, "#codename", 30).text.strip().split()
+    for box in ("#word1", "#word2"):
+        field = _by_css(client, box)
+        field.send_keys(words[int(field.get_attribute("data-position") or "0") - 1])
+    _by_css(client, "#confirm").click()
+    _wait_for(client, "#testimony-form", 60)
+
+
+def _fill_and_send(client: Any, base_url: str, source: Path) -> None:
+    _to_form(client, base_url)
+    _by_css(client, "#recipients-only").click()
+    _by_css(client, "#consent").click()
+    _by_css(client, "#account").send_keys("I saw the convoy pass the school at dawn.")
+    _by_css(client, "#group1-files").send_keys(str(source))
+    _by_css(client, "#send").click()
+
+
+def _receipt(client: Any, seconds: float) -> tuple[str, list[str]]:
+    """The reference on the receipt page and the hashes it lists."""
+    reference = _wait_for(client, "#reference", seconds).text.strip()
+    hashes = client.execute_script(
+        "return Array.from(document.querySelectorAll('#received-files td.hash'),"
+        " cell => cell.textContent.trim())"
+    )
+    return reference, list(hashes)
+
+
+def _through_relay(live_site: LiveSite, canary: bytes) -> tuple[Relay, LiveSite]:
+    relay = Relay(live_site.port, canary)
+    site = LiveSite(**{**live_site.__dict__, "base_url": f"http://127.0.0.1:{relay.port}"})
+    return relay, site
+
+
+def test_a_file_is_sealed_in_firefox_and_opens_with_age(
+    browser: Any, live_site: LiveSite, tmp_path: Path
+) -> None:
+    canary = f"CANARY-{secrets.token_hex(8)}".encode()
+    content = _canary_file(canary)
+    source = tmp_path / "yard.jpg"
+    source.write_bytes(content)
+    relay, site = _through_relay(live_site, canary)
+    try:
+        assert browser.execute_script("return navigator.userAgent").endswith("Firefox/153.0")
+        _fill_and_send(browser, site.base_url, source)
+        reference, hashes = _receipt(browser, SEND_SECONDS)
+    finally:
+        relay.close()
+    assert hashes == [hashlib.sha256(content).hexdigest()]
+    # Hashed by the browser: the file came as parts, never as the form's multipart file field.
+    blob = _stored(live_site, reference, source.name, content, by="browser")
+    assert not relay.seen_canary  # the plaintext never crossed the wire
+    assert blob.read_bytes().startswith(b"age-encryption.org/v1\n-> X25519 ")
+    assert live_site.open_with_age(blob.name, tmp_path) == content
+
+
+def _wait_for_half(site: LiveSite) -> None:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        have, total = _sealed_so_far(site)
+        if total and have >= total // 2:
+            assert have < total, "the upload finished before the kill"
+            return
+        time.sleep(0.1)
+    pytest.fail("the upload never reached half way")
+
+
+def test_the_upload_survives_a_server_killed_half_way_in_firefox(
+    browser: Any, live_site: LiveSite, tmp_path: Path
+) -> None:
+    canary = f"CANARY-{secrets.token_hex(8)}".encode()
+    block = secrets.token_bytes(64 * 1024 - len(canary)) + canary
+    content = block * (SIZE // len(block))
+    source = tmp_path / "convoy.mp4"
+    source.write_bytes(content)
+    relay, site = _through_relay(live_site, canary)
+    restarted: subprocess.Popen[bytes] | None = None
+    try:
+        _fill_and_send(browser, site.base_url, source)
+        _wait_for_half(live_site)
+        _kill_all(live_site.process)
+        status = _wait_for(browser, "#seal-status:not([hidden])", 60)
+        deadline = time.monotonic() + 60
+        while "connection was lost" not in status.text and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "connection was lost" in status.text
+        restarted = _restart(live_site)
+        reference, hashes = _receipt(browser, DONE_SECONDS)
+    finally:
+        relay.close()
+        if restarted is not None:
+            _kill_all(restarted)
+    digest = hashlib.sha256(content).hexdigest()
+    assert hashes == [digest]
+    blob = _stored(live_site, reference, source.name, content)
+    assert hashlib.sha256(live_site.open_with_age(blob.name, tmp_path)).hexdigest() == digest
+    assert not relay.seen_canary
+    # Resume overhead: at most one part (4 MiB) sent twice, plus headers and the form.
+    assert relay.bytes_up < blob.stat().st_size + 4 * 1024 * 1024 + 512 * 1024
+
+
+def test_a_non_secure_origin_falls_back_to_the_plain_form_in_firefox(
+    browser: Any, live_site: LiveSite, tmp_path: Path
+) -> None:
+    content = secrets.token_bytes(150_000)
+    source = tmp_path / "gate.jpg"
+    source.write_bytes(content)
+    base_url = f"http://{TEST_HOST}:{live_site.port}"
+    browser.navigate(base_url + "/")
+    secure = browser.execute_script("return [window.isSecureContext, typeof crypto.subtle]")
+    assert secure == [False, "undefined"]
+    _fill_and_send(browser, base_url, source)
+    reference, hashes = _receipt(browser, SEND_SECONDS)
+    assert hashes == [hashlib.sha256(content).hexdigest()]
+    blob = _stored(live_site, reference, source.name, content, by="server")
+    assert live_site.blob_sha256(blob.name) == (hashlib.sha256(content).hexdigest(), len(content))
