@@ -9,62 +9,16 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from crypto.age import seal_bytes
-from crypto.x25519 import X25519Recipient
-from intake.blobstore import new_blob_name
-from intake.clock import utc_today
-from intake.models import Reply, Witness
 from intake.models import Submission as SubmissionRow
-from intake.web.services.storage import write_blob
 from protocol.schema import Submission
 from tests.intake.web.conftest import (
     Site,
-    codename_of,
     form_action,
-    minimal_testimony,
-    open_testimony_form,
     post_multipart,
-    reference_of,
 )
+from tests.intake.web.witness_steps import login, reply, testify
 
 _HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
-
-
-def _testify(client: FlaskClient) -> tuple[str, str]:
-    page = open_testimony_form(client)
-    response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200, html
-    return codename_of(html), reference_of(html)
-
-
-def _reply(site: Site, reference: str, text: str = "Which street was it?") -> str:
-    """A reply imported for the witness of `reference`, answering it; returns its id."""
-    with site.services.sessions() as session:
-        row = session.get(SubmissionRow, reference)
-        assert row is not None
-        witness = session.get(Witness, row.witness_id)
-        assert witness is not None
-        name = new_blob_name()
-        recipient = X25519Recipient.parse(witness.reply_recipient)
-        write_blob(site.services.store, name, seal_bytes(text.encode(), [recipient]))
-        reply = Reply(
-            witness_id=witness.id,
-            blob_name=name,
-            created_on=utc_today(),
-            signed_by=site.services.keyring.active_fingerprints()[0],
-            submission_id=reference,
-        )
-        session.add(reply)
-        session.commit()
-        return reply.id
-
-
-def _login(client: FlaskClient, codename: str) -> str:
-    page = client.get("/return").get_data(as_text=True)
-    response = client.post(form_action(page, "login-form"), data={"codename": codename})
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
 
 
 def _rows(site: Site, kind: str) -> list[SubmissionRow]:
@@ -92,9 +46,9 @@ def _hidden(html: str) -> dict[str, list[str]]:
 def test_a_withdrawal_is_summarised_then_confirmed_and_the_account_says_withdrawn(
     site: Site, client: FlaskClient
 ) -> None:
-    codename, reference = _testify(client)
+    codename, reference = testify(client)
     browser = site.client()
-    _login(browser, codename)
+    login(browser, codename)
     html, action = _summary(browser, codename, parent=reference, withdraw="y")
     assert "You are about to withdraw your consent for your testimony" in html
     assert reference in html
@@ -142,9 +96,9 @@ def test_a_withdrawal_is_summarised_then_confirmed_and_the_account_says_withdraw
 
 
 def test_a_narrowing_lists_who_may_receive_it_from_now_on(site: Site, client: FlaskClient) -> None:
-    codename, reference = _testify(client)
+    codename, reference = testify(client)
     browser = site.client()
-    _login(browser, codename)
+    login(browser, codename)
     html, action = _summary(browser, codename, parent=reference, recipients=["investigators"])
     assert "You are about to change who may receive your testimony" in html
     assert "From now on, only:" in html
@@ -157,9 +111,9 @@ def test_a_narrowing_lists_who_may_receive_it_from_now_on(site: Site, client: Fl
 
 
 def test_the_summary_in_ukrainian_and_russian(site: Site, client: FlaskClient) -> None:
-    codename, reference = _testify(client)
+    codename, reference = testify(client)
     browser = site.client()
-    _login(browser, codename)
+    login(browser, codename)
     expected = {"uk": "Підтвердити", "ru": "Подтвердить"}
     for lang, button in expected.items():
         page = browser.get(f"/account/consent?lang={lang}").get_data(as_text=True)
@@ -170,10 +124,10 @@ def test_the_summary_in_ukrainian_and_russian(site: Site, client: FlaskClient) -
 
 
 def test_a_reply_names_its_submission_and_can_be_answered(site: Site, client: FlaskClient) -> None:
-    codename, reference = _testify(client)
-    reply_id = _reply(site, reference)
+    codename, reference = testify(client)
+    reply_id = reply(site, reference, "Which street was it?")
     browser = site.client()
-    account = _login(browser, codename)
+    account = login(browser, codename)
     assert f"About your submission {reference} of" in account
     assert f'href="/account/add?reply={reply_id}' in account.replace("&amp;", "&")
     form = browser.get(f"/account/add?reply={reply_id}").get_data(as_text=True)
@@ -191,11 +145,11 @@ def test_a_reply_names_its_submission_and_can_be_answered(site: Site, client: Fl
 
 
 def test_only_a_reply_sent_to_this_witness_can_be_answered(site: Site, client: FlaskClient) -> None:
-    codename, reference = _testify(client)
-    _other_codename, other_reference = _testify(site.client())
-    theirs = _reply(site, other_reference)
+    codename, reference = testify(client)
+    _other_codename, other_reference = testify(site.client())
+    theirs = reply(site, other_reference, "Which street was it?")
     browser = site.client()
-    _login(browser, codename)
+    login(browser, codename)
     assert browser.get(f"/account/add?reply={theirs}").status_code == 404
     assert browser.get("/account/add?reply=R-NOTAREPLY").status_code == 404
     form = browser.get("/account/add").get_data(as_text=True)

@@ -28,6 +28,7 @@ from intake.web.services.records import (
 from intake.web.services.submit import NewSubmission, commit_submission
 from intake.web.services.witness import Account, change_consent, login
 from protocol.entries import Answers, ConsentChange
+from tests.intake.web import witness_steps
 from tests.intake.web.conftest import (
     Site,
     codename_of,
@@ -55,13 +56,6 @@ def _testify(client: FlaskClient) -> tuple[str, str]:
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
     return codename_of(html), reference_of(html)
-
-
-def _login(client: FlaskClient, codename: str) -> str:
-    page = client.get("/return").get_data(as_text=True)
-    response = client.post(form_action(page, "login-form"), data={"codename": codename})
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
 
 
 def _forget_records(site: Site) -> None:
@@ -144,7 +138,7 @@ def test_login_shows_names_plaintext_sizes_hashes_and_consent(
     site: Site, client: FlaskClient
 ) -> None:
     codename, reference = _testify(client)
-    html = _login(site.client(), codename)
+    html = witness_steps.login(site.client(), codename)
     for name in NAMES:
         assert name in html
     assert hashlib.sha256(VIDEO).hexdigest() in html
@@ -165,7 +159,7 @@ def test_old_submission_shows_counts_sizes_and_says_details_were_not_kept(
 ) -> None:
     codename, reference = _testify(client)
     _forget_records(site)
-    html = _login(site.client(), codename)
+    html = witness_steps.login(site.client(), codename)
     assert NAMES[0] not in html
     assert "2 files" in html
     assert "File names and fingerprints were not kept for submissions sent at that time." in html
@@ -183,14 +177,14 @@ def _change_consent(browser: FlaskClient, codename: str, reference: str, **data:
 def test_consent_change_shows_the_consent_now(site: Site, client: FlaskClient) -> None:
     codename, reference = _testify(client)
     browser = site.client()
-    _login(browser, codename)
+    witness_steps.login(browser, codename)
     _change_consent(browser, codename, reference, recipients=["investigators"])
-    html = _login(site.client(), codename)
+    html = witness_steps.login(site.client(), codename)
     assert "who may receive this testimony:" in html
     assert "The Office of the Prosecutor of the International Criminal Court" not in html
     assert NAMES[0] in html  # the files' record is untouched
     _change_consent(browser, codename, reference, withdraw="y")
-    html = _login(site.client(), codename)
+    html = witness_steps.login(site.client(), codename)
     assert "You withdrew your consent for this testimony on" in html
 
 
@@ -249,7 +243,7 @@ def _second_testimony(site: Site, account: Account) -> str:
 
 
 def _consent_of(site: Site, codename: str, reference: str) -> str:
-    html = _login(site.client(), codename)
+    html = witness_steps.login(site.client(), codename)
     row = html.index(f'id="record-{reference}"')
     ends = [html.find(end, row) for end in ('<tr id="submission-', "</section>")]
     return html[row : min(end for end in ends if end > 0)]
@@ -319,12 +313,12 @@ def test_an_old_testimony_shows_only_a_withdrawal(site: Site, client: FlaskClien
     codename, reference = _testify(client)
     _forget_records(site)
     browser = site.client()
-    _login(browser, codename)
+    witness_steps.login(browser, codename)
     _change_consent(browser, codename, reference, recipients=["investigators"])
-    html = _login(site.client(), codename)
+    html = witness_steps.login(site.client(), codename)
     assert "who may receive this testimony" not in html  # its consent as given is unknown
     _change_consent(browser, codename, reference, withdraw="y")
-    html = _login(site.client(), codename)
+    html = witness_steps.login(site.client(), codename)
     assert "You withdrew your consent" in html
     assert "were not kept for submissions sent at that time" in html
 
@@ -342,7 +336,7 @@ def test_a_testimony_without_files_says_nothing_of_deleted_names(
     page = open_testimony_form(client)
     response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
     codename = codename_of(response.get_data(as_text=True))
-    html = _login(site.client(), codename)
+    html = witness_steps.login(site.client(), codename)
     assert "0 files" in html
     assert "fingerprints" not in html.split('id="submissions"')[1]
 
@@ -364,7 +358,7 @@ def test_records_outlive_a_purge_for_their_days_then_the_sweep_removes_them(
     today = utc_now().date()
     _purge(site, reference, today - timedelta(days=RECORD_DAYS_AFTER_PURGE))
     assert sweep(site.services.sessions, site.services.store).records_expired == 0
-    html = _login(site.client(), codename)
+    html = witness_steps.login(site.client(), codename)
     assert "Delivered to investigators" in html
     assert NAMES[0] in html
     assert "This list is kept until" in html
@@ -372,7 +366,7 @@ def test_records_outlive_a_purge_for_their_days_then_the_sweep_removes_them(
     assert sweep(site.services.sessions, site.services.store).records_expired == 1
     with site.services.sessions() as session:
         assert session.scalars(select(SubmissionRecord)).all() == []
-    html = _login(site.client(), codename)
+    html = witness_steps.login(site.client(), codename)
     assert NAMES[0] not in html
     assert "2 files" in html
     assert "The names and fingerprints of these files were deleted after" in html
@@ -391,7 +385,7 @@ def test_the_records_are_shown_in_every_language(
     codename, _reference = _testify(client)
     browser = site.client()
     browser.get(f"/return?lang={lang}")
-    html = _login(browser, codename)
+    html = witness_steps.login(browser, codename)
     assert NAMES[0] in html
     assert hashlib.sha256(VIDEO).hexdigest() in html
     assert sentence in html

@@ -8,66 +8,25 @@ import itertools
 import re
 import time
 import zlib
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
-from crypto.age import seal_bytes
-from crypto.x25519 import X25519Recipient
-from intake.blobstore import new_blob_name
-from intake.clock import utc_today
-from intake.models import Reply, SubmissionState, Witness
 from intake.models import Submission as SubmissionRow
-from intake.web.services.storage import write_blob
+from intake.models import SubmissionState, Witness
 from protocol.schema import Submission
 from tests.intake.web.conftest import (
     Site,
-    codename_of,
     form_action,
-    minimal_testimony,
-    open_testimony_form,
     post_multipart,
     reference_of,
     start_witness,
 )
+from tests.intake.web.witness_steps import login_response, reply, testify
 
 REPLY_TEXT = "Thank you. Could you tell us which street this was? — слідчий"
-
-
-def _testify(client: FlaskClient) -> tuple[str, str]:
-    page = open_testimony_form(client)
-    response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200, html
-    return codename_of(html), reference_of(html)
-
-
-def _reply(site: Site, reference: str, text: str = REPLY_TEXT) -> None:
-    with site.services.sessions() as session:
-        row = session.get(SubmissionRow, reference)
-        assert row is not None
-        witness = session.get(Witness, row.witness_id)
-        assert witness is not None
-        recipient = X25519Recipient.parse(witness.reply_recipient)
-        name = new_blob_name()
-        write_blob(site.services.store, name, seal_bytes(text.encode(), [recipient]))
-        session.add(
-            Reply(
-                witness_id=witness.id,
-                blob_name=name,
-                created_on=utc_today(),
-                signed_by=site.services.keyring.active_fingerprints()[0],
-            )
-        )
-        session.commit()
-
-
-def _login(client: FlaskClient, codename: str) -> Any:
-    page = client.get("/return").get_data(as_text=True)
-    return client.post(form_action(page, "login-form"), data={"codename": codename})
 
 
 def _session_cookie(client: FlaskClient) -> str:
@@ -80,11 +39,11 @@ def _session_cookie(client: FlaskClient) -> str:
 
 
 def test_login_opens_replies_on_that_page_only(site: Site, client: FlaskClient) -> None:
-    codename, reference = _testify(client)
-    _reply(site, reference)
+    codename, reference = testify(client)
+    reply(site, reference, REPLY_TEXT, about=False)
     calls = site.deriver.calls
     messy = "  " + codename.upper().replace(" ", " -  ") + " "
-    response = _login(site.client(), messy)  # a new browser, case and spacing changed
+    response = login_response(site.client(), messy)  # a new browser, case and spacing changed
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
     assert REPLY_TEXT in html
@@ -95,10 +54,10 @@ def test_login_opens_replies_on_that_page_only(site: Site, client: FlaskClient) 
 def test_account_page_later_shows_no_replies_and_the_cookie_holds_no_secret(
     site: Site, client: FlaskClient
 ) -> None:
-    codename, reference = _testify(client)
-    _reply(site, reference)
+    codename, reference = testify(client)
+    reply(site, reference, REPLY_TEXT, about=False)
     browser = site.client()
-    assert _login(browser, codename).status_code == 200
+    assert login_response(browser, codename).status_code == 200
     later = browser.get("/account")
     html = later.get_data(as_text=True)
     assert later.status_code == 200
@@ -124,15 +83,15 @@ def _without_tokens(html: str) -> str:
 def test_wrong_codenames_all_get_the_same_page(
     site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _testify(client)
+    testify(client)
     calls = site.deriver.calls
     browser = site.client()
     # Every token is signed a second later than the one before: the two pages straddle a
     # second on every run, as they sometimes did on a slow machine.
     seconds = itertools.count(int(time.time()))
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _self: next(seconds))
-    first = _login(browser, "apple banana cherry delta echo foxtrot golf")
-    second = _login(browser, "zebra yak xylophone walrus violin umbrella tulip")
+    first = login_response(browser, "apple banana cherry delta echo foxtrot golf")
+    second = login_response(browser, "zebra yak xylophone walrus violin umbrella tulip")
     assert first.status_code == second.status_code == 403
     assert first.get_data() != second.get_data()  # the tokens differ ...
     assert _without_tokens(first.get_data(as_text=True)) == _without_tokens(
@@ -144,9 +103,9 @@ def test_wrong_codenames_all_get_the_same_page(
 
 
 def test_follow_up_links_to_the_same_witness(site: Site, client: FlaskClient) -> None:
-    codename, reference = _testify(client)
+    codename, reference = testify(client)
     browser = site.client()
-    assert _login(browser, codename).status_code == 200
+    assert login_response(browser, codename).status_code == 200
     calls = site.deriver.calls
     page = browser.get("/account/add").get_data(as_text=True)
     data = {
@@ -178,9 +137,9 @@ def test_follow_up_links_to_the_same_witness(site: Site, client: FlaskClient) ->
 
 
 def test_consent_change_is_sealed_like_a_follow_up(site: Site, client: FlaskClient) -> None:
-    codename, reference = _testify(client)
+    codename, reference = testify(client)
     browser = site.client()
-    _login(browser, codename)
+    login_response(browser, codename)
     page = browser.get("/account/consent").get_data(as_text=True)
     action = form_action(page, "consent-form")
     narrowed = browser.post(
@@ -216,21 +175,21 @@ def test_consent_change_is_sealed_like_a_follow_up(site: Site, client: FlaskClie
 
 
 def test_purged_submissions_show_as_delivered(site: Site, client: FlaskClient) -> None:
-    codename, reference = _testify(client)
+    codename, reference = testify(client)
     with site.services.sessions() as session:
         row = session.get(SubmissionRow, reference)
         assert row is not None
         row.state = SubmissionState.PURGED
         session.commit()
     browser = site.client()
-    html = _login(browser, codename).get_data(as_text=True)
+    html = login_response(browser, codename).get_data(as_text=True)
     assert "Delivered to investigators" in html
 
 
 def test_logout_clears_the_session_and_the_site_data(site: Site, client: FlaskClient) -> None:
-    codename, _reference = _testify(client)
+    codename, _reference = testify(client)
     browser = site.client()
-    _login(browser, codename)
+    login_response(browser, codename)
     response = browser.post("/logout")
     assert response.status_code == 200
     assert response.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
@@ -238,7 +197,7 @@ def test_logout_clears_the_session_and_the_site_data(site: Site, client: FlaskCl
     assert browser.get("/account").status_code == 302
 
 
-def test_account_pages_need_a_login(client: FlaskClient) -> None:
+def test_account_pages_need_alogin_response(client: FlaskClient) -> None:
     for path in ("/account", "/account/add", "/account/consent"):
         response = client.get(path)
         assert response.status_code == 302
@@ -248,9 +207,9 @@ def test_account_pages_need_a_login(client: FlaskClient) -> None:
 def test_a_logged_in_follow_up_is_never_a_decoy(site: Site, client: FlaskClient) -> None:
     # The codename already proved a person; a browser that autofills a hidden "website" field
     # must not turn their follow-up into a fake receipt with nothing kept.
-    codename, reference = _testify(client)
+    codename, reference = testify(client)
     browser = site.client()
-    assert _login(browser, codename).status_code == 200
+    assert login_response(browser, codename).status_code == 200
     page = browser.get("/account/add").get_data(as_text=True)
     data = {
         "parent": reference,
@@ -275,9 +234,9 @@ def test_a_witness_who_has_not_sent_yet_is_shown_the_way_to_the_form(
 ) -> None:
     codename, _page = start_witness(client)
     back = site.client()  # after "New Identity", with the codename only
-    html = _login(back, codename).get_data(as_text=True)
+    html = login_response(back, codename).get_data(as_text=True)
     assert 'id="not-sent-yet"' in html
     assert re.search(r'<a id="continue-link" href="/testimony">', html)
     assert back.get("/testimony").status_code == 200
-    sent, _reference = _testify(site.client())  # once a testimony is sent, nothing to continue
-    assert 'id="continue-link"' not in _login(site.client(), sent).get_data(as_text=True)
+    sent, _reference = testify(site.client())  # once a testimony is sent, nothing to continue
+    assert 'id="continue-link"' not in login_response(site.client(), sent).get_data(as_text=True)
