@@ -24,6 +24,7 @@ __all__ = [
     "language_url",
     "page",
     "redraw_urls",
+    "relang",
 ]
 
 LEAVE_URL = "https://www.wikipedia.org/"
@@ -75,7 +76,7 @@ def language_url(code: str) -> str:
     return url_for(endpoint, **(request.view_args or {}), lang=code)
 
 
-def redraw_urls(endpoint: str, once: str) -> Callable[[str], str]:
+def redraw_urls(endpoint: str, once: str | None = None) -> Callable[[str], str]:
     """For a form page's language buttons: the form's own action URL, in language `code`,
     marked to show what was typed again instead of sending it (base.html)."""
 
@@ -83,6 +84,23 @@ def redraw_urls(endpoint: str, once: str) -> Callable[[str], str]:
         return action_url(endpoint, **{ONCE_ARG: once, "lang": code, REDRAW_ARG: "1"})
 
     return url
+
+
+def relang(
+    form_id: str, endpoint: str, once: str | None = None, *, files: bool = False
+) -> dict[str, Any]:
+    """Page context that turns the language links into buttons of form `form_id` (base.html).
+
+    They post what was typed back to `endpoint` with `?redraw=1`, and the view shows it again
+    in the new language without acting on it. A form with `files` keeps its answers but not
+    the files chosen, and Enter in its text boxes does nothing (only Send sends); on a short
+    form, Enter sends it, as it did before its language links became buttons.
+    """
+    return {
+        "relang_form": form_id,
+        "relang_url": redraw_urls(endpoint, once),
+        "relang_files": files,
+    }
 
 
 def page(template: str, status: int = 200, *, one_time: bool = False, **context: Any) -> Response:
@@ -99,6 +117,7 @@ def _common() -> dict[str, Any]:
         "language_url": language_url,
         "one_time_page": False,
         "relang_form": None,
+        "relang_files": False,
         "static_integrity": integrity,
     }
 

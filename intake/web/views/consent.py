@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, request, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.choices import LABELS
 from intake.web.forms import ConsentForm
 from intake.web.i18n import current_language
-from intake.web.pages import ONCE_ARG, action_url, page
+from intake.web.pages import ONCE_ARG, REDRAW_ARG, action_url, page, relang
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.codename import KdfBusyError
 from intake.web.services.consent import Confirmed, confirm_codename
@@ -43,15 +44,30 @@ Signed = tuple[ActiveSession, Account]
 CONFIRM, BACK = "confirm", "back"
 
 
-def consent_page(ctx: WebContext, signed: Signed, form: ConsentForm, status: int = 200) -> Response:
+def consent_page(
+    ctx: WebContext, signed: Signed, form: ConsentForm, status: int = 200, *, redrawn: bool = False
+) -> Response:
     """The consent form; its POST stays admitted for the form's CSRF lifetime (after a POST
-    only that hold admitted, this is the same form with the same token, and renews nothing)."""
+    only that hold admitted, this is the same form with the same token, and renews nothing).
+
+    A codename sent to confirm a change is never echoed back, right or wrong; one a language
+    button posted back (`redrawn`) is, with the choices, as on the return page
+    (intake.web.views.witness): by the POST round trip alone, never in a URL or the cookie.
+    """
     active, account = signed
     once = request.args.get(ONCE_ARG) or new_form_token()
     hold_for_form(ctx, active, "web.consent_post", once)
-    form.codename.data = ""  # never echo a codename back, right or wrong
+    if not redrawn:
+        form.codename.data = ""
     action = action_url("web.consent_post", **{ONCE_ARG: once})
-    return page("consent.html", status, form=form, account=account, action=action)
+    return page(
+        "consent.html",
+        status,
+        form=form,
+        account=account,
+        action=action,
+        **relang("consent-form", "web.consent_post", once),
+    )
 
 
 def _refuse_codename(
@@ -125,13 +141,22 @@ def _change(ctx: WebContext, signed: Signed, form: ConsentForm) -> Response:
     return page("receipt.html", one_time=True, receipt=receipt, kind="consent_change")
 
 
-def _back_or_refused(ctx: WebContext, signed: Signed, form: ConsentForm, *, back: bool) -> Response:
-    """The form again: after Back (200) or with its errors (422)."""
+def _shown_again(
+    ctx: WebContext, signed: Signed, form: ConsentForm, formdata: MultiDict[str, str]
+) -> Response | None:
+    """The form again, acting on nothing: a language button's redraw (200, what was chosen and
+    typed kept), Back (200) or errors (422); None when the form goes on."""
+    if request.args.get(REDRAW_ARG):
+        return consent_page(ctx, signed, form, redrawn=True)
+    back = bool(formdata.get(BACK))
     if back:
         # Back forgets the codename's confirmation: a summary backed out of leaves no window
         # in which a stolen cookie could send another change (issue 18's review).
         form_settled(ctx, signed[0])
-    return consent_page(ctx, signed, form, 200 if back else 422)
+        return consent_page(ctx, signed, form)
+    if not form.validate():
+        return consent_page(ctx, signed, form, 422)
+    return None
 
 
 def register(bp: Blueprint, ctx: WebContext) -> None:
@@ -158,8 +183,9 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             return page("limit.html", 413, limit="body", kept=None)
         form = ConsentForm(formdata)
         form.parent.choices = choices_of(signed[1])
-        if formdata.get(BACK) or not form.validate():
-            return _back_or_refused(ctx, signed, form, back=bool(formdata.get(BACK)))
+        again = _shown_again(ctx, signed, form, formdata)
+        if again is not None:
+            return again
         confirmed = _confirmation(ctx, signed, form)
         if not isinstance(confirmed, Confirmed):
             return confirmed

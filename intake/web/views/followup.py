@@ -9,7 +9,7 @@ from wtforms import Form, SelectChoice
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.choices import plain
 from intake.web.forms import FollowUpForm
-from intake.web.pages import ONCE_ARG, REDRAW_ARG, action_url, page, redraw_urls
+from intake.web.pages import ONCE_ARG, REDRAW_ARG, action_url, page, relang
 from intake.web.receiving import redraw_formdata, refuse_before_body
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import load_draft
@@ -71,8 +71,7 @@ def follow_up_page(
         answering=answering,
         kept=kept,
         form_errors=outcome.problems if outcome else (),
-        relang_form="follow-up-form",
-        relang_url=redraw_urls("web.follow_up_post", once),
+        **relang("follow-up-form", "web.follow_up_post", once, files=True),
     )
 
 

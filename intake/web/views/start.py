@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, session, url_for
+from flask import Blueprint, Response, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.forms import ConfirmCodenameForm, StartForm
 from intake.web.i18n import current_language
 from intake.web.notes import read_note, write_note
-from intake.web.pages import action_url, page
+from intake.web.pages import REDRAW_ARG, action_url, page, relang
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.codename import KdfBusyError
 from intake.web.services.context import WebContext
@@ -48,8 +48,14 @@ def _see_other(endpoint: str) -> Response:
     return redirect(url_for(endpoint), 303)  # type: ignore[return-value]
 
 
-def _codename_page(note: dict[str, Any], form: ConfirmCodenameForm, status: int = 200) -> Response:
-    form.word1.data = form.word2.data = ""  # never echo a codename's words back
+def _codename_page(
+    note: dict[str, Any], form: ConfirmCodenameForm, status: int = 200, *, redrawn: bool = False
+) -> Response:
+    """The codename and its two words to type back; empty boxes unless a language button's
+    redraw (`redrawn`) posted them: kept as on the return page (intake.web.views.witness), by
+    the POST round trip alone, never in a URL, the cookie or a log."""
+    if not redrawn:
+        form.word1.data = form.word2.data = ""  # words sent to confirm are never echoed back
     return page(
         "codename.html",
         status,
@@ -58,6 +64,7 @@ def _codename_page(note: dict[str, Any], form: ConfirmCodenameForm, status: int 
         codename=note["codename"],
         positions=note["positions"],
         action=action_url("web.confirm_codename"),
+        **relang("confirm-form", "web.confirm_codename"),
     )
 
 
@@ -71,6 +78,8 @@ def _confirm(ctx: WebContext) -> Response:
     except BodyFailedError:
         return page("limit.html", 413, limit="body", kept=None)
     form = ConfirmCodenameForm(formdata)
+    if request.args.get(REDRAW_ARG):  # a language button: the same page, nothing confirmed
+        return _codename_page(note, form, redrawn=True)
     valid = form.validate()
     for field in (form.word1, form.word2):
         # InputRequired lets spaces through; a word of only spaces is no word (issue 18).

@@ -13,7 +13,7 @@ from intake.http_errors import NotAcceptingSubmissions
 from intake.security_headers import allow_own_scripts
 from intake.web.forms import TestimonyForm
 from intake.web.notes import read_note, write_note
-from intake.web.pages import ONCE_ARG, REDRAW_ARG, action_url, page, redraw_urls
+from intake.web.pages import ONCE_ARG, REDRAW_ARG, action_url, page, relang
 from intake.web.receiving import redraw_formdata, refuse_before_body
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import load_draft
@@ -74,8 +74,7 @@ def form_page(
         max_request_bytes=ctx.limits.max_request_bytes,
         seal_recipients=json.dumps(recipients),
         parts_url=action_url("web.start_parts", **{ONCE_ARG: once}),
-        relang_form="testimony-form",
-        relang_url=redraw_urls("web.submit_testimony", once),
+        **relang("testimony-form", "web.submit_testimony", once, files=True),
     )
 
 

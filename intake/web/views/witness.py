@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, session, url_for
+from flask import Blueprint, Response, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from intake.context import allow_without_active_key
 from intake.web.choices import LABELS
 from intake.web.forms import LoginForm
-from intake.web.pages import action_url, page
+from intake.web.pages import REDRAW_ARG, action_url, page, relang
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.codename import KdfBusyError
 from intake.web.services.context import WebContext
@@ -43,10 +43,27 @@ def account_page(account: Account, *, opened: bool) -> Response:
     )
 
 
-def login_page(form: LoginForm, status: int = 200, *, unknown: bool = False) -> Response:
-    form.codename.data = ""  # never echo a codename back, right or wrong
+def login_page(
+    form: LoginForm, status: int = 200, *, unknown: bool = False, redrawn: bool = False
+) -> Response:
+    """The return page; the codename field is empty unless this is a language button's redraw.
+
+    A codename sent to log in is never echoed back, right or wrong. One a language button
+    posted back is (`redrawn`): a frightened witness who has typed eight words on a phone, then
+    taps their language, expects the words to be still there, not to type them again. It is
+    kept only by that POST round trip: the words come from this request's body and go into
+    this response's field (sent `Cache-Control: no-store`, like every page), never into a URL,
+    a redirect, the session cookie or a log line, and nothing is derived from them.
+    """
+    if not redrawn:
+        form.codename.data = ""
     return page(
-        "login.html", status, form=form, action=action_url("web.login_post"), unknown=unknown
+        "login.html",
+        status,
+        form=form,
+        action=action_url("web.login_post"),
+        unknown=unknown,
+        **relang("login-form", "web.login_post"),
     )
 
 
@@ -103,6 +120,8 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         form = _parsed_login_form()
         if form is None:
             return page("limit.html", 413, limit="body", kept=None)
+        if request.args.get(REDRAW_ARG):  # a language button: show it again, log nobody in
+            return login_page(form, redrawn=True)
         if not form.validate():
             return login_page(form, 422)
         if codename_is_blank(form.codename.data or ""):

@@ -40,12 +40,17 @@ def test_a_hostile_404_path_never_reaches_the_language_links(
     assert "attacker.onion" not in html
 
 
-@pytest.mark.parametrize(
-    ("path", "base"), [("/", "/"), ("/start", "/start"), ("/return", "/return")]
-)
+@pytest.mark.parametrize(("path", "base"), [("/", "/"), ("/start", "/start")])
 def test_language_links_stay_on_the_route(client: FlaskClient, path: str, base: str) -> None:
     links = language_links(client.get(path).get_data(as_text=True))
     assert links == {code: f"{base}?lang={code}" for code in LANGUAGES}
+
+
+def test_the_return_page_links_only_its_own_language(client: FlaskClient) -> None:
+    """The others are buttons of its form, which keep the codename typed
+    (tests/intake/web/test_language_keeps_typing.py)."""
+    links = language_links(client.get("/return").get_data(as_text=True))
+    assert links == {"en": "/return?lang=en"}
 
 
 def test_a_post_only_action_links_to_the_landing_page(client: FlaskClient) -> None:
