@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -247,6 +248,11 @@ def walk(page: Any, site: LiveSite, lang: str, check: Callable[[str], None]) -> 
     check("receipt")
     page.goto(f"{base}/return?lang={lang}")
     check("return")
+    page.fill("#codename", "typed before a language switch")
+    page.click(f"#lang-{NEXT[lang]}")  # the return page again, what was typed kept
+    page.wait_for_load_state()
+    check("return-redrawn")
+    page.goto(f"{base}/return?lang={lang}")
     page.fill("#codename", "not my codename at all")
     page.click("#login")
     page.wait_for_load_state()
@@ -259,6 +265,10 @@ def walk(page: Any, site: LiveSite, lang: str, check: Callable[[str], None]) -> 
     check("follow-up")
     page.goto(f"{base}/account/consent?lang={lang}")
     check("consent")
+    page.check("#withdraw")
+    page.click(f"#lang-{NEXT[lang]}")
+    page.wait_for_load_state()
+    check("consent-redrawn")
     page.goto(f"{base}/no-such-page?lang={lang}")
     check("not-found")
     page.goto(f"{base}/account?lang={lang}")
@@ -315,7 +325,81 @@ def test_axe_finds_nothing_on_any_witness_page(
         walk(page, site, lang, check)
     finally:
         context.close()
-    assert len(pages) == 15
+    assert len(pages) == 17
     assert found == {}
     # The testimony form loads the script: blocked once per load there, else loaded.
     assert (len(blocked) > 0) is (script == "blocked")
+
+
+def switch_language(page: Any, lang: str, other: str) -> None:
+    """Press the language button for `other`; the page comes back in it."""
+    page.click(f"#lang-{other}")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == other
+    assert lang != other
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_switching_language_keeps_what_was_typed_on_the_short_forms(
+    browser: Any, site: LiveSite, lang: str
+) -> None:
+    """The codename's two words, the return page and the consent form, without JavaScript."""
+    other = NEXT[lang]
+    context = browser.new_context(java_script_enabled=False, viewport=NARROW)
+    try:
+        page = context.new_page()
+        page.goto(f"{site.base_url}/start?lang={lang}")
+        page.click("#get-codename")
+        page.wait_for_load_state()
+        codename = str(page.locator("#codename").inner_text().strip())
+        words = codename.split()
+        typed = {}
+        for box in ("#word1", "#word2"):
+            typed[box] = words[int(page.locator(box).get_attribute("data-position") or "0") - 1]
+            page.fill(box, typed[box])
+        switch_language(page, lang, other)
+        assert page.locator("#codename").inner_text().strip() == codename
+        for box, word in typed.items():
+            assert page.input_value(box) == word
+        page.click("#confirm")  # the words kept are the words sent
+        page.wait_for_load_state()
+        assert page.locator("#testimony-form").count() == 1
+        page.check("#recipients-more")
+        page.check("#recipients-2")
+        page.check("#consent")
+        page.fill("#account", "They came at night.")
+        page.click("#send")
+        page.wait_for_load_state()
+        assert page.locator("#reference").count() == 1
+
+        # The return page: the codename typed stays; Enter in its box still sends it.
+        page.goto(f"{site.base_url}/return?lang={lang}")
+        page.fill("#codename", codename)
+        switch_language(page, lang, other)
+        assert page.input_value("#codename") == codename
+        action = page.get_attribute("#login-form", "action") or ""
+        assert ("lang=" not in action) if other == "en" else (f"lang={other}" in action)
+        assert words[0] not in unquote(page.url)
+        page.press("#codename", "Enter")
+        page.wait_for_load_state()
+        assert page.locator("#replies-title").count() == 1  # logged in: the account
+
+        # The consent form: the choices and the codename stay, then it goes on as before.
+        page.goto(f"{site.base_url}/account/consent?lang={lang}")
+        page.check("#recipients-only")
+        page.fill("#codename", codename)
+        switch_language(page, lang, other)
+        assert page.is_checked("#recipients-only")
+        assert not page.is_checked("#withdraw")
+        assert page.input_value("#codename") == codename
+        page.check("#withdraw")
+        switch_language(page, other, lang)
+        assert page.is_checked("#withdraw")
+        assert page.input_value("#codename") == codename
+        page.click("#send")
+        page.wait_for_load_state()
+        assert page.locator("#consent-confirm-form").count() == 1
+        assert page.locator("html").get_attribute("lang") == lang
+        no_sideways_scroll(page)
+    finally:
+        context.close()
