@@ -171,7 +171,7 @@ def test_only_a_reply_sent_to_this_witness_can_be_answered(site: Site, client: F
 def _second_testimony(site: Site, reference: str) -> str:
     """Another testimony, moved to the witness of `reference` (sites before codename-first let
     a witness file several); returns its reference."""
-    _other_codename, other = _testify(site.client())
+    _other_codename, other = testify(site.client())
     with site.services.sessions() as session:
         mine, theirs = session.get(SubmissionRow, reference), session.get(SubmissionRow, other)
         assert mine is not None
@@ -184,11 +184,11 @@ def _second_testimony(site: Site, reference: str) -> str:
 def test_an_answer_adds_to_the_testimony_its_reply_is_about(
     site: Site, client: FlaskClient
 ) -> None:
-    codename, reference = _testify(client)
+    codename, reference = testify(client)
     other = _second_testimony(site, reference)
-    reply_id = _reply(site, reference)
+    reply_id = reply(site, reference, "Which street was it?")
     browser = site.client()
-    _login(browser, codename)
+    login(browser, codename)
     form = browser.get(f"/account/add?reply={reply_id}").get_data(as_text=True)
     # Answering, the testimony is the reply's: named on the page, not offered as a choice.
     assert '<select id="parent"' not in form
