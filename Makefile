@@ -76,10 +76,15 @@ run: venv
 tornet: venv tools
 	$(BIN)/python -m tests.tornet
 
+# The air-gapped laptop's install set: triage with its media extra, every dependency as a wheel
+# (pdqhash, an sdist, built here with the C compiler) for this venv's Python, Debian 12's 3.11.
+# tests/triage/test_wheelhouse.py builds it into a temporary WHEELHOUSE and installs it with
+# `pip install --no-index` into a fresh venv.
+WHEELHOUSE ?= wheelhouse
 wheelhouse: venv
-	rm -rf wheelhouse && mkdir -p wheelhouse
-	$(BIN)/python -m pip wheel -q -w wheelhouse '.[media]'
-	cd wheelhouse && for w in *.whl; do echo "$$w --hash=sha256:$$(sha256sum $$w | cut -d' ' -f1)"; done > requirements.txt
+	rm -rf $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
+	$(BIN)/python -m pip wheel -q -w $(WHEELHOUSE) '.[media]'
+	cd $(WHEELHOUSE) && for w in *.whl; do echo "$$w --hash=sha256:$$(sha256sum $$w | cut -d' ' -f1)"; done > requirements.txt
 
 # The server's dependencies, every one pinned with its hashes (deploy/requirements.txt, installed
 # with `pip install --require-hashes`). Resolved on PyPI alone, with this machine's pip config
