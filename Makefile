@@ -12,8 +12,10 @@ PORT ?= 8080
 # the private Tor network of tests/tornet (the `tor` package also ships tor-gencert),
 # haproxy for the front (tests/deploy run it from deploy/haproxy.cfg), chromium for the
 # JavaScript-off browser tests; ffmpeg makes the media tests' clips and ExifTool reads their
-# metadata (issue M). Each entry is COMMAND:PACKAGE where they differ.
-APT_TOOLS := age minisign tor haproxy chromium ffmpeg exiftool:libimage-exiftool-perl
+# metadata (issue M); libseccomp's scmp_sys_resolver checks the media cell's seccomp numbers for
+# every machine it filters on. Each entry is COMMAND:PACKAGE where they differ.
+APT_TOOLS := age minisign tor haproxy chromium ffmpeg exiftool:libimage-exiftool-perl \
+	scmp_sys_resolver:seccomp
 # Debian's spelling dictionaries `make wordlists` reads (and the test that rebuilds the lists).
 APT_DICTS := hunspell-uk hunspell-ru
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -79,10 +81,11 @@ tornet: venv tools
 # The air-gapped laptop's install set: triage with its media extra, every dependency as a wheel
 # (pdqhash, an sdist, built here with the C compiler) for this venv's Python, Debian 12's 3.11.
 # tests/triage/test_wheelhouse.py builds it into a temporary WHEELHOUSE and installs it with
-# `pip install --no-index` into a fresh venv.
+# `pip install --no-index` into a fresh venv. setuptools builds in build/ and never removes a
+# module deleted since its last run from it: that folder goes first, or the wheel carries it.
 WHEELHOUSE ?= wheelhouse
 wheelhouse: venv
-	rm -rf $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
+	rm -rf build $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
 	$(BIN)/python -m pip wheel -q -w $(WHEELHOUSE) '.[media]'
 	cd $(WHEELHOUSE) && for w in *.whl; do echo "$$w --hash=sha256:$$(sha256sum $$w | cut -d' ' -f1)"; done > requirements.txt
 

@@ -23,7 +23,18 @@ import resource
 import struct
 from dataclasses import dataclass
 
-__all__ = ["confine", "no_network", "seccomp_deny"]
+__all__ = [
+    "AUDIT_ARCH",
+    "CHANGES",
+    "EXECS",
+    "NUMBERS",
+    "OPENS",
+    "OWN",
+    "SOCKETS",
+    "confine",
+    "no_network",
+    "seccomp_deny",
+]
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
@@ -43,6 +54,54 @@ _RET = 0x06  # BPF_RET | BPF_K
 _X32_BIT = 0x40000000
 
 
+# What the filter refuses, by system call name; a name a machine does not have (aarch64 has
+# no open, creat, rename, fork ...: only their *at forms) is simply absent from its table.
+SOCKETS = ("socket", "socketpair")
+OPENS = ("open", "openat", "openat2", "creat", "open_by_handle_at")
+CHANGES = (
+    "truncate", "ftruncate", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir",
+    "link", "linkat", "unlink", "unlinkat", "symlink", "symlinkat", "mknod", "mknodat",
+    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "ptrace", "process_vm_readv", "process_vm_writev", "fork", "vfork",
+)  # fmt: skip
+EXECS = ("execve", "execveat")
+# The filter's own machinery: installing it, and the calls whose flags it reads.
+OWN = ("seccomp", "clone", "clone3")
+
+# Each machine's numbers (the kernel's arch/*/entry/syscalls tables; aarch64 uses the
+# generic table), checked name by name against libseccomp's scmp_sys_resolver by
+# tests/triage/media/test_seccomp_numbers.py. Anything else gets no filter and the scan
+# refuses to run (see seccomp_deny).
+NUMBERS: dict[str, dict[str, int]] = {
+    "x86_64": {
+        "socket": 41, "socketpair": 53, "open": 2, "openat": 257, "openat2": 437, "creat": 85,
+        "open_by_handle_at": 304, "truncate": 76, "ftruncate": 77, "rename": 82,
+        "renameat": 264, "renameat2": 316, "mkdir": 83, "mkdirat": 258, "rmdir": 84,
+        "link": 86, "linkat": 265, "unlink": 87, "unlinkat": 263, "symlink": 88,
+        "symlinkat": 266, "mknod": 133, "mknodat": 259, "chmod": 90, "fchmod": 91,
+        "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
+        "fchownat": 260, "io_uring_setup": 425, "io_uring_enter": 426,
+        "io_uring_register": 427, "ptrace": 101, "process_vm_readv": 310,
+        "process_vm_writev": 311, "fork": 57, "vfork": 58, "execve": 59, "execveat": 322,
+        "seccomp": 317, "clone": 56, "clone3": 435,
+    },
+    "aarch64": {
+        "socket": 198, "socketpair": 199, "openat": 56, "openat2": 437,
+        "open_by_handle_at": 265, "truncate": 45, "ftruncate": 46, "renameat": 38,
+        "renameat2": 276, "mkdirat": 34, "linkat": 37, "unlinkat": 35, "symlinkat": 36,
+        "mknodat": 33, "fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchown": 55,
+        "fchownat": 54, "io_uring_setup": 425, "io_uring_enter": 426,
+        "io_uring_register": 427, "ptrace": 117, "process_vm_readv": 270,
+        "process_vm_writev": 271, "execve": 221, "execveat": 281, "seccomp": 277,
+        "clone": 220, "clone3": 435,
+    },
+}  # fmt: skip
+# AUDIT_ARCH_* of <linux/audit.h>: the ELF machine | 64-bit | little-endian, which the filter
+# checks first (a call made under another ABI's numbers is killed).
+AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+
+
 @dataclass(frozen=True)
 class _Calls:
     """One machine's system call numbers, by what the filter does with them."""
@@ -50,27 +109,23 @@ class _Calls:
     arch: int  # AUDIT_ARCH_*
     seccomp: int
     sockets: tuple[int, ...]
-    opens: tuple[int, ...]  # open, openat, openat2, creat, open_by_handle_at
-    changes: tuple[int, ...]  # truncate ... io_uring, ptrace, process_vm_*, fork, vfork
-    execs: tuple[int, ...]  # execve, execveat
+    opens: tuple[int, ...]
+    changes: tuple[int, ...]
+    execs: tuple[int, ...]
     clone: int
     clone3: int
 
+    @classmethod
+    def of(cls, machine: str) -> _Calls:
+        table = NUMBERS[machine]
 
-# Anything else gets no filter and the scan refuses to run (see seccomp_deny).
-_ARCH = {
-    "x86_64": _Calls(
-        0xC000003E, 317, (41, 53), (2, 257, 437, 85, 304),
-        (76, 77, 82, 83, 84, 86, 87, 88, 90, 91, 92, 93, 94, 133, 258, 259, 260, 263, 264, 265,
-         266, 268, 316, 425, 426, 427, 101, 310, 311, 57, 58),
-        (59, 322), 56, 435,
-    ),
-    "aarch64": _Calls(
-        0xC00000B7, 277, (198, 199), (56, 437, 265),
-        (45, 46, 33, 34, 35, 36, 37, 38, 276, 52, 53, 54, 55, 425, 426, 427, 117, 270, 271),
-        (221, 281), 220, 435,
-    ),
-}  # fmt: skip
+        def group(names: tuple[str, ...]) -> tuple[int, ...]:
+            return tuple(table[name] for name in names if name in table)
+
+        return cls(
+            AUDIT_ARCH[machine], table["seccomp"], group(SOCKETS), group(OPENS),
+            group(CHANGES), group(EXECS), table["clone"], table["clone3"],
+        )  # fmt: skip
 
 
 class _Prog(ctypes.Structure):
@@ -125,9 +180,9 @@ def seccomp_deny(*, opens: bool) -> None:
     (ExifTool, whose Perl opens its modules) the one exec of exiftool is left possible, but no
     new process. Raises OSError where no filter can be installed."""
     machine = platform.machine()
-    if machine not in _ARCH:
+    if machine not in NUMBERS:
         raise OSError(errno.ENOSYS, f"no seccomp filter for {machine}")
-    calls = _ARCH[machine]
+    calls = _Calls.of(machine)
     denied = calls.sockets + calls.changes + (calls.opens + calls.execs if opens else ())
     program = _filter(calls, denied, machine == "x86_64")
     buffer = ctypes.create_string_buffer(program)

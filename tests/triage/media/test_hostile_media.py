@@ -232,3 +232,19 @@ def test_hashed_frames_per_file_are_capped(tmp_path: Path, tools: Toolkit):
     assert lying is not None
     assert len(lying) == 2  # a file that understates its length still stops at the cap
     assert FRAMES_MAX == 1800
+
+
+def test_the_filter_refuses_fchmodat2(tmp_path: Path):
+    # chmod's newest door (Linux 6.6, number 452 on every architecture): without it in the
+    # filter a parser could still change a file's mode on any kernel that has it.
+    victim = tmp_path / "v"
+    victim.write_text("x")
+    victim.chmod(0o600)
+    said = _in_cell(
+        "import ctypes, errno\nseccomp_deny(opens=True)\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        f"done = libc.syscall(452, -100, {str(victim).encode()!r}, 0o777, 0)\n"
+        "print('refused' if done == -1 and ctypes.get_errno() == errno.EACCES else done)"
+    )
+    assert "refused" in said
+    assert victim.stat().st_mode & 0o777 == 0o600
