@@ -10,8 +10,10 @@ Applied in this order, each a reason of its own (docs/media.md):
   (create, truncate, rename, link, unlink, mkdir, chmod, chown), io_uring (which would do all
   of that without a system call of its own), ptrace and access to other processes' memory,
   new processes (fork, vfork, a clone that is not a thread) and, for PyAV, every open of a
-  path and every exec. It needs no privilege and works where namespaces are off, and
-  Python's socket blocker would not see a socket FFmpeg or Perl opens from C.
+  path and every exec; for ExifTool, every open that could write (create, truncate, append,
+  write) and every open whose flags it cannot read. It needs no privilege and works where
+  namespaces are off, and Python's socket blocker would not see a socket FFmpeg or Perl opens
+  from C.
 """
 
 from __future__ import annotations
@@ -47,11 +49,17 @@ _RET_KILL = 0x80000000
 _RET_ERRNO = 0x00050000
 _JSET = 0x45  # BPF_JMP | BPF_JSET | BPF_K
 _ARG0 = 16  # offsetof(struct seccomp_data, args[0]): its low 32 bits on a little-endian CPU
+# (args[i] is 8 bytes further each)
 _LD_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
 _JEQ = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
 _JGE = 0x35  # BPF_JMP | BPF_JGE | BPF_K
 _RET = 0x06  # BPF_RET | BPF_K
 _X32_BIT = 0x40000000
+# O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE: the same bits on x86_64 and
+# aarch64 (asm-generic/fcntl.h). An open with none of them only reads.
+_WRITE_FLAGS = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000 | 0o20000000
+# Where the flags are among the arguments of the opens ExifTool's cell may make.
+_FLAGS_ARG = {"open": 1, "openat": 2}
 
 
 # What the filter refuses, by system call name; a name a machine does not have (aarch64 has
@@ -114,6 +122,7 @@ class _Calls:
     execs: tuple[int, ...]
     clone: int
     clone3: int
+    read_opens: tuple[tuple[int, int], ...]  # (number, index of the flags argument)
 
     @classmethod
     def of(cls, machine: str) -> _Calls:
@@ -125,6 +134,7 @@ class _Calls:
         return cls(
             AUDIT_ARCH[machine], table["seccomp"], group(SOCKETS), group(OPENS),
             group(CHANGES), group(EXECS), table["clone"], table["clone3"],
+            tuple((table[name], arg) for name, arg in _FLAGS_ARG.items() if name in table),
         )  # fmt: skip
 
 
@@ -158,13 +168,18 @@ def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("HBBI", code, jt, jf, k)
 
 
-def _filter(calls: _Calls, denied: tuple[int, ...], x32_guard: bool) -> bytes:
+def _filter(
+    calls: _Calls, denied: tuple[int, ...], read_only: tuple[tuple[int, int], ...], x32: bool
+) -> bytes:
     refuse = _RET_ERRNO | errno.EACCES
     body = [_op(_LD_ABS, 4), _op(_JEQ, calls.arch, 1, 0), _op(_RET, _RET_KILL), _op(_LD_ABS, 0)]
-    if x32_guard:  # x32 system calls are the same calls under other numbers: refuse them all
+    if x32:  # x32 system calls are the same calls under other numbers: refuse them all
         body += [_op(_JGE, _X32_BIT, 0, 1), _op(_RET, refuse)]
     for number in denied:
         body += [_op(_JEQ, number, 0, 1), _op(_RET, refuse)]
+    for number, arg in read_only:  # an open that may write is refused, one that reads allowed
+        body += [_op(_JEQ, number, 0, 4), _op(_LD_ABS, _ARG0 + 8 * arg)]
+        body += [_op(_JSET, _WRITE_FLAGS, 0, 1), _op(_RET, refuse), _op(_RET, _RET_ALLOW)]
     # clone3 hides its flags in memory a filter cannot read: "not here" makes the C library
     # fall back to clone, whose flags it can. A clone without CLONE_THREAD is a new process.
     body += [_op(_JEQ, calls.clone3, 0, 1), _op(_RET, _RET_ERRNO | errno.ENOSYS)]
@@ -177,14 +192,21 @@ def _filter(calls: _Calls, denied: tuple[int, ...], x32_guard: bool) -> bytes:
 def seccomp_deny(*, opens: bool) -> None:
     """Install the filter on every thread of this process, for the rest of its life and of
     what it execs. With `opens` (PyAV) no path may be opened and nothing exec'd; without
-    (ExifTool, whose Perl opens its modules) the one exec of exiftool is left possible, but no
-    new process. Raises OSError where no filter can be installed."""
+    (ExifTool, whose Perl opens its modules) paths may be opened to read only and the one exec
+    of exiftool is left possible, but no new process. Raises OSError where no filter can be
+    installed."""
     machine = platform.machine()
     if machine not in NUMBERS:
         raise OSError(errno.ENOSYS, f"no seccomp filter for {machine}")
     calls = _Calls.of(machine)
-    denied = calls.sockets + calls.changes + (calls.opens + calls.execs if opens else ())
-    program = _filter(calls, denied, machine == "x86_64")
+    read_only: tuple[tuple[int, int], ...] = ()
+    if opens:
+        denied = calls.sockets + calls.changes + calls.opens + calls.execs
+    else:  # the opens whose flags the filter cannot read (creat always writes) are refused
+        flagged = {number for number, _ in calls.read_opens}
+        denied = calls.sockets + calls.changes + tuple(n for n in calls.opens if n not in flagged)
+        read_only = calls.read_opens
+    program = _filter(calls, denied, read_only, machine == "x86_64")
     buffer = ctypes.create_string_buffer(program)
     prog = _Prog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
     libc = _libc()
