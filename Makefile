@@ -13,9 +13,11 @@ PORT ?= 8080
 # haproxy for the front (tests/deploy run it from deploy/haproxy.cfg), chromium for the
 # browser tests, firefox-esr for the same flow in Tor Browser's engine (driven by marionette-driver
 # from PyPI: Debian has no geckodriver); ffmpeg makes the media tests' clips and ExifTool reads their
-# metadata (issue M); nft loads deploy/README.md's firewall in a test's network namespace.
+# metadata (issue M); libseccomp's scmp_sys_resolver checks the media cell's seccomp numbers for
+# every machine it filters on; nft loads deploy/README.md's firewall in a test's network namespace.
 # Each entry is COMMAND:PACKAGE where they differ.
-APT_TOOLS := age minisign tor haproxy chromium firefox-esr ffmpeg exiftool:libimage-exiftool-perl nft:nftables
+APT_TOOLS := age minisign tor haproxy chromium firefox-esr ffmpeg exiftool:libimage-exiftool-perl \
+	scmp_sys_resolver:seccomp nft:nftables
 # Debian's spelling dictionaries `make wordlists` reads (and the test that rebuilds the lists).
 APT_DICTS := hunspell-uk hunspell-ru
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -78,10 +80,16 @@ run: venv
 tornet: venv tools
 	$(BIN)/python -m tests.tornet
 
+# The air-gapped laptop's install set: triage with its media extra, every dependency as a wheel
+# (pdqhash, an sdist, built here with the C compiler) for this venv's Python, Debian 12's 3.11.
+# tests/triage/test_wheelhouse.py builds it into a temporary WHEELHOUSE and installs it with
+# `pip install --no-index` into a fresh venv. setuptools builds in build/ and never removes a
+# module deleted since its last run from it: that folder goes first, or the wheel carries it.
+WHEELHOUSE ?= wheelhouse
 wheelhouse: venv
-	rm -rf wheelhouse && mkdir -p wheelhouse
-	$(BIN)/python -m pip wheel -q -w wheelhouse '.[media]'
-	cd wheelhouse && for w in *.whl; do echo "$$w --hash=sha256:$$(sha256sum $$w | cut -d' ' -f1)"; done > requirements.txt
+	rm -rf build $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
+	$(BIN)/python -m pip wheel -q -w $(WHEELHOUSE) '.[media]'
+	cd $(WHEELHOUSE) && for w in *.whl; do echo "$$w --hash=sha256:$$(sha256sum $$w | cut -d' ' -f1)"; done > requirements.txt
 
 # The server's dependencies, every one pinned with its hashes (deploy/requirements.txt, installed
 # with `pip install --require-hashes`). Resolved on PyPI alone, with this machine's pip config

@@ -2,11 +2,16 @@
 
     .venv/bin/python bench/triage_import.py                  # 10,000 x (1 KB + 100 KB), 2 GiB
     .venv/bin/python bench/triage_import.py --submissions 1000 --video-size 200M
+    .venv/bin/python bench/triage_import.py --media-only --clips 20 --clip-seconds 10
 
 Prints submissions/s and MB/s of the imports beside `age -d` on the same sealed files in the
 same run, peak RSS, and the wall time of `triage list` / `--search` at N rows (process start
-included, as an investigator sees it). Keys are made with --no-passphrase so that no KDF is
-timed. Data goes to a temporary folder (--workdir to choose where; --keep to keep it).
+included, as an investigator sees it). Those imports run with --no-media (their baseline is
+decryption); the media scan's cost is its own section, first: one bundle of --clips real
+phone-like clips imported with --no-media and with the scan, alternated, into new
+workspaces, and the ratio (`--media-only` runs that section alone). Keys are made with
+--no-passphrase so that no KDF is timed. Data goes to a temporary folder (--workdir to
+choose where; --keep to keep it).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import hashlib
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -110,21 +116,24 @@ def _listed(
 
 
 def make_bundle(
-    work: Path, name: str, recipient: X25519Recipient, shape: Shape
+    work: Path, name: str, recipient: X25519Recipient, shape: Shape, clips: Sequence[Path] = ()
 ) -> tuple[Path, list[Path], int]:
-    """An export bundle of `shape.count` submissions with one file each; (bundle, blobs, bytes)."""
+    """An export bundle of `shape.count` submissions with one file each (random bytes, or the
+    clip of the same number when `clips` are given); (bundle, blobs, bytes)."""
     folder = work / f"{name}-items"
     folder.mkdir()
     rng = random.Random(shape.count)  # noqa: S311 - test data, not secrets
     plain = folder / "plain.tmp"
     items, blobs, listed = [], [], []
     for number in range(shape.count):
-        _plain_file(plain, shape.file_size, rng)
+        source = clips[number] if clips else plain
+        if not clips:
+            _plain_file(plain, shape.file_size, rng)
         blob = new_blob_name()
         sealed = folder / blob
-        plain_sha = _seal(plain, sealed, recipient)
+        plain_sha = _seal(source, sealed, recipient)
         entry = FileEntry(
-            blob, sha256_file(sealed), plain_sha, shape.file_size, "video/mp4",
+            blob, sha256_file(sealed), plain_sha, source.stat().st_size, "video/mp4",
             f"clip{number}.mp4", 1, Answers(),
         )  # fmt: skip
         text = " ".join(rng.choice(WORDS) for _ in range(shape.text_size // 6))[: shape.text_size]
@@ -137,7 +146,7 @@ def make_bundle(
         items += [doc_item, file_item]
         listed.append(_listed(submission, doc_item, file_item, blob))
         blobs.append(sealed)
-    plain.unlink()
+    plain.unlink(missing_ok=True)
     bundle = work / f"{name}.bundle"
     write_bundle(bundle, "export", items, meta=ExportMeta(tuple(listed)).to_meta())
     return bundle, blobs, sum(item.size for item in items)
@@ -203,7 +212,7 @@ def bench_many(work: Path, identity: Path, ws: list[str], shape: Shape) -> None:
     print(f"generating {shape.count} submissions ({shape.text_size} B text, "
           f"{shape.file_size} B file) ...", flush=True)  # fmt: skip
     bundle, blobs, size = make_bundle(work, "many", recipient, shape)
-    seconds, rss = timed([TRIAGE, "import", *ws, str(bundle)])
+    seconds, rss = timed([TRIAGE, "import", "--no-media", *ws, str(bundle)])
     print(f"import {shape.count} submissions: {seconds:7.2f} s  "
           f"{shape.count / seconds:7.1f} submissions/s  {mb_s(size, seconds)}  "
           f"peak RSS {rss / 1024:.0f} MiB")  # fmt: skip
@@ -237,7 +246,7 @@ def video_round(work: Path, identity: Path, blob: Path, bundle: Path, number: in
     init = [TRIAGE, "init", str(ws), "-i", str(identity)]
     subprocess.run(init, check=True, capture_output=True)
     os.sync()
-    imported, rss = timed([TRIAGE, "import", "-w", str(ws), str(bundle)])
+    imported, rss = timed([TRIAGE, "import", "--no-media", "-w", str(ws), str(bundle)])
     shutil.rmtree(ws)
     return VideoRound(age_null, age_file, opening, imported, rss)
 
@@ -272,6 +281,66 @@ def bench_video(work: Path, identity: Path, size: int, rounds: int) -> None:
           f"manifest), kernel copy into the workspace {copied:.2f} s")  # fmt: skip
 
 
+def _clip(path: Path, seconds: float, seed: int) -> Path:
+    """A phone-like clip: 640x360 moving pattern with sensor-like noise, a tone, and the
+    metadata a phone writes (time, ISO 6709 place, make and model) for ExifTool and PyAV."""
+    video = f"testsrc2=size=640x360:rate=25,noise=alls=12:allf=t:all_seed={seed}"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", video,
+         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", str(seconds),
+         "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+         "-metadata", "creation_time=2024-03-01T10:00:00Z",
+         "-metadata", "location=+44.6167+033.5254/", "-metadata", "make=Apple",
+         "-metadata", "model=iPhone 12", "-movflags", "use_metadata_tags", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def media_round(work: Path, identity: Path, bundle: Path, scan: bool) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, the cells included) of one `triage import`
+    of `bundle` into a new workspace, with or without the media scan. On a shared machine the
+    CPU time is what the scan costs; the wall time also holds what other jobs took."""
+    ws = work / "ws-media"
+    subprocess.run([TRIAGE, "init", str(ws), "-i", str(identity)], check=True, capture_output=True)
+    os.sync()
+    argv = [TRIAGE, "import", *([] if scan else ["--no-media"]), "-w", str(ws), str(bundle)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(argv, check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if scan and "\nunreadable: " in f"\n{done.stdout}":
+        raise SystemExit(f"the scan could not read a clip:\n{done.stdout}")
+    shutil.rmtree(ws)
+    return seconds, cpu
+
+
+def bench_media(work: Path, identity: Path, count: int, seconds: float, rounds: int) -> None:
+    recipient = read_identities(identity)[0].recipient()
+    print(f"\ngenerating {count} phone-like clips of {seconds:g} s (640x360) ...", flush=True)
+    folder = work / "clips"
+    folder.mkdir()
+    clips = [_clip(folder / f"clip{n}.mp4", seconds, 1000 + n) for n in range(count)]
+    bundle, _, size = make_bundle(work, "media", recipient, Shape(count, 200, 0), clips)
+    plain, scanned = [], []
+    for _ in range(rounds):  # alternated, so that load from elsewhere falls on both
+        plain.append(media_round(work, identity, bundle, scan=False))
+        scanned.append(media_round(work, identity, bundle, scan=True))
+    print(f"import of {count} clips ({size / 1e6:.1f} MB sealed), median of {rounds} "
+          f"alternated rounds, each into a new workspace:")  # fmt: skip
+    for unit, pick in (("wall", 0), ("CPU", 1)):
+        a = statistics.median(r[pick] for r in plain)
+        b = statistics.median(r[pick] for r in scanned)
+        for label, runs in (("--no-media", plain), ("with the scan", scanned)):
+            listed = ", ".join(f"{r[pick]:.2f}" for r in runs)
+            print(f"  {unit:<4} {label:<14} {statistics.median(r[pick] for r in runs):7.2f} s"
+                  f"  (runs: {listed})")  # fmt: skip
+        print(f"  {unit:<4} ratio {b / a:.2f}x; the scan adds {(b - a) / count:.2f} s a file "
+              f"({(b - a) / count / seconds:.3f} s per second of video)")  # fmt: skip
+
+
 def bench_list(ws: list[str], rows: int) -> None:
     print(f"\nwall time at {rows} submissions (process start included; min / median of 5):")
     cases: tuple[tuple[str, list[str]], ...] = (
@@ -295,6 +364,12 @@ def main() -> None:
     parser.add_argument("--file-size", type=parse_size, default=100 * 1024)
     parser.add_argument("--video-size", type=parse_size, default=2 * 1024**3)
     parser.add_argument("--rounds", type=int, default=3, help="Video rounds (best is shown).")
+    parser.add_argument("--clips", type=int, default=20, help="Clips for the media scan's cost.")
+    parser.add_argument("--clip-seconds", type=float, default=10)
+    parser.add_argument("--media-rounds", type=int, default=3)
+    parser.add_argument(
+        "--media-only", action="store_true", help="Only import with and without the scan."
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="Where to put the data.")
     parser.add_argument("--keep", action="store_true", help="Keep the data afterwards.")
     args = parser.parse_args()
@@ -305,6 +380,9 @@ def main() -> None:
         subprocess.run(keygen, check=True, capture_output=True)
         init = [TRIAGE, "init", str(work / "ws"), "-i", str(identity)]
         subprocess.run(init, check=True, capture_output=True)
+        bench_media(work, identity, args.clips, args.clip_seconds, args.media_rounds)
+        if args.media_only:
+            return
         ws = ["-w", str(work / "ws")]
         shape = Shape(args.submissions, args.testimony_size, args.file_size)
         bench_many(work, identity, ws, shape)

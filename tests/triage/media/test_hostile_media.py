@@ -232,3 +232,39 @@ def test_hashed_frames_per_file_are_capped(tmp_path: Path, tools: Toolkit):
     assert lying is not None
     assert len(lying) == 2  # a file that understates its length still stops at the cap
     assert FRAMES_MAX == 1800
+
+
+def test_the_filter_refuses_fchmodat2(tmp_path: Path):
+    # chmod's newest door (Linux 6.6, number 452 on every architecture): without it in the
+    # filter a parser could still change a file's mode on any kernel that has it.
+    victim = tmp_path / "v"
+    victim.write_text("x")
+    victim.chmod(0o600)
+    said = _in_cell(
+        "import ctypes, errno\nseccomp_deny(opens=True)\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        f"done = libc.syscall(452, -100, {str(victim).encode()!r}, 0o777, 0)\n"
+        "print('refused' if done == -1 and ctypes.get_errno() == errno.EACCES else done)"
+    )
+    assert "refused" in said
+    assert victim.stat().st_mode & 0o777 == 0o600
+
+
+def test_exiftools_cell_opens_files_to_read_only(tmp_path: Path):
+    # ExifTool's cell may open paths (Perl loads its modules), but never to write: an open
+    # with O_TRUNC would empty any file the investigator can write, the workspace's included
+    # (RLIMIT_FSIZE stops growth, not truncation).
+    victim = tmp_path / "v"
+    victim.write_text("x")
+    writes = (
+        "open(path, 'w')", "open(path, 'a')", "open(path, 'r+')",
+        "os.open(path, os.O_RDONLY | os.O_TRUNC)", "os.open(path + 'n', os.O_CREAT)",
+    )  # fmt: skip
+    for how in writes:
+        code = f"import os\npath = {str(victim)!r}\nseccomp_deny(opens=False)\n{how}\n"
+        said = _in_cell(code + "print('opened')")
+        assert "PermissionError" in said, (how, said)
+    assert victim.read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v"]
+    reads = _in_cell(f"seccomp_deny(opens=False)\nprint(open({str(victim)!r}).read())")
+    assert reads.strip() == "x"

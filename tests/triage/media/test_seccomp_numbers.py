@@ -1,0 +1,57 @@
+"""The seccomp filter's numbers, checked against libseccomp for every machine we filter on.
+
+Only x86_64 runs here; a wrong aarch64 number would let that call through on an ARM laptop
+with nothing to notice. libseccomp's own tables are the reference: `scmp_sys_resolver`
+(Debian's `seccomp` package) for system call numbers, libseccomp's
+`seccomp_arch_resolve_name` for the AUDIT_ARCH_* constants (its architecture tokens are
+those constants).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import shutil
+import subprocess
+
+import pytest
+
+from triage.media._jail import AUDIT_ARCH, CHANGES, EXECS, NUMBERS, OPENS, OWN, SOCKETS
+
+RESOLVER = shutil.which("scmp_sys_resolver")
+NAMES = SOCKETS + OPENS + CHANGES + EXECS + OWN
+
+
+def _resolve(machine: str, names: tuple[str, ...]) -> dict[str, int]:
+    """libseccomp's number for each name on `machine`; negative where the machine lacks it."""
+    assert RESOLVER, "scmp_sys_resolver missing: `make tools` installs Debian's seccomp"
+    numbers = {}
+    for name in names:
+        done = subprocess.run(
+            [RESOLVER, "-a", machine, name], capture_output=True, text=True, check=True
+        )
+        numbers[name] = int(done.stdout.strip())
+    return numbers
+
+
+def test_we_filter_on_x86_64_and_aarch64():
+    assert set(NUMBERS) == set(AUDIT_ARCH) == {"x86_64", "aarch64"}
+
+
+@pytest.mark.parametrize("machine", sorted(NUMBERS))
+def test_every_number_is_libseccomps(machine: str):
+    ours = NUMBERS[machine]
+    assert set(ours) <= set(NAMES)  # no number the filter would not use
+    theirs = _resolve(machine, NAMES)
+    # Every call the machine has is numbered (none silently left out of the filter), and
+    # none it lacks is given a number (one that would then mean another call).
+    assert {name: n for name, n in theirs.items() if n >= 0} == ours
+
+
+def test_audit_arch_constants_are_libseccomps():
+    lib = ctypes.util.find_library("seccomp")
+    assert lib, "libseccomp2 (a dependency of the seccomp package) is missing"
+    resolve = ctypes.CDLL(lib).seccomp_arch_resolve_name
+    resolve.argtypes = [ctypes.c_char_p]
+    resolve.restype = ctypes.c_uint32
+    assert {m: resolve(m.encode()) for m in AUDIT_ARCH} == AUDIT_ARCH

@@ -1,0 +1,87 @@
+"""`make wheelhouse` installs with no index into a fresh Python 3.11 venv, media extra included.
+
+The air-gapped laptop gets the wheelhouse and nothing else (docs/triage.md, "Offline install"):
+this builds it (network allowed: it is the build machine), then installs it as the docs say, in
+a new venv of the machine's python3.11 with pip's index and this machine's pip configuration
+(local wheel folders, extra indexes) switched off, and runs triage there, PyAV and pdqhash
+(built from its sdist) included. Slow: it builds wheels and a venv.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+# The laptop's Python: Debian 12's. The wheels are for the Python that built them, which is
+# this venv's, so the two must agree.
+PYTHON = "python3.11"
+
+
+def _offline_pip_env() -> dict[str, str]:
+    """The environment without pip's configuration: no config file, no PIP_* variable (this
+    machine sets PIP_FIND_LINKS), so only the wheelhouse can satisfy the install."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    return {**env, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
+def _build(wheelhouse: Path) -> None:
+    """`make wheelhouse` into `wheelhouse`, with the venv running this test (its stamp left
+    alone: `make test` has just made it, and a rebuild here would reinstall the project)."""
+    venv = Path(sys.prefix)
+    argv = ["make", "-C", str(ROOT), "-o", str(venv / ".installed"), "wheelhouse",
+            f"VENV={venv}", f"WHEELHOUSE={wheelhouse}"]  # fmt: skip
+    subprocess.run(argv, check=True, capture_output=True)
+
+
+def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{argv[:3]} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def test_wheelhouse_installs_offline_into_a_fresh_venv(tmp_path: Path) -> None:
+    python = shutil.which(PYTHON)
+    assert python, f"{PYTHON} not found: the wheelhouse is for Debian 12's Python 3.11"
+    assert sys.version_info[:2] == (3, 11), "the wheelhouse is built for the running Python"
+    wheelhouse = tmp_path / "wheelhouse"
+    _build(wheelhouse)
+    names = sorted(p.name for p in wheelhouse.glob("*.whl"))
+    assert any(n.startswith("pdqhash-") for n in names), names  # the sdist, built into a wheel
+    assert any(n.startswith("av-") for n in names), names
+    assert not any(n.lower().startswith(("flask", "gunicorn", "psycopg")) for n in names)
+
+    env = _offline_pip_env()
+    venv = tmp_path / "laptop"
+    _run([python, "-m", "venv", str(venv)], tmp_path, env)
+    pip = [str(venv / "bin" / "python"), "-m", "pip"]
+    # As docs/triage.md says, from inside the wheelhouse (its lines are wheel file names).
+    _run([*pip, "install", "--no-index", "--require-hashes", "-r", "requirements.txt"],
+         wheelhouse, env)  # fmt: skip
+    # The extra resolves from the wheelhouse alone: nothing left to fetch.
+    extra = [*pip, "install", "--no-index", "--find-links", str(wheelhouse),
+             "testimony-intake[media]"]  # fmt: skip
+    assert "Successfully installed" not in _run(extra, tmp_path, env)
+    _run([*pip, "check"], tmp_path, env)
+
+    triage = str(venv / "bin" / "triage")
+    assert "media" in _run([triage, "--help"], tmp_path, env)
+    _run([triage, "keygen", "-o", "me.key", "--no-passphrase"], tmp_path, env)
+    _run([triage, "init", "ws", "-i", "me.key"], tmp_path, env)
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
+         "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", str(clip)],
+        check=True,
+    )  # fmt: skip
+    # Decoded by PyAV and hashed by pdqhash in the sandboxed child of the new venv: it fails
+    # ("could not be decoded", or "PyAV and pdqhash are needed") unless both work there.
+    said = _run([triage, "media", "similar", "-w", "ws", str(clip)], tmp_path, env)
+    assert "no imported file shows the same picture or video" in said
