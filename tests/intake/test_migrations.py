@@ -100,9 +100,9 @@ def _insert_token_draft(engine: Engine) -> None:
 def _draft_rows(engine: Engine) -> tuple[list[str], list[str], list[str]]:
     with engine.connect() as conn:
         return (
-            conn.execute(text("SELECT id FROM pending_draft")).scalars().all(),
-            conn.execute(text("SELECT draft_id FROM draft_blob")).scalars().all(),
-            conn.execute(text("SELECT blob_name FROM draft_file")).scalars().all(),
+            list(conn.execute(text("SELECT id FROM pending_draft")).scalars()),
+            list(conn.execute(text("SELECT draft_id FROM draft_blob")).scalars()),
+            list(conn.execute(text("SELECT blob_name FROM draft_file")).scalars()),
         )
 
 
