@@ -67,9 +67,58 @@ def test_history_is_linear_from_the_initial_revision() -> None:
     assert list(script.get_bases()) == ["0001"]
 
 
+def _migrate(engine: Engine, step: str, revision: str) -> None:
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, step)(cfg, revision)
+
+
+def _insert_token_draft(engine: Engine) -> None:
+    """A draft under a form token (the only kind before 0403), with one kept file."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO pending_draft (id, token_hash, expires_hour, file_count, sealed_bytes)"
+                " VALUES ('D-1', :token, 9, 1, 3)"
+            ),
+            {"token": b"\x03" * 32},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO draft_blob (name, draft_id, sealed_size, sealed_sha256,"
+                " keyring_digest) VALUES (:blob, 'D-1', 3, :sha, :sha)"
+            ),
+            {"blob": "b" * 32, "sha": "1" * 64},
+        )
+        conn.execute(
+            text("INSERT INTO draft_file (blob_name, sealed_meta) VALUES (:blob, :meta)"),
+            {"blob": "b" * 32, "meta": b"meta"},
+        )
+
+
+def _draft_rows(engine: Engine) -> tuple[list[str], list[str], list[str]]:
+    with engine.connect() as conn:
+        return (
+            list(conn.execute(text("SELECT id FROM pending_draft")).scalars()),
+            list(conn.execute(text("SELECT draft_id FROM draft_blob")).scalars()),
+            list(conn.execute(text("SELECT blob_name FROM draft_file")).scalars()),
+        )
+
+
+def test_upgrade_from_0402_keeps_drafts_and_their_files(engine: Engine) -> None:
+    # 0403 rebuilds pending_draft on SQLite; its DROP TABLE cascaded to every draft_blob row.
+    _migrate(engine, "upgrade", "0402")
+    _insert_token_draft(engine)
+    upgrade_to_head(engine)
+    assert _draft_rows(engine) == (["D-1"], ["D-1"], ["b" * 32])
+    assert _differences(engine) == []
+
+
 def test_downgrade_to_0302_keeps_witnesses_sessions_and_blobs(engine: Engine) -> None:
     # A batch downgrade copies each table: rows must survive it (an empty database proves nothing).
     upgrade_to_head(engine)
+    _insert_token_draft(engine)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -110,5 +159,7 @@ def test_downgrade_to_0302_keeps_witnesses_sessions_and_blobs(engine: Engine) ->
         assert conn.execute(text("SELECT idle_until FROM witness_session")).scalars().all() == [5]
         # 0405 rebuilt `submission` the same way, and the cascade took every blob row with it.
         assert conn.execute(text("SELECT name FROM blob")).scalars().all() == ["a" * 32]
+    # 0403 rebuilds pending_draft: a token draft keeps its files (a witness draft cannot stay).
+    assert _draft_rows(engine) == (["D-1"], ["D-1"], ["b" * 32])
     upgrade_to_head(engine)
     assert _differences(engine) == []

@@ -5,7 +5,8 @@ A follow-up answering a reply names it in its sealed submission.json (`in_reply_
 version 2); the thread marks which replies were answered, so an investigator sees at a glance
 what a witness still has not answered. Answers are found under any of the witness's
 testimonies, and a name that is not a reply this workspace sent to the witness is shown as an
-unknown reply (triage.workspace.answers), never as an answer.
+unknown reply (triage.workspace.answers), never as an answer. A submission sealed with another
+reply key than its testimony's is marked: the site lets a witness add only to their own.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocol.threads import testimony_of
 from triage.text.safe import safe_markup
 from triage.workspace.answers import named_reply, sent_to
 from triage.workspace.models import Reply, Submission
@@ -40,9 +42,13 @@ class ThreadEntry:
     text: str = ""  # for a reply: its first characters
     answered_by: tuple[str, ...] = ()  # for a reply: the follow-ups answering it
     detail: str = ""  # for a submission: its files and status
-    # For a follow-up: the submission its reply is about, or None when the reply it names was
-    # not sent to this witness from this workspace (shown as an unknown reply, never threaded).
+    # For a follow-up: the testimony its reply is about (the reply's submission's testimony),
+    # or None when the reply it names was not sent to this witness from this workspace (shown
+    # as an unknown reply, never threaded).
     reply_about: str | None = None
+    # For a submission: sealed with another reply key than its testimony's, so not sent by that
+    # testimony's witness as the site should allow (warned of at import: parent_reply_key).
+    other_key: bool = False
 
 
 def _answers(session: Session, witness_recipient: str) -> dict[str, str | None]:
@@ -67,6 +73,13 @@ def _reply_entry(reply: Reply, answers: dict[str, str | None]) -> ThreadEntry:
     )
 
 
+def _testimony(session: Session, submission_id: str) -> str:
+    """The testimony submission `submission_id` belongs to (protocol.threads), as the server
+    decides where an answer to a reply about it goes."""
+    row = session.get(Submission, submission_id)
+    return testimony_of(submission_id, row.parent_id if row is not None else None)
+
+
 def _later_entry(session: Session, root: Submission, child: Submission) -> ThreadEntry:
     named = named_reply(child) if child.kind == "follow_up" else None
     reply = sent_to(session, named, child.witness_recipient) if named else None
@@ -76,8 +89,9 @@ def _later_entry(session: Session, root: Submission, child: Submission) -> Threa
         kind=child.kind.replace("_", "-"),
         about=root.id,
         in_reply_to=named,
-        reply_about=reply.submission_id if reply else None,
+        reply_about=_testimony(session, reply.submission_id) if reply else None,
         detail=f"files {len(child.files)}  status {child.status}",
+        other_key=child.witness_recipient != root.witness_recipient,
     )
 
 
@@ -111,9 +125,10 @@ def _line(entry: ThreadEntry) -> str:
             f"  {when}  [bold]{entry.ident}[/]  reply to {entry.about}  ({state})\n"
             f"      {safe_markup(repr(entry.text))}"
         )
+    sender = f"  from another reply key than {entry.about}" if entry.other_key else ""
     return (
-        f"  {when}  [bold]{entry.ident}[/]  {entry.kind}{_answering(entry)}  {entry.detail}  "
-        f"('triage show {entry.ident}')"
+        f"  {when}  [bold]{entry.ident}[/]  {entry.kind}{sender}{_answering(entry)}  "
+        f"{entry.detail}  ('triage show {entry.ident}')"
     )
 
 

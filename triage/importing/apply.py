@@ -20,7 +20,7 @@ from triage.importing import derive
 from triage.importing.scan import BlobResult, ScanResult, SubmissionResult
 from triage.text.rule_notes import rule_notes
 from triage.text.translit import tokens
-from triage.workspace.answers import sent_to
+from triage.workspace.answers import other_parent_key, sent_to
 from triage.workspace.blobs import BlobStore
 from triage.workspace.models import VERIFIED, Attachment, Document, SearchText, Submission
 
@@ -171,14 +171,7 @@ def new_rows(
             applied.recipient_mismatch.append(row.id)
         notes = rule_notes(sealed)
         applied.rule_warnings += [f"{row.id}: {note}" for note in notes]
-        unknown = _unknown_reply(session, sealed)
-        if unknown is not None:
-            applied.rule_warnings.append(
-                f"{row.id}: in_reply_to names {unknown}, a reply this workspace did not send "
-                "to this witness (forged, another witness's or another workspace's): not "
-                "threaded as an answer"
-            )
-        _entries_for_submission(applied, row, bundle, notes, unknown)
+        _entries_for_submission(applied, row, bundle, notes, _doubts(session, sealed, applied))
         _files(session, sealed, row.id, (scan, store, applied), {result.item: result.sealed_sha256})
         if number % _BATCH == 0:
             session.flush()
@@ -215,6 +208,26 @@ def _files(
         applied.ack.append(AckedSubmission(sub_id, items))
 
 
+def _doubts(session: Session, sealed: Sealed, applied: Applied) -> tuple[str | None, str | None]:
+    """What the site should have refused and triage can see, each warned of: the reply named if
+    it was not sent to this witness, and the testimony's reply key if it is another's."""
+    sub_id, unknown = sealed.submission_id, _unknown_reply(session, sealed)
+    if unknown is not None:
+        applied.rule_warnings.append(
+            f"{sub_id}: in_reply_to names {unknown}, a reply this workspace did not send "
+            "to this witness (forged, another witness's or another workspace's): not "
+            "threaded as an answer"
+        )
+    other_key = other_parent_key(session, sealed.parent_id, sealed.witness_reply_recipient)
+    if other_key is not None:
+        applied.rule_warnings.append(
+            f"{sub_id}: sent with another reply key than {sealed.parent_id}, the testimony it "
+            "adds to (the site lets a witness add only to their own): not that testimony's "
+            "witness, or the server's database was changed"
+        )
+    return unknown, other_key
+
+
 def _unknown_reply(session: Session, sealed: Sealed) -> str | None:
     """The reply `sealed` names if this workspace did not send it to the same witness."""
     named = sealed.in_reply_to
@@ -224,8 +237,15 @@ def _unknown_reply(session: Session, sealed: Sealed) -> str | None:
 
 
 def _entries_for_submission(
-    applied: Applied, row: Submission, bundle: str, notes: list[str], unknown_reply: str | None
+    applied: Applied,
+    row: Submission,
+    bundle: str,
+    notes: list[str],
+    doubts: tuple[str | None, str | None],
 ) -> None:
+    """The received and decrypted entries; `doubts` are the unknown reply it names and its
+    testimony's other reply key (None each when there is no such doubt)."""
+    unknown_reply, parent_reply_key = doubts
     received = {"bundle_manifest_sha256": bundle, "item": row.sealed_item}
     applied.entries.append(EntrySpec("received", "submission", row.id, row.sealed_sha256, received))
     decrypted: dict[str, object] = {"decrypted_by": row.decrypted_by, "kind": row.kind}
@@ -235,6 +255,9 @@ def _entries_for_submission(
     if unknown_reply is not None:
         # The witness site lets a witness answer only their own replies: this one was not.
         decrypted["unknown_reply"] = unknown_reply
+    if parent_reply_key is not None:
+        # The site lets a witness add only to their own testimonies: this one was another's.
+        decrypted["parent_reply_key"] = parent_reply_key
     applied.entries.append(
         EntrySpec("decrypted", "submission", row.id, row.plain_sha256, decrypted)
     )

@@ -1,9 +1,12 @@
 """A witness's answers to replies: the reply a follow-up names (`in_reply_to`, sealed in its
 submission.json) and whether this workspace really sent that reply to that witness.
 
-The witness site lets a witness answer only replies sent to them, but triage does not take the
-site's word: a name that is not one of this workspace's replies to the same reply key (forged,
-another witness's, or sealed by another workspace) is never threaded as a genuine answer.
+The witness site lets a witness answer only replies sent to them, and add only to their own
+testimonies. triage checks what it can against what it recorded itself: a name that is not one
+of this workspace's replies to the same reply key (forged, another witness's, or sealed by
+another workspace) is never threaded as a genuine answer, and a submission whose reply key is
+not its testimony's (as that testimony's sealed submission.json gave it) is warned of. What it
+cannot check is the reply key itself: the server seals it from its database (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from protocol.errors import ProtocolError
 from protocol.schema import Submission as Sealed
 from triage.workspace.models import Reply, Submission
 
-__all__ = ["named_reply", "sent_to"]
+__all__ = ["named_reply", "other_parent_key", "sent_to"]
 
 
 def named_reply(row: Submission) -> str | None:
@@ -29,3 +32,12 @@ def sent_to(session: Session, reply_id: str, witness_recipient: str) -> Reply | 
     """This workspace's reply `reply_id` if it was sealed to `witness_recipient`, else None."""
     reply = session.get(Reply, reply_id)
     return reply if reply is not None and reply.witness_recipient == witness_recipient else None
+
+
+def other_parent_key(session: Session, parent_id: str | None, reply_key: str) -> str | None:
+    """The reply key testimony `parent_id` was sealed with, if it is not `reply_key` (None when
+    they agree, for a testimony, or when the testimony is not in this workspace yet)."""
+    parent = session.get(Submission, parent_id) if parent_id is not None else None
+    if parent is None or parent.witness_recipient == reply_key:
+        return None
+    return parent.witness_recipient

@@ -6,6 +6,9 @@ Revises: 0402
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,8 +18,39 @@ branch_labels = None
 depends_on = None
 
 
+# pending_draft's dependants, set aside and put back parents first (literal SQL: no names built).
+_SET_ASIDE = (
+    "CREATE TEMP TABLE kept_draft_blob AS SELECT * FROM draft_blob",
+    "CREATE TEMP TABLE kept_draft_file AS SELECT * FROM draft_file",
+)
+_PUT_BACK = (
+    "INSERT INTO draft_blob SELECT * FROM temp.kept_draft_blob",
+    "INSERT INTO draft_file SELECT * FROM temp.kept_draft_file",
+    "DROP TABLE temp.kept_draft_file",
+    "DROP TABLE temp.kept_draft_blob",
+)
+
+
+@contextmanager
+def _dependants_kept() -> Iterator[None]:
+    """Keep draft_blob and draft_file rows across a batch rebuild of pending_draft.
+
+    On SQLite the rebuild drops pending_draft, and with foreign keys on (intake.db) that DROP
+    TABLE deletes every draft_blob row, and so every draft_file row, through ON DELETE CASCADE.
+    `PRAGMA foreign_keys` cannot be turned off inside the migration's transaction and
+    `defer_foreign_keys` does not stop cascades, so the rows wait in temporary tables and are
+    put back once the new pending_draft holds the same ids. PostgreSQL alters in place.
+    """
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in _SET_ASIDE if sqlite else ():
+        op.execute(sa.text(statement))
+    yield
+    for statement in _PUT_BACK if sqlite else ():
+        op.execute(sa.text(statement))
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("pending_draft") as batch:
+    with _dependants_kept(), op.batch_alter_table("pending_draft") as batch:
         batch.alter_column("token_hash", existing_type=sa.LargeBinary(length=32), nullable=True)
         batch.add_column(sa.Column("witness_id", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("sealed_answers", sa.LargeBinary(), nullable=True))
@@ -33,7 +67,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Witness drafts have no token: they cannot live under the old schema.
     op.execute(sa.text("DELETE FROM pending_draft WHERE token_hash IS NULL"))
-    with op.batch_alter_table("pending_draft") as batch:
+    with _dependants_kept(), op.batch_alter_table("pending_draft") as batch:
         batch.drop_constraint(op.f("fk_pending_draft_witness_id_witness"), type_="foreignkey")
         batch.drop_constraint(op.f("uq_pending_draft_witness_id"), type_="unique")
         batch.drop_column("sealed_answers")

@@ -186,6 +186,48 @@ def test_an_answer_to_a_reply_not_sent_to_the_witness_is_flagged(
     assert "(not answered)" in bench.run("show", theirs.id).stdout
 
 
+def test_an_answer_to_a_reply_about_a_follow_up_is_not_about_another_testimony(
+    bench: Bench, tmp_path: Path
+) -> None:
+    me, witness = [bench.investigator.recipient], Witness()
+    first = build(me, witness=witness)
+    more = build(me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE)
+    _import(bench, tmp_path / "a", first, more)
+    reply_id = bench.run("reply", more.id, "Which street was it?").stdout.split(":")[0]
+    soon = datetime.now(UTC) + timedelta(minutes=1)
+    # The site files an answer under the testimony its reply's submission belongs to.
+    answer = build(
+        me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE,
+        in_reply_to=reply_id, received_at=soon,
+    )  # fmt: skip
+    _import(bench, tmp_path / "b", answer)
+    shown = bench.run("show", first.id).stdout
+    assert f"{reply_id}  reply to {more.id}  (answered by {answer.id})" in shown
+    assert f"{answer.id}  follow-up  answers {reply_id}  files 0" in shown
+
+
+def test_a_follow_up_sent_with_another_reply_key_than_its_testimony_is_flagged(
+    bench: Bench, tmp_path: Path
+) -> None:
+    # A database writer can let one witness add to another's testimony (witness_id moved):
+    # the sealed follow-up then carries its sender's reply key, not the testimony's.
+    me, victim, other = [bench.investigator.recipient], Witness(), Witness()
+    first, second = build(me, witness=victim), build(me, witness=victim)
+    _import(bench, tmp_path / "a", first)
+    later, same_bundle = (
+        build(me, witness=other, kind="follow_up", parent_id=parent.id, answers=MORE)
+        for parent in (first, second)
+    )
+    out = _import(bench, tmp_path / "b", later, second, same_bundle)
+    log = (bench.root / "custody.jsonl").read_text(encoding="utf-8").splitlines()
+    for sub, parent in ((later, first), (same_bundle, second)):
+        assert f"warning: {sub.id}: sent with another reply key than {parent.id}" in out
+        decrypted = [json.loads(line) for line in log if '"decrypted"' in line and sub.id in line]
+        assert decrypted[0]["details"]["parent_reply_key"] == victim.recipient
+        shown = bench.run("show", parent.id).stdout
+        assert f"{sub.id}  follow-up  from another reply key than {parent.id}" in shown
+
+
 def test_keygen_refuses_a_weak_passphrase_and_says_why(runner: CliRunner, tmp_path: Path) -> None:
     secret = tmp_path / "pass.txt"
     for weak, why in (
