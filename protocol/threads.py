@@ -9,9 +9,9 @@ that testimony is not the thread's own (triage.browse.thread), so both apply thi
 
 from __future__ import annotations
 
-__all__ = ["testimony_of"]
+__all__ = ["thread_root"]
 
 
-def testimony_of(submission_id: str, parent_id: str | None) -> str:
+def thread_root(submission_id: str, parent_id: str | None) -> str:
     """The testimony submission `submission_id` (whose parent is `parent_id`) belongs to."""
     return submission_id if parent_id is None else parent_id

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from protocol import threads  # by module: pytest would collect a bare testimony_of
+from protocol import threads
 
 
 def test_a_testimony_is_its_own_and_a_later_submission_is_its_parents() -> None:
-    assert threads.testimony_of("S-AAAAAAAAAAAAAAAA", None) == "S-AAAAAAAAAAAAAAAA"
-    assert threads.testimony_of("S-BBBBBBBBBBBBBBBB", "S-AAAAAAAAAAAAAAAA") == "S-AAAAAAAAAAAAAAAA"
+    assert threads.thread_root("S-AAAAAAAAAAAAAAAA", None) == "S-AAAAAAAAAAAAAAAA"
+    assert threads.thread_root("S-BBBBBBBBBBBBBBBB", "S-AAAAAAAAAAAAAAAA") == "S-AAAAAAAAAAAAAAAA"

@@ -19,7 +19,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocol.threads import testimony_of
+from protocol.threads import thread_root
 from triage.text.safe import safe_markup
 from triage.workspace.answers import named_reply, sent_to
 from triage.workspace.models import Reply, Submission
@@ -77,7 +77,7 @@ def _testimony(session: Session, submission_id: str) -> str:
     """The testimony submission `submission_id` belongs to (protocol.threads), as the server
     decides where an answer to a reply about it goes."""
     row = session.get(Submission, submission_id)
-    return testimony_of(submission_id, row.parent_id if row is not None else None)
+    return thread_root(submission_id, row.parent_id if row is not None else None)
 
 
 def _later_entry(session: Session, root: Submission, child: Submission) -> ThreadEntry:

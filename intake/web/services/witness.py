@@ -29,7 +29,7 @@ from intake.web.services.context import WebContext
 from intake.web.services.records import RECORD_DAYS_AFTER_PURGE, OpenedRecord, open_record
 from intake.web.services.submit import NewSubmission, Receipt, commit_submission
 from protocol.entries import Answers, ConsentChange
-from protocol.threads import testimony_of
+from protocol.threads import thread_root
 
 __all__ = [
     "Account",
@@ -174,7 +174,7 @@ def _reply_refs(witness: Witness) -> tuple[ReplyRef, ...]:
     refs = []
     for reply in sorted(witness.replies, key=lambda r: (r.created_on, r.id)):
         about = own.get(reply.submission_id or "")
-        parent = None if about is None else testimony_of(about.id, about.parent_id)
+        parent = None if about is None else thread_root(about.id, about.parent_id)
         refs.append(
             ReplyRef(
                 reply_id=reply.id,
