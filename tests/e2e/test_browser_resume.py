@@ -8,7 +8,8 @@ from the first part the server lacks, with the part it still holds, and the test
 The stored file opens with the real `age` binary and hashes to the original, and the relay,
 which sees every byte between the browser and the server, never sees the file's plaintext (a
 canary stamped all through it). The relay does not throttle here: the kill is timed by the
-parts count, not by a slow rate. About two minutes on a two-core machine.
+parts count, not by a slow rate. Its cost is the browser sealing and hashing 1 GiB: 11.5 min
+on a two-core machine shared with seven other test runs (load 16), far less on an idle one.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def _restart(site: LiveSite) -> subprocess.Popen[bytes]:
 
 
 def _wait_for_half(site: LiveSite, page: Any) -> None:
-    deadline = time.monotonic() + 400
+    deadline = time.monotonic() + 900  # a bound for a failure only: a shared CI host is slow
     while time.monotonic() < deadline:
         have, total = _sealed_so_far(site)
         if total and have >= total // 2:

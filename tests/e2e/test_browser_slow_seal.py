@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.chromium import BROWSER_MARKS, chromium
+from tests.e2e.chromium import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.conftest import LiveSite
 from tests.e2e.test_browser_resume import Relay
 
-pytest.importorskip("playwright.sync_api")
+playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = BROWSER_MARKS
 
@@ -43,15 +43,29 @@ def _t(lang: str, text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def jitless() -> Iterator[Any]:
-    with chromium(["--js-flags=--jitless"]) as launched:
-        yield launched
+def driver() -> Iterator[Any]:
+    """One Playwright for both browsers: a second sync_playwright cannot start beside it."""
+    with playwright_api.sync_playwright() as started:
+        yield started
+
+
+def _launch(driver: Any, extra: list[str]) -> Any:
+    args = [*CHROMIUM_ARGS, *extra]
+    return driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
 
 
 @pytest.fixture(scope="module")
-def jit() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
+def jitless(driver: Any) -> Iterator[Any]:
+    launched = _launch(driver, ["--js-flags=--jitless"])
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def jit(driver: Any) -> Iterator[Any]:
+    launched = _launch(driver, [])
+    yield launched
+    launched.close()
 
 
 def _choose_and_send(page: Any, base_url: str, lang: str, content: bytes) -> None:
