@@ -5,48 +5,12 @@
 // Progressive enhancement only: the plain form works without this script, and whenever this
 // script cannot seal every chosen file (no crypto.subtle, no Worker, a library error), it
 // sends nothing itself and lets the plain form go exactly as it would have without it.
-import { Encrypter } from "age-encryption";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
+import { serveWorker } from "./worker.js";
 
 const FILE_INPUT = /^group([1-3])-files$/;
 
 function inWorker() {
   return typeof document === "undefined" && typeof postMessage === "function";
-}
-
-// ---- worker side --------------------------------------------------------------------------
-
-async function sealFile(file, recipients) {
-  const encrypter = new Encrypter();
-  for (const recipient of recipients) encrypter.addRecipient(recipient);
-  const sealed = await encrypter.encrypt(file.stream());
-  return { blob: await new Response(sealed).blob() };
-}
-
-async function hashFile(file) {
-  const digest = sha256.create();
-  const reader = file.stream().getReader();
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    digest.update(value);
-    size += value.length;
-  }
-  return { sha256: bytesToHex(digest.digest()), size };
-}
-
-function serveWorker() {
-  self.onmessage = async (event) => {
-    const { op, file, recipients } = event.data;
-    try {
-      const result = op === "seal" ? await sealFile(file, recipients) : await hashFile(file);
-      postMessage({ ok: true, ...result });
-    } catch (error) {
-      postMessage({ ok: false, error: String(error) });
-    }
-  };
 }
 
 // ---- page side ----------------------------------------------------------------------------
@@ -64,31 +28,109 @@ function capable() {
   );
 }
 
-// One job in a fresh worker, ended when it answers: a worker holds the file's bytes.
-function inWorkerJob(url, message) {
+// How many sealed parts may wait in memory (in the page or just made in the worker) before
+// the sealing worker pauses: one being sent and two ready, so sending never waits on sealing
+// when sealing is the faster, and memory stays at a few parts whatever the file's size.
+const WINDOW = 3;
+
+// The hash of a file in a fresh worker, ended when it answers: a worker holds the file's bytes.
+function hashJob(url, file, workers) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(url);
-    worker.onmessage = (event) => {
+    workers.add(worker);
+    const end = () => {
       worker.terminate();
+      workers.delete(worker);
+    };
+    worker.onmessage = (event) => {
+      end();
       if (event.data.ok) resolve(event.data);
       else reject(new Error(event.data.error));
     };
     worker.onerror = (event) => {
-      worker.terminate();
+      end();
       reject(new Error(event.message || "worker failed"));
     };
-    worker.postMessage(message);
+    worker.postMessage({ op: "hash", file });
   });
 }
 
-// Seal and hash in two workers side by side; the receipt's SHA-256 is the browser's.
-async function sealOne(url, file, recipients) {
-  const [sealed, hashed] = await Promise.all([
-    inWorkerJob(url, { op: "seal", file, recipients }),
-    inWorkerJob(url, { op: "hash", file }),
-  ]);
-  if (hashed.size !== file.size) throw new Error("the file changed while it was read");
-  return { blob: sealed.blob, sha256: hashed.sha256, size: hashed.size };
+// One file sealed in a fresh worker, its parts taken as they come. `part(i)` waits for part i;
+// `release(n)` drops the parts below n (the server holds them) and lets the worker seal as
+// many more. `firstSeconds` is how long the first part took to seal, for the rate check.
+class SealedParts {
+  constructor(url, file, recipients, partSize, workers) {
+    this.parts = new Map();
+    this.waiting = new Map();
+    this.released = 0;
+    this.failure = null;
+    this.started = performance.now();
+    this.firstSeconds = null;
+    this.workers = workers;
+    this.size = new Promise((resolve, reject) => {
+      this.sized = { resolve, reject };
+    });
+    this.size.catch(() => {}); // a failure is raised by whoever waits for the next part
+    this.worker = new Worker(url);
+    workers.add(this.worker);
+    this.worker.onmessage = (event) => this.receive(event.data);
+    this.worker.onerror = (event) => this.fail(new SealFailed(event.message || "worker failed"));
+    this.worker.postMessage({ op: "seal", file, recipients, partSize, window: WINDOW });
+  }
+
+  receive(data) {
+    if (!data.ok) {
+      this.fail(new SealFailed(data.error));
+    } else if (data.kind === "size") {
+      this.sized.resolve(data.sealedSize);
+    } else if (data.kind === "part") {
+      if (data.index === 0) this.firstSeconds = (performance.now() - this.started) / 1000;
+      const bytes = new Uint8Array(data.bytes);
+      this.parts.set(data.index, bytes);
+      this.waiting.get(data.index)?.resolve(bytes);
+      this.waiting.delete(data.index);
+    } else {
+      this.stop(); // sealed to the end; the parts not yet sent stay here
+    }
+  }
+
+  part(index) {
+    if (this.failure) return Promise.reject(this.failure);
+    // Below `released` a part is gone: the server said it held it and then lost it.
+    if (index < this.released) return Promise.reject(new Restart("a released part was lost"));
+    if (this.parts.has(index)) return Promise.resolve(this.parts.get(index));
+    if (!this.waiting.has(index)) {
+      let entry;
+      const promise = new Promise((resolve, reject) => (entry = { resolve, reject }));
+      this.waiting.set(index, { ...entry, promise });
+    }
+    return this.waiting.get(index).promise;
+  }
+
+  release(upTo) {
+    for (; this.released < upTo; this.released += 1) {
+      if (this.parts.delete(this.released)) this.worker.postMessage({ op: "release" });
+    }
+  }
+
+  fail(error) {
+    if (this.failure) return;
+    this.failure = error;
+    this.sized.reject(error);
+    for (const entry of this.waiting.values()) entry.reject(error);
+    this.waiting.clear();
+    this.close();
+  }
+
+  stop() {
+    this.worker.terminate();
+    this.workers.delete(this.worker);
+  }
+
+  close() {
+    this.stop();
+    this.parts.clear();
+  }
 }
 
 // ---- sending in parts ------------------------------------------------------------------------
@@ -102,6 +144,9 @@ class Refused extends Error {
   }
 }
 class Restart extends Refused {}
+// Not worth trying again, and no words for the witness: the plain form goes.
+class SealFailed extends Refused {}
+class PlainChosen extends Refused {}
 // 503: the server is there but has no room (a full disk) or is busy; worth trying again, but
 // not for ever: after MAX_BUSY in a row the plain form goes, and its page says what is wrong.
 class Busy extends Error {}
@@ -237,18 +282,75 @@ class Progress {
   }
 }
 
-// Send part after part from the first the server lacks; a failed request waits (longer each
-// time), asks the server which parts it holds, and goes on from there.
-async function sendParts(form, id, blob, plainSize, progress) {
+// Sealing slower than sending. The page times its first part twice: sealing it (worker start
+// included, with the hash worker running beside it, as on the witness's device) and uploading
+// it. Both concern the same 4 MiB, so the times compare directly: where sealing took more than
+// SLOW_RATIO times as long as the upload, sealing is what holds the files back and the plain
+// form (sent at the connection's rate, sealed by the server as it arrives) would likely be
+// faster. The page then offers it, once per page, for a file of more than one part; the
+// witness may ignore the offer and the sending here goes on. 1.5, not 1: the first part's
+// rate is one sample, and a small gain is not worth a choice put to a frightened witness.
+const SLOW_RATIO = 1.5;
+
+// One sending of the chosen files: the workers (all ended when it ends, whatever happened),
+// the file being sealed, and the witness's choice of the plain form, taken between parts.
+class Run {
+  constructor(form, url) {
+    this.form = form;
+    this.url = url;
+    this.recipients = JSON.parse(form.dataset.sealRecipients);
+    if (!Array.isArray(this.recipients) || this.recipients.length === 0) {
+      throw new Error("no recipient");
+    }
+    this.partSize = Number(form.dataset.partSize);
+    this.workers = new Set();
+    this.sealed = null;
+    this.plain = false;
+    this.offered = false;
+    this.offer = form.querySelector("#seal-slow");
+    this.choose = form.querySelector("#seal-plain");
+    this.onChoose = () => {
+      this.plain = true;
+      this.sealed?.fail(new PlainChosen("the witness chose the plain form"));
+    };
+    this.choose?.addEventListener("click", this.onChoose);
+  }
+
+  check() {
+    if (this.plain) throw new PlainChosen("the witness chose the plain form");
+  }
+
+  measured(sealed, uploadSeconds, parts) {
+    if (this.offered || parts < 2 || sealed.firstSeconds === null) return;
+    this.offered = true;
+    if (this.offer && sealed.firstSeconds > SLOW_RATIO * uploadSeconds) this.offer.hidden = false;
+  }
+
+  end() {
+    this.choose?.removeEventListener("click", this.onChoose);
+    if (this.offer) this.offer.hidden = true;
+    for (const worker of this.workers) worker.terminate();
+    this.workers.clear();
+  }
+}
+
+// Send each part as the worker seals it, from the first the server lacks; a failed request
+// waits (longer each time), asks the server which parts it holds, and goes on from there with
+// the same part still in memory. A part is released to the worker once the server holds it.
+async function sendParts(run, id, sealed, plainSize, progress) {
+  const { form } = run;
   const status = await persist(progress, () => ask(partsUrl(form, id)));
-  const size = status.part_size;
-  const plainOf = (parts) => Math.min(plainSize, Math.round((parts * size * plainSize) / blob.size));
+  if (status.part_size !== run.partSize) throw new Error("the server's part size changed");
+  const sealedSize = await sealed.size;
+  const plainOf = (parts) =>
+    Math.min(plainSize, Math.round((parts * run.partSize * plainSize) / sealedSize));
   let have = status.have;
   let lost = false;
   const strikes = { failures: 0, busy: 0 }; // reset by a part the server took
   progress.sent(plainOf(have));
   while (have < status.parts) {
     const now = await persist(progress, async () => {
+      run.check();
       if (lost) {
         // After a failure, the server says which part it lacks first (it may hold the one
         // whose answer the cut swallowed, or a restart may have dropped a torn one).
@@ -256,42 +358,55 @@ async function sendParts(form, id, blob, plainSize, progress) {
         lost = false;
         return held;
       }
+      const part = await sealed.part(have);
       lost = true;
-      const part = blob.slice(have * size, Math.min(blob.size, (have + 1) * size));
       const headers = { "Content-Type": "application/octet-stream" };
+      const started = performance.now();
       const answer = await ask(partsUrl(form, id, have), { method: "POST", body: part, headers });
+      if (have === 0) run.measured(sealed, (performance.now() - started) / 1000, status.parts);
       lost = false;
       strikes.failures = 0;
       strikes.busy = 0;
       return answer.have;
     }, strikes);
+    sealed.release(now);
     progress.sent(plainOf(now) - plainOf(have));
     have = now;
   }
 }
 
-async function finish(form, id, file, result, progress) {
-  const meta = JSON.stringify({ size: result.size, sha256: result.sha256 });
+async function finish(run, id, file, hashing, progress) {
+  const hashed = await hashing;
+  if (hashed.size !== file.size) throw new Error("the file changed while it was read");
+  const meta = JSON.stringify({ size: hashed.size, sha256: hashed.sha256 });
   const body = { name: file.name, type: file.type, meta };
-  await persist(progress, () =>
-    ask(partsUrl(form, id, "done"), { method: "POST", body: fields(body) }),
-  );
+  await persist(progress, () => {
+    run.check();
+    return ask(partsUrl(run.form, id, "done"), { method: "POST", body: fields(body) });
+  });
 }
 
-async function uploadOne(form, group, file, result, recipients, progress) {
+// Seal and send one file; a Restart (the server gave the upload up, or lost parts the page no
+// longer holds) seals it again from the beginning under a new upload.
+async function uploadOne(run, group, file, hashing, progress) {
   for (let restarts = 0; ; restarts += 1) {
-    // The keys it is sealed to: the server refuses them unless they are the active ones now.
-    const keys = recipients.join(",");
-    const start = { group, size: result.size, sealed_size: result.blob.size, keys };
-    const { id } = await persist(progress, () =>
-      ask(partsUrl(form), { method: "POST", body: fields(start) }),
-    );
+    const sealed = new SealedParts(run.url, file, run.recipients, run.partSize, run.workers);
+    run.sealed = sealed;
     try {
-      await sendParts(form, id, result.blob, result.size, progress);
-      await finish(form, id, file, result, progress);
+      // The keys it is sealed to: the server refuses them unless they are the active ones now.
+      const keys = run.recipients.join(",");
+      const start = { group, size: file.size, sealed_size: await sealed.size, keys };
+      const { id } = await persist(progress, () => {
+        run.check();
+        return ask(partsUrl(run.form), { method: "POST", body: fields(start) });
+      });
+      await sendParts(run, id, sealed, file.size, progress);
+      await finish(run, id, file, hashing, progress);
       return;
     } catch (error) {
       if (!(error instanceof Restart) || restarts >= MAX_RESTARTS) throw error;
+    } finally {
+      sealed.close();
     }
   }
 }
@@ -306,22 +421,25 @@ function withoutSent(inputs, sent) {
 }
 
 async function sealAndSend(form, url, inputs) {
-  const recipients = JSON.parse(form.dataset.sealRecipients);
-  if (!Array.isArray(recipients) || recipients.length === 0) throw new Error("no recipient");
+  const run = new Run(form, url);
   const files = inputs.flatMap((input) => Array.from(input.files, (file) => [input, file]));
   const progress = new Progress(form, files.reduce((sum, [, file]) => sum + file.size, 0));
   const sent = new Set();
   try {
     for (const [input, file] of files) {
       progress.sealing(sent.size + 1, files.length);
-      const result = await sealOne(url, file, recipients);
+      // The receipt's SHA-256 is the browser's, hashed in a second worker beside the sealing.
+      const hashing = hashJob(url, file, run.workers);
+      hashing.catch((error) => run.sealed?.fail(new SealFailed(String(error))));
       const group = FILE_INPUT.exec(input.name)[1];
-      await uploadOne(form, group, file, result, recipients, progress);
+      await uploadOne(run, group, file, hashing, progress);
       sent.add(file);
     }
   } catch (error) {
     withoutSent(inputs, sent); // what arrived whole is in the draft: never sent twice
     throw error;
+  } finally {
+    run.end();
   }
   // Disabled inputs are not sent: the files wait in the draft, which the form's POST takes.
   for (const input of inputs) input.disabled = true;
@@ -331,7 +449,8 @@ async function sealAndSend(form, url, inputs) {
 
 function enhance(script) {
   const form = document.getElementById("testimony-form");
-  if (!form || !form.dataset.sealRecipients || !form.dataset.partsUrl || !capable()) return;
+  const { sealRecipients, partsUrl: parts, partSize } = form?.dataset ?? {};
+  if (!sealRecipients || !parts || !(Number(partSize) > 0) || !capable()) return;
   const url = script.src;
   let busy = false;
   form.addEventListener("submit", (event) => {
@@ -354,7 +473,7 @@ function enhance(script) {
       }
       // The files not yet held whole go with the plain form, sealed by the server as they
       // arrive, as without this script; those held whole wait in the draft.
-      say(form, form.dataset.sealFallback);
+      say(form, error instanceof PlainChosen ? form.dataset.sealPlain : form.dataset.sealFallback);
       form.submit();
     });
   });

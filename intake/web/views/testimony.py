@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from intake.http_errors import NotAcceptingSubmissions
+from intake.partstore import PART_SIZE
 from intake.security_headers import allow_own_scripts
 from intake.web.forms import TestimonyForm
 from intake.web.notes import read_note, write_note
@@ -74,6 +75,7 @@ def form_page(
         max_request_bytes=ctx.limits.max_request_bytes,
         seal_recipients=json.dumps(recipients),
         parts_url=action_url("web.start_parts", **{ONCE_ARG: once}),
+        part_size=PART_SIZE,
         **relang("testimony-form", "web.submit_testimony", once, files=True),
     )
 

@@ -1,6 +1,6 @@
 """The committed in-browser sealing script is exactly what `make js` builds from the lockfile.
 
-The witness's browser runs intake/web/static/seal.js; a reviewer reads js/src/seal.js and
+The witness's browser runs intake/web/static/seal.js; a reviewer reads js/src/*.js and
 js/package-lock.json. This test rebuilds the bundle with the pinned esbuild and compares the
 bytes, so the two can never drift apart unnoticed.
 """

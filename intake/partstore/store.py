@@ -1,4 +1,4 @@
-"""A browser-sealed file sent in parts: each part appended in order, a drop costs one part.
+"""The parts store: each part of a browser-sealed file appended in order, a drop costs one part.
 
 Where the testimony page's script runs (issue 16), it seals a chosen file in the browser and
 sends the sealed bytes in parts of `PART_SIZE` over separate requests. Each upload has an id
@@ -24,95 +24,29 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import math
 import os
 import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from intake.errors import IntakeError
+from intake.partstore.upload import (
+    MAX_OPEN,
+    PART_SIZE,
+    PartError,
+    PartUpload,
+    Whole,
+    expiry_hour,
+)
 from intake.sealedshape import MAX_HEAD, check_header, sealed_payload_size
 
-__all__ = [
-    "MAX_OPEN",
-    "PART_SIZE",
-    "PartError",
-    "PartStore",
-    "PartUpload",
-    "Whole",
-    "expiry_hour",
-    "owner_of",
-]
-
-PART_SIZE = 4 * 1024 * 1024
-"""A few MiB: over a good Tor circuit about ten seconds, so a drop costs at most that much."""
-
-MAX_OPEN = 2
-"""Unfinished uploads one witness may hold at once: the page sends one file at a time, and one
-more covers a page reloaded mid-upload; forty would pin the disk for a day (issue 16 review)."""
+__all__ = ["PartStore"]
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _READ = 64 * 1024
-
-
-class PartError(IntakeError):
-    """A part or an upload that is refused (the page starts the file again or falls back)."""
-
-    category = "parts"
-
-
-@dataclass(frozen=True)
-class PartUpload:
-    """What the server knows of an upload in progress: nothing the sealed bytes do not say."""
-
-    owner: str
-    group: int
-    plain_size: int
-    sealed_size: int
-    recipients: int
-    keyring_digest: str
-    expires: float
-    fingerprints: tuple[str, ...] = ()  # the keys it is sealed to (issue 16, item 4)
-    # Set once the file is in the draft: a `done` sent again (its answer lost to a cut) is
-    # answered as the first was, never kept twice.
-    finished: bool = False
-    # The intent written before the commit: the blob name it becomes and its sealed hash, so a
-    # `done` retried after a crash between commit and draft finds the file, never re-uploads it.
-    blob: str = ""
-    sealed_sha256: str = ""
-
-    @property
-    def parts(self) -> int:
-        return max(1, -(-self.sealed_size // PART_SIZE))
-
-    def part_length(self, index: int) -> int:
-        """The exact length part `index` must have."""
-        if index < self.parts - 1:
-            return PART_SIZE
-        return self.sealed_size - PART_SIZE * (self.parts - 1)
-
-
-@dataclass(frozen=True)
-class Whole:
-    """A finished upload: its temporary file's name in the store, and its sealed hash."""
-
-    temp_name: str
-    upload: PartUpload
-    sealed_sha256: str
-
-
-def expiry_hour(seconds_from_now: float) -> float:
-    """A deadline `seconds_from_now`, rounded up to the hour: no exact times on disk."""
-    return float(math.ceil((time.time() + seconds_from_now) / 3600) * 3600)
-
-
-def owner_of(witness_id: str) -> str:
-    """The owner recorded for a witness: a hash, so the parts directory names nobody."""
-    return hashlib.sha256(b"intake-parts-owner\0" + witness_id.encode()).hexdigest()
 
 
 class PartStore:
