@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,8 @@ import ctypes, errno, mmap, os, sys
 sys.path.insert(0, sys.argv[2])
 from triage.media._jail import confine, no_network, seccomp_deny
 confine(1 << 30, 10)
-no_network()
+if "nons" not in sys.argv:  # a machine that grants no network namespace
+    no_network()
 seccomp_deny(opens=sys.argv[1] == "pyav")
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -42,12 +44,13 @@ NR = {"pidfd_open": 434, "pidfd_getfd": 438, "pidfd_send_signal": 424}
 X86 = {"kcmp": 312, "tkill": 200, "utimes": 235, "setxattrat": 463, "removexattrat": 466}
 
 
-def _cell(which: str, code: str, *args: str) -> dict[str, str]:
-    """Each `name=value` line the probe printed, run inside the `which` cell."""
-    with open(os.devnull, "rb") as nothing:
+def _cell(which: str, code: str, *args: str, given: str = os.devnull) -> dict[str, str]:
+    """Each `name=value` line the probe printed, run inside the `which` cell with `given`
+    on its standard input."""
+    with open(given, "rb") as source:
         out, why = run_cell(
             [sys.executable, "-c", _PRELUDE + code, which, ROOT, *args],
-            nothing.fileno(), 20, 1 << 20,
+            source.fileno(), 20, 1 << 20,
         )  # fmt: skip
     assert out is not None, why
     return dict(line.split("=", 1) for line in out.decode().splitlines() if "=" in line)
@@ -62,7 +65,9 @@ def test_the_cell_cannot_borrow_a_descriptor_or_read_its_parent(which: str, tmp_
         said = _cell(which, """
 ppid = os.getppid()
 print("pidfd_open=" + sc(434, ppid, 0))
-fd = os.open(sys.argv[3], os.O_RDONLY) if sys.argv[1] == "exiftool" else 0
+print("pidfd_getfd=" + sc(438, 3, 3, 0))  # refused before the kernel looks at the pidfd
+print("ptrace_attach=" + sc(101, 16, ppid, 0, 0))
+fd = 0  # the file itself, as the parsers get it (read-only)
 print("mmap_shared=" + tried(lambda: mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ)))
 print("mmap_private=" + tried(lambda: mmap.mmap(-1, 4096, mmap.MAP_PRIVATE)))
 print("fallocate=" + sc(285, fd, 3, 0, 4096))
@@ -70,10 +75,10 @@ print("process_vm_readv=" + sc(310, ppid, 0, 0, 0, 0, 0))
 print("kcmp=" + sc(312, ppid, os.getpid(), 0, 0, 0))
 if sys.argv[1] == "exiftool":
     print("parent_mem=" + tried(lambda: os.open(f"/proc/{ppid}/mem", os.O_RDONLY)))
-""", str(victim))  # fmt: skip
+""", given=str(victim))  # fmt: skip
     finally:
         os.close(held)
-    assert said["pidfd_open"] == "EACCES"
+    assert said["pidfd_open"] == said["pidfd_getfd"] == said["ptrace_attach"] == "EACCES"
     assert said["mmap_shared"] == "EACCES"
     assert said["mmap_private"] == "ok"  # malloc and the loader still map memory
     assert said["fallocate"] == "EACCES"
@@ -82,6 +87,8 @@ if sys.argv[1] == "exiftool":
     if which == "exiftool":
         assert said["parent_mem"] in {"EACCES", "EPERM"}
     assert victim.read_bytes() == b"A" * 16384
+    libc = ctypes.CDLL(None)
+    assert libc.prctl(3, 0, 0, 0, 0) == 1  # PR_GET_DUMPABLE: dumpable again once it is over
 
 
 @pytest.mark.parametrize("which", CELLS)
@@ -181,3 +188,33 @@ pytestmark = pytest.mark.skipif(
     os.uname().machine != "x86_64" or not hasattr(ctypes, "CDLL"),
     reason="the probes use x86_64 system call numbers",
 )
+
+
+_AS_INVESTIGATOR = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+from triage.media.probe import run_cell
+with open(os.devnull, "rb") as nothing:
+    out, why = run_cell([sys.executable, "-c", sys.argv[2], "exiftool", sys.argv[1], "nons"],
+                        nothing.fileno(), 20, 1 << 20)
+print(out.decode() if out else why)
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root to start a parent without capabilities (setpriv)",
+)
+def test_the_cell_cannot_read_an_unprivileged_parents_memory():
+    # A parent with capabilities is kept out by the child's having none (it may not trace a
+    # process holding more than itself), and one in a user namespace of its own by that; an
+    # investigator without any (here root's uid without a capability: the same files stay
+    # readable), on a laptop that grants no user namespace, only by being not dumpable.
+    mem = 'f"/proc/{os.getppid()}/mem"'
+    probe = _PRELUDE + f'print("parent_mem=" + tried(lambda: os.open({mem}, 0)))'
+    done = subprocess.run(
+        ["setpriv", "--bounding-set=-all", "--inh-caps=-all",
+         sys.executable, "-c", _AS_INVESTIGATOR, ROOT, probe],
+        capture_output=True, text=True, check=False, cwd="/",
+    )  # fmt: skip
+    assert "parent_mem=EACCES" in done.stdout, (done.stdout, done.stderr)
