@@ -5,42 +5,56 @@ Applied in this order, each a reason of its own (docs/media.md):
   writes no file, so it cannot alter an original or leave plaintext behind);
 - a network namespace when the kernel grants one (as root, or through an unprivileged user
   namespace): a socket opened from C then has no interface to reach;
-- always, a seccomp filter, on every thread of the process at once (TSYNC: a thread a library
-  started earlier is not left outside it). It refuses sockets, changes to the file system
-  (create, truncate, rename, link, unlink, mkdir, chmod, chown), io_uring (which would do all
-  of that without a system call of its own), ptrace and access to other processes' memory,
-  new processes (fork, vfork, a clone that is not a thread) and, for PyAV, every open of a
-  path and every exec; for ExifTool, every open that could write (create, truncate, append,
+- always, every capability dropped (a root investigator's child would keep them all) and a
+  seccomp filter, on every thread of the process at once (TSYNC: a thread a library started
+  earlier is not left outside it). It is a denylist (triage.media._numbers names each call and
+  why): sockets; changes to a file, its name, mode, times, extended attributes or flags;
+  fallocate and shared file mappings (writes the zero file-size limit does not see);
+  io_uring; ptrace, other processes' memory and descriptors (pidfd_getfd); signals to any
+  process but itself; what only a privileged process may do (mount, reboot, modules, clocks
+  ...); new processes (fork, vfork, a clone that is not a thread) and, for PyAV, every open of
+  a path and every exec; for ExifTool, every open that could write (create, truncate, append,
   write) and every open whose flags it cannot read. It needs no privilege and works where
   namespaces are off, and Python's socket blocker would not see a socket FFmpeg or Perl opens
-  from C.
+  from C. The parent (triage.media.probe.run_cell) is not dumpable while a child lives, so the
+  child cannot read its memory through /proc.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import os
 import platform
 import resource
 import struct
 from dataclasses import dataclass
 
-__all__ = [
-    "AUDIT_ARCH",
-    "CHANGES",
-    "EXECS",
-    "NUMBERS",
-    "OPENS",
-    "OWN",
-    "SOCKETS",
-    "confine",
-    "no_network",
-    "seccomp_deny",
-]
+from triage.media._numbers import (
+    AUDIT_ARCH,
+    CHANGES,
+    EXECS,
+    NUMBERS,
+    OPENS,
+    PRIVILEGED,
+    SIGNALS,
+    SOCKETS,
+)
+
+__all__ = ["confine", "drop_capabilities", "no_network", "seccomp_deny"]
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_CAPBSET_DROP = 24
+_PR_CAP_AMBIENT = 47
+_PR_CAP_AMBIENT_CLEAR_ALL = 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+_MAP_SHARED = 0x01
+# ioctl commands that change a file without writing to it, and need no write access:
+# FS_IOC_SETFLAGS (and its 32-bit form: chattr's append-only, no-dump ...) and
+# FS_IOC_FSSETXATTR; the same on x86_64 and aarch64 (_IOW of asm-generic/ioctl.h).
+_IOCTLS = (0x40086602, 0x40046602, 0x401C5820)
 _SECCOMP_SET_MODE_FILTER = 1
 _SECCOMP_FILTER_FLAG_TSYNC = 1
 _CLONE_THREAD = 0x00010000
@@ -62,54 +76,6 @@ _WRITE_FLAGS = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000 | 0o20000000
 _FLAGS_ARG = {"open": 1, "openat": 2}
 
 
-# What the filter refuses, by system call name; a name a machine does not have (aarch64 has
-# no open, creat, rename, fork ...: only their *at forms) is simply absent from its table.
-SOCKETS = ("socket", "socketpair")
-OPENS = ("open", "openat", "openat2", "creat", "open_by_handle_at")
-CHANGES = (
-    "truncate", "ftruncate", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir",
-    "link", "linkat", "unlink", "unlinkat", "symlink", "symlinkat", "mknod", "mknodat",
-    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "ptrace", "process_vm_readv", "process_vm_writev", "fork", "vfork",
-)  # fmt: skip
-EXECS = ("execve", "execveat")
-# The filter's own machinery: installing it, and the calls whose flags it reads.
-OWN = ("seccomp", "clone", "clone3")
-
-# Each machine's numbers (the kernel's arch/*/entry/syscalls tables; aarch64 uses the
-# generic table), checked name by name against libseccomp's scmp_sys_resolver by
-# tests/triage/media/test_seccomp_numbers.py. Anything else gets no filter and the scan
-# refuses to run (see seccomp_deny).
-NUMBERS: dict[str, dict[str, int]] = {
-    "x86_64": {
-        "socket": 41, "socketpair": 53, "open": 2, "openat": 257, "openat2": 437, "creat": 85,
-        "open_by_handle_at": 304, "truncate": 76, "ftruncate": 77, "rename": 82,
-        "renameat": 264, "renameat2": 316, "mkdir": 83, "mkdirat": 258, "rmdir": 84,
-        "link": 86, "linkat": 265, "unlink": 87, "unlinkat": 263, "symlink": 88,
-        "symlinkat": 266, "mknod": 133, "mknodat": 259, "chmod": 90, "fchmod": 91,
-        "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
-        "fchownat": 260, "io_uring_setup": 425, "io_uring_enter": 426,
-        "io_uring_register": 427, "ptrace": 101, "process_vm_readv": 310,
-        "process_vm_writev": 311, "fork": 57, "vfork": 58, "execve": 59, "execveat": 322,
-        "seccomp": 317, "clone": 56, "clone3": 435,
-    },
-    "aarch64": {
-        "socket": 198, "socketpair": 199, "openat": 56, "openat2": 437,
-        "open_by_handle_at": 265, "truncate": 45, "ftruncate": 46, "renameat": 38,
-        "renameat2": 276, "mkdirat": 34, "linkat": 37, "unlinkat": 35, "symlinkat": 36,
-        "mknodat": 33, "fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchown": 55,
-        "fchownat": 54, "io_uring_setup": 425, "io_uring_enter": 426,
-        "io_uring_register": 427, "ptrace": 117, "process_vm_readv": 270,
-        "process_vm_writev": 271, "execve": 221, "execveat": 281, "seccomp": 277,
-        "clone": 220, "clone3": 435,
-    },
-}  # fmt: skip
-# AUDIT_ARCH_* of <linux/audit.h>: the ELF machine | 64-bit | little-endian, which the filter
-# checks first (a call made under another ABI's numbers is killed).
-AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
-
-
 @dataclass(frozen=True)
 class _Calls:
     """One machine's system call numbers, by what the filter does with them."""
@@ -118,10 +84,10 @@ class _Calls:
     seccomp: int
     sockets: tuple[int, ...]
     opens: tuple[int, ...]
-    changes: tuple[int, ...]
+    changes: tuple[int, ...]  # CHANGES and PRIVILEGED: EACCES
+    signals: tuple[int, ...]  # EPERM
     execs: tuple[int, ...]
-    clone: int
-    clone3: int
+    own: dict[str, int]  # clone, clone3, mmap, ioctl, kill, tgkill: their arguments are read
     read_opens: tuple[tuple[int, int], ...]  # (number, index of the flags argument)
 
     @classmethod
@@ -131,15 +97,25 @@ class _Calls:
         def group(names: tuple[str, ...]) -> tuple[int, ...]:
             return tuple(table[name] for name in names if name in table)
 
+        own = ("clone", "clone3", "mmap", "ioctl", "kill", "tgkill")
         return cls(
             AUDIT_ARCH[machine], table["seccomp"], group(SOCKETS), group(OPENS),
-            group(CHANGES), group(EXECS), table["clone"], table["clone3"],
+            group(CHANGES + PRIVILEGED), group(SIGNALS), group(EXECS),
+            {name: table[name] for name in own},
             tuple((table[name], arg) for name, arg in _FLAGS_ARG.items() if name in table),
         )  # fmt: skip
 
 
 class _Prog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint32) for name in ("effective", "permitted", "inheritable")]
 
 
 def _libc() -> ctypes.CDLL:
@@ -164,8 +140,52 @@ def no_network() -> str:
     return ""
 
 
+def _last_cap() -> int:
+    try:
+        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as told:
+            return int(told.read())
+    except (OSError, ValueError):
+        return 63  # every bit a capability set can hold; PR_CAPBSET_DROP says EINVAL past it
+
+
+def drop_capabilities() -> None:
+    """No capability, now or after an exec: a root investigator's child (or one in a user
+    namespace of its own) could otherwise mount, reboot or read the parent's memory. The
+    bounding set (needs CAP_SETPCAP: a child that is not root has nothing there to lose),
+    the ambient set, then the effective, permitted and inheritable sets."""
+    libc = _libc()
+    for cap in range(_last_cap() + 1):
+        dropped = libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) == 0
+        if not dropped and ctypes.get_errno() not in (errno.EPERM, errno.EINVAL):
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+    if libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_CAP_AMBIENT_CLEAR_ALL) failed")
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    nothing = (_CapData * 2)()  # version 3: two 32-bit halves, all zero
+    if libc.capset(ctypes.byref(header), nothing) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+
+
 def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("HBBI", code, jt, jf, k)
+
+
+def _argument_checks(own: dict[str, int], refuse: int) -> list[bytes]:
+    """The calls allowed or refused by an argument. Each block loads the argument and
+    returns in both branches, so what follows still sees the call's number."""
+    signal_refused = _RET_ERRNO | errno.EPERM
+    body: list[bytes] = []
+    for name in ("kill", "tgkill"):  # at the child itself (raise, abort), or at nobody
+        body += [_op(_JEQ, own[name], 0, 4), _op(_LD_ABS, _ARG0)]
+        body += [_op(_JEQ, os.getpid(), 0, 1), _op(_RET, _RET_ALLOW), _op(_RET, signal_refused)]
+    # mmap with MAP_SHARED (MAP_SHARED_VALIDATE has the bit too): a shared writable mapping
+    # writes to the file behind it, past the zero file-size limit.
+    body += [_op(_JEQ, own["mmap"], 0, 4), _op(_LD_ABS, _ARG0 + 8 * 3)]
+    body += [_op(_JSET, _MAP_SHARED, 0, 1), _op(_RET, refuse), _op(_RET, _RET_ALLOW)]
+    body += [_op(_JEQ, own["ioctl"], 0, len(_IOCTLS) + 3), _op(_LD_ABS, _ARG0 + 8)]
+    for i, command in enumerate(_IOCTLS):  # a match jumps over the rest and the allow
+        body.append(_op(_JEQ, command, len(_IOCTLS) - i, 0))
+    return [*body, _op(_RET, _RET_ALLOW), _op(_RET, refuse)]
 
 
 def _filter(
@@ -177,24 +197,27 @@ def _filter(
         body += [_op(_JGE, _X32_BIT, 0, 1), _op(_RET, refuse)]
     for number in denied:
         body += [_op(_JEQ, number, 0, 1), _op(_RET, refuse)]
+    for number in calls.signals:
+        body += [_op(_JEQ, number, 0, 1), _op(_RET, _RET_ERRNO | errno.EPERM)]
+    body += _argument_checks(calls.own, refuse)
     for number, arg in read_only:  # an open that may write is refused, one that reads allowed
         body += [_op(_JEQ, number, 0, 4), _op(_LD_ABS, _ARG0 + 8 * arg)]
         body += [_op(_JSET, _WRITE_FLAGS, 0, 1), _op(_RET, refuse), _op(_RET, _RET_ALLOW)]
     # clone3 hides its flags in memory a filter cannot read: "not here" makes the C library
     # fall back to clone, whose flags it can. A clone without CLONE_THREAD is a new process.
-    body += [_op(_JEQ, calls.clone3, 0, 1), _op(_RET, _RET_ERRNO | errno.ENOSYS)]
-    body += [_op(_JEQ, calls.clone, 0, 3), _op(_LD_ABS, _ARG0)]
+    body += [_op(_JEQ, calls.own["clone3"], 0, 1), _op(_RET, _RET_ERRNO | errno.ENOSYS)]
+    body += [_op(_JEQ, calls.own["clone"], 0, 3), _op(_LD_ABS, _ARG0)]
     body += [_op(_JSET, _CLONE_THREAD, 1, 0), _op(_RET, refuse)]
     body.append(_op(_RET, _RET_ALLOW))
     return b"".join(body)
 
 
 def seccomp_deny(*, opens: bool) -> None:
-    """Install the filter on every thread of this process, for the rest of its life and of
-    what it execs. With `opens` (PyAV) no path may be opened and nothing exec'd; without
-    (ExifTool, whose Perl opens its modules) paths may be opened to read only and the one exec
-    of exiftool is left possible, but no new process. Raises OSError where no filter can be
-    installed."""
+    """Drop every capability, then install the filter on every thread of this process, for
+    the rest of its life and of what it execs. With `opens` (PyAV) no path may be opened and
+    nothing exec'd; without (ExifTool, whose Perl opens its modules) paths may be opened to
+    read only and the one exec of exiftool is left possible, but no new process. Raises
+    OSError where no filter can be installed."""
     machine = platform.machine()
     if machine not in NUMBERS:
         raise OSError(errno.ENOSYS, f"no seccomp filter for {machine}")
@@ -209,6 +232,7 @@ def seccomp_deny(*, opens: bool) -> None:
     program = _filter(calls, denied, read_only, machine == "x86_64")
     buffer = ctypes.create_string_buffer(program)
     prog = _Prog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    drop_capabilities()
     libc = _libc()
     libc.syscall.restype = ctypes.c_long
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:

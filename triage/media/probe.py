@@ -10,6 +10,7 @@ the file "unreadable" and nothing more.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import json
 import os
@@ -42,6 +43,8 @@ _OUTPUT_MAX = 8 << 20  # what a child may say; more is not a report of ours
 _EXIFTOOL_OUTPUT_MAX = 1 << 20  # eighteen tags: a megabyte is a file stuffing them
 _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": "/nonexistent"}
 # numpy's OpenBLAS (and OpenMP) would start worker threads at import: one thread, no pool.
+_PR_GET_DUMPABLE = 3
+_PR_SET_DUMPABLE = 4
 _CELL_ENV = {**_ENV, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
@@ -125,10 +128,32 @@ def _read_capped(pipe: int, deadline: float, limit: int) -> tuple[bytes, str]:
     return b"", "timeout"
 
 
+@contextlib.contextmanager
+def _not_dumpable() -> Iterator[None]:
+    """This process not dumpable while a cell child lives: /proc/<pid>/mem (the decrypted
+    identity, plaintext), its descriptors and environment then need CAP_SYS_PTRACE, which
+    the child has dropped. Restored after, so core dumps and debuggers work as before."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    before = libc.prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0)
+    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+    try:
+        yield
+    finally:
+        if before == 1:  # 2 (suid_dumpable) cannot be set back by prctl: stays 0
+            libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+
+
 def run_cell(command: list[str], fd: int, timeout: float, limit: int) -> tuple[bytes | None, str]:
     """Run a cell child on the file open at `fd`: its output and "", or None and why not.
     The child leads a process group of its own; on a timeout, too much output or any
-    early stop the whole group is killed, so nothing it started is left holding the pipe."""
+    early stop the whole group is killed, so nothing it started is left holding the pipe.
+    This process is not dumpable meanwhile (_not_dumpable)."""
+    with _not_dumpable():
+        return _run_child(command, fd, timeout, limit)
+
+
+def _run_child(command: list[str], fd: int, timeout: float, limit: int) -> tuple[bytes | None, str]:
     deadline = time.monotonic() + timeout
     with read_only(fd) as source:
         child = subprocess.Popen(  # noqa: S603 - our own child; the file is only its stdin
