@@ -21,6 +21,7 @@ __all__ = [
     "action_url",
     "filesize",
     "init_pages",
+    "is_redraw",
     "language_url",
     "page",
     "redraw_urls",
@@ -74,6 +75,19 @@ def language_url(code: str) -> str:
     if not rule.map.bind("localhost").test(path, method="GET"):
         return url_for("web.landing", lang=code)
     return url_for(endpoint, **(request.view_args or {}), lang=code)
+
+
+def is_redraw() -> bool:
+    """Whether this POST is a language button's redraw: to be shown again, acted on not at all.
+
+    The key alone decides, whatever its value and however often it comes (`?redraw=`,
+    `?redraw=0&redraw=1`, `?%72edraw`), so a request is never half a redraw. The front counts
+    no redraw of /return or /account/consent against a circuit's codename budget
+    (deploy/haproxy.cfg, acl `redraw`): everything it takes for one must be one here, and a
+    view that logged in, confirmed, issued or sent on a `redraw` key would give guesses away
+    (tests/deploy/test_haproxy_redraw.py checks the two definitions against each other).
+    """
+    return REDRAW_ARG in request.args
 
 
 def redraw_urls(endpoint: str, once: str | None = None) -> Callable[[str], str]:

@@ -19,7 +19,7 @@ from intake.http_errors import NotAcceptingSubmissions
 from intake.web.choices import LABELS
 from intake.web.forms import ConsentForm
 from intake.web.i18n import current_language
-from intake.web.pages import ONCE_ARG, REDRAW_ARG, action_url, page, relang
+from intake.web.pages import ONCE_ARG, action_url, is_redraw, page, relang
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.codename import KdfBusyError
 from intake.web.services.consent import Confirmed, confirm_codename
@@ -146,7 +146,7 @@ def _shown_again(
 ) -> Response | None:
     """The form again, acting on nothing: a language button's redraw (200, what was chosen and
     typed kept), Back (200) or errors (422); None when the form goes on."""
-    if request.args.get(REDRAW_ARG):
+    if is_redraw():
         return consent_page(ctx, signed, form, redrawn=True)
     back = bool(formdata.get(BACK))
     if back:

@@ -9,7 +9,7 @@ from wtforms import Form, SelectChoice
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.choices import plain
 from intake.web.forms import FollowUpForm
-from intake.web.pages import ONCE_ARG, REDRAW_ARG, action_url, page, relang
+from intake.web.pages import ONCE_ARG, action_url, is_redraw, page, relang
 from intake.web.receiving import redraw_formdata, refuse_before_body
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import load_draft
@@ -110,7 +110,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         if refusal is not None or signed is None:
             return refusal or page("expired.html", 400)
         account = signed[1]
-        if request.args.get(REDRAW_ARG):
+        if is_redraw():
             return follow_up_page(ctx, signed, None, answers=redraw_formdata())
         replies = {ref.reply_id: ref.parent for ref in account.reply_refs}
         target = FollowUpTarget(

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, session, url_for
+from flask import Blueprint, Response, redirect, session, url_for
 from flask_babel import gettext as _
 
 from intake.http_errors import NotAcceptingSubmissions
 from intake.web.forms import ConfirmCodenameForm, StartForm
 from intake.web.i18n import current_language
 from intake.web.notes import read_note, write_note
-from intake.web.pages import REDRAW_ARG, action_url, page, relang
+from intake.web.pages import action_url, is_redraw, page, relang
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.codename import KdfBusyError
 from intake.web.services.context import WebContext
@@ -78,7 +78,7 @@ def _confirm(ctx: WebContext) -> Response:
     except BodyFailedError:
         return page("limit.html", 413, limit="body", kept=None)
     form = ConfirmCodenameForm(formdata)
-    if request.args.get(REDRAW_ARG):  # a language button: the same page, nothing confirmed
+    if is_redraw():  # a language button: the same page, nothing confirmed
         return _codename_page(note, form, redrawn=True)
     valid = form.validate()
     for field in (form.word1, form.word2):
@@ -101,6 +101,10 @@ def _issue(ctx: WebContext) -> Response:
         formdata, _files = parse_body()
     except BodyFailedError:
         return page("limit.html", 413, limit="body", kept=None)
+    if is_redraw():
+        # The start page's language links are plain links, so only a client of its own sends
+        # this; it gets the page again and nothing derived, like every view given the key.
+        return _start_page(ctx)
     if StartForm(formdata).website.data:
         # A bot filled the trap: a codename like any other, but nothing derived, created or
         # put in the cookie, so its confirmation finds no session and nothing is ever kept.
@@ -120,19 +124,23 @@ def _issue(ctx: WebContext) -> Response:
     return _see_other("web.show_codename")
 
 
+def _start_page(ctx: WebContext) -> Response:
+    if not ctx.keyring.has_active_key():
+        raise NotAcceptingSubmissions()
+    return page(
+        "start.html",
+        form=StartForm(),
+        action=action_url("web.issue_codename"),
+        max_request_bytes=ctx.limits.max_request_bytes,
+    )
+
+
 def register(bp: Blueprint, ctx: WebContext) -> None:
     """Add the codename and receipt routes to `bp`."""
 
     @bp.get("/start")
     def start() -> Response:
-        if not ctx.keyring.has_active_key():
-            raise NotAcceptingSubmissions()
-        return page(
-            "start.html",
-            form=StartForm(),
-            action=action_url("web.issue_codename"),
-            max_request_bytes=ctx.limits.max_request_bytes,
-        )
+        return _start_page(ctx)
 
     @bp.post("/start", endpoint="issue_codename")
     def issue_codename_post() -> Response:

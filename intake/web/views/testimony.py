@@ -14,7 +14,7 @@ from intake.partstore import PART_SIZE
 from intake.security_headers import allow_own_scripts
 from intake.web.forms import TestimonyForm
 from intake.web.notes import read_note, write_note
-from intake.web.pages import ONCE_ARG, REDRAW_ARG, action_url, page, relang
+from intake.web.pages import ONCE_ARG, action_url, is_redraw, page, relang
 from intake.web.receiving import redraw_formdata, refuse_before_body
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import load_draft
@@ -119,7 +119,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         account = account_of(ctx, active.witness_id)
         if account is None:
             return page("expired.html", 400)
-        if request.args.get(REDRAW_ARG):
+        if is_redraw():
             return form_page(ctx, active, None, answers=redraw_formdata())
         target = FollowUpTarget(account.witness_id, account.reply_recipient, ())
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, request, session, url_for
+from flask import Blueprint, Response, redirect, session, url_for
 from flask_babel import gettext as _
 
 from intake.context import allow_without_active_key
 from intake.web.choices import LABELS
 from intake.web.forms import LoginForm
-from intake.web.pages import REDRAW_ARG, action_url, page, relang
+from intake.web.pages import action_url, is_redraw, page, relang
 from intake.web.receiving import BodyFailedError, parse_body, refuse_before_body
 from intake.web.services.codename import KdfBusyError
 from intake.web.services.context import WebContext
@@ -120,7 +120,7 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         form = _parsed_login_form()
         if form is None:
             return page("limit.html", 413, limit="body", kept=None)
-        if request.args.get(REDRAW_ARG):  # a language button: show it again, log nobody in
+        if is_redraw():  # a language button: show it again, log nobody in
             return login_page(form, redrawn=True)
         if not form.validate():
             return login_page(form, 422)
