@@ -53,10 +53,11 @@ class CodenameFactory:
         """How many words a codename in `language` has."""
         return words_needed(len(self.lists[self.language(language)]))
 
-    def repair(self, typed: str) -> str:
+    def repair(self, typed: str, like: str | None = None) -> str:
         """What a typed codename is derived from: Cyrillic typing slips repaired
-        (intake.wordlists.repair); old and English codenames as typed."""
-        return self.repairer.repair(typed)
+        (intake.wordlists.repair), in the language of `like` when given; old and English
+        codenames as typed."""
+        return self.repairer.repair(typed, like)
 
     def new(self, language: str | None = None) -> str:
         """A fresh codename in `language`: its words separated by single spaces."""

@@ -86,13 +86,14 @@ def words_match(
     codename: str,
     positions: list[int],
     typed: list[str],
-    repair: Callable[[str], str] = normalise_codename,
+    repair: Callable[[str, str], str] = lambda typed, _like: normalise_codename(typed),
 ) -> bool:
     """Whether `typed` are the codename's words at `positions` (case and spacing ignored, and
-    typing slips repaired by `repair` exactly as a login repairs them)."""
+    typing slips repaired by `repair` as a login repairs them, in the issued codename's
+    language: two words alone may not tell it)."""
     words = normalise_codename(codename).split(" ")
     if len(typed) != len(positions) or any(not 1 <= p <= len(words) for p in positions):
         return False
     expected = " ".join(words[p - 1] for p in positions)
-    given = repair(" ".join(normalise_codename(t) for t in typed))
+    given = repair(" ".join(normalise_codename(t) for t in typed), codename)
     return hmac.compare_digest(expected.encode(), given.encode())

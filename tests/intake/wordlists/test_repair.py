@@ -57,3 +57,24 @@ def test_a_word_on_the_list_is_never_changed_and_an_unknown_word_stays() -> None
     words = list(LISTS["uk"][:7])
     assert REPAIRER.repair(" ".join(words)) == " ".join(words)
     assert REPAIRER.repair(" ".join([*words, "абвгд"])).endswith(" абвгд")
+
+
+def test_words_asked_back_are_repaired_in_the_issued_codenames_language() -> None:
+    # CI saw it 1 time in 6: "магнолія" typed on a Russian keyboard is the Russian list word
+    # "магнолия", so two words alone chose Russian and the confirmation refused a correct copy.
+    issued = " ".join(["магнолія", *LISTS["uk"][:7]])
+    assert "магнолия" in LISTS["ru"]
+    assert REPAIRER.repair("магнолия") == "магнолия"  # alone, the words cannot tell
+    assert REPAIRER.repair("магнолия", like=issued) == "магнолія"
+    russian = " ".join(["магнолия", *LISTS["ru"][:7]])
+    assert REPAIRER.repair("магнолия", like=russian) == "магнолия"
+
+
+def test_a_ukrainian_codename_typed_on_a_russian_keyboard_is_repaired() -> None:
+    # Seven Ukrainian words whose slips make Russian list words outnumbered the words left
+    # exact; the list that explains every word must still win.
+    slipped = [w for w in LISTS["uk"] if "і" in w and w.replace("і", "и") in LISTS["ru"]]
+    assert len(slipped) >= 5
+    codename = " ".join([*slipped[:5], *[w for w in LISTS["uk"] if w not in LISTS["ru"]][:3]])
+    typed = codename.replace("і", "и")
+    assert REPAIRER.repair(typed) == codename
