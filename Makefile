@@ -14,10 +14,11 @@ PORT ?= 8080
 # browser tests, firefox-esr for the same flow in Tor Browser's engine (driven by marionette-driver
 # from PyPI: Debian has no geckodriver); ffmpeg makes the media tests' clips and ExifTool reads their
 # metadata (issue M); libseccomp's scmp_sys_resolver checks the media cell's seccomp numbers for
-# every machine it filters on; nft loads deploy/README.md's firewall in a test's network namespace.
+# every machine it filters on; nft loads deploy/README.md's firewall in a test's network namespace;
+# strace watches Firefox's connections (tests/e2e/test_firefox_quiet.py).
 # Each entry is COMMAND:PACKAGE where they differ.
 APT_TOOLS := age minisign tor haproxy chromium firefox-esr ffmpeg exiftool:libimage-exiftool-perl \
-	scmp_sys_resolver:seccomp nft:nftables
+	scmp_sys_resolver:seccomp nft:nftables strace
 # Debian's spelling dictionaries `make wordlists` reads (and the test that rebuilds the lists).
 APT_DICTS := hunspell-uk hunspell-ru
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -3,7 +3,8 @@ own: only root reaches tor's MetricsPort (issue 15, T3), which names the admin's
 
 The rule set is the README's, as an operator pastes it; `flush ruleset` inside the namespace
 touches only that namespace. A listener on the MetricsPort address stands for tor, another on
-the next port shows that the uid the refused client runs as can otherwise connect.
+the next port shows that each refused client can otherwise connect. The refused clients differ
+in uid range and group, so that a rule narrower than "every uid but 0" fails the test.
 """
 
 from __future__ import annotations
@@ -30,7 +31,21 @@ pytestmark = [
 
 METRICS = ("127.0.0.1", 9035)  # deploy/torrc: MetricsPort 127.0.0.1:9035
 OTHER = ("127.0.0.1", 9036)
-NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def _as(uid: int, gid: int) -> list[str]:
+    return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups"]
+
+
+# Everyone the rule must refuse, so that a rule naming one uid, a uid range or a group fails:
+# nobody; a system account (uid < 1000); a service user whose group has another number, as
+# debian-tor and intake are made by adduser --system; and a user in root's group.
+REFUSED = {
+    "nobody": _as(65534, 65534),
+    "system uid": _as(100, 100),
+    "service user": _as(108, 115),
+    "root's group": _as(100, 0),
+}
 # Accepts and closes connections on both ports until killed; says when it listens.
 _LISTENER = """
 import selectors, socket, sys
@@ -75,9 +90,8 @@ def listening(inside: list[str]) -> Iterator[None]:
             proc.kill()
 
 
-def connect(inside: list[str], address: tuple[str, int], as_nobody: bool = False) -> str:
-    user = NOBODY if as_nobody else []
-    command = [*inside, *user, sys.executable, "-I", "-c", _CLIENT, address[0], str(address[1])]
+def connect(inside: list[str], address: tuple[str, int], user: list[str] | None = None) -> str:
+    command = [*inside, *(user or []), sys.executable, "-I", "-c", _CLIENT, *map(str, address)]
     done = subprocess.run(command, check=True, capture_output=True, text=True, timeout=30)
     return done.stdout.strip()
 
@@ -90,10 +104,13 @@ def test_only_root_reaches_the_metrics_port_behind_the_shipped_rule_set(tmp_path
         subprocess.run([*inside, "ip", "link", "set", "lo", "up"], check=True, timeout=10)
         with listening(inside):
             # Without the rule set anyone may connect: what follows is the rules' doing.
-            assert connect(inside, METRICS, as_nobody=True) == "connected"
+            before = {who: connect(inside, METRICS, user) for who, user in REFUSED.items()}
+            assert before == dict.fromkeys(REFUSED, "connected")
             subprocess.run(
                 [*inside, "nft", "-f", str(conf)], check=True, capture_output=True, timeout=10
             )
             assert connect(inside, METRICS) == "connected"
-            assert connect(inside, METRICS, as_nobody=True) == "ConnectionRefusedError"
-            assert connect(inside, OTHER, as_nobody=True) == "connected"
+            metrics = {who: connect(inside, METRICS, user) for who, user in REFUSED.items()}
+            assert metrics == dict.fromkeys(REFUSED, "ConnectionRefusedError")
+            other = {who: connect(inside, OTHER, user) for who, user in REFUSED.items()}
+            assert other == dict.fromkeys(REFUSED, "connected")

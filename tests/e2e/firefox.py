@@ -3,10 +3,12 @@
 Debian packages no geckodriver, so the browser is started here with `--marionette` on a free
 port and driven with Mozilla's own client (`marionette-driver`, PyPI). Each start gets a fresh
 profile whose user.js keeps the browser from calling home (updates, telemetry, captive portal,
-safe browsing, normandy, remote settings, push…), so that every request a test sees is the
-site's. `NO_JIT` is the JavaScript engine of Tor Browser at "Safer": SpiderMonkey's baseline and
-optimising JITs off, and WebAssembly off. The browser runs in its own process group, killed on
-the way out whatever state it is in.
+safe browsing, normandy, remote settings, push…), every pref read back once it runs, and
+MOZ_DISABLE_NONLOCAL_CONNECTIONS refuses whatever a pref misses, so that every request a test
+sees is the site's (tests/e2e/test_firefox_quiet.py proves it with strace). `NO_JIT` is the
+JavaScript engine of Tor Browser at "Safer": SpiderMonkey's baseline and optimising JITs off,
+and WebAssembly off. The browser runs in its own process group, killed on the way out whatever
+state it is in.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,14 @@ QUIET_PREFS: dict[str, Pref] = {
     "dom.security.https_first": False,
     "dom.security.https_only_mode": False,
 }
+# Release builds ignore `services.settings.server` (remote settings obey it only with
+# MOZ_REMOTE_SETTINGS_DEVTOOLS=1) and look up firefox.settings.services.mozilla.com anyway: the
+# test harness's switch makes Gecko refuse any connection, DNS included, outside the loopback.
+QUIET_ENV = {
+    "MOZ_HEADLESS": "1",
+    "MOZ_CRASHREPORTER_DISABLE": "1",
+    "MOZ_DISABLE_NONLOCAL_CONNECTIONS": "1",
+}
 # Tor Browser's "Safer": no JIT at all (SpiderMonkey interprets) and no WebAssembly.
 NO_JIT: dict[str, Pref] = {
     "javascript.options.ion": False,
@@ -136,14 +146,29 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     pytest.fail(f"marionette did not listen on port {port} within {START_SECONDS} s")
 
 
+# Each pref's value as the browser holds it, or null if unset or of no known type (a typo).
+_READ_PREFS = """
+const getters = {32: "getStringPref", 64: "getIntPref", 128: "getBoolPref"};
+return arguments[0].map(name => {
+  const getter = getters[Services.prefs.getPrefType(name)];
+  return getter ? Services.prefs[getter](name) : null;
+});
+"""
+
+
 def check_prefs(client: Any, prefs: Mapping[str, Pref]) -> None:
-    """The browser's prefs are `prefs`, read back from the running browser."""
-    getters = {bool: "getBoolPref", int: "getIntPref", str: "getStringPref"}
+    """The browser's prefs are `prefs`, read back from the running browser: user.js silently
+    drops a value of the wrong type, and a pref the browser overrides would not be the one set."""
     with client.using_context("chrome"):
-        for name, value in prefs.items():
-            getter = getters[type(value)]
-            actual = client.execute_script(f"return Services.prefs.{getter}(arguments[0])", [name])
-            assert actual == value, f"{name} is {actual!r}, not {value!r}"
+        actual = client.execute_script(_READ_PREFS, [list(prefs)])
+    wrong = {
+        name: got
+        for (name, value), got in zip(prefs.items(), actual, strict=True)
+        if type(got) is not type(value) or got != value  # True == 1, so the types too
+    }
+    assert not wrong, "prefs not as written to user.js: " + ", ".join(
+        f"{name} is {got!r}, not {prefs[name]!r}" for name, got in wrong.items()
+    )
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -153,17 +178,22 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def firefox(prefs: Mapping[str, Pref] | None = None) -> Iterator[Any]:
+def firefox(
+    prefs: Mapping[str, Pref] | None = None, *, wrapper: Sequence[str] = ()
+) -> Iterator[Any]:
     """A headless Firefox ESR with a fresh profile (QUIET_PREFS, then `prefs`), as a marionette
-    client with a session open; its process group is killed on the way out."""
+    client with a session open; its process group is killed on the way out. `wrapper` is a
+    command the browser runs under (`strace …`), in the same process group."""
     marionette = _marionette_class()
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="intake-firefox-") as tmp:
         profile = Path(tmp) / "profile"
-        write_profile(profile, {**QUIET_PREFS, "marionette.port": port, **(prefs or {})})
-        env = {**os.environ, "MOZ_HEADLESS": "1", "MOZ_CRASHREPORTER_DISABLE": "1"}
+        wanted = {**QUIET_PREFS, "marionette.port": port, **(prefs or {})}
+        write_profile(profile, wanted)
+        env = {**os.environ, **QUIET_ENV}
         process = subprocess.Popen(
             [
+                *wrapper,
                 str(FIREFOX),
                 "--headless",
                 "--marionette",
@@ -184,7 +214,7 @@ def firefox(prefs: Mapping[str, Pref] | None = None) -> Iterator[Any]:
             _wait_for_port(port, process)
             client = marionette(host="127.0.0.1", port=port, startup_timeout=START_SECONDS)
             client.start_session()
-            check_prefs(client, prefs or {})
+            check_prefs(client, wanted)
             yield client
         finally:
             if client is not None:  # closes the client's socket; the browser is killed anyway

@@ -119,14 +119,18 @@ def _sealed_so_far(site: LiveSite) -> tuple[int, int]:
 def _kill_all(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL to the server's process group and any worker outside it: no graceful end."""
     workers = children_of(process.pid)
-    os.killpg(process.pid, signal.SIGKILL)
+    # A restart that exited has no group left to kill.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     for pid in workers:
         if Path(f"/proc/{pid}").exists():
             os.kill(pid, signal.SIGKILL)
 
 
-def _restart(site: LiveSite) -> subprocess.Popen[bytes]:
+def _restart(site: LiveSite, started: list[subprocess.Popen[bytes]]) -> None:
+    """`intake serve` again on the site's port, added to `started` before the wait for it: a
+    server that never answers still has its own session, and the caller's cleanup kills it."""
     intake = Path(sys.executable).with_name("intake")
     with site.log.open("ab") as out:
         process = subprocess.Popen(
@@ -136,8 +140,8 @@ def _restart(site: LiveSite) -> subprocess.Popen[bytes]:
             env=site.env,
             start_new_session=True,
         )
+    started.append(process)
     _wait_until_serving(site.port, process, site.log)
-    return process
 
 
 def _wait_for_half(site: LiveSite, page: Any) -> None:
@@ -188,7 +192,7 @@ def test_the_upload_survives_a_server_killed_half_way(
     relay = Relay(live_site.port, canary)
     site = LiveSite(**{**live_site.__dict__, "base_url": f"http://127.0.0.1:{relay.port}"})
     context = browser.new_context(java_script_enabled=True)
-    restarted: subprocess.Popen[bytes] | None = None
+    restarted: list[subprocess.Popen[bytes]] = []
     try:
         page = context.new_page()
         _to_form(page, site)
@@ -201,15 +205,15 @@ def test_the_upload_survives_a_server_killed_half_way(
         _kill_all(live_site.process)
         page.wait_for_selector("#seal-status:has-text('connection was lost')", timeout=60_000)
         assert float(page.locator("#seal-progress").get_attribute("value") or 0) > 0
-        restarted = _restart(live_site)
+        _restart(live_site, restarted)
         page.wait_for_selector("#reference", timeout=DONE_TIMEOUT_MS)
         hashes = [c.strip() for c in page.locator("#received-files td.hash").all_inner_texts()]
         reference = page.locator("#reference").inner_text().strip()
     finally:
         context.close()
         relay.close()
-        if restarted is not None:
-            _kill_all(restarted)
+        for process in restarted:
+            _kill_all(process)
     assert hashes == [digest]
     (entry,) = live_site.submission(reference).files
     assert (entry.original_name, entry.size) == (source.name, SIZE)

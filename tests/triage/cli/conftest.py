@@ -13,6 +13,8 @@ def _no_terminal_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
     that means a prompt patches getpass itself."""
 
     def refuse(prompt: str = "") -> str:
-        raise AssertionError(f"unexpected terminal prompt {prompt!r}")
+        # pytest.fail, not an AssertionError: CliRunner turns any Exception into exit code 1,
+        # which a test of an error path would take for the failure it expects.
+        pytest.fail(f"unexpected terminal prompt {prompt!r}")
 
     monkeypatch.setattr(getpass, "getpass", refuse)
