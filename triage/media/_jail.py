@@ -34,8 +34,10 @@ from triage.media._numbers import (
     AUDIT_ARCH,
     CHANGES,
     EXECS,
+    IPC,
     NUMBERS,
     OPENS,
+    PIDS,
     PRIVILEGED,
     SIGNALS,
     SOCKETS,
@@ -45,6 +47,7 @@ __all__ = ["confine", "drop_capabilities", "no_network", "seccomp_deny"]
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
+_CLONE_NEWIPC = 0x08000000
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_CAPBSET_DROP = 24
 _PR_CAP_AMBIENT = 47
@@ -52,9 +55,19 @@ _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 _MAP_SHARED = 0x01
 # ioctl commands that change a file without writing to it, and need no write access:
-# FS_IOC_SETFLAGS (and its 32-bit form: chattr's append-only, no-dump ...) and
-# FS_IOC_FSSETXATTR; the same on x86_64 and aarch64 (_IOW of asm-generic/ioctl.h).
-_IOCTLS = (0x40086602, 0x40046602, 0x401C5820)
+# FS_IOC_SETFLAGS (and its 32-bit form: chattr's append-only, no-dump ...),
+# FS_IOC_FSSETXATTR, FS_IOC_SETVERSION (and 32-bit: the inode's generation), FS_IOC_ENABLE_VERITY
+# (makes the file read-only for good), fscrypt's FS_IOC_SET_ENCRYPTION_POLICY,
+# FS_IOC_ADD_ENCRYPTION_KEY, FS_IOC_REMOVE_ENCRYPTION_KEY(_ALL_USERS); the same on x86_64
+# and aarch64 (asm-generic/ioctl.h; values from linux/fs.h, fsverity.h, fscrypt.h).
+_IOCTLS = (
+    0x40086602, 0x40046602, 0x401C5820, 0x40087602, 0x40047602, 0x40806685, 0x800C6613,
+    0xC0506617, 0xC0406618, 0xC0406619,
+)  # fmt: skip
+# fcntl commands that make the kernel act for the child on something outside it: F_SETOWN,
+# F_SETOWN_EX and F_SETSIG (with O_ASYNC, a signal of the child's choosing sent to any pid
+# of the same user, past the filter's kill rule), F_SETLEASE and F_NOTIFY (signals too).
+_FCNTLS = (8, 15, 10, 1024, 1026)
 _SECCOMP_SET_MODE_FILTER = 1
 _SECCOMP_FILTER_FLAG_TSYNC = 1
 _CLONE_THREAD = 0x00010000
@@ -87,7 +100,8 @@ class _Calls:
     changes: tuple[int, ...]  # CHANGES and PRIVILEGED: EACCES
     signals: tuple[int, ...]  # EPERM
     execs: tuple[int, ...]
-    own: dict[str, int]  # clone, clone3, mmap, ioctl, kill, tgkill: their arguments are read
+    own: dict[str, int]  # clone, clone3, mmap, ioctl, fcntl, kill, tgkill: arguments read
+    pids: tuple[tuple[int, int, int | None], ...]  # (number, pid argument, "which" value)
     read_opens: tuple[tuple[int, int], ...]  # (number, index of the flags argument)
 
     @classmethod
@@ -97,11 +111,12 @@ class _Calls:
         def group(names: tuple[str, ...]) -> tuple[int, ...]:
             return tuple(table[name] for name in names if name in table)
 
-        own = ("clone", "clone3", "mmap", "ioctl", "kill", "tgkill")
+        own = ("clone", "clone3", "mmap", "ioctl", "fcntl", "kill", "tgkill")
         return cls(
             AUDIT_ARCH[machine], table["seccomp"], group(SOCKETS), group(OPENS),
-            group(CHANGES + PRIVILEGED), group(SIGNALS), group(EXECS),
+            group(CHANGES + PRIVILEGED + IPC), group(SIGNALS), group(EXECS),
             {name: table[name] for name in own},
+            tuple((table[name], arg, which) for name, (arg, which) in PIDS.items()),
             tuple((table[name], arg) for name, arg in _FLAGS_ARG.items() if name in table),
         )  # fmt: skip
 
@@ -131,10 +146,13 @@ def confine(address_space: int, cpu_seconds: int) -> None:
 
 
 def no_network() -> str:
-    """Move into a new network namespace if the kernel allows; returns "netns" or "" (then
-    the seccomp filter alone keeps the parser off the network)."""
+    """Move into new network and IPC namespaces if the kernel allows; returns "netns" or ""
+    (then the seccomp filter alone keeps the parser off the network and off System V and
+    POSIX IPC, which it refuses anyway). The IPC namespace ends with the child, and whatever
+    was left in it."""
     libc = _libc()
-    for flags in (_CLONE_NEWNET, _CLONE_NEWUSER | _CLONE_NEWNET):
+    both = _CLONE_NEWNET | _CLONE_NEWIPC
+    for flags in (both, _CLONE_NEWUSER | both):
         if libc.unshare(flags) == 0:
             return "netns"
     return ""
@@ -182,10 +200,29 @@ def _argument_checks(own: dict[str, int], refuse: int) -> list[bytes]:
     # writes to the file behind it, past the zero file-size limit.
     body += [_op(_JEQ, own["mmap"], 0, 4), _op(_LD_ABS, _ARG0 + 8 * 3)]
     body += [_op(_JSET, _MAP_SHARED, 0, 1), _op(_RET, refuse), _op(_RET, _RET_ALLOW)]
-    body += [_op(_JEQ, own["ioctl"], 0, len(_IOCTLS) + 3), _op(_LD_ABS, _ARG0 + 8)]
-    for i, command in enumerate(_IOCTLS):  # a match jumps over the rest and the allow
-        body.append(_op(_JEQ, command, len(_IOCTLS) - i, 0))
+    body += _refused_values(own["ioctl"], _ARG0 + 8, _IOCTLS, refuse)
+    return body + _refused_values(own["fcntl"], _ARG0 + 8, _FCNTLS, refuse)
+
+
+def _refused_values(number: int, offset: int, values: tuple[int, ...], refuse: int) -> list[bytes]:
+    """The call `number` refused when the argument at `offset` is one of `values`."""
+    body = [_op(_JEQ, number, 0, len(values) + 3), _op(_LD_ABS, offset)]
+    for i, value in enumerate(values):  # a match jumps over the rest and the allow
+        body.append(_op(_JEQ, value, len(values) - i, 0))
     return [*body, _op(_RET, _RET_ALLOW), _op(_RET, refuse)]
+
+
+def _own_process_only(pids: tuple[tuple[int, int, int | None], ...]) -> list[bytes]:
+    """Each call that names a process allowed on the child itself only (0 or its pid), and,
+    where it takes a "which" first, only when that names a single process."""
+    body: list[bytes] = []
+    for number, arg, which in pids:
+        block = [_op(_LD_ABS, _ARG0 + 8 * arg), _op(_JEQ, 0, 2, 0), _op(_JEQ, os.getpid(), 1, 0)]
+        if which is not None:  # a wrong "which" jumps straight to the refusal
+            block = [_op(_LD_ABS, _ARG0), _op(_JEQ, which, 0, 3), *block]
+        block += [_op(_RET, _RET_ERRNO | errno.EPERM), _op(_RET, _RET_ALLOW)]
+        body += [_op(_JEQ, number, 0, len(block)), *block]
+    return body
 
 
 def _filter(
@@ -199,7 +236,7 @@ def _filter(
         body += [_op(_JEQ, number, 0, 1), _op(_RET, refuse)]
     for number in calls.signals:
         body += [_op(_JEQ, number, 0, 1), _op(_RET, _RET_ERRNO | errno.EPERM)]
-    body += _argument_checks(calls.own, refuse)
+    body += _argument_checks(calls.own, refuse) + _own_process_only(calls.pids)
     for number, arg in read_only:  # an open that may write is refused, one that reads allowed
         body += [_op(_JEQ, number, 0, 4), _op(_LD_ABS, _ARG0 + 8 * arg)]
         body += [_op(_JSET, _WRITE_FLAGS, 0, 1), _op(_RET, refuse), _op(_RET, _RET_ALLOW)]
