@@ -11,10 +11,14 @@ Applied in this order, each a reason of its own (docs/media.md):
   why): sockets; changes to a file, its name, mode, times, extended attributes or flags;
   fallocate and shared file mappings (writes the zero file-size limit does not see);
   io_uring; ptrace, other processes' memory and descriptors (pidfd_getfd); signals to any
-  process but itself; what only a privileged process may do (mount, reboot, modules, clocks
-  ...); new processes (fork, vfork, a clone that is not a thread) and, for PyAV, every open of
-  a path and every exec; for ExifTool, every open that could write (create, truncate, append,
-  write) and every open whose flags it cannot read. It needs no privilege and works where
+  process but itself, and the fcntl commands that have the kernel signal for it (F_SETOWN,
+  F_SETSIG ...); limits, scheduling and memory placement of any process but itself
+  (prlimit64, sched_*, setpriority, ioprio_set ...); System V and POSIX IPC and keyrings,
+  which would outlive it (and, with the network namespace, an IPC namespace of its own);
+  what only a privileged process may do (mount, reboot, modules, clocks ...); new processes
+  (fork, vfork, a clone that is not a thread) and, for PyAV, every open of a path and every
+  exec; for ExifTool, every open that could write (create, truncate, append, write) and
+  every open whose flags it cannot read. It needs no privilege and works where
   namespaces are off, and Python's socket blocker would not see a socket FFmpeg or Perl opens
   from C. The parent (triage.media.probe.run_cell) is not dumpable while a child lives, so the
   child cannot read its memory through /proc.
