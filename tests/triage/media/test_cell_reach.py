@@ -128,3 +128,25 @@ print("ipcns=" + os.readlink("/proc/self/ns/ipc"))
         assert said[name] in {"EACCES", "EPERM"}, (name, said)
     if said.get("ipcns") and "nons" not in said:
         assert said["ipcns"] != os.readlink("/proc/self/ns/ipc")
+
+
+@pytest.mark.parametrize("which", CELLS)
+def test_the_cell_makes_only_the_ioctls_the_parsers_need(which: str):
+    said = _cell(which, """
+n = ctypes.c_int(0)
+r, w = os.pipe()
+print("fionread=" + sc(16, r, 0x541B, ctypes.byref(n)))  # FIONREAD
+print("fioclex=" + sc(16, 0, 0x5451, 0))  # FIOCLEX
+print("fionclex=" + sc(16, 0, 0x5450, 0))  # FIONCLEX
+print("fionbio=" + sc(16, 0, 0x5421, ctypes.byref(n)))  # FIONBIO 0
+print("tcgets=" + sc(16, 0, 0x5401, ctypes.create_string_buffer(64)))
+print("getflags=" + sc(16, 0, 0x80086601, ctypes.byref(ctypes.c_long())))  # FS_IOC_GETFLAGS
+print("fiemap=" + sc(16, 0, 0xC020660B, ctypes.create_string_buffer(64)))  # FS_IOC_FIEMAP
+print("tiocsti=" + sc(16, 1, 0x5412, ctypes.byref(ctypes.c_char(b"x"))))  # TIOCSTI
+""", given=__file__)  # fmt: skip
+    for name in ("fionread", "fioclex", "fionclex", "fionbio"):
+        assert said[name] == "ok", (name, said)
+    assert said["tcgets"] == "ENOTTY"  # the kernel's own answer: the input is not a terminal
+    # Any other command, even one this regular file would answer: "not for this file".
+    for name in ("getflags", "fiemap", "tiocsti"):
+        assert said[name] == "ENOTTY", (name, said)
