@@ -74,6 +74,8 @@ print("setown_ex=" + sc(72, r, 15, own))
 print("setsig=" + sc(72, r, 10, 9))  # F_SETSIG SIGKILL
 print("setlease=" + sc(72, 0, 1024, 0))  # F_SETLEASE F_RDLCK
 print("notify=" + sc(72, r, 1026, 0))  # F_NOTIFY
+print("fiosetown=" + sc(16, r, 0x8901, ctypes.byref(ctypes.c_int(sib))))  # the same by ioctl
+print("fioasync=" + sc(16, r, 0x5452, ctypes.byref(ctypes.c_int(1))))  # O_ASYNC by ioctl
 print("getfl=" + sc(72, r, 3))  # F_GETFL
 print("setfd=" + sc(72, r, 2, 1))  # F_SETFD FD_CLOEXEC
 print("setfl=" + sc(72, r, 4, 0o20000 | os.O_NONBLOCK))  # F_SETFL O_ASYNC
@@ -87,6 +89,8 @@ print("userfaultfd=" + sc(323, 0))
         sibling.wait()
     for name in ("setown", "setown_ex", "setsig", "setlease", "notify", "flock", "userfaultfd"):
         assert said[name] in {"EACCES", "EPERM"}, (name, said)
+    for name in ("fiosetown", "fioasync"):  # not among the ioctls the parsers make
+        assert said[name] == "ENOTTY", (name, said)
     for name in ("getfl", "setfd", "setfl"):
         assert said[name] == "ok", (name, said)
 
