@@ -11,10 +11,14 @@ Applied in this order, each a reason of its own (docs/media.md):
   why): sockets; changes to a file, its name, mode, times, extended attributes or flags;
   fallocate and shared file mappings (writes the zero file-size limit does not see);
   io_uring; ptrace, other processes' memory and descriptors (pidfd_getfd); signals to any
-  process but itself; what only a privileged process may do (mount, reboot, modules, clocks
-  ...); new processes (fork, vfork, a clone that is not a thread) and, for PyAV, every open of
-  a path and every exec; for ExifTool, every open that could write (create, truncate, append,
-  write) and every open whose flags it cannot read. It needs no privilege and works where
+  process but itself, and the fcntl commands that have the kernel signal for it (F_SETOWN,
+  F_SETSIG ...); limits, scheduling and memory placement of any process but itself
+  (prlimit64, sched_*, setpriority, ioprio_set ...); System V and POSIX IPC and keyrings,
+  which would outlive it (and, with the network namespace, an IPC namespace of its own);
+  what only a privileged process may do (mount, reboot, modules, clocks ...); new processes
+  (fork, vfork, a clone that is not a thread) and, for PyAV, every open of a path and every
+  exec; for ExifTool, every open that could write (create, truncate, append, write) and
+  every open whose flags it cannot read. It needs no privilege and works where
   namespaces are off, and Python's socket blocker would not see a socket FFmpeg or Perl opens
   from C. The parent (triage.media.probe.run_cell) is not dumpable while a child lives, so the
   child cannot read its memory through /proc.
@@ -24,86 +28,24 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import os
 import platform
 import resource
-import struct
-from dataclasses import dataclass
 
-from triage.media._numbers import (
-    AUDIT_ARCH,
-    CHANGES,
-    EXECS,
-    NUMBERS,
-    OPENS,
-    PRIVILEGED,
-    SIGNALS,
-    SOCKETS,
-)
+from triage.media._bpf import program
+from triage.media._numbers import NUMBERS
 
 __all__ = ["confine", "drop_capabilities", "no_network", "seccomp_deny"]
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
+_CLONE_NEWIPC = 0x08000000
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_CAPBSET_DROP = 24
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
-_MAP_SHARED = 0x01
-# ioctl commands that change a file without writing to it, and need no write access:
-# FS_IOC_SETFLAGS (and its 32-bit form: chattr's append-only, no-dump ...) and
-# FS_IOC_FSSETXATTR; the same on x86_64 and aarch64 (_IOW of asm-generic/ioctl.h).
-_IOCTLS = (0x40086602, 0x40046602, 0x401C5820)
 _SECCOMP_SET_MODE_FILTER = 1
 _SECCOMP_FILTER_FLAG_TSYNC = 1
-_CLONE_THREAD = 0x00010000
-_RET_ALLOW = 0x7FFF0000
-_RET_KILL = 0x80000000
-_RET_ERRNO = 0x00050000
-_JSET = 0x45  # BPF_JMP | BPF_JSET | BPF_K
-_ARG0 = 16  # offsetof(struct seccomp_data, args[0]): its low 32 bits on a little-endian CPU
-# (args[i] is 8 bytes further each)
-_LD_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
-_JEQ = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
-_JGE = 0x35  # BPF_JMP | BPF_JGE | BPF_K
-_RET = 0x06  # BPF_RET | BPF_K
-_X32_BIT = 0x40000000
-# O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE: the same bits on x86_64 and
-# aarch64 (asm-generic/fcntl.h). An open with none of them only reads.
-_WRITE_FLAGS = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000 | 0o20000000
-# Where the flags are among the arguments of the opens ExifTool's cell may make.
-_FLAGS_ARG = {"open": 1, "openat": 2}
-
-
-@dataclass(frozen=True)
-class _Calls:
-    """One machine's system call numbers, by what the filter does with them."""
-
-    arch: int  # AUDIT_ARCH_*
-    seccomp: int
-    sockets: tuple[int, ...]
-    opens: tuple[int, ...]
-    changes: tuple[int, ...]  # CHANGES and PRIVILEGED: EACCES
-    signals: tuple[int, ...]  # EPERM
-    execs: tuple[int, ...]
-    own: dict[str, int]  # clone, clone3, mmap, ioctl, kill, tgkill: their arguments are read
-    read_opens: tuple[tuple[int, int], ...]  # (number, index of the flags argument)
-
-    @classmethod
-    def of(cls, machine: str) -> _Calls:
-        table = NUMBERS[machine]
-
-        def group(names: tuple[str, ...]) -> tuple[int, ...]:
-            return tuple(table[name] for name in names if name in table)
-
-        own = ("clone", "clone3", "mmap", "ioctl", "kill", "tgkill")
-        return cls(
-            AUDIT_ARCH[machine], table["seccomp"], group(SOCKETS), group(OPENS),
-            group(CHANGES + PRIVILEGED), group(SIGNALS), group(EXECS),
-            {name: table[name] for name in own},
-            tuple((table[name], arg) for name, arg in _FLAGS_ARG.items() if name in table),
-        )  # fmt: skip
 
 
 class _Prog(ctypes.Structure):
@@ -131,10 +73,13 @@ def confine(address_space: int, cpu_seconds: int) -> None:
 
 
 def no_network() -> str:
-    """Move into a new network namespace if the kernel allows; returns "netns" or "" (then
-    the seccomp filter alone keeps the parser off the network)."""
+    """Move into new network and IPC namespaces if the kernel allows; returns "netns" or ""
+    (then the seccomp filter alone keeps the parser off the network and off System V and
+    POSIX IPC, which it refuses anyway). The IPC namespace ends with the child, and whatever
+    was left in it."""
     libc = _libc()
-    for flags in (_CLONE_NEWNET, _CLONE_NEWUSER | _CLONE_NEWNET):
+    both = _CLONE_NEWNET | _CLONE_NEWIPC
+    for flags in (both, _CLONE_NEWUSER | both):
         if libc.unshare(flags) == 0:
             return "netns"
     return ""
@@ -166,52 +111,6 @@ def drop_capabilities() -> None:
         raise OSError(ctypes.get_errno(), "capset failed")
 
 
-def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
-    return struct.pack("HBBI", code, jt, jf, k)
-
-
-def _argument_checks(own: dict[str, int], refuse: int) -> list[bytes]:
-    """The calls allowed or refused by an argument. Each block loads the argument and
-    returns in both branches, so what follows still sees the call's number."""
-    signal_refused = _RET_ERRNO | errno.EPERM
-    body: list[bytes] = []
-    for name in ("kill", "tgkill"):  # at the child itself (raise, abort), or at nobody
-        body += [_op(_JEQ, own[name], 0, 4), _op(_LD_ABS, _ARG0)]
-        body += [_op(_JEQ, os.getpid(), 0, 1), _op(_RET, _RET_ALLOW), _op(_RET, signal_refused)]
-    # mmap with MAP_SHARED (MAP_SHARED_VALIDATE has the bit too): a shared writable mapping
-    # writes to the file behind it, past the zero file-size limit.
-    body += [_op(_JEQ, own["mmap"], 0, 4), _op(_LD_ABS, _ARG0 + 8 * 3)]
-    body += [_op(_JSET, _MAP_SHARED, 0, 1), _op(_RET, refuse), _op(_RET, _RET_ALLOW)]
-    body += [_op(_JEQ, own["ioctl"], 0, len(_IOCTLS) + 3), _op(_LD_ABS, _ARG0 + 8)]
-    for i, command in enumerate(_IOCTLS):  # a match jumps over the rest and the allow
-        body.append(_op(_JEQ, command, len(_IOCTLS) - i, 0))
-    return [*body, _op(_RET, _RET_ALLOW), _op(_RET, refuse)]
-
-
-def _filter(
-    calls: _Calls, denied: tuple[int, ...], read_only: tuple[tuple[int, int], ...], x32: bool
-) -> bytes:
-    refuse = _RET_ERRNO | errno.EACCES
-    body = [_op(_LD_ABS, 4), _op(_JEQ, calls.arch, 1, 0), _op(_RET, _RET_KILL), _op(_LD_ABS, 0)]
-    if x32:  # x32 system calls are the same calls under other numbers: refuse them all
-        body += [_op(_JGE, _X32_BIT, 0, 1), _op(_RET, refuse)]
-    for number in denied:
-        body += [_op(_JEQ, number, 0, 1), _op(_RET, refuse)]
-    for number in calls.signals:
-        body += [_op(_JEQ, number, 0, 1), _op(_RET, _RET_ERRNO | errno.EPERM)]
-    body += _argument_checks(calls.own, refuse)
-    for number, arg in read_only:  # an open that may write is refused, one that reads allowed
-        body += [_op(_JEQ, number, 0, 4), _op(_LD_ABS, _ARG0 + 8 * arg)]
-        body += [_op(_JSET, _WRITE_FLAGS, 0, 1), _op(_RET, refuse), _op(_RET, _RET_ALLOW)]
-    # clone3 hides its flags in memory a filter cannot read: "not here" makes the C library
-    # fall back to clone, whose flags it can. A clone without CLONE_THREAD is a new process.
-    body += [_op(_JEQ, calls.own["clone3"], 0, 1), _op(_RET, _RET_ERRNO | errno.ENOSYS)]
-    body += [_op(_JEQ, calls.own["clone"], 0, 3), _op(_LD_ABS, _ARG0)]
-    body += [_op(_JSET, _CLONE_THREAD, 1, 0), _op(_RET, refuse)]
-    body.append(_op(_RET, _RET_ALLOW))
-    return b"".join(body)
-
-
 def seccomp_deny(*, opens: bool) -> None:
     """Drop every capability, then install the filter on every thread of this process, for
     the rest of its life and of what it execs. With `opens` (PyAV) no path may be opened and
@@ -221,24 +120,16 @@ def seccomp_deny(*, opens: bool) -> None:
     machine = platform.machine()
     if machine not in NUMBERS:
         raise OSError(errno.ENOSYS, f"no seccomp filter for {machine}")
-    calls = _Calls.of(machine)
-    read_only: tuple[tuple[int, int], ...] = ()
-    if opens:
-        denied = calls.sockets + calls.changes + calls.opens + calls.execs
-    else:  # the opens whose flags the filter cannot read (creat always writes) are refused
-        flagged = {number for number, _ in calls.read_opens}
-        denied = calls.sockets + calls.changes + tuple(n for n in calls.opens if n not in flagged)
-        read_only = calls.read_opens
-    program = _filter(calls, denied, read_only, machine == "x86_64")
-    buffer = ctypes.create_string_buffer(program)
-    prog = _Prog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    seccomp, code = program(machine, opens=opens)
+    buffer = ctypes.create_string_buffer(code)
+    prog = _Prog(len(code) // 8, ctypes.cast(buffer, ctypes.c_void_p))
     drop_capabilities()
     libc = _libc()
     libc.syscall.restype = ctypes.c_long
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
     done = libc.syscall(
-        ctypes.c_long(calls.seccomp), ctypes.c_long(_SECCOMP_SET_MODE_FILTER),
+        ctypes.c_long(seccomp), ctypes.c_long(_SECCOMP_SET_MODE_FILTER),
         ctypes.c_long(_SECCOMP_FILTER_FLAG_TSYNC), ctypes.byref(prog),
     )  # fmt: skip
     if done != 0:  # -1 with errno, or the id of a thread that could not be synchronised

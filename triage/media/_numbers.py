@@ -13,10 +13,12 @@ __all__ = [
     "AUDIT_ARCH",
     "CHANGES",
     "EXECS",
+    "IPC",
     "NEWER",
     "NUMBERS",
     "OPENS",
     "OWN",
+    "PIDS",
     "PRIVILEGED",
     "SIGNALS",
     "SOCKETS",
@@ -36,8 +38,26 @@ CHANGES = (
     "lremovexattr", "fremovexattr", "setxattrat", "removexattrat", "utime", "utimes",
     "utimensat", "futimesat", "io_uring_setup", "io_uring_enter", "io_uring_register",
     "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_getfd", "kcmp",
-    "fork", "vfork",
+    "fork", "vfork", "flock", "userfaultfd",
 )  # fmt: skip
+# What outlives the child, or is shared past it, and could hold plaintext after it ends:
+# System V shared memory, messages and semaphores, POSIX message queues, keyrings. (The cell's
+# own IPC namespace, where it gets one, already ends with it; these are refused everywhere.)
+IPC = (
+    "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "semget",
+    "semop", "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend",
+    "mq_timedreceive", "mq_notify", "mq_getsetattr", "add_key", "request_key", "keyctl",
+)  # fmt: skip
+# Calls that act on a process by its id, allowed on the child itself only (0 or its own pid):
+# another process of the same user could otherwise have its limits lowered (RLIMIT_CPU 0
+# kills it) or its scheduling, I/O priority or memory placement changed. The value is
+# (the argument holding the pid, and for setpriority and ioprio_set, which take a "which"
+# first, the one value of it that names a single process: PRIO_PROCESS, IOPRIO_WHO_PROCESS).
+PIDS: dict[str, tuple[int, int | None]] = {
+    "prlimit64": (0, None), "sched_setaffinity": (0, None), "sched_setscheduler": (0, None),
+    "sched_setparam": (0, None), "sched_setattr": (0, None), "migrate_pages": (0, None),
+    "move_pages": (0, None), "setpriority": (1, 0), "ioprio_set": (1, 1),
+}  # fmt: skip
 # What only a privileged process may do (the child drops every capability first; refused
 # here too, should a kernel or a user namespace still grant one).
 PRIVILEGED = (
@@ -52,7 +72,7 @@ PRIVILEGED = (
 SIGNALS = ("tkill", "pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 EXECS = ("execve", "execveat")
 # The filter's own machinery: installing it, and the calls whose arguments it reads.
-OWN = ("seccomp", "clone", "clone3", "mmap", "ioctl", "kill", "tgkill")
+OWN = ("seccomp", "clone", "clone3", "mmap", "ioctl", "fcntl", "kill", "tgkill")
 # Linux 6.13's *xattrat calls, the same number on every machine (the generic table's), which
 # Debian 12's libseccomp 2.5.4 does not know yet: the number test pins them by hand.
 NEWER = {"setxattrat": 463, "removexattrat": 466}
@@ -80,7 +100,15 @@ NUMBERS: dict[str, dict[str, int]] = {
         "quotactl": 179, "quotactl_fd": 443, "iopl": 172, "ioperm": 173, "bpf": 321,
         "tkill": 200, "pidfd_send_signal": 424, "rt_sigqueueinfo": 129,
         "rt_tgsigqueueinfo": 297, "execve": 59, "execveat": 322, "seccomp": 317, "clone": 56,
-        "clone3": 435, "mmap": 9, "ioctl": 16, "kill": 62, "tgkill": 234,
+        "clone3": 435, "mmap": 9, "ioctl": 16, "kill": 62, "tgkill": 234, "fcntl": 72,
+        "flock": 73, "userfaultfd": 323, "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67,
+        "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semget": 64, "semop": 65,
+        "semtimedop": 220, "semctl": 66, "mq_open": 240, "mq_unlink": 241,
+        "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
+        "add_key": 248, "request_key": 249, "keyctl": 250, "prlimit64": 302,
+        "sched_setaffinity": 203, "sched_setscheduler": 144, "sched_setparam": 142,
+        "sched_setattr": 314, "migrate_pages": 256, "move_pages": 279, "setpriority": 141,
+        "ioprio_set": 251,
     },
     "aarch64": {
         "socket": 198, "socketpair": 199, "openat": 56, "openat2": 437,
@@ -101,7 +129,14 @@ NUMBERS: dict[str, dict[str, int]] = {
         "quotactl_fd": 443, "bpf": 280, "tkill": 130, "pidfd_send_signal": 424,
         "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "execve": 221, "execveat": 281,
         "seccomp": 277, "clone": 220, "clone3": 435, "mmap": 222, "ioctl": 29, "kill": 129,
-        "tgkill": 131,
+        "tgkill": 131, "fcntl": 25, "flock": 32, "userfaultfd": 282, "shmget": 194,
+        "shmat": 196, "shmctl": 195, "shmdt": 197, "msgget": 186, "msgsnd": 189, "msgrcv": 188,
+        "msgctl": 187, "semget": 190, "semop": 193, "semtimedop": 192, "semctl": 191,
+        "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183,
+        "mq_notify": 184, "mq_getsetattr": 185, "add_key": 217, "request_key": 218,
+        "keyctl": 219, "prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
+        "sched_setparam": 118, "sched_setattr": 274, "migrate_pages": 238, "move_pages": 239,
+        "setpriority": 140, "ioprio_set": 30,
     },
 }  # fmt: skip
 # AUDIT_ARCH_* of <linux/audit.h>: the ELF machine | 64-bit | little-endian, which the filter

@@ -20,17 +20,19 @@ from triage.media._numbers import (
     AUDIT_ARCH,
     CHANGES,
     EXECS,
+    IPC,
     NEWER,
     NUMBERS,
     OPENS,
     OWN,
+    PIDS,
     PRIVILEGED,
     SIGNALS,
     SOCKETS,
 )
 
 RESOLVER = shutil.which("scmp_sys_resolver")
-NAMES = SOCKETS + OPENS + CHANGES + PRIVILEGED + SIGNALS + EXECS + OWN
+NAMES = SOCKETS + OPENS + CHANGES + PRIVILEGED + SIGNALS + EXECS + OWN + IPC + tuple(PIDS)
 # Linux 6.13's setxattrat and removexattrat, from the kernel's generic table
 # (include/uapi/asm-generic/unistd.h, also scripts/syscall.tbl and x86_64's syscall_64.tbl),
 # which libseccomp 2.5.4 does not know: written here by hand, apart from the code's table.
