@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -144,14 +144,16 @@ def _restart(site: LiveSite, started: list[subprocess.Popen[bytes]]) -> None:
     _wait_until_serving(site.port, process, site.log)
 
 
-def _wait_for_half(site: LiveSite, page: Any) -> None:
+def wait_for_half(site: LiveSite, pause: Callable[[], object]) -> None:
+    """Until half the upload is sealed on disk (not all of it), calling `pause` between looks:
+    a Playwright page must wait through its own loop, other drivers can sleep."""
     deadline = time.monotonic() + 900  # a bound for a failure only: a shared CI host is slow
     while time.monotonic() < deadline:
         have, total = _sealed_so_far(site)
         if total and have >= total // 2:
             assert have < total, "the upload finished before the kill"
             return
-        page.wait_for_timeout(100)
+        pause()
     pytest.fail("the upload never reached half way")
 
 
@@ -201,7 +203,7 @@ def test_the_upload_survives_a_server_killed_half_way(
         page.fill("#account", "The convoy stopped at the bridge.")
         page.set_input_files("#group1-files", str(source))
         page.click("#send")
-        _wait_for_half(live_site, page)
+        wait_for_half(live_site, lambda: page.wait_for_timeout(100))
         _kill_all(live_site.process)
         page.wait_for_selector("#seal-status:has-text('connection was lost')", timeout=60_000)
         assert float(page.locator("#seal-progress").get_attribute("value") or 0) > 0

@@ -129,9 +129,9 @@ def _translator(lang: str) -> Callable[[str], str]:
     return catalogue.gettext
 
 
-def _open_form(page: Any, site: LiveSite, lang: str) -> None:
+def open_form(page: Any, base_url: str, lang: str) -> None:
     """The codename step (two words typed back), in `lang`, landing on the testimony form."""
-    page.goto(f"{site.base_url}/start?lang={lang}")
+    page.goto(f"{base_url}/start?lang={lang}")
     page.click("#get-codename")
     words = page.locator("#codename").inner_text().split()
     for box in ("#word1", "#word2"):
@@ -141,7 +141,8 @@ def _open_form(page: Any, site: LiveSite, lang: str) -> None:
     page.wait_for_selector("#testimony-form")
 
 
-def _required(page: Any, account: str) -> None:
+def required(page: Any, account: str) -> None:
+    """The answers every testimony needs: recipients, consent and an account."""
     page.check("#recipients-only")
     page.check("#consent")
     page.fill("#account", account)
@@ -156,8 +157,8 @@ def test_each_input_only_the_rules_refuse_is_a_translated_field_error(
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
-        _open_form(page, live_site, lang)
-        _required(page, account)
+        open_form(page, live_site.base_url, lang)
+        required(page, account)
         sent: list[str] = []
         for case in CASES:
             name = f"{case.name}-{lang}.jpg"

@@ -22,6 +22,7 @@ import pytest
 from tests.e2e.chromium import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.conftest import LiveSite
 from tests.e2e.test_browser_resume import Relay
+from tests.e2e.test_browser_rules import open_form, required
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -69,17 +70,8 @@ def jit(driver: Any) -> Iterator[Any]:
 
 
 def _choose_and_send(page: Any, base_url: str, lang: str, content: bytes) -> None:
-    page.goto(f"{base_url}/start?lang={lang}")
-    page.click("#get-codename")
-    words = page.locator("#codename").inner_text().split()
-    for box in ("#word1", "#word2"):
-        position = int(page.locator(box).get_attribute("data-position") or "0")
-        page.fill(box, words[position - 1])
-    page.click("#confirm")
-    page.wait_for_selector("#testimony-form")
-    page.check("#recipients-only")
-    page.check("#consent")
-    page.fill("#account", "The shelling began at night.")
+    open_form(page, base_url, lang)
+    required(page, "The shelling began at night.")
     files = [{"name": "night.mp4", "mimeType": "video/mp4", "buffer": content}]
     page.set_input_files("#group1-files", files)
     page.click("#send")

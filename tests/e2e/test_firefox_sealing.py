@@ -30,7 +30,7 @@ import pytest
 
 from tests.e2e.conftest import LiveSite
 from tests.e2e.firefox import FIREFOX, FIREFOX_MARKS, firefox
-from tests.e2e.test_browser_resume import Relay, _kill_all, _restart, _sealed_so_far
+from tests.e2e.test_browser_resume import Relay, _kill_all, _restart, wait_for_half
 from tests.e2e.test_browser_sealing import _canary_file, _stored
 
 AGE = shutil.which("age")
@@ -157,17 +157,6 @@ def test_a_file_is_sealed_in_firefox_and_opens_with_age(
     assert live_site.open_with_age(blob.name, tmp_path) == content
 
 
-def _wait_for_half(site: LiveSite) -> None:
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        have, total = _sealed_so_far(site)
-        if total and have >= total // 2:
-            assert have < total, "the upload finished before the kill"
-            return
-        time.sleep(0.1)
-    pytest.fail("the upload never reached half way")
-
-
 def test_the_upload_survives_a_server_killed_half_way_in_firefox(
     browser: Any, live_site: LiveSite, tmp_path: Path
 ) -> None:
@@ -180,7 +169,7 @@ def test_the_upload_survives_a_server_killed_half_way_in_firefox(
     restarted: list[subprocess.Popen[bytes]] = []
     try:
         _fill_and_send(browser, site.base_url, source)
-        _wait_for_half(live_site)
+        wait_for_half(live_site, lambda: time.sleep(0.1))
         _kill_all(live_site.process)
         status = _wait_for(browser, "#seal-status:not([hidden])", 60)
         deadline = time.monotonic() + 60

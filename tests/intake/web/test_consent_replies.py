@@ -27,6 +27,20 @@ def _rows(site: Site, kind: str) -> list[SubmissionRow]:
         return list(found.all())
 
 
+def _answer(
+    site: Site, browser: FlaskClient, form: str, data: dict[str, str]
+) -> tuple[SubmissionRow, Submission]:
+    """The follow-up form sent answering `data`'s reply: the one follow-up stored (row, manifest),
+    checked to answer that reply and to name the same testimony in both."""
+    response = post_multipart(browser, form_action(form, "follow-up-form"), data)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (row,) = _rows(site, "follow_up")
+    doc = Submission.from_json(site.open_blob(row.manifest_blob))
+    assert doc.in_reply_to == data["in_reply_to"]
+    assert doc.parent_id == row.parent_id
+    return row, doc
+
+
 def _summary(browser: FlaskClient, codename: str, **data: Any) -> tuple[str, str]:
     """The consent form sent with the codename: the summary page and its form's action."""
     page = browser.get("/account/consent").get_data(as_text=True)
@@ -135,11 +149,7 @@ def test_a_reply_names_its_submission_and_can_be_answered(site: Site, client: Fl
     assert f'value="{reply_id}"' in form
     assert f'name="parent" value="{reference}"' in form  # the reply's testimony, not a choice
     data = {"parent": reference, "account": "It was Mira street.", "in_reply_to": reply_id}
-    response = post_multipart(browser, form_action(form, "follow-up-form"), data)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    (row,) = _rows(site, "follow_up")
-    doc = Submission.from_json(site.open_blob(row.manifest_blob))
-    assert doc.in_reply_to == reply_id
+    _row, doc = _answer(site, browser, form, data)
     assert doc.parent_id == reference
     assert doc.answers.text("B1") == "It was Mira street."
 
@@ -195,12 +205,7 @@ def test_an_answer_adds_to_the_testimony_its_reply_is_about(
     assert f'name="parent" value="{reference}"' in form
     assert f"about your submission {reference}" in form
     data = {"parent": other, "account": "It was Mira street.", "in_reply_to": reply_id}
-    response = post_multipart(browser, form_action(form, "follow-up-form"), data)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    (row,) = _rows(site, "follow_up")
-    doc = Submission.from_json(site.open_blob(row.manifest_blob))
-    assert doc.in_reply_to == reply_id
-    assert doc.parent_id == reference
+    row, _doc = _answer(site, browser, form, data)
     assert row.parent_id == reference
     plain = browser.get("/account/add").get_data(as_text=True)  # not answering: the witness picks
     assert '<select id="parent"' in plain

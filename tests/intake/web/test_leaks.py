@@ -22,14 +22,13 @@ from wtforms import StringField, TextAreaField
 
 from intake.web import forms
 from intake.web import upload as upload_module
+from tests.intake.web import witness_steps
 from tests.intake.web.conftest import (
     Site,
-    codename_of,
     form_action,
     minimal_testimony,
     open_testimony_form,
     post_multipart,
-    reference_of,
 )
 
 BIG = 600 * 1024  # above Werkzeug's 500 KB spool threshold
@@ -118,7 +117,7 @@ def test_no_canary_in_clear_anywhere(
 
     monkeypatch.setattr(upload_module.SealingWriter, "write", watched_write)
 
-    data = minimal_testimony(identify="yes", contact="yes", contact_how="other-channel")
+    data: dict[str, Any] = {"identify": "yes", "contact": "yes", "contact_how": "other-channel"}
     for name in _text_fields(forms.TestimonyForm):
         if name not in {"coordinates"}:
             data[name] = f"{canary} {name}"
@@ -131,19 +130,10 @@ def test_no_canary_in_clear_anywhere(
     for group in (2, 3):
         small = canary.encode() + f" group {group}".encode()
         data[f"group{group}-files"] = [(io.BytesIO(small), f"{canary}-{group}.jpg", "image/jpeg")]
-    response = post_multipart(
-        client, form_action(open_testimony_form(client), "testimony-form"), data
-    )
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200, html
-    codename, reference = codename_of(html), reference_of(html)
+    codename, reference = witness_steps.testify(client, **data)
 
     browser = site.client()
-    login = browser.get("/return").get_data(as_text=True)
-    assert (
-        browser.post(form_action(login, "login-form"), data={"codename": codename}).status_code
-        == 200
-    )
+    witness_steps.login(browser, codename)
     page = browser.get("/account/add").get_data(as_text=True)
     follow_up = {
         "parent": reference,

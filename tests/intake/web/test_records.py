@@ -29,15 +29,7 @@ from intake.web.services.submit import NewSubmission, commit_submission
 from intake.web.services.witness import Account, change_consent, login
 from protocol.entries import Answers, ConsentChange
 from tests.intake.web import witness_steps
-from tests.intake.web.conftest import (
-    Site,
-    codename_of,
-    form_action,
-    minimal_testimony,
-    open_testimony_form,
-    post_multipart,
-    reference_of,
-)
+from tests.intake.web.conftest import Site, form_action
 
 VIDEO = bytes(range(256)) * 400  # 102,400 bytes
 PHOTO = b"\xff\xd8 a photo of the street"
@@ -45,17 +37,11 @@ NAMES = ("вулиця-дрон.mp4", "street.jpg")
 
 
 def _testify(client: FlaskClient) -> tuple[str, str]:
-    page = open_testimony_form(client)
     files = [
         (io.BytesIO(VIDEO), NAMES[0], "video/mp4"),
         (io.BytesIO(PHOTO), NAMES[1], "image/jpeg"),
     ]
-    response = post_multipart(
-        client, form_action(page, "testimony-form"), minimal_testimony(**{"group1-files": files})
-    )
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200, html
-    return codename_of(html), reference_of(html)
+    return witness_steps.testify(client, **{"group1-files": files})
 
 
 def _forget_records(site: Site) -> None:
@@ -333,9 +319,7 @@ def test_later_pages_say_the_size_is_on_our_server(site: Site, client: FlaskClie
 def test_a_testimony_without_files_says_nothing_of_deleted_names(
     site: Site, client: FlaskClient
 ) -> None:
-    page = open_testimony_form(client)
-    response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
-    codename = codename_of(response.get_data(as_text=True))
+    codename, _reference = witness_steps.testify(client)
     html = witness_steps.login(site.client(), codename)
     assert "0 files" in html
     assert "fingerprints" not in html.split('id="submissions"')[1]

@@ -12,31 +12,20 @@ from intake.clock import minute_bucket
 from intake.models import Submission, WitnessSession
 from tests.intake.web.conftest import (
     Site,
-    codename_of,
     form_action,
-    minimal_testimony,
-    open_testimony_form,
     post_multipart,
     query_of,
     reference_of,
 )
-
-
-def _testify(client: FlaskClient) -> tuple[str, str]:
-    page = open_testimony_form(client)
-    html = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
-    text = html.get_data(as_text=True)
-    return codename_of(text), reference_of(text)
+from tests.intake.web.witness_steps import login, login_response, testify
 
 
 def _logged_in(site: Site) -> tuple[FlaskClient, str, str]:
     first = site.client()
-    codename, reference = _testify(first)
+    codename, reference = testify(first)
     first.post("/logout")  # the session the codename step opened; only the login's is left
     browser = site.client()
-    page = browser.get("/return").get_data(as_text=True)
-    response = browser.post(form_action(page, "login-form"), data={"codename": codename})
-    assert response.status_code == 200
+    login(browser, codename)
     return browser, codename, reference
 
 
@@ -53,10 +42,8 @@ def _consent_changes(site: Site) -> int:
 
 
 def test_the_cookie_keeps_its_policy(site: Site) -> None:
-    codename, _reference = _testify(site.client())
-    browser = site.client()
-    page = browser.get("/return").get_data(as_text=True)
-    response = browser.post(form_action(page, "login-form"), data={"codename": codename})
+    codename, _reference = testify(site.client())
+    response = login_response(site.client(), codename)
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -25,10 +27,11 @@ from tests.intake.web.conftest import (
 __all__ = ["login", "login_response", "reply", "testify"]
 
 
-def testify(client: FlaskClient) -> tuple[str, str]:
-    """A minimal testimony sent from `client`: its codename and reference."""
+def testify(client: FlaskClient, **answers: Any) -> tuple[str, str]:
+    """A minimal testimony (plus `answers`) sent from `client`: its codename and reference."""
     page = open_testimony_form(client)
-    response = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
+    data = minimal_testimony(**answers)
+    response = post_multipart(client, form_action(page, "testimony-form"), data)
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
     return codename_of(html), reference_of(html)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from protocol.ids import new_reply_id
 from protocol.schema import ConsentChange
-from tests.triage.factory import Witness, answers_for, build, export_bundle
+from tests.triage.factory import Built, Witness, answers_for, build, export_bundle
 from tests.triage.helpers import TRIAGE, run_in_pty
 from tests.triage.workbench import PASSPHRASE, Bench, run_triage
 from triage.errors import ExitCode
@@ -22,6 +22,21 @@ def _import(bench: Bench, path: Path, *subs: object) -> str:
     result = bench.run("import", str(export_bundle(path, list(subs))))  # type: ignore[arg-type]
     assert result.exit_code == 0, result.output
     return result.stdout
+
+
+def _answered(
+    bench: Bench, path: Path, witness: Witness, about: str, parent: str
+) -> tuple[str, Built]:
+    """A reply about `about`, then the witness's answer filed under `parent`, imported from
+    `path`: the reply's id and the answer."""
+    reply_id = bench.run("reply", about, "Which street was it?").stdout.split(":")[0]
+    soon = datetime.now(UTC) + timedelta(minutes=1)  # answered after the reply was sealed
+    answer = build(
+        [bench.investigator.recipient], witness=witness, kind="follow_up", parent_id=parent,
+        answers=MORE, in_reply_to=reply_id, received_at=soon,
+    )  # fmt: skip
+    _import(bench, path, answer)
+    return reply_id, answer
 
 
 def test_the_passphrase_is_asked_before_the_progress_bar(bench: Bench, tmp_path: Path) -> None:
@@ -144,14 +159,8 @@ def test_an_answer_filed_under_another_testimony_is_found(bench: Bench, tmp_path
     me, witness = [bench.investigator.recipient], Witness()
     first, second = build(me, witness=witness), build(me, witness=witness)
     _import(bench, tmp_path / "a", first, second)
-    reply_id = bench.run("reply", first.id, "Which street was it?").stdout.split(":")[0]
-    soon = datetime.now(UTC) + timedelta(minutes=1)
     # A site before the fix let the witness pick their other testimony in the answer's form.
-    answer = build(
-        me, witness=witness, kind="follow_up", parent_id=second.id, answers=MORE,
-        in_reply_to=reply_id, received_at=soon,
-    )  # fmt: skip
-    _import(bench, tmp_path / "b", answer)
+    reply_id, answer = _answered(bench, tmp_path / "b", witness, first.id, second.id)
     shown = bench.run("show", first.id).stdout
     assert f"{reply_id}  reply to {first.id}  (answered by {answer.id})" in shown
     assert f"{answer.id}  follow-up  answers {reply_id} (about {first.id})" in (
@@ -193,14 +202,8 @@ def test_an_answer_to_a_reply_about_a_follow_up_is_not_about_another_testimony(
     first = build(me, witness=witness)
     more = build(me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE)
     _import(bench, tmp_path / "a", first, more)
-    reply_id = bench.run("reply", more.id, "Which street was it?").stdout.split(":")[0]
-    soon = datetime.now(UTC) + timedelta(minutes=1)
     # The site files an answer under the testimony its reply's submission belongs to.
-    answer = build(
-        me, witness=witness, kind="follow_up", parent_id=first.id, answers=MORE,
-        in_reply_to=reply_id, received_at=soon,
-    )  # fmt: skip
-    _import(bench, tmp_path / "b", answer)
+    reply_id, answer = _answered(bench, tmp_path / "b", witness, more.id, first.id)
     shown = bench.run("show", first.id).stdout
     assert f"{reply_id}  reply to {more.id}  (answered by {answer.id})" in shown
     assert f"{answer.id}  follow-up  answers {reply_id}  files 0" in shown
