@@ -29,7 +29,9 @@ OPENS = ("open", "openat", "openat2", "creat", "open_by_handle_at")
 # Changes to a file, its name, its mode, its times or its extended attributes; io_uring (which
 # would do all of that without a system call of its own); fallocate (a hole punched through a
 # descriptor is a write the zero file-size limit does not see); another process's memory or
-# descriptors (pidfd_getfd would lend the parent's read-write workspace descriptor); a process.
+# descriptors (pidfd_getfd would lend the parent's read-write workspace descriptor); a process;
+# perf_event_open (with sigtrap it signals another process of the same user, past the kill
+# rule, where the cell has no user namespace; no parser uses it).
 CHANGES = (
     "truncate", "ftruncate", "fallocate", "rename", "renameat", "renameat2", "mkdir",
     "mkdirat", "rmdir", "link", "linkat", "unlink", "unlinkat", "symlink", "symlinkat",
@@ -38,7 +40,7 @@ CHANGES = (
     "lremovexattr", "fremovexattr", "setxattrat", "removexattrat", "utime", "utimes",
     "utimensat", "futimesat", "io_uring_setup", "io_uring_enter", "io_uring_register",
     "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_getfd", "kcmp",
-    "fork", "vfork", "flock", "userfaultfd",
+    "fork", "vfork", "flock", "userfaultfd", "perf_event_open",
 )  # fmt: skip
 # What outlives the child, or is shared past it, and could hold plaintext after it ends:
 # System V shared memory, messages and semaphores, POSIX message queues, keyrings. (The cell's
@@ -101,7 +103,8 @@ NUMBERS: dict[str, dict[str, int]] = {
         "tkill": 200, "pidfd_send_signal": 424, "rt_sigqueueinfo": 129,
         "rt_tgsigqueueinfo": 297, "execve": 59, "execveat": 322, "seccomp": 317, "clone": 56,
         "clone3": 435, "mmap": 9, "ioctl": 16, "kill": 62, "tgkill": 234, "fcntl": 72,
-        "flock": 73, "userfaultfd": 323, "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67,
+        "flock": 73, "userfaultfd": 323, "perf_event_open": 298,
+        "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67,
         "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semget": 64, "semop": 65,
         "semtimedop": 220, "semctl": 66, "mq_open": 240, "mq_unlink": 241,
         "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
@@ -129,7 +132,8 @@ NUMBERS: dict[str, dict[str, int]] = {
         "quotactl_fd": 443, "bpf": 280, "tkill": 130, "pidfd_send_signal": 424,
         "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "execve": 221, "execveat": 281,
         "seccomp": 277, "clone": 220, "clone3": 435, "mmap": 222, "ioctl": 29, "kill": 129,
-        "tgkill": 131, "fcntl": 25, "flock": 32, "userfaultfd": 282, "shmget": 194,
+        "tgkill": 131, "fcntl": 25, "flock": 32, "userfaultfd": 282, "perf_event_open": 241,
+        "shmget": 194,
         "shmat": 196, "shmctl": 195, "shmdt": 197, "msgget": 186, "msgsnd": 189, "msgrcv": 188,
         "msgctl": 187, "semget": 190, "semop": 193, "semtimedop": 192, "semctl": 191,
         "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183,

@@ -82,12 +82,14 @@ print("setfl=" + sc(72, r, 4, 0o20000 | os.O_NONBLOCK))  # F_SETFL O_ASYNC
 os.write(w, b"x")
 print("flock=" + sc(73, 0, 1))  # LOCK_SH
 print("userfaultfd=" + sc(323, 0))
+print("perf_event_open=" + sc(298, 0, sib, -1, -1, 0))  # sigtrap would signal the sibling
 """, str(sibling.pid))  # fmt: skip
         assert sibling.poll() is None
     finally:
         sibling.kill()
         sibling.wait()
-    for name in ("setown", "setown_ex", "setsig", "setlease", "notify", "flock", "userfaultfd"):
+    refused = ("setown", "setown_ex", "setsig", "setlease", "notify", "flock", "userfaultfd")
+    for name in (*refused, "perf_event_open"):
         assert said[name] in {"EACCES", "EPERM"}, (name, said)
     for name in ("fiosetown", "fioasync"):  # not among the ioctls the parsers make
         assert said[name] == "ENOTTY", (name, said)
