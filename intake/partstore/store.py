@@ -12,7 +12,10 @@ compared with the active keys; `sealedshape.check_header`), and that header's
 length plus the payload's length for the declared plaintext size is the declared sealed size;
 each part has its index's exact length; parts come in order. An upload that is not finished
 expires with the witness's draft (each part moves the expiry on) and `sweep` removes it; the
-blob store's idle-temp sweep leaves the temporary file of a live upload (`live_ids`).
+blob store's idle-temp sweep leaves the temporary file of a live upload (`live_ids`). The page
+cancels an upload it gives up (`cancel`); one it gave up without a word (a closed tab, a lost
+cancel) and left idle for `IDLE_SECONDS` reserves only what it has written, so it cannot keep
+other witnesses' uploads out for the day it takes to expire.
 
 A cut (a dropped connection, a killed worker, a server restart) can leave a torn last part at
 the end of the file: `have` counts only whole parts, and the next part first cuts the tail off.
@@ -47,6 +50,12 @@ __all__ = ["PartStore"]
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _READ = 64 * 1024
+
+IDLE_SECONDS = 15 * 60
+"""Quiet this long, an unfinished upload reserves only the bytes it has written (its temp file's
+mtime moves with every part). The page's longest wait between tries is 30 s and a 4 MiB part
+takes about 7 min at 10 kB/s, a poor Tor circuit; 15 min is past both, so a live upload keeps
+its reservation, and a forgotten one frees it within a quarter of an hour, not a day."""
 
 
 class PartStore:
@@ -103,9 +112,31 @@ class PartStore:
 
     def _remaining(self, upload_id: str, upload: PartUpload) -> int:
         try:
-            return max(0, upload.sealed_size - self._paths(upload_id)[1].stat().st_size)
+            written = self._paths(upload_id)[1].stat()
         except FileNotFoundError:
             return 0
+        if written.st_mtime < time.time() - IDLE_SECONDS:
+            return 0  # given up without a cancel: it holds what it wrote, reserves no more
+        return max(0, upload.sealed_size - written.st_size)
+
+    def cancel(self, upload_id: str, owner: str) -> bool:
+        """Forget `owner`'s unfinished upload; True when its temp file is the caller's to
+        remove (with the store's overwrite). An upload already gone, or finished (its file is
+        in the draft), is left as it is: a cancel sent twice, or late, does no harm. Raises
+        PartError when the upload is another witness's."""
+        meta, temp = self._paths(upload_id)
+        upload = _read(meta)
+        if upload is None:
+            return False
+        if not secrets.compare_digest(upload.owner, owner):
+            raise PartError("no such upload")
+        with _flocked(meta.with_suffix(".lock")):  # not while a part or `done` is written
+            upload = _read(meta)
+            if upload is None or upload.finished or upload.blob:
+                return False
+            meta.unlink(missing_ok=True)
+        meta.with_suffix(".lock").unlink(missing_ok=True)
+        return temp.is_file()
 
     def save(self, upload_id: str, upload: PartUpload) -> None:
         """Write the description of `upload_id` (atomically: a reader sees old or new)."""

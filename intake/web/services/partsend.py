@@ -25,6 +25,7 @@ from intake.web.services.receive import forget_blobs, snapshot_keyring
 __all__ = [
     "FileFacts",
     "KeysChanged",
+    "cancel_upload",
     "finish_upload",
     "put_part",
     "start_upload",
@@ -116,6 +117,13 @@ def upload_status(ctx: WebContext, key: DraftKey, upload_id: str) -> tuple[int, 
 def put_part(ctx: WebContext, key: DraftKey, upload_id: str, index: int, data: bytes) -> int:
     """Add part `index`; returns how many parts are whole. Raises PartError."""
     return _store(ctx).put(upload_id, owner_of(key.witness_id), index, data, _ttl(ctx))
+
+
+def cancel_upload(ctx: WebContext, key: DraftKey, upload_id: str) -> None:
+    """Remove an upload the page gave up, freeing what it reserved. Raises PartError when it
+    is another witness's; one gone or finished already is fine (the page sends it blind)."""
+    if _store(ctx).cancel(upload_id, owner_of(key.witness_id)):
+        ctx.store.discard(upload_id)
 
 
 def _draft_holds(ctx: WebContext, key: DraftKey, blob: str) -> bool:

@@ -23,6 +23,7 @@ from intake.web.services.drafts import DraftKey
 from intake.web.services.partsend import (
     FileFacts,
     KeysChanged,
+    cancel_upload,
     finish_upload,
     put_part,
     start_upload,
@@ -135,6 +136,19 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             finish_upload(ctx, key, upload_id, facts)
         except ValueError:
             return _answer(400, error="meta")
+        except PartError:
+            return _answer(409, error="refused")
+        return _answer(200, ok=True)
+
+    @bp.post("/testimony/parts/<upload_id>/cancel")
+    def cancel_parts(upload_id: str) -> Response:
+        # Sent by the page, unanswered, when it gives an upload up (the plain form, a new
+        # seal): its reservation is freed now, not when the draft expires.
+        key = _key()
+        if key is None:
+            return _answer(403, error="session")
+        try:
+            cancel_upload(ctx, key, upload_id)
         except PartError:
             return _answer(409, error="refused")
         return _answer(200, ok=True)
