@@ -5,6 +5,21 @@
 // Progressive enhancement only: the plain form works without this script, and whenever this
 // script cannot seal every chosen file (no crypto.subtle, no Worker, a library error), it
 // sends nothing itself and lets the plain form go exactly as it would have without it.
+import {
+  MAX_RESTARTS,
+  PlainChosen,
+  Progress,
+  Refused,
+  Restart,
+  SealFailed,
+  ask,
+  cancelUpload,
+  fields,
+  partsUrl,
+  persist,
+  say,
+  unlessChosen,
+} from "./send.js";
 import { serveWorker } from "./worker.js";
 
 const FILE_INPUT = /^group([1-3])-files$/;
@@ -135,165 +150,20 @@ class SealedParts {
 
 // ---- sending in parts ------------------------------------------------------------------------
 
-// The server answered, and will not take this: 409 (start the file again) or another 4xx;
-// `note` is the server's own (translated) words for the witness, if it sent any.
-class Refused extends Error {
-  constructor(message, note = "") {
-    super(message);
-    this.note = note;
-  }
-}
-class Restart extends Refused {}
-// Not worth trying again, and no words for the witness: the plain form goes.
-class SealFailed extends Refused {}
-class PlainChosen extends Refused {}
-// 503: the server is there but has no room (a full disk) or is busy; worth trying again, but
-// not for ever: after MAX_BUSY in a row the plain form goes, and its page says what is wrong.
-class Busy extends Error {}
-const MAX_RESTARTS = 2;
-const MAX_BUSY = 6;
-const MAX_WAIT_MS = 30_000;
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function partsUrl(form, ...path) {
-  const url = new URL(form.dataset.partsUrl, document.baseURI);
-  if (path.length > 0) url.pathname += `/${path.join("/")}`;
-  return url.toString();
-}
-
-async function answerOf(response) {
-  try {
-    return await response.json();
-  } catch {
-    return {};
-  }
-}
-
-// A JSON answer, or: Restart (409: the server gave this upload up), Refused (another 4xx, a
-// 409 saying the keys sealed to are not the active ones, a 503 saying the file does not fit),
-// Busy (another 503), Error (no answer, or a 5xx: a drop, a restart; worth trying again).
-async function ask(url, init) {
-  const response = await fetch(url, { credentials: "same-origin", cache: "no-store", ...init });
-  if (response.status === 409) {
-    const answer = await answerOf(response);
-    // The page is older than the keyring: the plain form seals to the keys active now.
-    if (answer.error === "keys") throw new Refused("the keys have changed since the page");
-    throw new Restart("the server refused the upload");
-  }
-  if (response.status >= 400 && response.status < 500) {
-    throw new Refused(`the server answered ${response.status}`);
-  }
-  if (response.status === 503) {
-    const answer = await answerOf(response);
-    if (answer.error === "disk") throw new Refused("no room for the file", answer.message);
-    throw new Busy("the server answered 503");
-  }
-  if (!response.ok) throw new Error(`the server answered ${response.status}`);
-  return response.json();
-}
-
-// `step` until it answers; a failure that is worth trying again waits longer each time.
-// `strikes` counts failures (and 503s in a row) across calls: sending parts alternates a part
-// and a question of what the server holds, and a question answered must not reset them.
-async function persist(progress, step, strikes = { failures: 0, busy: 0 }) {
-  for (;;) {
-    try {
-      return await step();
-    } catch (error) {
-      if (error instanceof Refused) throw error;
-      strikes.failures += 1;
-      strikes.busy = error instanceof Busy ? strikes.busy + 1 : 0;
-      if (strikes.busy >= MAX_BUSY) throw new Refused("the server stays busy");
-      const wait = Math.min(MAX_WAIT_MS, 1000 * 2 ** strikes.failures);
-      progress.waiting(Math.round(wait / 1000));
-      await sleep(wait);
-    }
-  }
-}
-
-function fields(values) {
-  const body = new FormData();
-  for (const [name, value] of Object.entries(values)) body.append(name, String(value));
-  return body;
-}
-
-function say(form, text) {
-  const status = form.querySelector("#seal-status");
-  if (status) {
-    status.hidden = false;
-    status.textContent = text;
-  }
-}
-
-function fill(template, values) {
-  return template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
-}
-
-function megabytes(bytes) {
-  return (bytes / 1e6).toLocaleString(document.documentElement.lang || undefined, {
-    maximumFractionDigits: 1,
-  });
-}
-
-// The progress element and its words: bytes of plaintext sent of all chosen, and the time
-// left at the rate measured since sending began.
-class Progress {
-  constructor(form, total) {
-    this.form = form;
-    this.total = Math.max(1, total);
-    this.done = 0;
-    this.started = performance.now();
-    this.bar = form.querySelector("#seal-progress");
-    if (this.bar) {
-      this.bar.hidden = false;
-      this.bar.max = this.total;
-    }
-    const note = form.querySelector("#parts-note");
-    if (note) note.hidden = false;
-  }
-
-  sealing(index, count) {
-    if (this.bar) this.bar.removeAttribute("value"); // indeterminate while a file is sealed
-    say(this.form, `${this.form.dataset.sealSealing} ${index} / ${count}`);
-  }
-
-  sent(bytes) {
-    const now = performance.now();
-    if (this.done === 0) this.started = now;
-    this.done = Math.min(this.total, this.done + bytes);
-    if (this.bar) this.bar.value = this.done;
-    const rate = this.done / Math.max(1, now - this.started); // bytes per ms
-    const minutes = rate > 0 ? Math.ceil((this.total - this.done) / rate / 60_000) : "?";
-    say(
-      this.form,
-      fill(this.form.dataset.sealProgress, {
-        done: megabytes(this.done),
-        total: megabytes(this.total),
-        left: minutes,
-      }),
-    );
-  }
-
-  waiting(seconds) {
-    say(this.form, fill(this.form.dataset.sealRetry, { seconds }));
-  }
-}
-
 // Sealing slower than sending. The page times its first part twice: sealing it (worker start
 // included, with the hash worker running beside it, as on the witness's device) and uploading
 // it. Both concern the same 4 MiB, so the times compare directly: where sealing took more than
 // SLOW_RATIO times as long as the upload, sealing is what holds the files back and the plain
 // form (sent at the connection's rate, sealed by the server as it arrives) would likely be
-// faster. The page then offers it, once per page, for a file of more than one part; the
-// witness may ignore the offer and the sending here goes on. 1.5, not 1: the first part's
+// faster. The page then offers it, once per sending (the first file of more than one part is
+// measured, the files after it are not), and the witness may ignore the offer: the sending here
+// goes on. 1.5, not 1: the first part's
 // rate is one sample, and a small gain is not worth a choice put to a frightened witness.
 const SLOW_RATIO = 1.5;
 
 // One sending of the chosen files: the workers (all ended when it ends, whatever happened),
-// the file being sealed, and the witness's choice of the plain form, taken between parts.
+// the file being sealed, and the witness's choice of the plain form, which ends at once the
+// request in flight and any wait between tries (`stop`), so the plain form goes straight away.
 class Run {
   constructor(form, url) {
     this.form = form;
@@ -306,11 +176,16 @@ class Run {
     this.workers = new Set();
     this.sealed = null;
     this.plain = false;
-    this.offered = false;
+    this.stop = new AbortController();
+    this.offered = false; // the slow-sealing offer is weighed once per sending
     this.offer = form.querySelector("#seal-slow");
     this.choose = form.querySelector("#seal-plain");
     this.onChoose = () => {
+      if (this.plain) return;
       this.plain = true;
+      this.choose.disabled = true;
+      say(form, form.dataset.sealPlain); // at once: the part in flight is dropped, not awaited
+      this.stop.abort();
       this.sealed?.fail(new PlainChosen("the witness chose the plain form"));
     };
     this.choose?.addEventListener("click", this.onChoose);
@@ -318,6 +193,15 @@ class Run {
 
   check() {
     if (this.plain) throw new PlainChosen("the witness chose the plain form");
+  }
+
+  get signal() {
+    return this.stop.signal;
+  }
+
+  // A request to the parts endpoint that the witness's choice of the plain form aborts.
+  ask(url, init = {}) {
+    return ask(url, { ...init, signal: this.stop.signal });
   }
 
   measured(sealed, uploadSeconds, parts) {
@@ -339,7 +223,7 @@ class Run {
 // the same part still in memory. A part is released to the worker once the server holds it.
 async function sendParts(run, id, sealed, plainSize, progress) {
   const { form } = run;
-  const status = await persist(progress, () => ask(partsUrl(form, id)));
+  const status = await persist(progress, () => run.ask(partsUrl(form, id)), run.signal);
   if (status.part_size !== run.partSize) throw new Error("the server's part size changed");
   const sealedSize = await sealed.size;
   const plainOf = (parts) =>
@@ -354,7 +238,7 @@ async function sendParts(run, id, sealed, plainSize, progress) {
       if (lost) {
         // After a failure, the server says which part it lacks first (it may hold the one
         // whose answer the cut swallowed, or a restart may have dropped a torn one).
-        const held = (await ask(partsUrl(form, id))).have;
+        const held = (await run.ask(partsUrl(form, id))).have;
         lost = false;
         return held;
       }
@@ -362,13 +246,13 @@ async function sendParts(run, id, sealed, plainSize, progress) {
       lost = true;
       const headers = { "Content-Type": "application/octet-stream" };
       const started = performance.now();
-      const answer = await ask(partsUrl(form, id, have), { method: "POST", body: part, headers });
+      const answer = await run.ask(partsUrl(form, id, have), { method: "POST", body: part, headers });
       if (have === 0) run.measured(sealed, (performance.now() - started) / 1000, status.parts);
       lost = false;
       strikes.failures = 0;
       strikes.busy = 0;
       return answer.have;
-    }, strikes);
+    }, run.signal, strikes);
     sealed.release(now);
     progress.sent(plainOf(now) - plainOf(have));
     have = now;
@@ -376,37 +260,51 @@ async function sendParts(run, id, sealed, plainSize, progress) {
 }
 
 async function finish(run, id, file, hashing, progress) {
-  const hashed = await hashing;
+  const hashed = await unlessChosen(hashing, run.signal);
   if (hashed.size !== file.size) throw new Error("the file changed while it was read");
   const meta = JSON.stringify({ size: hashed.size, sha256: hashed.sha256 });
   const body = { name: file.name, type: file.type, meta };
-  await persist(progress, () => {
-    run.check();
-    return ask(partsUrl(run.form, id, "done"), { method: "POST", body: fields(body) });
-  });
+  await persist(
+    progress,
+    () => {
+      run.check();
+      return run.ask(partsUrl(run.form, id, "done"), { method: "POST", body: fields(body) });
+    },
+    run.signal,
+  );
 }
 
 // Seal and send one file; a Restart (the server gave the upload up, or lost parts the page no
-// longer holds) seals it again from the beginning under a new upload.
+// longer holds) seals it again from the beginning under a new upload. An upload given up (a
+// restart, the plain form) is cancelled, so it holds no room on the server for the day it
+// would take to expire.
 async function uploadOne(run, group, file, hashing, progress) {
   for (let restarts = 0; ; restarts += 1) {
     const sealed = new SealedParts(run.url, file, run.recipients, run.partSize, run.workers);
     run.sealed = sealed;
+    let id = null;
     try {
       // The keys it is sealed to: the server refuses them unless they are the active ones now.
       const keys = run.recipients.join(",");
       const start = { group, size: file.size, sealed_size: await sealed.size, keys };
-      const { id } = await persist(progress, () => {
-        run.check();
-        return ask(partsUrl(run.form), { method: "POST", body: fields(start) });
-      });
+      const started = await persist(
+        progress,
+        () => {
+          run.check();
+          return run.ask(partsUrl(run.form), { method: "POST", body: fields(start) });
+        },
+        run.signal,
+      );
+      id = started.id;
       await sendParts(run, id, sealed, file.size, progress);
       await finish(run, id, file, hashing, progress);
+      id = null; // in the draft: nothing to cancel
       return;
     } catch (error) {
       if (!(error instanceof Restart) || restarts >= MAX_RESTARTS) throw error;
     } finally {
       sealed.close();
+      if (id !== null) cancelUpload(run.form, id);
     }
   }
 }
