@@ -7,6 +7,8 @@ confirmed session. 409 tells the script to start the file again (gone, expired, 
 or, with error "keys", that the keys it sealed to are not the active ones now (it falls back
 to the plain form); 400 that the request itself is wrong; 503 (disk full) that it may try
 again later, and at the start, with a translated message, that this file does not fit now.
+`cancel` (sent unanswered by a page that gives an upload up) frees the upload at once; it is
+idempotent, and refused (409) only for another witness's upload.
 """
 
 from __future__ import annotations
