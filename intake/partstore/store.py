@@ -57,6 +57,9 @@ mtime moves with every part). The page's longest wait between tries is 30 s and 
 takes about 7 min at 10 kB/s, a poor Tor circuit; 15 min is past both, so a live upload keeps
 its reservation, and a forgotten one frees it within a quarter of an hour, not a day."""
 
+ORPHAN_LOCK_SECONDS = 60 * 60
+"""A lock file whose description is gone and untouched this long is no request's any more."""
+
 
 class PartStore:
     """Uploads in parts under `root` (the blob store's root: `parts/` and `tmp/`)."""
@@ -251,7 +254,25 @@ class PartStore:
                 path.unlink(missing_ok=True)
                 path.with_suffix(".lock").unlink(missing_ok=True)
                 gone.append(path.stem)
+        self._sweep_orphan_locks(now)
         return gone
+
+    def _sweep_orphan_locks(self, now: float) -> None:
+        """Remove lock files whose description is gone and that nobody touched for an hour.
+
+        A cancel racing another call for the same upload can recreate the lock file after
+        the description went (the loser opens the lock path to wait its turn); an hour later
+        no request still holds it, and each would otherwise stay for good.
+        """
+        for lock in self.meta_dir.glob("*.lock"):
+            if lock.with_suffix(".json").exists() or not _ID.match(lock.stem):
+                continue
+            try:
+                idle = now - lock.stat().st_mtime
+            except OSError:
+                continue
+            if idle > ORPHAN_LOCK_SECONDS:
+                lock.unlink(missing_ok=True)
 
 
 def _read(meta: Path) -> PartUpload | None:

@@ -61,3 +61,19 @@ def test_unfinished_uploads_are_limited_per_owner_and_counted_for_the_disk(
     store.start(_upload("someone else"), max_bytes=10**9, fits=asked.append)
     assert asked == [size * n for n in range(1, MAX_OPEN + 2)]  # theirs, then all of them
     assert expiry_hour(0) % 3600 == 0
+
+
+def test_the_sweep_removes_a_lock_file_its_upload_left_behind(tmp_path: Path) -> None:
+    # A cancel racing another call (the page aborts a part and cancels at once) can make the
+    # loser recreate the lock file after the description went: reviewer's reproduction.
+    store = _store(tmp_path)
+    upload_id = store.start(_upload(), max_bytes=10**9)
+    meta = next(store.meta_dir.glob("*.json"))
+    lock = meta.with_suffix(".lock")
+    assert store.cancel(upload_id, "owner")
+    lock.touch()  # what the losing call leaves
+    now = time.time()
+    store.sweep(now)
+    assert lock.exists()  # it may still be someone's for a moment
+    store.sweep(now + 2 * 3600)
+    assert not lock.exists()
