@@ -24,7 +24,6 @@ __all__ = [
     "is_redraw",
     "language_url",
     "page",
-    "redraw_urls",
     "relang",
 ]
 
@@ -90,7 +89,7 @@ def is_redraw() -> bool:
     return REDRAW_ARG in request.args
 
 
-def redraw_urls(endpoint: str, once: str | None = None) -> Callable[[str], str]:
+def _redraw_urls(endpoint: str, once: str | None = None) -> Callable[[str], str]:
     """For a form page's language buttons: the form's own action URL, in language `code`,
     marked to show what was typed again instead of sending it (base.html)."""
 
@@ -112,7 +111,7 @@ def relang(
     """
     return {
         "relang_form": form_id,
-        "relang_url": redraw_urls(endpoint, once),
+        "relang_url": _redraw_urls(endpoint, once),
         "relang_files": files,
     }
 
