@@ -85,9 +85,9 @@ class OpenFileWatch:
     _read: dict[tuple[int, int], tuple[int, bytes]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def allowed(self, target: str, fd_path: Path) -> bool:
+    def allowed(self, target: str, fd_path: Path, size: int) -> bool:
         if HEARTBEAT.match(target):
-            return fd_path.stat().st_size == 0
+            return size == 0
         path = Path(target)
         keys = [Path(self.site.env["INTAKE_KEYRING_FILE"]), self.site.data_dir / "secret_key"]
         if any(path.is_relative_to(root) for root in [*INSTALLED, *keys]) and read_only(fd_path):
@@ -102,7 +102,7 @@ class OpenFileWatch:
             path.parent == self.site.temp_dir
             or (path.parent == self.site.data_dir and path.name in database)
             or path == self.site.log
-            or (reservation and fd_path.stat().st_size == 0)
+            or (reservation and size == 0)
         )
 
     def look(self) -> None:
@@ -123,15 +123,20 @@ class OpenFileWatch:
                     continue  # closed between listing and reading: the next look sees the rest
 
     def _check(self, fd_path: Path, target: str) -> None:
-        if stat.S_ISDIR(fd_path.stat().st_mode):
-            return  # a directory held open to fsync a rename into it: no file content there
-        self.seen.add(target)
-        if not self.allowed(target, fd_path):
-            self.refused.add(target)
-        info = fd_path.stat()
-        key = (info.st_dev, info.st_ino)
-        offset, tail = self._read.get(key, (0, b""))
-        with fd_path.open("rb") as handle:
+        # Open first and ask the open file what it is: the server may close this descriptor
+        # and reuse its number (for a directory held to fsync a rename) between a stat of
+        # the path and the open, which made the watch itself fail in CI.
+        descriptor = os.open(fd_path, os.O_RDONLY)
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            os.close(descriptor)
+            return  # a directory held open to fsync a rename into it: no file content
+        with open(descriptor, "rb") as handle:
+            self.seen.add(target)
+            if not self.allowed(target, fd_path, info.st_size):
+                self.refused.add(target)
+            key = (info.st_dev, info.st_ino)
+            offset, tail = self._read.get(key, (0, b""))
             handle.seek(offset)
             while data := handle.read(SCAN_CHUNK):
                 if self.canary in tail + data:  # the tail catches a canary across two reads
