@@ -163,3 +163,81 @@ def test_downgrade_to_0302_keeps_witnesses_sessions_and_blobs(engine: Engine) ->
     assert _draft_rows(engine) == (["D-1"], ["D-1"], ["b" * 32])
     upgrade_to_head(engine)
     assert _differences(engine) == []
+
+
+# Rows as they stood at 0301 (literal SQL: the models are head's): two keys, a witness with a
+# stored, exported submission whose blob was sealed to both keys, and a reply signed by one.
+_AT_0301 = (
+    "INSERT INTO investigator_key (fingerprint, recipient, name, signing_key, signing_key_id,"
+    " status, added_on) VALUES"
+    " ('f1', 'age1one', 'one', 'pk1', 'id1', 'active', '2026-01-01'),"
+    " ('f2', 'age1two', 'two', 'pk2', 'id2', 'active', '2026-01-01')",
+    "INSERT INTO witness (id, lookup, reply_recipient, created_on)"
+    " VALUES ('W-1', :lookup, 'age1w', '2026-01-02')",
+    "INSERT INTO submission (id, witness_id, kind, received_on, manifest_blob, file_count,"
+    " sealed_bytes, state) VALUES ('S-1', 'W-1', 'testimony', '2026-01-02', 'b1', 0, 1,"
+    " 'exported')",
+    "INSERT INTO blob (name, submission_id, role, sealed_size, sealed_sha256)"
+    " VALUES ('b1', 'S-1', 'manifest', 1, 'h1')",
+    "INSERT INTO blob_recipient (blob_name, fingerprint) VALUES ('b1', 'f2'), ('b1', 'f1')",
+    "INSERT INTO exported_blob (blob_name, sealed_sha256) VALUES ('b1', 'h1')",
+    "INSERT INTO reply (id, witness_id, blob_name, created_on, signed_by)"
+    " VALUES ('R-1', 'W-1', 'rb1', '2026-01-03', 'f1')",
+)
+_KEPT_BY_0302 = (
+    ("SELECT fingerprint FROM investigator_key ORDER BY fingerprint", ["f1", "f2"]),
+    ("SELECT id FROM submission", ["S-1"]),
+    ("SELECT name FROM blob", ["b1"]),
+    ("SELECT fingerprint FROM blob_recipient ORDER BY fingerprint", ["f1", "f2"]),
+    ("SELECT sealed_sha256 FROM exported_blob", ["h1"]),
+    ("SELECT signed_by FROM reply", ["f1"]),
+)
+
+
+def _scalars(engine: Engine, query: str) -> list[object]:
+    with engine.connect() as conn:
+        return list(conn.execute(text(query)).scalars())
+
+
+def _insert_at_0301(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for statement in _AT_0301:
+            conn.execute(text(statement), {"lookup": b"\x01" * 32})
+
+
+def test_upgrade_from_0404_keeps_blobs_their_recipients_and_exports(engine: Engine) -> None:
+    # 0405 adds submission.withdrawn with an expression default (false()): Alembic's batch mode
+    # rebuilt `submission` for it on SQLite, and the DROP TABLE cascaded to every blob row.
+    _migrate(engine, "upgrade", "0301")
+    _insert_at_0301(engine)
+    _migrate(engine, "upgrade", "0404")
+    upgrade_to_head(engine)
+    for query, rows in _KEPT_BY_0302:
+        assert _scalars(engine, query) == rows, query
+    assert _scalars(engine, "SELECT withdrawn FROM submission") == [False]
+    assert _differences(engine) == []
+
+
+def test_0302_up_and_down_keeps_keys_blobs_exports_and_replies(engine: Engine) -> None:
+    # 0302 rebuilds investigator_key (its CHECK) and exported_blob on SQLite, both ways; blob
+    # recipients and replies refer to the keys, so an empty database proves nothing.
+    _migrate(engine, "upgrade", "0301")
+    _insert_at_0301(engine)
+    _migrate(engine, "upgrade", "0302")
+    for query, rows in _KEPT_BY_0302:
+        assert _scalars(engine, query) == rows, query
+    assert _scalars(engine, "SELECT recipients FROM exported_blob") == ["f1 f2"]  # backfilled
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE investigator_key SET status = 'revoked' WHERE fingerprint='f2'"))
+    _migrate(engine, "downgrade", "0301")
+    # What the downgrade drops, and only that: the export recipients (0301 had no column for
+    # them) and the revoked state (0301 knows only retired).
+    for query, rows in _KEPT_BY_0302:
+        assert _scalars(engine, query) == rows, query
+    assert "recipients" not in {c["name"] for c in inspect(engine).get_columns("exported_blob")}
+    states = "SELECT status FROM investigator_key ORDER BY fingerprint"
+    assert _scalars(engine, states) == ["active", "retired"]
+    upgrade_to_head(engine)
+    for query, rows in _KEPT_BY_0302:
+        assert _scalars(engine, query) == rows, query
+    assert _differences(engine) == []

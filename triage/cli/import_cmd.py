@@ -104,8 +104,10 @@ def _print(report: ImportReport) -> None:
             "add' the new key and import again; otherwise tell the admin at once",
             err=True,
         )
-    for warning in [*report.keyring_warnings, *report.rule_warnings]:
+    for warning in [*report.keyring_warnings, *report.rule_warnings, *report.thread_warnings]:
         echo(f"warning: {warning}")
+    for note in report.thread_notes:
+        echo(f"note: {note}")
     for ident in report.recipient_mismatch:
         echo(f"warning: {ident}: the export's reply key differs from the sealed one")
     for effect in report.consent:

@@ -24,6 +24,7 @@ from triage.importing.consent import ConsentEffect, recompute_consent
 from triage.importing.known import known_rows
 from triage.importing.recipient_count import check_recipients, keyring_warnings
 from triage.importing.scan import ScanResult, scan_bundle
+from triage.importing.thread_order import thread_notes
 from triage.keys.team import load_team
 from triage.workspace.blobs import BlobStore, sha256_file
 from triage.workspace.context import WorkContext
@@ -54,6 +55,10 @@ class ImportReport:
     keyring_warnings: list[str] = field(default_factory=list)
     # protocol.rules, re-run on the submissions this import added (also in the custody log).
     rule_warnings: list[str] = field(default_factory=list)
+    # Threads imported out of order (triage.importing.thread_order): a follow-up or consent
+    # change whose testimony is not here yet, and a testimony whose later submissions were.
+    thread_warnings: list[str] = field(default_factory=list)
+    thread_notes: list[str] = field(default_factory=list)
     extra_refused: list[str] = field(default_factory=list)  # sealed to more than the team
     extra_accepted: list[str] = field(default_factory=list)  # the same, let in by a reason
     acked: int = 0
@@ -175,6 +180,8 @@ def _apply(
     applied: Applied = new_rows(session, scan, store, ctx.fingerprint(), known_ids)
     session.flush()
     report.consent = recompute_consent(session, applied.witnesses)
+    session.flush()
+    report.thread_warnings, report.thread_notes = thread_notes(session, applied.new, report.consent)
     report.new, report.known = applied.new, known.known
     report.unverified = {**applied.unverified, **known.unverified}
     report.recipient_mismatch = applied.recipient_mismatch

@@ -5,11 +5,18 @@ service writes from the file, so blob recipient and reply rows keep their foreig
 state gains `revoked`. Each exported blob records the key fingerprints it was sealed to when
 exported: `intake purge` lets a retired key's ack purge only those.
 
+Rows survive both ways (tests/intake/test_migrations.py, with data). The downgrade drops only
+what 0301 has no place for: each exported blob's recorded recipients (the column), and the
+`revoked` state, which becomes `retired`.
+
 Revision ID: 0302
 Revises: 0301
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,12 +28,44 @@ depends_on = None
 
 _CHECK = "ck_investigator_key_key_status"
 
+# investigator_key's dependants, set aside and put back (literal SQL: no names built).
+_SET_ASIDE = (
+    "CREATE TEMP TABLE kept_blob_recipient AS SELECT * FROM blob_recipient",
+    "CREATE TEMP TABLE kept_reply AS SELECT * FROM reply",
+    "DELETE FROM blob_recipient",
+    "DELETE FROM reply",
+)
+_PUT_BACK = (
+    "INSERT INTO blob_recipient SELECT * FROM temp.kept_blob_recipient",
+    "INSERT INTO reply SELECT * FROM temp.kept_reply",
+    "DROP TABLE temp.kept_reply",
+    "DROP TABLE temp.kept_blob_recipient",
+)
+
+
+@contextmanager
+def _dependants_kept() -> Iterator[None]:
+    """Keep blob_recipient and reply rows across a batch rebuild of investigator_key.
+
+    On SQLite the rebuild drops investigator_key, and with foreign keys on (intake.db) that
+    DROP TABLE fails while any blob recipient or reply refers to a key (their foreign keys
+    have no ON DELETE). `PRAGMA foreign_keys` cannot be turned off inside the migration's
+    transaction, so the rows wait in temporary tables and are put back once the new table
+    holds the same fingerprints (as 0403 does for pending_draft). PostgreSQL alters in place.
+    """
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in _SET_ASIDE if sqlite else ():
+        op.execute(sa.text(statement))
+    yield
+    for statement in _PUT_BACK if sqlite else ():
+        op.execute(sa.text(statement))
+
 
 def _set_states(*states: str) -> None:
     allowed = ", ".join(f"'{state}'" for state in states)
     # A VARCHAR with a CHECK (models._enum): changing the allowed values is dropping and
     # re-creating the constraint; SQLite needs the table copied for that (batch mode).
-    with op.batch_alter_table("investigator_key") as batch:
+    with _dependants_kept(), op.batch_alter_table("investigator_key") as batch:
         batch.drop_constraint(op.f(_CHECK), type_="check")
         batch.create_check_constraint("key_status", sa.text(f"status IN ({allowed})"))
 
@@ -52,8 +91,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("exported_blob") as batch:
-        batch.drop_column("recipients")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), as 0401 and 0405 do: nothing refers to
+    # exported_blob, but a rebuild is not needed to drop a column without constraints.
+    op.drop_column("exported_blob", "recipients")
     # A revoked key becomes retired: the old code then refuses it (retired keys authorised
     # nothing there either).
     op.execute("UPDATE investigator_key SET status = 'retired' WHERE status = 'revoked'")

@@ -17,12 +17,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("submission") as batch:
-        batch.add_column(
-            sa.Column("withdrawn", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("reply") as batch:
-        batch.add_column(sa.Column("submission_id", sa.String(length=32), nullable=True))
+    # Plain ALTER TABLE … ADD COLUMN, not batch mode: batch mode rebuilds `submission` on
+    # SQLite for a default that is an expression (false()), and that DROP TABLE deleted every
+    # blob row (and their recipients and export marks) through the ON DELETE CASCADE. SQLite
+    # takes the column as is: false() compiles to the constant 0 there.
+    op.add_column(
+        "submission",
+        sa.Column("withdrawn", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("reply", sa.Column("submission_id", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
