@@ -39,6 +39,16 @@ KEY_LEN = 32
 # Unicode hyphens and dashes a phone keyboard or a copy from a document may produce.
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 _DASH_TO_SPACE = str.maketrans(dict.fromkeys(_DASHES, " "))
+# Characters that print as nothing, which a codename pasted from a document, a chat or a web page
+# may carry: zero-width space, non-joiner and joiner, word joiner, soft hyphen, byte order mark,
+# and the bidi marks, embeddings, overrides and isolates. NFKC keeps them, so one would make a
+# correct codename fail. Dropping them is no new derivation: no issued codename holds one, so
+# every codename that derived a key before derives the same key now.
+_INVISIBLE = (
+    "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_DROP_INVISIBLE = str.maketrans(dict.fromkeys(_INVISIBLE))
 
 
 @dataclass(frozen=True)
@@ -81,12 +91,14 @@ class WitnessKeys:
 
 
 def normalise_codename(codename: str) -> str:
-    """The canonical form of a codename: case, spacing and hyphens do not matter.
+    """The canonical form of a codename: case, spacing, hyphens and invisible marks do not matter.
 
-    NFKC, lower case, NFKC again (lower-casing can produce composable sequences), then every
-    run of whitespace and hyphens/dashes becomes one space, trimmed at both ends.
+    Invisible characters dropped (first, so that NFKC composes across where they stood), NFKC,
+    lower case, NFKC again (lower-casing can produce composable sequences), then every run of
+    whitespace and hyphens/dashes becomes one space, trimmed at both ends.
     """
-    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", codename).lower())
+    visible = codename.translate(_DROP_INVISIBLE)
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", visible).lower())
     return " ".join(text.translate(_DASH_TO_SPACE).split())
 
 

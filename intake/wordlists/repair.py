@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from crypto.witness import normalise_codename
 
-__all__ = ["Repairer", "skeleton"]
+__all__ = ["KEYBOARDS", "Repairer", "keyboard_slip", "skeleton"]
 
 _CYRILLIC_LISTS = ("uk", "ru")
 
@@ -37,9 +37,39 @@ _FOLD = str.maketrans(
 )  # fmt: skip
 
 
+# A Ukrainian writes the Russian ъ as the apostrophe Ukrainian uses in its place ("об'єкт"),
+# or as ї, which sits on the ъ key. The fold drops apostrophes and makes ї an и, so neither
+# form reaches the skeleton of the ъ word (where ъ is an ь): such words are also found under
+# these forms. None is another word's skeleton in either list (tests/intake/wordlists).
+_HARD_SIGN_FORMS = ("'", "ї")
+
+# What a witness types for a word of the other Cyrillic list on the keyboard named: each
+# letter that keyboard lacks as the nearest one it has. A Ukrainian word on a Russian keyboard;
+# a Russian word on a Ukrainian keyboard. Issuing checks a codename against both
+# (intake.web.services.codename).
+_SLIPS = {
+    "ru": str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г"}),
+    "uk": str.maketrans({"ы": "и", "э": "е", "ъ": "'"}),
+}
+KEYBOARDS = tuple(_SLIPS)
+
+
 def skeleton(word: str) -> str:
     """The word with every slip above folded away: two spellings of one word share it."""
     return word.translate(_FOLD)
+
+
+def _typed_forms(word: str) -> set[str]:
+    """The skeletons `word` is found under: its own, and a ъ word's as a Ukrainian types it."""
+    forms = {skeleton(word)}
+    if "ъ" in word:
+        forms.update(skeleton(word.replace("ъ", typed)) for typed in _HARD_SIGN_FORMS)
+    return forms
+
+
+def keyboard_slip(codename: str, keyboard: str) -> str:
+    """`codename` as typed on `keyboard` ("ru" or "uk") by someone who types what it lacks."""
+    return codename.translate(_SLIPS[keyboard])
 
 
 def _has_cyrillic(text: str) -> bool:
@@ -62,7 +92,8 @@ class Repairer:
                 continue
             grouped: defaultdict[str, list[str]] = defaultdict(list)
             for word in lists[language]:
-                grouped[skeleton(word)].append(word)
+                for form in _typed_forms(word):
+                    grouped[form].append(word)
             words[language] = frozenset(lists[language])
             index[language] = {key: tuple(found) for key, found in grouped.items()}
         return cls(words=words, by_skeleton=index)

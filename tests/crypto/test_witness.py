@@ -13,6 +13,17 @@ from crypto.errors import KeyFormatError
 from crypto.witness import DEFAULT_COST, KdfCost, derive, normalise_codename
 
 CODENAME = "unlit dizzy backing gravel swimmer hedge zesty"
+# A codename of the Ukrainian list and its lookup value at libsodium's minimum cost, pinned from
+# the derivation before invisible characters were stripped: stripping them must change no key.
+CYRILLIC = "іпотека цирконій синтез зодіак ломбард норматив постер курятина"
+CYRILLIC_LOOKUP = "90f99e6978fdbdf284a82f35f5c4dbcc71cb5e4a847ed02010f5a1c48a3efea8"
+# Characters that print as nothing, which a copy from a document or a chat may carry: zero-width
+# space, non-joiner and joiner, word joiner, soft hyphen, byte order mark, and the bidi marks,
+# embeddings, overrides and isolates.
+INVISIBLE = [
+    "\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\ufeff", "\u200e", "\u200f",
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -28,6 +39,22 @@ CODENAME = "unlit dizzy backing gravel swimmer hedge zesty"
 )
 def test_equivalent_spellings_normalise_alike(typed: str) -> None:
     assert normalise_codename(typed) == CODENAME
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+def test_invisible_characters_are_dropped(mark: str) -> None:
+    pasted = f"{mark}unlit dizzy{mark} back{mark}ing gravel {mark}swimmer hedge zesty{mark}"
+    assert normalise_codename(pasted) == CODENAME
+    assert normalise_codename(CYRILLIC.replace("і", f"і{mark}")) == CYRILLIC
+
+
+def test_a_pasted_codename_with_invisible_characters_derives_the_issued_key(
+    fast_kdf: KdfCost,
+) -> None:
+    lookup = derive(CYRILLIC, cost=fast_kdf).lookup
+    assert lookup.hex() == CYRILLIC_LOOKUP  # unchanged by the stripping
+    pasted = "\ufeff" + CYRILLIC.replace(" ", "\u200b \u200e").replace("о", "о\u00ad")
+    assert derive(pasted, cost=fast_kdf).lookup == lookup
 
 
 def test_equivalent_spellings_derive_the_same_keys(fast_kdf: KdfCost) -> None:

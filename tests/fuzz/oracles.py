@@ -48,6 +48,11 @@ __all__ = [
 # Items in the seed bundles are tiny; a fuzzed manifest may claim more, which read_all refuses.
 _ITEM_LIMIT = 1 << 20
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+# Characters that print as nothing, which normalising drops (crypto.witness).
+_INVISIBLE = (
+    "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def as_text(data: bytes) -> str:
@@ -240,12 +245,14 @@ def schema(data: bytes) -> None:
 
 
 def check_codename(text: str) -> None:
-    """Normalising is idempotent and leaves single spaces between words and no dash; the
-    derived keys depend on the normalised form only, and only an empty one is refused."""
+    """Normalising is idempotent and leaves single spaces between words, no dash and no
+    invisible character; the derived keys depend on the normalised form only, and only an
+    empty one is refused."""
     normal = normalise_codename(text)
     assert normalise_codename(normal) == normal
     assert " ".join(normal.split()) == normal
     assert not any(dash in normal for dash in _DASHES)
+    assert not any(mark in normal for mark in _INVISIBLE)
     if any("\ud800" <= char <= "\udfff" for char in text):
         return  # the web layer decodes forms with replacement: no lone surrogate reaches derive
     try:

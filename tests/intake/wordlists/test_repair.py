@@ -78,3 +78,36 @@ def test_a_ukrainian_codename_typed_on_a_russian_keyboard_is_repaired() -> None:
     codename = " ".join([*slipped[:5], *[w for w in LISTS["uk"] if w not in LISTS["ru"]][:3]])
     typed = codename.replace("і", "и")
     assert REPAIRER.repair(typed) == codename
+
+
+HARD_SIGN_WORDS = [w for w in LISTS["ru"] if "ъ" in w]
+# How a Ukrainian writer types ъ: the apostrophe (ASCII, typographic, or the modifier letter a
+# Ukrainian layout gives), or ї, which sits on the ъ key.
+HARD_SIGN_TYPED = ["'", "\u2019", "\u02bc", "ї"]
+
+
+def test_the_russian_list_has_the_hard_sign_words_the_review_counted() -> None:
+    assert len(HARD_SIGN_WORDS) == 9
+    assert "объятие" in HARD_SIGN_WORDS
+
+
+@pytest.mark.parametrize("typed_as", HARD_SIGN_TYPED)
+def test_a_hard_sign_typed_on_a_ukrainian_keyboard_is_repaired(typed_as: str) -> None:
+    assert REPAIRER.repair("об'ятие".replace("'", typed_as)) == "объятие"
+    # Each word, in a codename of Russian words, some with ы and э typed as a Ukrainian would.
+    others = [w for w in LISTS["ru"] if w not in LISTS["uk"] and "ъ" not in w][:6]
+    for word in HARD_SIGN_WORDS:
+        codename = " ".join([word, *others, word])
+        typed = codename.replace("ъ", typed_as).replace("ы", "и").replace("э", "е")
+        assert REPAIRER.repair(typed) == codename, typed
+
+
+def test_the_hard_sign_forms_are_no_other_words_spelling() -> None:
+    # A form shared with another word would leave both unrepaired (and make the repair
+    # ambiguous); each form must lead to its one word in either list.
+    for word in HARD_SIGN_WORDS:
+        for typed_as in HARD_SIGN_TYPED:
+            form = skeleton(word.replace("ъ", typed_as))
+            assert REPAIRER.by_skeleton["ru"][form] == (word,)
+            assert form not in REPAIRER.by_skeleton["uk"]
+            assert not any(skeleton(w) == form for lang in LISTS for w in LISTS[lang])
