@@ -83,28 +83,56 @@ tornet: venv tools
 
 # The air-gapped laptop's install set: triage with its media extra, every dependency as a wheel
 # (pdqhash, an sdist, built here with the C compiler) for this venv's Python, Debian 12's 3.11.
-# tests/triage/test_wheelhouse.py builds it into a temporary WHEELHOUSE and installs it with
-# `pip install --no-index` into a fresh venv. setuptools builds in build/ and never removes a
-# module deleted since its last run from it: that folder goes first, or the wheel carries it.
+# WHAT is fetched is pinned by `make lock`'s TRIAGE_LOCK (the version and the SHA-256 of each
+# file, so a new or re-uploaded release on PyPI is refused, not carried to the laptop), fetched
+# from PyPI alone (PYPI_ONLY: a local wheel folder's file would fail the hash). Building pdqhash
+# and the project needs setuptools, wheel, Cython and numpy, which pip's build isolation would
+# fetch unpinned: they come from TRIAGE_BUILD_LOCK, installed with hashes into WHEEL_ENV, a fresh
+# venv that builds with --no-build-isolation and its own pip cache (a wheel built earlier and
+# cached in ~/.cache/pip is checked against no hash). The project's wheel is built from this tree
+# with --no-deps. tests/triage/test_wheelhouse.py builds it into a temporary WHEELHOUSE and
+# installs it with `pip install --no-index` into a fresh venv. setuptools builds in build/ and
+# never removes a module deleted since its last run from it: that folder goes first, or the
+# wheel carries it.
 WHEELHOUSE ?= wheelhouse
+WHEEL_ENV = $(WHEELHOUSE).build-env
+WHEEL_PIP = $(PYPI_ONLY) PIP_CACHE_DIR=$(WHEEL_ENV)/cache $(WHEEL_ENV)/bin/python -m pip
+TRIAGE_LOCK ?= deploy/triage-requirements.txt
+TRIAGE_BUILD_LOCK ?= deploy/triage-build-requirements.txt
 wheelhouse: venv
-	rm -rf build $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
-	$(BIN)/python -m pip wheel -q -w $(WHEELHOUSE) '.[media]'
+	rm -rf build $(WHEELHOUSE) $(WHEEL_ENV) && mkdir -p $(WHEELHOUSE)
+	$(BIN)/python -m venv $(WHEEL_ENV)
+	$(WHEEL_PIP) install -q --index-url $(PYPI) --only-binary :all: \
+	  --require-hashes --no-deps -r $(TRIAGE_BUILD_LOCK)
+	$(WHEEL_PIP) wheel -q --index-url $(PYPI) --no-build-isolation \
+	  --require-hashes --no-deps -w $(WHEELHOUSE) -r $(TRIAGE_LOCK)
+	$(WHEEL_PIP) wheel -q --no-index --no-build-isolation \
+	  --no-deps -w $(WHEELHOUSE) .
+	rm -rf $(WHEEL_ENV)
 	cd $(WHEELHOUSE) && for w in *.whl; do echo "$$w --hash=sha256:$$(sha256sum $$w | cut -d' ' -f1)"; done > requirements.txt
 
 # The server's dependencies, every one pinned with its hashes (deploy/requirements.txt, installed
-# with `pip install --require-hashes`). Resolved on PyPI alone, with this machine's pip config
-# (mirrors, local wheels, constraints) switched off, for the Python that runs it: Debian 12's
-# 3.11 on the server. tests/deploy/test_requirements_lock.py checks the result offline.
+# with `pip install --require-hashes`), and the same for the laptop's (TRIAGE_LOCK: the base
+# dependencies and the media extra) and for the tools that build its wheelhouse
+# (TRIAGE_BUILD_LOCK, from deploy/triage-build-requirements.in, held to TRIAGE_LOCK's numpy).
+# Resolved on PyPI alone, with this machine's pip config (mirrors, local wheels, constraints)
+# switched off, for the Python that runs it: Debian 12's 3.11 on the server and the laptop.
+# Hashes are of every file PyPI has for each pinned version, so they cover aarch64 wheels too.
+# tests/deploy/test_requirements_lock.py and tests/triage/test_wheelhouse_lock.py check the
+# results offline.
 LOCK := deploy/requirements.txt
 PIP_TOOLS := pip-tools>=7.4,<8
+PYPI := https://pypi.org/simple
+PYPI_ONLY := env -u PIP_FIND_LINKS -u PIP_CONSTRAINT -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL \
+	PIP_CONFIG_FILE=/dev/null
+PIP_COMPILE = $(PYPI_ONLY) CUSTOM_COMPILE_COMMAND='make lock' \
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --upgrade \
+	--index-url $(PYPI) --no-emit-index-url --no-emit-find-links
 lock: venv
 	$(BIN)/python -m pip install -q '$(PIP_TOOLS)'
-	env -u PIP_FIND_LINKS -u PIP_CONSTRAINT -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL \
-	  PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND='make lock' \
-	  $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --upgrade \
-	  --index-url https://pypi.org/simple --no-emit-index-url --no-emit-find-links \
-	  --extra server --output-file $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --extra server --output-file $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --extra media --output-file $(TRIAGE_LOCK) pyproject.toml
+	$(PIP_COMPILE) --output-file $(TRIAGE_BUILD_LOCK) deploy/triage-build-requirements.in
 
 # The testimony form's in-browser sealing script (issue 16): npm's `age-encryption` bundled with
 # esbuild, both pinned by js/package-lock.json (install scripts off: esbuild's binary comes from
@@ -119,4 +147,4 @@ bench: venv tools
 
 clean:
 	rm -rf js/node_modules
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) build dist wheelhouse.build-env *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -4,12 +4,16 @@ The air-gapped laptop gets the wheelhouse and nothing else (docs/triage.md, "Off
 this builds it (network allowed: it is the build machine), then installs it as the docs say, in
 a new venv of the machine's python3.11 with pip's index and this machine's pip configuration
 (local wheel folders, extra indexes) switched off, and runs triage there, PyAV and pdqhash
-(built from its sdist) included. Slow: it builds wheels and a venv.
+(built from its sdist) included. And it hands `make wheelhouse` locks whose hashes match no
+file on PyPI: the build stops before anything lands in the wheelhouse. Slow: it builds wheels
+and venvs, and downloads from PyPI.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,13 +36,18 @@ def _offline_pip_env() -> dict[str, str]:
     return {**env, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
 
-def _build(wheelhouse: Path) -> None:
+def _make_wheelhouse(wheelhouse: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
     """`make wheelhouse` into `wheelhouse`, with the venv running this test (its stamp left
     alone: `make test` has just made it, and a rebuild here would reinstall the project)."""
     venv = Path(sys.prefix)
     argv = ["make", "-C", str(ROOT), "-o", str(venv / ".installed"), "wheelhouse",
-            f"VENV={venv}", f"WHEELHOUSE={wheelhouse}"]  # fmt: skip
-    subprocess.run(argv, check=True, capture_output=True)
+            f"VENV={venv}", f"WHEELHOUSE={wheelhouse}", *overrides]  # fmt: skip
+    return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+
+def _build(wheelhouse: Path) -> None:
+    done = _make_wheelhouse(wheelhouse)
+    assert done.returncode == 0, f"make wheelhouse failed:\n{done.stdout}\n{done.stderr}"
 
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
@@ -85,3 +94,39 @@ def test_wheelhouse_installs_offline_into_a_fresh_venv(tmp_path: Path) -> None:
     # ("could not be decoded", or "PyAV and pdqhash are needed") unless both work there.
     said = _run([triage, "media", "similar", "-w", "ws", str(clip)], tmp_path, env)
     assert "no imported file shows the same picture or video" in said
+
+
+def _lock_entry(lock: Path, name: str, *, tampered: bool) -> str:
+    """`name`'s entry in `lock` (with its hashes), or the same with every hash replaced by one
+    no file on PyPI has: what a re-uploaded or substituted release looks like to pip."""
+    entry = next(e for e in re.split(r"(?<!\\)\n", lock.read_text(encoding="utf-8"))
+                 if e.startswith(f"{name}=="))  # fmt: skip
+    fake = hashlib.sha256(b"not the file the lock was made from").hexdigest()
+    return re.sub(r"sha256:[0-9a-f]{64}", f"sha256:{fake}", entry) if tampered else entry
+
+
+# Which lock lies: the tools that build (setuptools' companion `wheel`) or what the laptop runs
+# (mdurl). Small packages, so pip's refusal costs a venv and a download of a few kilobytes.
+@pytest.mark.parametrize("tampered", ["build", "laptop"])
+def test_a_file_whose_hash_the_lock_does_not_pin_stops_make_wheelhouse(
+    tmp_path: Path, tampered: str
+) -> None:
+    deploy = ROOT / "deploy"
+    build_lock = tmp_path / "build-lock.txt"
+    build_lock.write_text(
+        _lock_entry(
+            deploy / "triage-build-requirements.txt", "wheel", tampered=tampered == "build"
+        ),
+        encoding="utf-8",
+    )
+    lock = tmp_path / "lock.txt"
+    lock.write_text(
+        _lock_entry(deploy / "triage-requirements.txt", "mdurl", tampered=True), encoding="utf-8"
+    )
+    wheelhouse = tmp_path / "wheelhouse"
+    done = _make_wheelhouse(wheelhouse, f"TRIAGE_LOCK={lock}", f"TRIAGE_BUILD_LOCK={build_lock}")
+    assert done.returncode != 0
+    assert "DO NOT MATCH THE HASHES" in done.stderr, done.stderr
+    assert ("wheel==" if tampered == "build" else "mdurl==") in done.stderr
+    # Nothing reaches the laptop's set: no wheel, no requirements.txt to install from.
+    assert not list(wheelhouse.iterdir())
