@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -171,14 +172,18 @@ print("utimes=" + sc(235, v, 0))
 print("utimensat=" + sc(280, -100, v, 0, 0))
 print("utime=" + sc(132, v, 0))
 print("futimesat=" + sc(261, -100, v, 0))
-fd = os.open(v, os.O_RDONLY) if sys.argv[1] == "exiftool" else 0
+attr = (ctypes.c_uint64 * 3)(0x80)  # struct file_attr (24 bytes): FS_XFLAG_NODUMP
+print("file_setattr=" + sc(469, -100, v, attr, 24, 0))
+fd = 0  # the file itself, read-only (Landlock keeps ExifTool's cell from opening it again)
 flags = ctypes.c_long(0x40)  # FS_NODUMP_FL
 print("setflags=" + sc(16, fd, 0x40086602, ctypes.byref(flags)))
-""", str(victim))  # fmt: skip
+""", str(victim), given=str(victim))  # fmt: skip
     for name in ("setxattr", "removexattr", "utimes", "utimensat", "utime", "futimesat"):
         assert said[name] == "EACCES", (name, said)
     assert said["setxattrat"] in {"EACCES", "ENOSYS"}  # ENOSYS: a kernel before 6.13
     assert said["removexattrat"] in {"EACCES", "ENOSYS"}
+    before_6_17 = tuple(int(n) for n in platform.release().split(".")[:2]) < (6, 17)
+    assert said["file_setattr"] in ({"EACCES", "ENOSYS"} if before_6_17 else {"EACCES"})
     assert said["setflags"] == "EACCES"
     assert victim.stat().st_mtime == 0
     assert os.listxattr(victim) == ["user.keep"]
