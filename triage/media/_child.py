@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from triage.media._jail import confine, no_network, seccomp_deny
+from triage.media._landlock import exiftool_paths, restrict
 
 # The demuxers a witness's camera, phone, recorder or messenger produces. Playlists (hls,
 # concat, dash), image sequences and anything that names other files or URLs are left out:
@@ -52,6 +53,14 @@ def preload_av() -> Any:
 _NOT_PRELOADED = {"__main__", "datasets"}  # a command line; test downloads
 
 
+def _shut(isolation: list[str], paths: dict[str, int], *, opens: bool) -> None:
+    """The rest of the cell, before the first byte of the file is read: the Landlock ruleset
+    (only `paths` may be opened: none for PyAV, loaded by now), then the seccomp filter."""
+    isolation.extend(name for name in (restrict(paths),) if name)
+    seccomp_deny(opens=opens)
+    isolation.append("seccomp")
+
+
 def _rate(value: Fraction | None) -> float | None:
     return float(value) if value else None
 
@@ -76,8 +85,7 @@ def _stream(stream: Any) -> dict[str, Any]:
 def _pyav(isolation: list[str]) -> dict[str, Any]:
     av = preload_av()  # before the filter shuts the door on opening files
     av.logging.set_level(None)
-    seccomp_deny(opens=True)
-    isolation.append("seccomp")
+    _shut(isolation, {}, opens=True)
     source = os.fdopen(0, "rb", closefd=False)
     options = {"format_whitelist": FORMATS, "protocol_whitelist": PROTOCOLS}
     with av.open(source, "r", container_options=options, metadata_errors="ignore") as container:
@@ -102,8 +110,7 @@ def _pdq(isolation: list[str], every: float, frames_max: int) -> dict[str, Any]:
     import pdqhash  # noqa: PLC0415
 
     av.logging.set_level(None)
-    seccomp_deny(opens=True)
-    isolation.append("seccomp")
+    _shut(isolation, {}, opens=True)
     source = os.fdopen(0, "rb", closefd=False)
     options = {"format_whitelist": FORMATS, "protocol_whitelist": PROTOCOLS}
     frames: list[list[Any]] = []
@@ -125,8 +132,7 @@ def _pdq(isolation: list[str], every: float, frames_max: int) -> dict[str, Any]:
 
 
 def _exiftool(isolation: list[str], program: str) -> None:
-    seccomp_deny(opens=False)  # Perl opens its modules (so it could read others; docs)
-    isolation.append("seccomp")
+    _shut(isolation, exiftool_paths(program), opens=False)  # Perl opens its modules
     # -config '' (first): no user config file is read; -n: numbers, not prose.
     args = [program, "-config", "", "-j", "-n", "-q", "-q", *EXIFTOOL_TAGS, "-"]
     os.execv(program, args)  # noqa: S606 - the path find_tools asked for its version

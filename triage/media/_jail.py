@@ -5,6 +5,9 @@ Applied in this order, each a reason of its own (docs/media.md):
   writes no file, so it cannot alter an original or leave plaintext behind);
 - a network namespace when the kernel grants one (as root, or through an unprivileged user
   namespace): a socket opened from C then has no interface to reach;
+- a Landlock ruleset where the kernel has Landlock (triage.media._landlock, applied by the
+  child just before this filter): only the paths a parser needs may be opened, to read; none
+  for PyAV; for ExifTool, Perl and what it loads (no /proc, no terminal, no user's file);
 - always, every capability dropped (a root investigator's child would keep them all) and a
   seccomp filter, on every thread of the process at once (TSYNC: a thread a library started
   earlier is not left outside it). It is a denylist (triage.media._numbers names each call and
@@ -18,7 +21,8 @@ Applied in this order, each a reason of its own (docs/media.md):
   what only a privileged process may do (mount, reboot, modules, clocks ...); new processes
   (fork, vfork, a clone that is not a thread) and, for PyAV, every open of a path and every
   exec; for ExifTool, every open that could write (create, truncate, append, write) and
-  every open whose flags it cannot read. It needs no privilege and works where
+  every open whose flags it cannot read (which paths it may read is Landlock's part: the
+  filter cannot see paths). It needs no privilege and works where
   namespaces are off, and Python's socket blocker would not see a socket FFmpeg or Perl opens
   from C. The parent (triage.media.probe.run_cell) is not dumpable while a child lives, so the
   child cannot read its memory through /proc.
@@ -89,7 +93,7 @@ def _last_cap() -> int:
     try:
         with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as told:
             return int(told.read())
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # also in the cell: Landlock, applied first, grants no /proc
         return 63  # every bit a capability set can hold; PR_CAPBSET_DROP says EINVAL past it
 
 

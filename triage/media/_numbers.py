@@ -26,21 +26,24 @@ __all__ = [
 
 SOCKETS = ("socket", "socketpair")
 OPENS = ("open", "openat", "openat2", "creat", "open_by_handle_at")
-# Changes to a file, its name, its mode, its times or its extended attributes; io_uring (which
-# would do all of that without a system call of its own); fallocate (a hole punched through a
-# descriptor is a write the zero file-size limit does not see); another process's memory or
-# descriptors (pidfd_getfd would lend the parent's read-write workspace descriptor); a process;
-# perf_event_open (with sigtrap it signals another process of the same user, past the kill
-# rule, where the cell has no user namespace; no parser uses it).
+# Changes to a file, its name, its mode, its times, its extended attributes or its flags
+# (file_setattr, Linux 6.17: chattr's immutable, append-only, nodump ... flags and project id,
+# by path, which a file's owner may set; the FS_IOC_FSSETXATTR ioctl that does the same is
+# refused too); io_uring (which would do all of that without a system call of its own);
+# fallocate (a hole punched through a descriptor is a write the zero file-size limit does not
+# see); another process's memory or descriptors (pidfd_getfd would lend the parent's
+# read-write workspace descriptor); a process; perf_event_open (with sigtrap it signals another
+# process of the same user, past the kill rule, where the cell has no user namespace; no
+# parser uses it).
 CHANGES = (
     "truncate", "ftruncate", "fallocate", "rename", "renameat", "renameat2", "mkdir",
     "mkdirat", "rmdir", "link", "linkat", "unlink", "unlinkat", "symlink", "symlinkat",
     "mknod", "mknodat", "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown",
     "lchown", "fchownat", "setxattr", "lsetxattr", "fsetxattr", "removexattr",
-    "lremovexattr", "fremovexattr", "setxattrat", "removexattrat", "utime", "utimes",
-    "utimensat", "futimesat", "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_getfd", "kcmp",
-    "fork", "vfork", "flock", "userfaultfd", "perf_event_open",
+    "lremovexattr", "fremovexattr", "setxattrat", "removexattrat", "file_setattr", "utime",
+    "utimes", "utimensat", "futimesat", "io_uring_setup", "io_uring_enter",
+    "io_uring_register", "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_open",
+    "pidfd_getfd", "kcmp", "fork", "vfork", "flock", "userfaultfd", "perf_event_open",
 )  # fmt: skip
 # What outlives the child, or is shared past it, and could hold plaintext after it ends:
 # System V shared memory, messages and semaphores, POSIX message queues, keyrings. (The cell's
@@ -75,9 +78,10 @@ SIGNALS = ("tkill", "pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 EXECS = ("execve", "execveat")
 # The filter's own machinery: installing it, and the calls whose arguments it reads.
 OWN = ("seccomp", "clone", "clone3", "mmap", "ioctl", "fcntl", "kill", "tgkill")
-# Linux 6.13's *xattrat calls, the same number on every machine (the generic table's), which
-# Debian 12's libseccomp 2.5.4 does not know yet: the number test pins them by hand.
-NEWER = {"setxattrat": 463, "removexattrat": 466}
+# Linux 6.13's *xattrat calls and 6.17's file_setattr, the same number on every machine (the
+# generic table's, which x86_64's syscall_64.tbl follows), which Debian 12's libseccomp 2.5.4
+# does not know yet: the number test pins them by hand.
+NEWER = {"setxattrat": 463, "removexattrat": 466, "file_setattr": 469}
 
 NUMBERS: dict[str, dict[str, int]] = {
     "x86_64": {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -23,9 +24,13 @@ _PRELUDE = """
 import ctypes, errno, mmap, os, sys
 sys.path.insert(0, sys.argv[2])
 from triage.media._jail import confine, no_network, seccomp_deny
+from triage.media._landlock import exiftool_paths, restrict
 confine(1 << 30, 10)
 if "nons" not in sys.argv:  # a machine that grants no network namespace
     no_network()
+import shutil  # the ruleset the child gives each cell (triage.media._child._shut)
+if "nolandlock" not in sys.argv:  # a kernel without Landlock
+    restrict({} if sys.argv[1] == "pyav" else exiftool_paths(shutil.which("exiftool") or "/bin/sh"))
 seccomp_deny(opens=sys.argv[1] == "pyav")
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -171,14 +176,18 @@ print("utimes=" + sc(235, v, 0))
 print("utimensat=" + sc(280, -100, v, 0, 0))
 print("utime=" + sc(132, v, 0))
 print("futimesat=" + sc(261, -100, v, 0))
-fd = os.open(v, os.O_RDONLY) if sys.argv[1] == "exiftool" else 0
+attr = (ctypes.c_uint64 * 3)(0x80)  # struct file_attr (24 bytes): FS_XFLAG_NODUMP
+print("file_setattr=" + sc(469, -100, v, attr, 24, 0))
+fd = 0  # the file itself, read-only (Landlock keeps ExifTool's cell from opening it again)
 flags = ctypes.c_long(0x40)  # FS_NODUMP_FL
 print("setflags=" + sc(16, fd, 0x40086602, ctypes.byref(flags)))
-""", str(victim))  # fmt: skip
+""", str(victim), given=str(victim))  # fmt: skip
     for name in ("setxattr", "removexattr", "utimes", "utimensat", "utime", "futimesat"):
         assert said[name] == "EACCES", (name, said)
     assert said["setxattrat"] in {"EACCES", "ENOSYS"}  # ENOSYS: a kernel before 6.13
     assert said["removexattrat"] in {"EACCES", "ENOSYS"}
+    before_6_17 = tuple(int(n) for n in platform.release().split(".")[:2]) < (6, 17)
+    assert said["file_setattr"] in ({"EACCES", "ENOSYS"} if before_6_17 else {"EACCES"})
     assert said["setflags"] == "EACCES"
     assert victim.stat().st_mtime == 0
     assert os.listxattr(victim) == ["user.keep"]
@@ -195,7 +204,8 @@ import os, sys
 sys.path.insert(0, sys.argv[1])
 from triage.media.probe import run_cell
 with open(os.devnull, "rb") as nothing:
-    out, why = run_cell([sys.executable, "-c", sys.argv[2], "exiftool", sys.argv[1], "nons"],
+    out, why = run_cell([sys.executable, "-c", sys.argv[2], "exiftool", sys.argv[1], "nons",
+                         "nolandlock"],
                         nothing.fileno(), 20, 1 << 20)
 print(out.decode() if out else why)
 """
@@ -209,7 +219,8 @@ def test_the_cell_cannot_read_an_unprivileged_parents_memory():
     # A parent with capabilities is kept out by the child's having none (it may not trace a
     # process holding more than itself), and one in a user namespace of its own by that; an
     # investigator without any (here root's uid without a capability: the same files stay
-    # readable), on a laptop that grants no user namespace, only by being not dumpable.
+    # readable), on a laptop that grants no user namespace and a kernel without Landlock
+    # ("nolandlock": the ruleset grants no /proc), only by being not dumpable.
     mem = 'f"/proc/{os.getppid()}/mem"'
     probe = _PRELUDE + f'print("parent_mem=" + tried(lambda: os.open({mem}, 0)))'
     done = subprocess.run(

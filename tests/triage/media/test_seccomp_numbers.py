@@ -33,10 +33,12 @@ from triage.media._numbers import (
 
 RESOLVER = shutil.which("scmp_sys_resolver")
 NAMES = SOCKETS + OPENS + CHANGES + PRIVILEGED + SIGNALS + EXECS + OWN + IPC + tuple(PIDS)
-# Linux 6.13's setxattrat and removexattrat, from the kernel's generic table
-# (include/uapi/asm-generic/unistd.h, also scripts/syscall.tbl and x86_64's syscall_64.tbl),
-# which libseccomp 2.5.4 does not know: written here by hand, apart from the code's table.
-KERNEL_6_13 = {"setxattrat": 463, "removexattrat": 466}
+# Calls newer than Debian 12's libseccomp 2.5.4, which answers -1 for them (as if the machine
+# lacked them), from the kernel's generic table (scripts/syscall.tbl, which aarch64 uses) and
+# x86_64's syscall_64.tbl, where each is "common" with the same number: written here by hand,
+# apart from the code's table. Linux 6.13's setxattrat and removexattrat; 6.17's file_setattr
+# (468 is file_getattr, which only reads).
+BY_HAND = {"setxattrat": 463, "removexattrat": 466, "file_setattr": 469}
 
 
 def _resolve(machine: str, names: tuple[str, ...]) -> dict[str, int]:
@@ -48,8 +50,8 @@ def _resolve(machine: str, names: tuple[str, ...]) -> dict[str, int]:
             [RESOLVER, "-a", machine, name], capture_output=True, text=True, check=True
         )
         numbers[name] = int(done.stdout.strip())
-        if numbers[name] < 0 and name in KERNEL_6_13:  # not known to this libseccomp yet
-            numbers[name] = KERNEL_6_13[name]
+        if numbers[name] < 0 and name in BY_HAND:  # not known to this libseccomp yet
+            numbers[name] = BY_HAND[name]
     return numbers
 
 
@@ -78,7 +80,7 @@ def test_audit_arch_constants_are_libseccomps():
 
 def test_the_hand_written_numbers_are_only_those_libseccomp_lacks():
     # Once libseccomp knows them, its numbers take over above; until then both tables agree.
-    assert NEWER == KERNEL_6_13
+    assert NEWER == BY_HAND
     for machine in NUMBERS:
         for name, number in NEWER.items():
             assert NUMBERS[machine][name] == number
