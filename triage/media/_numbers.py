@@ -67,6 +67,7 @@ PIDS: dict[str, tuple[int, int | None]] = {
 # here too, should a kernel or a user namespace still grant one).
 PRIVILEGED = (
     "mount", "umount2", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
+    "open_tree_attr",
     "mount_setattr", "pivot_root", "chroot", "unshare", "setns", "acct", "reboot",
     "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
     "settimeofday", "clock_settime", "adjtimex", "clock_adjtime", "swapon", "swapoff",
@@ -78,10 +79,11 @@ SIGNALS = ("tkill", "pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 EXECS = ("execve", "execveat")
 # The filter's own machinery: installing it, and the calls whose arguments it reads.
 OWN = ("seccomp", "clone", "clone3", "mmap", "ioctl", "fcntl", "kill", "tgkill")
-# Linux 6.13's *xattrat calls and 6.17's file_setattr, the same number on every machine (the
-# generic table's, which x86_64's syscall_64.tbl follows), which Debian 12's libseccomp 2.5.4
-# does not know yet: the number test pins them by hand.
-NEWER = {"setxattrat": 463, "removexattrat": 466, "file_setattr": 469}
+# Linux 6.13's *xattrat calls, 6.15's open_tree_attr (open_tree with mount attributes: an
+# O_PATH handle on any path, which PyAV's cell must not get) and 6.17's file_setattr, the same
+# number on every machine (the generic table's, which x86_64's syscall_64.tbl follows), which
+# Debian 12's libseccomp 2.5.4 does not know yet: the number test pins them by hand.
+NEWER = {"setxattrat": 463, "removexattrat": 466, "open_tree_attr": 467, "file_setattr": 469}
 
 NUMBERS: dict[str, dict[str, int]] = {
     "x86_64": {

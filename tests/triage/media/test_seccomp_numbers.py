@@ -38,7 +38,7 @@ NAMES = SOCKETS + OPENS + CHANGES + PRIVILEGED + SIGNALS + EXECS + OWN + IPC + t
 # x86_64's syscall_64.tbl, where each is "common" with the same number: written here by hand,
 # apart from the code's table. Linux 6.13's setxattrat and removexattrat; 6.17's file_setattr
 # (468 is file_getattr, which only reads).
-BY_HAND = {"setxattrat": 463, "removexattrat": 466, "file_setattr": 469}
+BY_HAND = {"setxattrat": 463, "removexattrat": 466, "open_tree_attr": 467, "file_setattr": 469}
 
 
 def _resolve(machine: str, names: tuple[str, ...]) -> dict[str, int]:
