@@ -63,11 +63,13 @@ def _syscall(*args: object) -> int:
 
 
 def landlock_abi() -> int:
-    """The kernel's Landlock ABI version; 0 where it has none (ENOSYS) or it is off
-    (EOPNOTSUPP). Any other answer is an error."""
+    """The kernel's Landlock ABI version; 0 where it has none (ENOSYS), it is off
+    (EOPNOTSUPP) or a sandbox around triage refuses calls it does not list (EPERM: systemd's
+    SystemCallFilter, snap, container profiles), which would otherwise make every file
+    unreadable there. Any other answer is an error."""
     version = _syscall(_CREATE_RULESET, None, 0, _CREATE_RULESET_VERSION)
     if version < 0:
-        if ctypes.get_errno() in (errno.ENOSYS, errno.EOPNOTSUPP):
+        if ctypes.get_errno() in (errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
             return 0
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset(VERSION) failed")
     return version

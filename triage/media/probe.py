@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from triage.media._landlock import landlock_abi
 from triage.media.facts import MediaFacts, from_tools, unreadable
 from triage.media.similar import FRAMES_MAX, FrameHash, frames_from_json
 
@@ -43,6 +44,8 @@ _OUTPUT_MAX = 8 << 20  # what a child may say; more is not a report of ours
 _EXIFTOOL_OUTPUT_MAX = 1 << 20  # eighteen tags: a megabyte is a file stuffing them
 _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": "/nonexistent"}
 # numpy's OpenBLAS (and OpenMP) would start worker threads at import: one thread, no pool.
+# Load-bearing: Landlock confines only the thread that asks, so a child with a second thread
+# refuses to parse (triage.media._landlock) and every file would be unreadable.
 _PR_GET_DUMPABLE = 3
 _PR_SET_DUMPABLE = 4
 _CELL_ENV = {**_ENV, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -56,6 +59,7 @@ class Toolkit:
     exiftool: str | None
     exiftool_path: str = "exiftool"  # the one whose version was asked, run by its full path
     pdq: bool = False  # pdqhash and numpy importable: perceptual hashes are made
+    landlock: bool = True  # the kernel confines the cells' paths (triage.media._landlock)
 
     def missing(self) -> list[str]:
         """What to tell the investigator, once, about tools that are not here."""
@@ -69,6 +73,11 @@ class Toolkit:
             said.append(
                 "exiftool is not installed: EXIF and XMP fields (most photos' time and GPS) "
                 "are not read (Debian: apt install libimage-exiftool-perl)"
+            )
+        if not self.landlock:
+            said.append(
+                "this kernel gives the parsers no Landlock: where user namespaces are off too, "
+                "ExifTool's cell can read other processes of your user (docs/media.md)"
             )
         return said
 
@@ -102,13 +111,14 @@ def find_tools() -> Toolkit:
 
         pyav = f"PyAV {version('av')}"
     pdq = all(importlib.util.find_spec(name) is not None for name in ("pdqhash", "numpy"))
+    landlock = landlock_abi() > 0
     if (path := shutil.which("exiftool")) is not None:
         done = subprocess.run(  # noqa: S603 - our own question to the tool, no witness input
             [path, "-ver"], capture_output=True, text=True, timeout=TIMEOUT, check=False, env=_ENV
         )
         if done.returncode == 0:
-            return Toolkit(pyav, f"ExifTool {done.stdout.strip()}", path, pdq)
-    return Toolkit(pyav, None, pdq=pdq)
+            return Toolkit(pyav, f"ExifTool {done.stdout.strip()}", path, pdq, landlock)
+    return Toolkit(pyav, None, pdq=pdq, landlock=landlock)
 
 
 def _read_capped(pipe: int, deadline: float, limit: int) -> tuple[bytes, str]:

@@ -139,3 +139,30 @@ except OSError as e:
         [sys.executable, "-c", code, ROOT], capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["refused", str(errno.EBUSY)], done
+
+
+# A seccomp filter that answers EPERM to landlock_create_ruleset (444), as systemd's
+# SystemCallFilter or a container profile does to calls it does not list.
+_SANDBOXED = """
+import ctypes, struct
+libc = ctypes.CDLL(None, use_errno=True)
+ops = [(0x20, 0, 0, 0), (0x15, 0, 1, 444), (0x06, 0, 0, 0x50000 | 1), (0x06, 0, 0, 0x7FFF0000)]
+code = b"".join(struct.pack("HBBI", *op) for op in ops)
+buf = ctypes.create_string_buffer(code)
+prog = struct.pack("HxxxxxxQ", len(ops), ctypes.addressof(buf))
+assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.c_char_p(prog), 0, 0) == 0  # PR_SET_SECCOMP, FILTER
+from triage.media._landlock import landlock_abi
+from triage.media.probe import find_tools
+print(landlock_abi(), find_tools().missing()[-1])
+"""
+
+
+def test_a_sandbox_refusing_landlock_is_said_once_not_every_file_unreadable():
+    # Review of efae88d: EPERM from the version probe failed every cell on such a machine.
+    done = subprocess.run(
+        [sys.executable, "-c", _SANDBOXED], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    abi, said = done.stdout.split(" ", 1)
+    assert abi == "0"
+    assert said.startswith("this kernel gives the parsers no Landlock")
