@@ -37,11 +37,12 @@ _FOLD = str.maketrans(
 )  # fmt: skip
 
 
-# A Ukrainian writes the Russian ъ as the apostrophe Ukrainian uses in its place ("об'єкт"),
-# or as ї, which sits on the ъ key. The fold drops apostrophes and makes ї an и, so neither
-# form reaches the skeleton of the ъ word (where ъ is an ь): such words are also found under
-# these forms. None is another word's skeleton in either list (tests/intake/wordlists).
-_HARD_SIGN_FORMS = ("'", "ї")
+# ъ and ї share a key. A Ukrainian writes the Russian ъ as the apostrophe Ukrainian uses in
+# its place ("об'єкт"), or as ї; and touch-typing a ї on a Russian layout gives ъ. The fold
+# drops apostrophes, makes ї an и and ъ an ь, so none of these reaches the word's own
+# skeleton: such words are also found under these forms. None is another word's skeleton in
+# either list (tests/intake/wordlists).
+_KEY_TWINS = {"ъ": ("'", "ї"), "ї": ("ъ",)}
 
 # What a witness types for a word of the other Cyrillic list on the keyboard named: each
 # letter that keyboard lacks as the nearest one it has. A Ukrainian word on a Russian keyboard;
@@ -60,10 +61,12 @@ def skeleton(word: str) -> str:
 
 
 def _typed_forms(word: str) -> set[str]:
-    """The skeletons `word` is found under: its own, and a ъ word's as a Ukrainian types it."""
+    """The skeletons `word` is found under: its own, and those of its ъ or ї typed as the
+    other keyboard's writer types them."""
     forms = {skeleton(word)}
-    if "ъ" in word:
-        forms.update(skeleton(word.replace("ъ", typed)) for typed in _HARD_SIGN_FORMS)
+    for letter, typed_as in _KEY_TWINS.items():
+        if letter in word:
+            forms.update(skeleton(word.replace(letter, typed)) for typed in typed_as)
     return forms
 
 

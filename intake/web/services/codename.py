@@ -8,11 +8,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from crypto.witness import DEFAULT_COST, KdfCost, WitnessKeys, derive
-from intake.errors import IntakeError
+from intake.errors import ConfigError, IntakeError
 from intake.wordlists import load_all, words_needed
 from intake.wordlists.repair import KEYBOARDS, Repairer, keyboard_slip
 
 __all__ = ["CodenameFactory", "KdfBusyError", "KeyDeriver"]
+
+_DRAWS_MAX = 1000
 
 
 class KdfBusyError(IntakeError):
@@ -82,10 +84,13 @@ class CodenameFactory:
         """
         words = self.lists[self.language(language)]
         count = self.word_count(language)
-        while True:
+        # One draw in 1,800 is redrawn with the committed lists; a list changed so that most
+        # draws fail must stop the witness's page with an error, not spin a worker forever.
+        for _ in range(_DRAWS_MAX):
             codename = " ".join(self.choose(words) for _ in range(count))
             if self.survives_keyboards(codename):
                 return codename
+        raise ConfigError(f"no codename of the {language!r} list survives both keyboards")
 
 
 @dataclass

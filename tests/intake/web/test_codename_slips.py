@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 from flask.testing import FlaskClient
 
+from intake.errors import ConfigError
 from intake.web.services.codename import CodenameFactory
 from intake.wordlists import load_all
 from intake.wordlists.repair import KEYBOARDS, keyboard_slip
@@ -76,3 +77,12 @@ def test_a_word_asked_back_in_russian_spelling_confirms_a_ukrainian_codename(
     confirmed = client.post(form_action(html, "confirm-form"), data=typed)
     assert confirmed.status_code == 303
     assert client.get("/testimony").status_code == 200
+
+
+def test_a_list_whose_draws_never_survive_stops_with_an_error() -> None:
+    # Review of 1e203ab: the redraw loop had no end; a changed list must fail the page.
+    words = FRAGILE.split()
+    drawn = iter(range(10**6))
+    factory = CodenameFactory(lists=LISTS, choose=lambda _list: words[next(drawn) % len(words)])
+    with pytest.raises(ConfigError, match="survives both keyboards"):
+        factory.new("uk")

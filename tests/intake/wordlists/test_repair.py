@@ -111,3 +111,26 @@ def test_the_hard_sign_forms_are_no_other_words_spelling() -> None:
             assert REPAIRER.by_skeleton["ru"][form] == (word,)
             assert form not in REPAIRER.by_skeleton["uk"]
             assert not any(skeleton(w) == form for lang in LISTS for w in LISTS[lang])
+
+
+YI_WORDS = [w for w in LISTS["uk"] if "ї" in w]
+
+
+def test_a_yi_typed_on_a_russian_keyboard_as_its_key_is_repaired() -> None:
+    # Review of 679faef: ъ and ї share a key, both ways. A Ukrainian touch-typing a ї on a
+    # Russian layout types ъ: every one of the 26 words with ї failed (about 5 % of
+    # Ukrainian codenames), and the check at issue did not model that slip.
+    assert len(YI_WORDS) >= 20
+    others = [w for w in LISTS["uk"] if w not in LISTS["ru"] and "ї" not in w][:6]
+    for word in YI_WORDS:
+        codename = " ".join([word, *others, word])
+        typed = codename.replace("ї", "ъ").replace("і", "ы").replace("є", "э")
+        assert REPAIRER.repair(typed) == codename, typed
+
+
+def test_the_yi_forms_are_no_other_words_spelling() -> None:
+    for word in YI_WORDS:
+        form = skeleton(word.replace("ї", "ъ"))
+        assert REPAIRER.by_skeleton["uk"][form] == (word,)
+        assert form not in REPAIRER.by_skeleton["ru"]
+        assert not any(skeleton(w) == form for lang in LISTS for w in LISTS[lang])
