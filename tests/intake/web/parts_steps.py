@@ -78,15 +78,20 @@ def start_answer(
     url: str,
     sealed: bytes,
     keys: str,
+    *,
     size: int = len(CONTENT),
-    **extra: str,
+    replaces: str = "",
 ) -> TestResponse:
     fields = {"group": "1", "size": str(size), "sealed_size": str(len(sealed)), "keys": keys}
-    return client.post(url, data={**fields, **extra})
+    if replaces:
+        fields["replaces"] = replaces
+    return client.post(url, data=fields)
 
 
-def start_upload(client: FlaskClient, url: str, sealed: bytes, keys: str, **extra: str) -> str:
-    answer = start_answer(client, url, sealed, keys, **extra)
+def start_upload(
+    client: FlaskClient, url: str, sealed: bytes, keys: str, *, replaces: str = ""
+) -> str:
+    answer = start_answer(client, url, sealed, keys, replaces=replaces)
     assert answer.status_code == 201, answer.get_data(as_text=True)
     assert answer.json is not None
     assert answer.json["parts"] == 3

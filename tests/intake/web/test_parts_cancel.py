@@ -84,3 +84,29 @@ def test_an_idle_upload_reserves_only_what_it_wrote(site: Site, client: FlaskCli
         quiet = time.time() - IDLE_SECONDS - 60
         os.utime(temp, (quiet, quiet))  # the page gave it up without a word
         start_upload(client, url, sealed, keys_of(site))
+
+
+def test_a_restart_names_the_upload_it_replaces_so_its_cancel_cannot_come_too_late(
+    site: Site, client: FlaskClient
+) -> None:
+    # A page reloaded mid-upload left one upload (`older`); this page's upload is refused
+    # half way and it seals the file again. Its cancel of `first` was sent unawaited, so the
+    # next start may reach the server before it: the witness then holds two unfinished uploads
+    # and the start is refused, one restart lost (two: the page falls back to the plain form).
+    begun = begin(site, client)
+    url, sealed, first = begun.url, begun.sealed, begun.upload
+    older = start_upload(client, url, sealed, keys_of(site))
+    assert start_answer(client, url, sealed, keys_of(site)).status_code == 409  # the race lost
+    # The restart's start names the upload it replaces: the server cancels it first, in order.
+    second = start_upload(client, url, sealed, keys_of(site), replaces=first)
+    root = site.services.config.blob_dir
+    assert not (root / "tmp" / first).exists()
+    assert not (root / "parts" / f"{first}.json").exists()
+    assert _cancel(client, url, first) == 200  # the page's own cancel, late: harmless
+    for upload in (older, second):
+        assert put_part(client, url, upload, sealed, 0) == 200
+    stranger = site.client()
+    _, other_url = open_page(stranger)
+    refused = start_answer(stranger, other_url, sealed, keys_of(site), replaces=older)
+    assert refused.status_code == 409  # no witness replaces another's upload
+    assert put_part(client, url, older, sealed, 1) == 200
