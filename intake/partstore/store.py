@@ -48,7 +48,7 @@ from intake.sealedshape import MAX_HEAD, check_header, sealed_payload_size
 
 __all__ = ["PartStore"]
 
-_ID = re.compile(r"^[0-9a-f]{32}$")
+_ID = re.compile(r"[0-9a-f]{32}")  # fullmatch: `$` would admit a trailing newline
 _READ = 64 * 1024
 
 IDLE_SECONDS = 15 * 60
@@ -69,7 +69,7 @@ class PartStore:
         self.temp_dir = root / "tmp"
 
     def _paths(self, upload_id: str) -> tuple[Path, Path]:
-        if not _ID.match(upload_id):
+        if not _ID.fullmatch(upload_id):
             raise PartError("malformed upload id")
         return self.meta_dir / f"{upload_id}.json", self.temp_dir / upload_id
 
@@ -250,7 +250,7 @@ class PartStore:
             gone_temp = upload is not None and not (
                 upload.finished or upload.blob or (self.temp_dir / path.stem).is_file()
             )
-            if (upload is None or upload.expires < now or gone_temp) and _ID.match(path.stem):
+            if (upload is None or upload.expires < now or gone_temp) and _ID.fullmatch(path.stem):
                 path.unlink(missing_ok=True)
                 path.with_suffix(".lock").unlink(missing_ok=True)
                 gone.append(path.stem)
@@ -265,7 +265,7 @@ class PartStore:
         no request still holds it, and each would otherwise stay for good.
         """
         for lock in self.meta_dir.glob("*.lock"):
-            if lock.with_suffix(".json").exists() or not _ID.match(lock.stem):
+            if lock.with_suffix(".json").exists() or not _ID.fullmatch(lock.stem):
                 continue
             try:
                 idle = now - lock.stat().st_mtime

@@ -264,48 +264,61 @@ async function finish(run, id, file, hashing, progress) {
   if (hashed.size !== file.size) throw new Error("the file changed while it was read");
   const meta = JSON.stringify({ size: hashed.size, sha256: hashed.sha256 });
   const body = { name: file.name, type: file.type, meta };
+  // `done` once sent is awaited, not aborted by the witness's choice of the plain form: the
+  // server may have kept the file already, and a page that did not hear it would send the same
+  // file again the plain way (an hour of a video over Tor). It is one short request.
   await persist(
     progress,
     () => {
       run.check();
-      return run.ask(partsUrl(run.form, id, "done"), { method: "POST", body: fields(body) });
+      return ask(partsUrl(run.form, id, "done"), { method: "POST", body: fields(body) });
     },
     run.signal,
   );
 }
 
 // Seal and send one file; a Restart (the server gave the upload up, or lost parts the page no
-// longer holds) seals it again from the beginning under a new upload. An upload given up (a
-// restart, the plain form) is cancelled, so it holds no room on the server for the day it
-// would take to expire.
+// longer holds) seals it again from the beginning under a new upload, whose start names the one
+// it replaces: the server cancels that first, so a cancel cannot arrive after the new start and
+// leave it refused for one upload too many. An upload given up otherwise (the plain form, too
+// many restarts) is cancelled, so it holds no room on the server for the day it would take to
+// expire.
 async function uploadOne(run, group, file, hashing, progress) {
-  for (let restarts = 0; ; restarts += 1) {
-    const sealed = new SealedParts(run.url, file, run.recipients, run.partSize, run.workers);
-    run.sealed = sealed;
-    let id = null;
-    try {
-      // The keys it is sealed to: the server refuses them unless they are the active ones now.
-      const keys = run.recipients.join(",");
-      const start = { group, size: file.size, sealed_size: await sealed.size, keys };
-      const started = await persist(
-        progress,
-        () => {
-          run.check();
-          return run.ask(partsUrl(run.form), { method: "POST", body: fields(start) });
-        },
-        run.signal,
-      );
-      id = started.id;
-      await sendParts(run, id, sealed, file.size, progress);
-      await finish(run, id, file, hashing, progress);
-      id = null; // in the draft: nothing to cancel
-      return;
-    } catch (error) {
-      if (!(error instanceof Restart) || restarts >= MAX_RESTARTS) throw error;
-    } finally {
-      sealed.close();
-      if (id !== null) cancelUpload(run.form, id);
+  let replaced = null; // given up for a restart, not yet named by a start the server answered
+  try {
+    for (let restarts = 0; ; restarts += 1) {
+      const sealed = new SealedParts(run.url, file, run.recipients, run.partSize, run.workers);
+      run.sealed = sealed;
+      let id = null;
+      try {
+        // The keys it is sealed to: the server refuses them unless they are the active ones now.
+        const keys = run.recipients.join(",");
+        const start = { group, size: file.size, sealed_size: await sealed.size, keys };
+        if (replaced !== null) start.replaces = replaced;
+        const started = await persist(
+          progress,
+          () => {
+            run.check();
+            return run.ask(partsUrl(run.form), { method: "POST", body: fields(start) });
+          },
+          run.signal,
+        );
+        replaced = null; // cancelled by the server before this start
+        id = started.id;
+        await sendParts(run, id, sealed, file.size, progress);
+        await finish(run, id, file, hashing, progress);
+        id = null; // in the draft: nothing to cancel
+        return;
+      } catch (error) {
+        if (!(error instanceof Restart) || restarts >= MAX_RESTARTS) throw error;
+        if (id !== null) [replaced, id] = [id, null]; // the next start cancels it
+      } finally {
+        sealed.close();
+        if (id !== null) cancelUpload(run.form, id);
+      }
     }
+  } finally {
+    if (replaced !== null) cancelUpload(run.form, replaced); // no start named it
   }
 }
 
@@ -318,13 +331,16 @@ function withoutSent(inputs, sent) {
   }
 }
 
-async function sealAndSend(form, url, inputs) {
+// The files the server holds whole are added to `sent` as they arrive. A witness who chose the
+// plain form meanwhile is heard between files: a file whose `done` was answered is not sent
+// again, and the files after it are not sealed.
+async function sealAndSend(form, url, inputs, sent) {
   const run = new Run(form, url);
   const files = inputs.flatMap((input) => Array.from(input.files, (file) => [input, file]));
   const progress = new Progress(form, files.reduce((sum, [, file]) => sum + file.size, 0));
-  const sent = new Set();
   try {
     for (const [input, file] of files) {
+      run.check();
       progress.sealing(sent.size + 1, files.length);
       // The receipt's SHA-256 is the browser's, hashed in a second worker beside the sealing.
       const hashing = hashJob(url, file, run.workers);
@@ -333,6 +349,7 @@ async function sealAndSend(form, url, inputs) {
       await uploadOne(run, group, file, hashing, progress);
       sent.add(file);
     }
+    run.check();
   } catch (error) {
     withoutSent(inputs, sent); // what arrived whole is in the draft: never sent twice
     throw error;
@@ -343,6 +360,15 @@ async function sealAndSend(form, url, inputs) {
   for (const input of inputs) input.disabled = true;
   say(form, form.dataset.sealSending);
   form.submit();
+}
+
+// The words as the plain form goes, and which files the server holds already: the witness
+// sees that those are not sent again.
+function goingPlain(form, words, sent) {
+  const received = form.dataset.sealReceived;
+  if (sent.size === 0 || !received) return say(form, words);
+  const names = Array.from(sent, (file) => file.name).join(", ");
+  say(form, `${words} ${received.replace("{names}", () => names)}`);
 }
 
 function enhance(script) {
@@ -361,7 +387,8 @@ function enhance(script) {
     event.preventDefault();
     if (busy) return;
     busy = true;
-    sealAndSend(form, url, inputs).catch((error) => {
+    const sent = new Set();
+    sealAndSend(form, url, inputs, sent).catch((error) => {
       if (error instanceof Refused && error.note) {
         // The server said why, in the witness's language (no room for the file now): the
         // answers stay in the page and the witness may send again later or a smaller file.
@@ -371,7 +398,8 @@ function enhance(script) {
       }
       // The files not yet held whole go with the plain form, sealed by the server as they
       // arrive, as without this script; those held whole wait in the draft.
-      say(form, error instanceof PlainChosen ? form.dataset.sealPlain : form.dataset.sealFallback);
+      const { sealPlain, sealFallback } = form.dataset;
+      goingPlain(form, error instanceof PlainChosen ? sealPlain : sealFallback, sent);
       form.submit();
     });
   });

@@ -4,8 +4,9 @@ plain form takes effect at once.
 "Send the usual way" tapped while a part crawls through a relay at 250 kB/s: the status words
 change at once and the plain form goes within seconds (before, it waited for the part and any
 wait between tries: 14.7 s). A server that says it lost parts the page no longer holds makes
-the page seal the file again: the first upload is cancelled, so only the finished one remains
-on the server rather than one holding its reservation for a day.
+the page seal the file again: the first upload is cancelled (by the second start, which names
+it), so only the finished one remains on the server rather than one holding its reservation
+for a day.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def test_a_reseal_leaves_only_the_finished_upload(browser: Any, live_site: LiveS
     content = secrets.token_bytes(4 * PART_SIZE)
     state = {"cut": False, "lied": False}
     urls: list[str] = []
+    starts: list[str] = []
     context = browser.new_context(java_script_enabled=True)
     try:
         page = context.new_page()
@@ -138,8 +140,13 @@ def test_a_reseal_leaves_only_the_finished_upload(browser: Any, live_site: LiveS
                 return
             route.continue_()
 
+        def seen(request: Any) -> None:
+            urls.append(request.url)
+            if request.method == "POST" and request.url.split("?")[0].endswith("/parts"):
+                starts.append(request.post_data or "")
+
         page.route("**/testimony/parts/**", part)
-        page.on("request", lambda request: urls.append(request.url))
+        page.on("request", seen)
         _fill(page, live_site, content)
         page.click("#send")
         page.wait_for_selector("#reference", timeout=240_000)
@@ -151,3 +158,9 @@ def test_a_reseal_leaves_only_the_finished_upload(browser: Any, live_site: LiveS
     ids = _uploads_seen(urls)
     assert len(ids) == 2  # sealed twice
     assert list(_settled(live_site, ids, 1).values()) == [True]  # the first was cancelled
+    # By the second start, which names it: no cancel of its own to arrive after that start.
+    (first,) = ids - set(_settled(live_site, ids, 1))
+    assert len(starts) == 2
+    assert "replaces" not in starts[0]
+    assert re.search(rf'name="replaces"\r?\n\r?\n{first}\r?\n', starts[1])
+    assert not any(url.split("?")[0].endswith("/cancel") for url in urls)

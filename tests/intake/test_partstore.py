@@ -77,3 +77,14 @@ def test_the_sweep_removes_a_lock_file_its_upload_left_behind(tmp_path: Path) ->
     assert lock.exists()  # it may still be someone's for a moment
     store.sweep(now + 2 * 3600)
     assert not lock.exists()
+
+
+def test_an_id_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    upload_id = store.start(_upload(), max_bytes=10**9)
+    # `$` matches before a final newline: the id must be the whole string, nothing after.
+    with pytest.raises(PartError):
+        store.load(upload_id + "\n", "owner")
+    with pytest.raises(PartError):
+        store.cancel(upload_id + "\n", "owner")
+    assert store.load(upload_id, "owner").owner == "owner"

@@ -72,14 +72,28 @@ def declared_fingerprints(keys: str) -> tuple[str, ...]:
 
 
 def start_upload(
-    ctx: WebContext, key: DraftKey, group: int, sizes: tuple[int, int], keys: str
+    ctx: WebContext,
+    key: DraftKey,
+    group: int,
+    sizes: tuple[int, int],
+    keys: str,
+    *,
+    replaces: str = "",
 ) -> tuple[str, PartUpload]:
     """A new upload for `key`'s witness of (plaintext, sealed) `sizes`, sealed to `keys`.
 
+    `replaces`, when given, is the witness's upload of the same file that the page gave up
+    (it seals the file again): it is cancelled before the new one is counted, so the two
+    never race, the new one is never refused for the one it replaces, and a cancel of the old
+    one arriving later finds nothing.
+
     Raises KeysChanged when `keys` are not the active keys now, PartError (too many files or
-    unfinished uploads, sizes refused), DiskFullError when the bytes every unfinished upload
-    has yet to write do not fit on the disk beside the uploads in progress.
+    unfinished uploads, sizes refused, `replaces` another witness's), DiskFullError when the
+    bytes every unfinished upload has yet to write do not fit on the disk beside the uploads
+    in progress.
     """
+    if replaces:
+        cancel_upload(ctx, key, replaces)  # PartError when it is another witness's
     draft = load_draft(ctx.sessions, key)
     if len(draft.files if draft else ()) >= ctx.limits.max_files or group not in (1, 2, 3):
         raise PartError("no room for another file")

@@ -8,7 +8,9 @@ or, with error "keys", that the keys it sealed to are not the active ones now (i
 to the plain form); 400 that the request itself is wrong; 503 (disk full) that it may try
 again later, and at the start, with a translated message, that this file does not fit now.
 `cancel` (sent unanswered by a page that gives an upload up) frees the upload at once; it is
-idempotent, and refused (409) only for another witness's upload.
+idempotent, and refused (409) only for another witness's upload. A start that seals a file
+again names the upload it replaces (`replaces`) and cancels it itself, first: a cancel sent
+on its own could arrive after the start and leave it refused for one upload too many.
 """
 
 from __future__ import annotations
@@ -84,7 +86,11 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
         try:
             sizes = (_int("size"), _int("sealed_size"))
             keys = request.form.get("keys", "")
-            upload_id, upload = start_upload(ctx, key, _int("group"), sizes, keys)
+            # A restart names the upload it gives up: cancelled here, before this one counts.
+            replaces = request.form.get("replaces", "")
+            upload_id, upload = start_upload(
+                ctx, key, _int("group"), sizes, keys, replaces=replaces
+            )
         except KeysChanged:
             return _answer(409, error="keys")
         except PartError:

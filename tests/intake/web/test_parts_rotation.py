@@ -10,12 +10,11 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from crypto.age import seal_bytes
 from crypto.keyfile import fingerprint
 from crypto.minisign import SigningKey
 from crypto.x25519 import X25519Identity
 from intake.keyring import NewKey
-from intake.models import BlobRecipient, DraftBlob
+from intake.models import BlobRecipient
 from tests.intake.keyring_admin import admin
 from tests.intake.web.conftest import (
     Site,
@@ -23,9 +22,8 @@ from tests.intake.web.conftest import (
     minimal_testimony,
     post_multipart,
     reference_of,
-    start_witness,
 )
-from tests.intake.web.test_parts import CONTENT, _done, _keys, _parts_url, _put, _start
+from tests.intake.web.parts_steps import CONTENT, begin, done_upload, draft_blobs
 
 
 def _new_key(name: str) -> NewKey:
@@ -35,33 +33,23 @@ def _new_key(name: str) -> NewKey:
 
 
 def _send_in_parts(site: Site, client: FlaskClient) -> str:
-    page = start_witness(client)[1].get_data(as_text=True)
-    url = _parts_url(page)
-    sealed = seal_bytes(CONTENT, [site.investigator.recipient()])
-    upload = _start(client, url, sealed, _keys(site))
-    for index in range(3):
-        assert _put(client, url, upload, sealed, index) == 200
-    assert _done(client, url, upload) == 200
-    return page
-
-
-def _draft_blobs(site: Site) -> list[str]:
-    with site.services.sessions() as session:
-        return list(session.scalars(select(DraftBlob.name)))
+    begun = begin(site, client, parts=3)
+    assert done_upload(client, begun.url, begun.upload) == 200
+    return begun.page
 
 
 def test_a_file_sealed_to_a_key_revoked_since_is_asked_for_again(
     site: Site, client: FlaskClient
 ) -> None:
     page = _send_in_parts(site, client)
-    (name,) = _draft_blobs(site)
+    (name,) = draft_blobs(site)
     keys = admin(site.services)
     keys.add(_new_key("Second"))
     keys.revoke(fingerprint(site.investigator.recipient()))
     sent = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
     assert sent.status_code == 422
     assert "withdrawn since" in sent.get_data(as_text=True)
-    assert _draft_blobs(site) == []
+    assert draft_blobs(site) == []
     assert not site.services.store.exists(name)
 
 
@@ -69,7 +57,7 @@ def test_a_file_sealed_before_a_routine_rotation_is_kept_for_rewrap(
     site: Site, client: FlaskClient
 ) -> None:
     page = _send_in_parts(site, client)
-    (name,) = _draft_blobs(site)
+    (name,) = draft_blobs(site)
     old = fingerprint(site.investigator.recipient())
     admin(site.services).rotate(old, _new_key("Next"))
     sent = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
