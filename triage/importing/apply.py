@@ -20,7 +20,7 @@ from triage.importing import derive
 from triage.importing.scan import BlobResult, ScanResult, SubmissionResult
 from triage.text.rule_notes import rule_notes
 from triage.text.translit import tokens
-from triage.workspace.answers import other_parent_key, sent_to
+from triage.workspace.answers import other_key_warning, other_parent_key, sent_to
 from triage.workspace.blobs import BlobStore
 from triage.workspace.models import VERIFIED, Attachment, Document, SearchText, Submission
 
@@ -220,11 +220,7 @@ def _doubts(session: Session, sealed: Sealed, applied: Applied) -> tuple[str | N
         )
     other_key = other_parent_key(session, sealed.parent_id, sealed.witness_reply_recipient)
     if other_key is not None:
-        applied.rule_warnings.append(
-            f"{sub_id}: sent with another reply key than {sealed.parent_id}, the testimony it "
-            "adds to (the site lets a witness add only to their own): not that testimony's "
-            "witness, or the server's database was changed"
-        )
+        applied.rule_warnings.append(other_key_warning(sub_id, sealed.parent_id or ""))
     return unknown, other_key
 
 

@@ -181,13 +181,15 @@ def _apply(
     session.flush()
     report.consent = recompute_consent(session, applied.witnesses)
     session.flush()
-    report.thread_warnings, report.thread_notes = thread_notes(session, applied.new, report.consent)
+    threads = thread_notes(session, applied.new, report.consent)
+    report.thread_warnings, report.thread_notes = threads.warnings, threads.notes
     report.new, report.known = applied.new, known.known
     report.unverified = {**applied.unverified, **known.unverified}
     report.recipient_mismatch = applied.recipient_mismatch
     report.rule_warnings = applied.rule_warnings
     report.problems.extend(known.conflicts)
-    entries = [*applied.entries, *known.entries, *_consent_entries(report.consent)]
+    entries = [*applied.entries, *threads.entries, *known.entries]
+    entries += _consent_entries(report.consent)
     entries.append(_summary_entry(scan, report))
     ctx.log().append_many(entries)
     acks = [*applied.ack, *known.ack]

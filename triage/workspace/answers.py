@@ -17,7 +17,7 @@ from protocol.errors import ProtocolError
 from protocol.schema import Submission as Sealed
 from triage.workspace.models import Reply, Submission
 
-__all__ = ["named_reply", "other_parent_key", "sent_to"]
+__all__ = ["named_reply", "other_key_warning", "other_parent_key", "sent_to"]
 
 
 def named_reply(row: Submission) -> str | None:
@@ -41,3 +41,12 @@ def other_parent_key(session: Session, parent_id: str | None, reply_key: str) ->
     if parent is None or parent.witness_recipient == reply_key:
         return None
     return parent.witness_recipient
+
+
+def other_key_warning(sub_id: str, parent_id: str) -> str:
+    """What import says of a submission `other_parent_key` found, in order or not."""
+    return (
+        f"{sub_id}: sent with another reply key than {parent_id}, the testimony it adds to (the "
+        "site lets a witness add only to their own): not that testimony's witness, or the "
+        "server's database was changed"
+    )

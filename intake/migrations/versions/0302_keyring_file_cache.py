@@ -29,7 +29,15 @@ depends_on = None
 _CHECK = "ck_investigator_key_key_status"
 
 # investigator_key's dependants, set aside and put back (literal SQL: no names built).
+# pysqlite runs CREATE TEMP TABLE outside the transaction, so a failed upgrade's rollback leaves
+# them on the connection, which the pool hands to the next upgrade: each one begins and ends
+# by dropping them.
+_DROP = (
+    "DROP TABLE IF EXISTS temp.kept_reply",
+    "DROP TABLE IF EXISTS temp.kept_blob_recipient",
+)
 _SET_ASIDE = (
+    *_DROP,
     "CREATE TEMP TABLE kept_blob_recipient AS SELECT * FROM blob_recipient",
     "CREATE TEMP TABLE kept_reply AS SELECT * FROM reply",
     "DELETE FROM blob_recipient",
@@ -38,8 +46,6 @@ _SET_ASIDE = (
 _PUT_BACK = (
     "INSERT INTO blob_recipient SELECT * FROM temp.kept_blob_recipient",
     "INSERT INTO reply SELECT * FROM temp.kept_reply",
-    "DROP TABLE temp.kept_reply",
-    "DROP TABLE temp.kept_blob_recipient",
 )
 
 
@@ -53,12 +59,18 @@ def _dependants_kept() -> Iterator[None]:
     transaction, so the rows wait in temporary tables and are put back once the new table
     holds the same fingerprints (as 0403 does for pending_draft). PostgreSQL alters in place.
     """
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    for statement in _SET_ASIDE if sqlite else ():
-        op.execute(sa.text(statement))
-    yield
-    for statement in _PUT_BACK if sqlite else ():
-        op.execute(sa.text(statement))
+    if op.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    try:
+        for statement in _SET_ASIDE:
+            op.execute(sa.text(statement))
+        yield
+        for statement in _PUT_BACK:
+            op.execute(sa.text(statement))
+    finally:
+        for statement in _DROP:
+            op.execute(sa.text(statement))
 
 
 def _set_states(*states: str) -> None:
