@@ -119,6 +119,24 @@ def test_upgrade_from_0402_keeps_drafts_and_their_files(engine: Engine) -> None:
     assert _differences(engine) == []
 
 
+def test_0403_upgraded_again_after_a_failed_upgrade_in_the_same_process(engine: Engine) -> None:
+    # As 0302 (review of c047893): the drafts' files set aside in temporary tables, which
+    # pysqlite creates outside the transaction, must not outlive a failed upgrade.
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL alters pending_draft in place: nothing is set aside")
+    _migrate(engine, "upgrade", "0402")
+    _insert_token_draft(engine)
+    blocker = "_alembic_tmp_pending_draft"  # batch mode's copy cannot be made while it exists
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {blocker} (x INTEGER)"))
+    with pytest.raises(OperationalError, match=blocker):
+        _migrate(engine, "upgrade", "0403")
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {blocker}"))
+    upgrade_to_head(engine)
+    assert _draft_rows(engine) == (["D-1"], ["D-1"], ["b" * 32])
+
+
 def test_downgrade_to_0302_keeps_witnesses_sessions_and_blobs(engine: Engine) -> None:
     # A batch downgrade copies each table: rows must survive it (an empty database proves nothing).
     upgrade_to_head(engine)

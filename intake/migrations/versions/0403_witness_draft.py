@@ -19,15 +19,21 @@ depends_on = None
 
 
 # pending_draft's dependants, set aside and put back parents first (literal SQL: no names built).
+# pysqlite runs CREATE TEMP TABLE outside the transaction, so a failed upgrade's rollback leaves
+# them on the connection, which the pool hands to the next upgrade: each one begins and ends
+# by dropping them (as 0302 does).
+_DROP = (
+    "DROP TABLE IF EXISTS temp.kept_draft_file",
+    "DROP TABLE IF EXISTS temp.kept_draft_blob",
+)
 _SET_ASIDE = (
+    *_DROP,
     "CREATE TEMP TABLE kept_draft_blob AS SELECT * FROM draft_blob",
     "CREATE TEMP TABLE kept_draft_file AS SELECT * FROM draft_file",
 )
 _PUT_BACK = (
     "INSERT INTO draft_blob SELECT * FROM temp.kept_draft_blob",
     "INSERT INTO draft_file SELECT * FROM temp.kept_draft_file",
-    "DROP TABLE temp.kept_draft_file",
-    "DROP TABLE temp.kept_draft_blob",
 )
 
 
@@ -41,12 +47,18 @@ def _dependants_kept() -> Iterator[None]:
     `defer_foreign_keys` does not stop cascades, so the rows wait in temporary tables and are
     put back once the new pending_draft holds the same ids. PostgreSQL alters in place.
     """
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    for statement in _SET_ASIDE if sqlite else ():
-        op.execute(sa.text(statement))
-    yield
-    for statement in _PUT_BACK if sqlite else ():
-        op.execute(sa.text(statement))
+    if op.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    try:
+        for statement in _SET_ASIDE:
+            op.execute(sa.text(statement))
+        yield
+        for statement in _PUT_BACK:
+            op.execute(sa.text(statement))
+    finally:
+        for statement in _DROP:
+            op.execute(sa.text(statement))
 
 
 def upgrade() -> None:
