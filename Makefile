@@ -82,57 +82,83 @@ tornet: venv tools
 	$(BIN)/python -m tests.tornet
 
 # The air-gapped laptop's install set: triage with its media extra, every dependency as a wheel
-# (pdqhash, an sdist, built here with the C compiler) for this venv's Python, Debian 12's 3.11.
-# WHAT is fetched is pinned by `make lock`'s TRIAGE_LOCK (the version and the SHA-256 of each
-# file, so a new or re-uploaded release on PyPI is refused, not carried to the laptop), fetched
-# from PyPI alone (PYPI_ONLY: a local wheel folder's file would fail the hash). Building pdqhash
-# and the project needs setuptools, wheel, Cython and numpy, which pip's build isolation would
-# fetch unpinned: they come from TRIAGE_BUILD_LOCK, installed with hashes into WHEEL_ENV, a fresh
-# venv that builds with --no-build-isolation and its own pip cache (a wheel built earlier and
-# cached in ~/.cache/pip is checked against no hash). The project's wheel is built from this tree
-# with --no-deps. tests/triage/test_wheelhouse.py builds it into a temporary WHEELHOUSE and
-# installs it with `pip install --no-index` into a fresh venv. setuptools builds in build/ and
-# never removes a module deleted since its last run from it: that folder goes first, or the
-# wheel carries it.
+# (pdqhash, an sdist, built here with the C compiler) for Debian 12's Python 3.11 (PY must be a
+# 3.11: NEED_PY311 stops otherwise). WHAT is fetched is pinned by `make lock`'s TRIAGE_LOCK (the
+# version and the SHA-256 of each file, so a new or re-uploaded release on PyPI is refused, not
+# carried to the laptop), fetched from PyPI alone (PYPI_ONLY and PIP_ISOLATED: a local wheel
+# folder's file would fail the hash). Building pdqhash and the project needs setuptools, wheel,
+# Cython and numpy, which pip's build isolation would fetch unpinned: they come from
+# TRIAGE_BUILD_LOCK, installed with hashes into WHEEL_ENV, a fresh venv of the base interpreter
+# (`$(PY) -I`: not the dev venv, whose unpinned packages' .pth files run at every start) that
+# builds with --no-build-isolation and its own pip cache (a wheel built earlier and cached in
+# ~/.cache/pip is checked against no hash). The project's wheel is built with --no-deps from
+# `git archive HEAD`, the last commit: an untracked or uncommitted file in the checkout does not
+# ship (the recipe says when there were some), and a fresh tree has no stale build/ folder.
+# tests/triage/test_wheelhouse.py builds it into a temporary WHEELHOUSE and installs it with
+# `pip install --no-index` into a fresh venv.
 WHEELHOUSE ?= wheelhouse
 WHEEL_ENV = $(WHEELHOUSE).build-env
-WHEEL_PIP = $(PYPI_ONLY) PIP_CACHE_DIR=$(WHEEL_ENV)/cache $(WHEEL_ENV)/bin/python -m pip
+WHEEL_PIP = $(PYPI_ONLY) $(WHEEL_ENV)/bin/python -I -m pip $(PIP_ISOLATED) \
+	--cache-dir $(WHEEL_ENV)/cache
 TRIAGE_LOCK ?= deploy/triage-requirements.txt
 TRIAGE_BUILD_LOCK ?= deploy/triage-build-requirements.txt
-wheelhouse: venv
-	rm -rf build $(WHEELHOUSE) $(WHEEL_ENV) && mkdir -p $(WHEELHOUSE)
-	$(BIN)/python -m venv $(WHEEL_ENV)
+wheelhouse:
+	$(NEED_PY311)
+	rm -rf $(WHEELHOUSE) $(WHEEL_ENV) && mkdir -p $(WHEELHOUSE)
+	$(PY) -I -m venv $(WHEEL_ENV)
 	$(WHEEL_PIP) install -q --index-url $(PYPI) --only-binary :all: \
 	  --require-hashes --no-deps -r $(TRIAGE_BUILD_LOCK)
 	$(WHEEL_PIP) wheel -q --index-url $(PYPI) --no-build-isolation \
 	  --require-hashes --no-deps -w $(WHEELHOUSE) -r $(TRIAGE_LOCK)
+	mkdir $(WHEEL_ENV)/src && git archive HEAD | tar -x -C $(WHEEL_ENV)/src
+	@echo "the project's wheel: from commit $$(git rev-parse --short HEAD)$$(test -z \
+	  "$$(git status --porcelain)" || echo ', without the changes git status lists')"
 	$(WHEEL_PIP) wheel -q --no-index --no-build-isolation \
-	  --no-deps -w $(WHEELHOUSE) .
+	  --no-deps -w $(WHEELHOUSE) $(WHEEL_ENV)/src
 	rm -rf $(WHEEL_ENV)
 	cd $(WHEELHOUSE) && for w in *.whl; do echo "$$w --hash=sha256:$$(sha256sum $$w | cut -d' ' -f1)"; done > requirements.txt
 
 # The server's dependencies, every one pinned with its hashes (deploy/requirements.txt, installed
 # with `pip install --require-hashes`), and the same for the laptop's (TRIAGE_LOCK: the base
-# dependencies and the media extra) and for the tools that build its wheelhouse
-# (TRIAGE_BUILD_LOCK, from deploy/triage-build-requirements.in, held to TRIAGE_LOCK's numpy).
-# Resolved on PyPI alone, with this machine's pip config (mirrors, local wheels, constraints)
-# switched off, for the Python that runs it: Debian 12's 3.11 on the server and the laptop.
-# Hashes are of every file PyPI has for each pinned version, so they cover aarch64 wheels too.
-# tests/deploy/test_requirements_lock.py and tests/triage/test_wheelhouse_lock.py check the
-# results offline.
+# dependencies and the media extra), for the tools that build its wheelhouse (TRIAGE_BUILD_LOCK,
+# from deploy/triage-build-requirements.in, held to TRIAGE_LOCK's numpy) and for pip-tools itself
+# (LOCK_TOOLS_LOCK). pip-compile runs in LOCK_ENV, a throwaway venv of the base interpreter with
+# pip-tools installed from LOCK_TOOLS_LOCK's hashes, not in the dev venv. Resolved on PyPI alone,
+# with this machine's pip config (mirrors, local wheels, constraints) switched off, for Python
+# 3.11 (NEED_PY311), Debian 12's on the server and the laptop: on a newer Python `--upgrade`
+# would pick releases that have dropped 3.11 (PyAV 19). Hashes are of every file PyPI has for
+# each pinned version, so they cover aarch64 wheels too. tests/deploy/test_requirements_lock.py
+# and tests/triage/test_wheelhouse_lock.py check the results offline.
 LOCK := deploy/requirements.txt
-PIP_TOOLS := pip-tools>=7.4,<8
+LOCK_TOOLS_LOCK := deploy/lock-tools-requirements.txt
+LOCK_ENV := .lock-env
 PYPI := https://pypi.org/simple
-PYPI_ONLY := env -u PIP_FIND_LINKS -u PIP_CONSTRAINT -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL \
-	PIP_CONFIG_FILE=/dev/null
+# pip's configuration off: PIP_CONFIG_FILE=/dev/null skips every config file (--isolated alone
+# still reads /etc/pip.conf and /etc/xdg/pip/pip.conf) and every PIP_* variable is unset, for
+# pip-compile and the pip that `build` starts, which take no --isolated. PIP_ISOLATED is for pip's
+# own command line: it ignores the variables too, so the cache goes as --cache-dir.
+PYPI_ONLY = env $$(compgen -e | sed -n 's/^PIP_.*/-u &/p') PIP_CONFIG_FILE=/dev/null
+PIP_ISOLATED := --isolated --disable-pip-version-check
+# The first line of `make lock` and `make wheelhouse`.
+NEED_PY311 = @$(PY) -I -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	echo "make $@ needs Python 3.11 (Debian 12's, as on the server and the laptop);" \
+	"$(PY) is $$($(PY) -I -V 2>&1 || echo not a Python): run make $@ PY=python3.11" \
+	>&2; exit 1; }
 PIP_COMPILE = $(PYPI_ONLY) CUSTOM_COMPILE_COMMAND='make lock' \
-	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --upgrade \
-	--index-url $(PYPI) --no-emit-index-url --no-emit-find-links
-lock: venv
-	$(BIN)/python -m pip install -q '$(PIP_TOOLS)'
+	$(LOCK_ENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --upgrade \
+	--index-url $(PYPI) --no-emit-index-url --no-emit-find-links --cache-dir $(LOCK_ENV)/cache
+lock:
+	$(NEED_PY311)
+	rm -rf $(LOCK_ENV)
+	$(PY) -I -m venv $(LOCK_ENV)
+	$(PYPI_ONLY) $(LOCK_ENV)/bin/python -I -m pip $(PIP_ISOLATED) --cache-dir $(LOCK_ENV)/cache \
+	  install -q --index-url $(PYPI) --only-binary :all: --require-hashes --no-deps \
+	  -r $(LOCK_TOOLS_LOCK)
 	$(PIP_COMPILE) --extra server --output-file $(LOCK) pyproject.toml
 	$(PIP_COMPILE) --extra media --output-file $(TRIAGE_LOCK) pyproject.toml
 	$(PIP_COMPILE) --output-file $(TRIAGE_BUILD_LOCK) deploy/triage-build-requirements.in
+	$(PIP_COMPILE) --output-file $(LOCK_TOOLS_LOCK) deploy/lock-tools-requirements.in
+	rm -rf $(LOCK_ENV)
 
 # The testimony form's in-browser sealing script (issue 16): npm's `age-encryption` bundled with
 # esbuild, both pinned by js/package-lock.json (install scripts off: esbuild's binary comes from
@@ -147,4 +173,4 @@ bench: venv tools
 
 clean:
 	rm -rf js/node_modules
-	rm -rf $(VENV) build dist wheelhouse.build-env *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) build dist wheelhouse.build-env .lock-env *.egg-info .pytest_cache .mypy_cache .ruff_cache .coverage
