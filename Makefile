@@ -137,7 +137,7 @@ PYPI := https://pypi.org/simple
 # still reads /etc/pip.conf and /etc/xdg/pip/pip.conf) and every PIP_* variable is unset, for
 # pip-compile and the pip that `build` starts, which take no --isolated. PIP_ISOLATED is for pip's
 # own command line: it ignores the variables too, so the cache goes as --cache-dir.
-PYPI_ONLY = env $$(compgen -e | sed -n 's/^PIP_.*/-u &/p') PIP_CONFIG_FILE=/dev/null
+PYPI_ONLY = env $$(compgen -e | sed -n 's/^\(PIP\|PYTHON\)[A-Z_]*$$/-u &/p') PIP_CONFIG_FILE=/dev/null
 PIP_ISOLATED := --isolated --disable-pip-version-check
 # The first line of `make lock` and `make wheelhouse`.
 NEED_PY311 = @$(PY) -I -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \

@@ -179,10 +179,14 @@ def test_pypi_only_leaves_pip_no_variable_and_no_config_file(tmp_path: Path) -> 
     extra = tmp_path / "show.mk"
     extra.write_text("show-env:\n\t$(PYPI_ONLY) env\n", encoding="utf-8")
     env = {**os.environ, "PIP_FIND_LINKS": "/opt/wheels", "PIP_NO_INDEX": "1", "PIP_X_Y": "z"}
+    # -I covers only the first Python; pip's build subprocesses and pip-compile would still
+    # take a developer's PYTHONPATH (review of d51fbe7).
+    env |= {"PYTHONPATH": "/tmp/elsewhere", "PYTHONHOME": "/tmp/other", "PYTHONSTARTUP": "x"}
     done = _make("-f", "Makefile", "-f", str(extra), "show-env", env=env)
     assert done.returncode == 0, done.stderr
     pip_vars = sorted(line for line in done.stdout.splitlines() if line.startswith("PIP_"))
     assert pip_vars == ["PIP_CONFIG_FILE=/dev/null"]
+    assert not [line for line in done.stdout.splitlines() if line.startswith("PYTHON")]
     assert "PIP_ISOLATED := --isolated " in MAKEFILE
 
 

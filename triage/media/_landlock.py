@@ -11,9 +11,10 @@ program and its interpreter. Descriptors already open (the witness file on stand
 pipe back) are untouched, as Landlock checks only opens. From ABI 6 it also scopes signals
 and abstract unix sockets to the cell (the filter refuses both already: depth).
 
-Where the kernel has no Landlock (ENOSYS, or EOPNOTSUPP where it is built in but off) the cell
-goes on without it and its isolation report says so by leaving "landlock" out, as for the
-network namespace. Where it has Landlock, any failure to apply it is an error: the cell fails.
+Where the kernel has no Landlock (ENOSYS, or EOPNOTSUPP where it is built in but off), or a
+sandbox around triage refuses the call (EPERM), the cell goes on without it (said once per
+scan) and its isolation report says so by leaving "landlock" out, as for the network
+namespace. Where it has Landlock, any failure to apply it is an error: the cell fails.
 """
 
 from __future__ import annotations

@@ -76,8 +76,9 @@ class Toolkit:
             )
         if not self.landlock:
             said.append(
-                "this kernel gives the parsers no Landlock: where user namespaces are off too, "
-                "ExifTool's cell can read other processes of your user (docs/media.md)"
+                "no Landlock here (the kernel, or a sandbox around triage): where user "
+                "namespaces are off too, ExifTool's cell can read other processes of your user "
+                "(docs/media.md)"
             )
         return said
 

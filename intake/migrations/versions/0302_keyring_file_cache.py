@@ -30,8 +30,8 @@ _CHECK = "ck_investigator_key_key_status"
 
 # investigator_key's dependants, set aside and put back (literal SQL: no names built).
 # pysqlite runs CREATE TEMP TABLE outside the transaction, so a failed upgrade's rollback leaves
-# them on the connection, which the pool hands to the next upgrade: each one begins and ends
-# by dropping them.
+# them on the connection, which the pool hands to the next upgrade: each one begins by
+# dropping them (the drop at the end is undone when a failure rolls back what preceded it).
 _DROP = (
     "DROP TABLE IF EXISTS temp.kept_reply",
     "DROP TABLE IF EXISTS temp.kept_blob_recipient",

@@ -20,8 +20,8 @@ depends_on = None
 
 # pending_draft's dependants, set aside and put back parents first (literal SQL: no names built).
 # pysqlite runs CREATE TEMP TABLE outside the transaction, so a failed upgrade's rollback leaves
-# them on the connection, which the pool hands to the next upgrade: each one begins and ends
-# by dropping them (as 0302 does).
+# them on the connection, which the pool hands to the next upgrade: each one begins by
+# dropping them, as 0302 does (the drop at the end is undone when a failure rolls back).
 _DROP = (
     "DROP TABLE IF EXISTS temp.kept_draft_file",
     "DROP TABLE IF EXISTS temp.kept_draft_blob",
