@@ -76,10 +76,11 @@ class PartStore:
     def start(
         self, upload: PartUpload, max_bytes: int, fits: Callable[[int], None] = lambda _: None
     ) -> str:
-        """A new upload's id. Raises PartError when its declared sizes cannot be right or its
-        owner holds `MAX_OPEN` unfinished uploads; `fits(bytes)` is called, under the lock that
-        admits uploads, with the bytes every unfinished upload (this one too) has yet to write,
-        and raises (DiskFullError) when they would not fit."""
+        """A new upload's id, or the id of its owner's live upload with the same nonce (a
+        start sent again: its answer was lost). Raises PartError when its declared sizes cannot
+        be right or its owner holds `MAX_OPEN` unfinished uploads; `fits(bytes)` is called,
+        under the lock that admits uploads, with the bytes every unfinished upload (this one
+        too) has yet to write, and raises (DiskFullError) when they would not fit."""
         payload = sealed_payload_size(upload.plain_size)
         head = upload.sealed_size - payload
         if upload.plain_size > max_bytes or not 0 < head <= MAX_HEAD:
@@ -87,6 +88,9 @@ class PartStore:
         self.meta_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with _flocked(self.meta_dir / ".lock"):
             live = self._live()
+            again = _repeated(live, upload)
+            if again is not None:
+                return again
             mine = [u for u in live.values() if u.owner == upload.owner]
             if len(mine) >= MAX_OPEN:
                 raise PartError("too many unfinished uploads")
@@ -297,3 +301,17 @@ def _flocked(path: Path) -> Iterator[None]:
 def _hash_into(digest: hashlib._Hash, source: BinaryIO) -> None:
     while chunk := source.read(_READ):
         digest.update(chunk)
+
+
+def _repeated(live: dict[str, PartUpload], upload: PartUpload) -> str | None:
+    """The id of `upload`'s owner's live upload with its nonce, if any (checked under the
+    store's lock, so two tries of one start cannot both make one). Raises PartError when that
+    upload's sizes differ: one nonce is one attempt at one file."""
+    if not upload.nonce:
+        return None
+    for upload_id, held in live.items():
+        if held.nonce == upload.nonce and secrets.compare_digest(held.owner, upload.owner):
+            if replace(held, expires=upload.expires) != upload:
+                raise PartError("a start sent again does not match the first")
+            return upload_id
+    return None

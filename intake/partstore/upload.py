@@ -49,6 +49,10 @@ class PartUpload:
     # `done` retried after a crash between commit and draft finds the file, never re-uploads it.
     blob: str = ""
     sealed_sha256: str = ""
+    # The page's random name for this attempt at a file, sent again by each retry of its start:
+    # a start whose answer was lost (a Tor cut) is answered with this upload, not a second one
+    # left to count against MAX_OPEN for a day.
+    nonce: str = ""
 
     @property
     def parts(self) -> int:

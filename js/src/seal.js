@@ -161,9 +161,19 @@ class SealedParts {
 // rate is one sample, and a small gain is not worth a choice put to a frightened witness.
 const SLOW_RATIO = 1.5;
 
+// How long a `done` in flight is awaited once the witness chose the plain form. The server
+// hashes the whole sealed file under the upload's lock (tens of seconds for 4.5 GiB on a slow
+// disk), and a Tor circuit may stall without a word: unbounded, the page would say "Sending
+// your files the usual way…" and do nothing. A minute is past most hashes and not too long for
+// a witness waiting; after it the plain form goes, at worst with the file's bytes a second
+// time (the server keeps one copy; never a loss). The form's data-seal-done-wait
+// (milliseconds; never set by the server) shortens it for the browser tests.
+const DONE_WAIT_MS = 60_000;
+
 // One sending of the chosen files: the workers (all ended when it ends, whatever happened),
 // the file being sealed, and the witness's choice of the plain form, which ends at once the
-// request in flight and any wait between tries (`stop`), so the plain form goes straight away.
+// request in flight and any wait between tries (`stop`), so the plain form goes straight away;
+// a `done` in flight alone is awaited, for at most DONE_WAIT_MS (`late`).
 class Run {
   constructor(form, url) {
     this.form = form;
@@ -177,6 +187,8 @@ class Run {
     this.sealed = null;
     this.plain = false;
     this.stop = new AbortController();
+    this.late = new AbortController(); // DONE_WAIT_MS after the choice: a `done` in flight
+    this.lateTimer = null;
     this.offered = false; // the slow-sealing offer is weighed once per sending
     this.offer = form.querySelector("#seal-slow");
     this.choose = form.querySelector("#seal-plain");
@@ -186,6 +198,8 @@ class Run {
       this.choose.disabled = true;
       say(form, form.dataset.sealPlain); // at once: the part in flight is dropped, not awaited
       this.stop.abort();
+      const wait = Number(form.dataset.sealDoneWait) || DONE_WAIT_MS;
+      this.lateTimer = setTimeout(() => this.late.abort(), wait);
       this.sealed?.fail(new PlainChosen("the witness chose the plain form"));
     };
     this.choose?.addEventListener("click", this.onChoose);
@@ -212,6 +226,7 @@ class Run {
 
   end() {
     this.choose?.removeEventListener("click", this.onChoose);
+    clearTimeout(this.lateTimer);
     if (this.offer) this.offer.hidden = true;
     for (const worker of this.workers) worker.terminate();
     this.workers.clear();
@@ -264,17 +279,24 @@ async function finish(run, id, file, hashing, progress) {
   if (hashed.size !== file.size) throw new Error("the file changed while it was read");
   const meta = JSON.stringify({ size: hashed.size, sha256: hashed.sha256 });
   const body = { name: file.name, type: file.type, meta };
-  // `done` once sent is awaited, not aborted by the witness's choice of the plain form: the
-  // server may have kept the file already, and a page that did not hear it would send the same
-  // file again the plain way (an hour of a video over Tor). It is one short request.
+  // `done` once sent is awaited, not aborted at once by the witness's choice of the plain form:
+  // the server may have kept the file already, and a page that did not hear it would send the
+  // same file again the plain way (an hour of a video over Tor). It is aborted only
+  // DONE_WAIT_MS after that choice (`run.late`).
   await persist(
     progress,
     () => {
       run.check();
-      return ask(partsUrl(run.form, id, "done"), { method: "POST", body: fields(body) });
+      const init = { method: "POST", body: fields(body), signal: run.late.signal };
+      return ask(partsUrl(run.form, id, "done"), init);
     },
     run.signal,
   );
+}
+
+function randomHex(bytes) {
+  const values = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(values, (value) => value.toString(16).padStart(2, "0")).join("");
 }
 
 // Seal and send one file; a Restart (the server gave the upload up, or lost parts the page no
@@ -293,7 +315,11 @@ async function uploadOne(run, group, file, hashing, progress) {
       try {
         // The keys it is sealed to: the server refuses them unless they are the active ones now.
         const keys = run.recipients.join(",");
-        const start = { group, size: file.size, sealed_size: await sealed.size, keys };
+        // One nonce per attempt at the file, sent again by the start's retries: a start whose
+        // answer a cut swallowed is answered with the upload it made, not a second one left to
+        // count against the witness's few open uploads for a day.
+        const nonce = randomHex(16);
+        const start = { group, size: file.size, sealed_size: await sealed.size, keys, nonce };
         if (replaced !== null) start.replaces = replaced;
         const started = await persist(
           progress,

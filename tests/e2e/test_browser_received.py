@@ -100,3 +100,63 @@ def test_a_file_received_as_the_plain_form_is_chosen_is_not_sent_again(
     words = _t(lang, RECEIVED).replace("{names}", "first.mp4")
     assert len(going) == 1
     assert going[0].endswith(f" {words}"), going
+
+
+# The bound on the wait for `done`, shortened for the test (the page's is a minute).
+SHORT_WAIT = "() => { document.querySelector('#testimony-form').dataset.sealDoneWait = '1500'; }"
+
+
+def test_a_done_never_answered_does_not_hold_the_plain_form_for_ever(
+    browser: Any, live_site: LiveSite
+) -> None:
+    # `done` reached the server (it keeps the file) but its answer never comes back: a Tor
+    # circuit stalled without a word, or a hash of 4.5 GiB behind the upload's lock. After the
+    # bound the plain form goes with both files: the first sent a second time (its bytes again;
+    # the testimony holds it once), never lost, and no page saying "sending" while none is.
+    first = secrets.token_bytes(PART_SIZE // 2)
+    second = secrets.token_bytes(100_000)
+    held: list[Any] = []
+    plain_bodies: list[bytes] = []
+    context = browser.new_context(java_script_enabled=True)
+    try:
+        page = context.new_page()
+
+        def done(route: Any) -> None:
+            route.fetch()  # the server keeps the file; the page never hears so
+            held.append(route)
+
+        def seen(request: Any) -> None:
+            if request.method == "POST" and "/parts" not in request.url:
+                plain_bodies.append(request.post_data_buffer or b"")
+
+        page.route("**/testimony/parts/*/done*", done)
+        open_form(page, live_site.base_url, "en")
+        page.on("request", seen)
+        required(page, "The shelling began at night.")
+        page.evaluate(SHORT_WAIT)
+        files = [
+            {"name": "first.mp4", "mimeType": "video/mp4", "buffer": first},
+            {"name": "second.mp4", "mimeType": "video/mp4", "buffer": second},
+        ]
+        page.set_input_files("#group1-files", files)
+        page.click("#send")
+        for _ in range(600):
+            if held:
+                break
+            page.wait_for_timeout(100)
+        assert held, "the first file's `done` never came"
+        page.evaluate(TAP)
+        # Unbounded, the page waited here for ever: well within 30 s, the plain form goes.
+        page.wait_for_selector("#reference", timeout=30_000)
+        reference = page.locator("#reference").inner_text().strip()
+    finally:
+        context.close()
+    (body,) = plain_bodies
+    assert first[:4096] in body
+    assert second[:4096] in body
+    entries = live_site.submission(reference).files
+    # The server, finding the plain form's copy the same as the draft's, keeps the file once.
+    assert sorted((e.size, e.plaintext_sha256_by) for e in entries) == [
+        (len(second), "server"),
+        (len(first), "browser"),
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,18 @@ def test_an_id_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PartError):
         store.cancel(upload_id + "\n", "owner")
     assert store.load(upload_id, "owner").owner == "owner"
+
+
+def test_a_start_sent_again_with_its_nonce_is_the_same_upload(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    asked: list[int] = []
+    nonce = "ab" * 16
+    first = store.start(replace(_upload(), nonce=nonce), max_bytes=10**9, fits=asked.append)
+    again = store.start(replace(_upload(), nonce=nonce), max_bytes=10**9, fits=asked.append)
+    assert again == first
+    assert asked == [_upload().sealed_size]  # the repeat reserves nothing more
+    assert store.live_ids() == {first}
+    theirs = store.start(replace(_upload("someone else"), nonce=nonce), max_bytes=10**9)
+    assert theirs != first  # another witness's nonce is theirs alone
+    with pytest.raises(PartError):  # one nonce is one attempt at one file
+        store.start(replace(_upload(), nonce=nonce, plain_size=999), max_bytes=10**9)

@@ -79,6 +79,7 @@ def start_upload(
     keys: str,
     *,
     replaces: str = "",
+    nonce: str = "",
 ) -> tuple[str, PartUpload]:
     """A new upload for `key`'s witness of (plaintext, sealed) `sizes`, sealed to `keys`.
 
@@ -86,6 +87,9 @@ def start_upload(
     (it seals the file again): it is cancelled before the new one is counted, so the two
     never race, the new one is never refused for the one it replaces, and a cancel of the old
     one arriving later finds nothing.
+
+    `nonce`, the page's random name for this attempt at the file, makes the start idempotent:
+    sent again (its 201 lost over Tor), it is answered with the upload the first made.
 
     Raises KeysChanged when `keys` are not the active keys now, PartError (too many files or
     unfinished uploads, sizes refused, `replaces` another witness's), DiskFullError when the
@@ -109,6 +113,7 @@ def start_upload(
         recipients=len(declared),
         keyring_digest=snapshot.digest,
         fingerprints=declared,
+        nonce=nonce,
         # Unfinished uploads last as long as drafts do (each part moves this on), then the
         # sweep takes them.
         expires=expiry_hour(_ttl(ctx)),

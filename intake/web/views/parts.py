@@ -15,6 +15,8 @@ on its own could arrive after the start and leave it refused for one upload too 
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 
@@ -46,6 +48,7 @@ def _answer(status: int, **data: object) -> Response:
     return response
 
 
+_NONCE = re.compile(r"[0-9a-f]{32}")  # fullmatch: `$` would admit a trailing newline
 _MAX_DIGITS = 18  # far beyond any size we accept, far below int()'s 4300-digit limit
 
 
@@ -88,8 +91,12 @@ def register(bp: Blueprint, ctx: WebContext) -> None:
             keys = request.form.get("keys", "")
             # A restart names the upload it gives up: cancelled here, before this one counts.
             replaces = request.form.get("replaces", "")
+            # One per attempt at a file, sent again by its retries: one upload, however many.
+            nonce = request.form.get("nonce", "")
+            if nonce and not _NONCE.fullmatch(nonce):
+                raise PartError("malformed nonce")
             upload_id, upload = start_upload(
-                ctx, key, _int("group"), sizes, keys, replaces=replaces
+                ctx, key, _int("group"), sizes, keys, replaces=replaces, nonce=nonce
             )
         except KeysChanged:
             return _answer(409, error="keys")

@@ -81,17 +81,26 @@ def start_answer(
     *,
     size: int = len(CONTENT),
     replaces: str = "",
+    nonce: str = "",
 ) -> TestResponse:
     fields = {"group": "1", "size": str(size), "sealed_size": str(len(sealed)), "keys": keys}
     if replaces:
         fields["replaces"] = replaces
+    if nonce:
+        fields["nonce"] = nonce
     return client.post(url, data=fields)
 
 
 def start_upload(
-    client: FlaskClient, url: str, sealed: bytes, keys: str, *, replaces: str = ""
+    client: FlaskClient,
+    url: str,
+    sealed: bytes,
+    keys: str,
+    *,
+    replaces: str = "",
+    nonce: str = "",
 ) -> str:
-    answer = start_answer(client, url, sealed, keys, replaces=replaces)
+    answer = start_answer(client, url, sealed, keys, replaces=replaces, nonce=nonce)
     assert answer.status_code == 201, answer.get_data(as_text=True)
     assert answer.json is not None
     assert answer.json["parts"] == 3
