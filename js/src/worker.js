@@ -50,8 +50,8 @@ async function sealFile(file, recipients, partSize, window) {
 }
 
 // The plaintext's SHA-256 for the receipt. Our own interpreter-friendly SHA-256 (sha256.js), not
-// @noble/hashes': at Tor Browser's "Safer" (no JIT) this worker is the slower of the page's two
-// and capped the witness's upload, and sha256.js hashes 1.5-2x as fast there.
+// @noble/hashes': at Tor Browser's "Safer" (no JIT) noble made this worker the slower of the
+// page's two, capping the witness's upload, and sha256.js hashes 1.5-2x as fast there.
 async function hashFile(file) {
   const digest = new Sha256();
   const reader = file.stream().getReader();
