@@ -5,7 +5,8 @@ Usage: .venv/bin/python bench/browser_seal.py [--size 64MiB] [--repeat 3]
 Serves the committed intake/web/static/seal.js from a throwaway loopback HTTP server (a secure
 context: 127.0.0.1) and, in each browser, makes a random file of `--size` in the page and runs
 the script's own workers on it: sealing alone, hashing alone, and both side by side as the
-testimony page does (two workers). Each configuration is launched fresh:
+testimony page does (two workers). The hash worker runs js/src/sha256.js (bench/browser_sha256.py
+compares it with @noble/hashes' sha256, which it replaced). Each configuration is launched fresh:
 
 - "jit" / "jitless": Debian's Chromium driven by Playwright, as it comes and with
   `--js-flags=--jitless` (V8 without its JIT; not SpiderMonkey's interpreter).
