@@ -40,6 +40,7 @@ __all__ = [
     "Draft",
     "DraftKey",
     "discard_draft",
+    "draft_files",
     "drop_draft_files",
     "KeptFile",
     "KeptSummary",
@@ -155,20 +156,37 @@ def load_draft(sessions: SessionFactory, key: DraftKey) -> Draft | None:
         draft = _live(session, key.witness_id)
         if draft is None:
             return None
-        files: list[IncomingFile] = []
-        for row, sealed in _rows(session, draft):
-            try:
-                files.append(_from_meta(row, open_bytes(sealed, [key.identity])))
-            except (CryptoError, ValueError, KeyError):
-                continue
+        files = _files_of(session, draft, key.identity)
         answers: Answers = ()
         if draft.sealed_answers is not None:
             try:
                 answers = _answers_of(open_bytes(draft.sealed_answers, [key.identity]))
             except (CryptoError, ValueError):
                 answers = ()
-        files.sort(key=lambda f: (f.group, f.original_name, f.blob_name))
-        return Draft(draft_id=draft.id, files=tuple(files), answers=answers)
+        return Draft(draft_id=draft.id, files=files, answers=answers)
+
+
+def draft_files(sessions: SessionFactory, key: DraftKey) -> tuple[IncomingFile, ...]:
+    """The files of the witness's live draft the session's key opens, as they are now (what
+    load_draft lists, without opening the answers: read again as each file of a body ends)."""
+    if key.identity is None:
+        return ()
+    with sessions() as session:
+        draft = _live(session, key.witness_id)
+        return () if draft is None else _files_of(session, draft, key.identity)
+
+
+def _files_of(
+    session: Session, draft: PendingDraft, identity: X25519Identity
+) -> tuple[IncomingFile, ...]:
+    files: list[IncomingFile] = []
+    for row, sealed in _rows(session, draft):
+        try:
+            files.append(_from_meta(row, open_bytes(sealed, [identity])))
+        except (CryptoError, ValueError, KeyError):
+            continue
+    files.sort(key=lambda f: (f.group, f.original_name, f.blob_name))
+    return tuple(files)
 
 
 def _recipients(session: Session, key: DraftKey) -> list[X25519Recipient]:

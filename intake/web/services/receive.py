@@ -12,7 +12,7 @@ from intake.blobstore import BlobStore, new_blob_name
 from intake.errors import IntakeError
 from intake.keyring import Keyring, KeyringFile, fingerprint_set_digest
 from intake.web.services.context import WebContext
-from intake.web.services.drafts import DraftKey, keep_answers, keep_file
+from intake.web.services.drafts import DraftKey, draft_files, keep_answers, keep_file
 from intake.web.services.incoming import IncomingFile, group_of_field
 from intake.web.services.storage import StoreTemp
 from intake.web.upload import Part, UploadSession
@@ -67,6 +67,9 @@ class DraftKeeper:
     discarded with the upload session, and so is a part the draft already holds (`held`).
     A copy of a held file is not a new file and does not count against the session's
     `max_files`; a new one beyond it is refused (counted in the session's `refused_files`).
+    What the draft holds is read again as each file part ends: the browser's `done` for a file
+    may land while this body is arriving ("Send the usual way" tapped while the server still
+    hashed the browser's copy), and its copy then is a held file too.
     """
 
     def __init__(
@@ -81,10 +84,8 @@ class DraftKeeper:
         self._key = key
         self._snapshot = snapshot
         self._upload = upload
-        files = list(held)
-        self._held = {_same_file(f) for f in files}
-        # How many new files the submission can still take (the session's limit is its total).
-        self._room = upload.max_files - len(files)
+        # The draft's files as last read, with those kept since: the submission's files.
+        self._files = list(held)
         self.kept: list[IncomingFile] = []
         self.answers: tuple[tuple[str, str], ...] | None = None
         upload.on_answers = self.keep_answers
@@ -116,12 +117,14 @@ class DraftKeeper:
             keyring_digest=self._snapshot.digest,
             sealed_to=self._snapshot.fingerprints,
         )
-        if _same_file(file) in self._held:
+        # One query per file part (not per chunk): what other requests added meanwhile.
+        self._files = [*draft_files(self._ctx.sessions, self._key)]
+        if _same_file(file) in {_same_file(f) for f in self._files}:
             # A browser resends a POST by itself when the connection died before any answer
             # (Chromium after a killed worker did): what the draft kept then arrives again.
             # Left unclaimed, this copy is discarded with the upload session.
             return
-        if self._room <= 0:
+        if len(self._files) >= self._upload.max_files:
             # Only now, the part whole, is it known not to be a copy of a kept file.
             self._upload.refused_files += 1
             return
@@ -140,8 +143,13 @@ class DraftKeeper:
             forget_blobs(self._ctx.store, [name])
             raise
         self.kept.append(file)
-        self._held.add(_same_file(file))
-        self._room -= 1
+        self._files.append(file)
+
+    @property
+    def files(self) -> tuple[IncomingFile, ...]:
+        """The draft's files as last read (when the body began or its last file part ended),
+        with the ones this request kept since: what the submission counts and sends."""
+        return tuple(self._files)
 
 
 def _same_file(file: IncomingFile) -> tuple[int, str, str, int]:

@@ -89,9 +89,9 @@ def _text_bytes(formdata: MultiDict[str, str]) -> int:
 
 
 def _file_count(received: Received) -> int:
-    """The submission's files: those the draft held before, and the new ones it kept (a
-    resent copy of a held file is neither new nor kept)."""
-    return len(received.draft.files if received.draft else ()) + len(received.keeper.kept)
+    """The submission's files: those the draft held when last read, and the new ones it kept
+    (a resent copy of a held file is neither new nor kept)."""
+    return len(received.keeper.files)
 
 
 def _problems(ctx: WebContext, received: Received, files: int) -> list[LazyString]:
@@ -139,7 +139,7 @@ def _settle(
     refuses (coordinates off the globe, a NUL pasted into a text): that is a field error like
     any other, and the answers join the files in the draft.
     """
-    files = (*(received.draft.files if received.draft else ()), *received.keeper.kept)
+    files = received.keeper.files
     files, restarted = _without_revoked(ctx, received, files)
     problems = [*problems, *(_restart_message(f) for f in restarted)]
     valid = form.validate()

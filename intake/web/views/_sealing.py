@@ -43,7 +43,7 @@ def receive_sealed(
             formdata, files = parse_body()
         except BodyFailedError as exc:
             upload.report_answers()  # a cut before the first file still keeps the answers
-            kept = summary_of((*(draft.files if draft else ()), *keeper.kept))
+            kept = summary_of(keeper.files)
             status = 413 if exc.too_large else 400
             again = url_for(form_endpoint)
             return page("limit.html", status, limit="body", kept=kept, again=again)
