@@ -112,3 +112,30 @@ def test_random_lengths_and_chunkings_agree_with_hashlib(page: Any) -> None:
         cases.append((data, _random_chunks(rng, length)))
     digests = page.evaluate(_HASH_CHUNKED, [[data.hex(), chunks] for data, chunks in cases])
     assert digests == [hashlib.sha256(data).hexdigest() for data, _ in cases]
+
+
+# In the page: [chunk, count, tail] → the digest of `count` times one `chunk`-byte buffer of
+# bytes 0…255 repeated, then its first `tail` bytes (one buffer: the page holds 16 MiB, not 512).
+_HASH_LONG = """
+([chunk, count, tail]) => {
+  const bytes = new Uint8Array(chunk);
+  for (let i = 0; i < chunk; i++) bytes[i] = i & 0xff;
+  const digest = new Sha256();
+  for (let i = 0; i < count; i++) digest.update(bytes);
+  digest.update(bytes.subarray(0, tail));
+  return digest.hexDigest();
+}
+"""
+
+
+def test_an_input_past_512_mib_agrees_with_hashlib(page: Any) -> None:
+    """The padding's 64-bit length: from 512 MiB on, the bit count needs its high word (a
+    several-GB video is the case the hash worker exists for)."""
+    chunk, count, tail = 16 * 1024 * 1024, 32, 55  # 512 MiB + 55 bytes: 2**32 + 440 bits
+    block = bytes(range(256)) * (chunk // 256)
+    expected = hashlib.sha256()
+    for _ in range(count):
+        expected.update(block)
+    expected.update(block[:tail])
+    assert (count * chunk + tail) * 8 >= 2**32  # the high word is not zero
+    assert page.evaluate(_HASH_LONG, [chunk, count, tail]) == expected.hexdigest()
