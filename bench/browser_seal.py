@@ -30,7 +30,6 @@ import statistics
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,45 +105,38 @@ def _parse_size(text: str) -> int:
     return int(number) * units[text[len(number) :].lower()]
 
 
-def _run_chromium(url: str, mode: str, size: int, recipient: str) -> dict[str, float]:
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*ARGS, *CHROMIUM_FLAGS[mode]]
-        )
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            result: dict[str, float] = page.evaluate(_MEASURE, [size, recipient])
-            return result
-        finally:
-            browser.close()
-
-
 # Marionette's async scripts get their arguments in `arguments` and finish by calling the last.
 _MARIONETTE_CALL = """
 const done = arguments[arguments.length - 1];
 (MEASURE)(arguments[0]).then(done, (error) => done({ error: String(error) }));
 """
+MODES = (*CHROMIUM_FLAGS, *FIREFOX_PREFS)
 
 
-def _run_firefox(url: str, mode: str, size: int, recipient: str) -> dict[str, float]:
-    prefs = FIREFOX_PREFS[mode]
-    with firefox(prefs) as client:
-        client.timeout.script = SCRIPT_SECONDS
-        client.navigate(url)
-        script = _MARIONETTE_CALL.replace("MEASURE", _MEASURE)  # not %: the snippet may hold a %
-        result: dict[str, Any] = client.execute_async_script(
-            script, script_args=[[size, recipient]]
-        )
+def evaluate(mode: str, url: str, snippet: str, argument: list[Any]) -> dict[str, Any]:
+    """`snippet` (an async function of one argument, resolving to a dict) run in a fresh
+    browser of `mode` at `url`: Chromium through Playwright, Firefox through marionette. A
+    snippet that failed in the page raises RuntimeError. Shared by bench/browser_sha256.py."""
+    if mode in CHROMIUM_FLAGS:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=[*ARGS, *CHROMIUM_FLAGS[mode]]
+            )
+            try:
+                page = browser.new_page()
+                page.goto(url)
+                result: dict[str, Any] = page.evaluate(snippet, argument)
+            finally:
+                browser.close()
+    else:
+        with firefox(FIREFOX_PREFS[mode]) as client:
+            client.timeout.script = SCRIPT_SECONDS
+            client.navigate(url)
+            script = _MARIONETTE_CALL.replace("MEASURE", snippet)  # not %: it may hold a %
+            result = client.execute_async_script(script, script_args=[argument])
     if "error" in result:
         raise RuntimeError(f"{mode}: {result['error']}")
-    return {job: float(ms) for job, ms in result.items()}
-
-
-RUNNERS: dict[str, Callable[[str, str, int, str], dict[str, float]]] = {
-    **dict.fromkeys(CHROMIUM_FLAGS, _run_chromium),
-    **dict.fromkeys(FIREFOX_PREFS, _run_firefox),
-}
+    return result
 
 
 def _report(
@@ -152,9 +144,9 @@ def _report(
 ) -> None:
     print(f"{size_text}, medians of {repeat} (MB/s = 10^6 bytes/s)")
     rates = {key: size / 1e6 / (statistics.median(ms) / 1000) for key, ms in times.items()}
-    print(f"  {'':5} " + "".join(f"{mode:>15}" for mode in RUNNERS))
+    print(f"  {'':5} " + "".join(f"{mode:>15}" for mode in MODES))
     for job in ("seal", "hash", "both"):
-        print(f"  {job:5} " + "".join(f"{rates[(mode, job)]:15.2f}" for mode in RUNNERS))
+        print(f"  {job:5} " + "".join(f"{rates[(mode, job)]:15.2f}" for mode in MODES))
     print("  ratios: chromium jitless/jit, firefox nojit/jit, firefox-nojit/chromium-jitless")
     for job in ("seal", "hash", "both"):
         pairs = [("jitless", "jit"), ("firefox-nojit", "firefox-jit"), ("firefox-nojit", "jitless")]
@@ -178,9 +170,10 @@ def main() -> None:
         server, port = _serve(root)
         try:
             for _ in range(args.repeat):
-                for mode, run in RUNNERS.items():
+                for mode in MODES:
                     url = f"http://127.0.0.1:{port}/index.html"
-                    result = run(url, mode, size, recipient)
+                    found = evaluate(mode, url, _MEASURE, [size, recipient])
+                    result = {job: float(ms) for job, ms in found.items()}
                     print(f"  {mode}: {result}", file=sys.stderr, flush=True)  # long runs: progress
                     for job, ms in result.items():
                         times.setdefault((mode, job), []).append(ms)

@@ -18,26 +18,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path[0] = str(Path(__file__).resolve().parents[1])  # the repository, for tests.e2e
 
-from playwright.sync_api import sync_playwright
-
-from bench.browser_seal import (
-    ARGS,
-    CHROMIUM,
-    CHROMIUM_FLAGS,
-    FIREFOX_PREFS,
-    REPO,
-    SCRIPT_SECONDS,
-    _parse_size,
-    _serve,
-)
-from tests.e2e.firefox import firefox
+from bench.browser_seal import MODES, REPO, _parse_size, _serve, evaluate
 
 IMPLEMENTATIONS = ("noble", "inlined")
 # The throwaway script, run as a dedicated Worker as the hash worker is: on [size, rounds] it
@@ -84,11 +70,6 @@ async (args) => new Promise((resolve, reject) => {
 })
 """
 
-_MARIONETTE_CALL = """
-const done = arguments[arguments.length - 1];
-(MEASURE)(arguments[0]).then(done, (error) => done({ error: String(error) }));
-"""
-
 
 def _bundle(out: Path) -> None:
     subprocess.run(
@@ -99,50 +80,13 @@ def _bundle(out: Path) -> None:
     )  # fmt: skip
 
 
-def _checked(mode: str, result: dict[str, Any]) -> dict[str, list[float]]:
-    if "error" in result:
-        raise RuntimeError(f"{mode}: {result['error']}")
-    return {name: [float(ms) for ms in times] for name, times in result.items()}
-
-
-def _run_chromium(url: str, mode: str, size: int, rounds: int) -> dict[str, list[float]]:
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*ARGS, *CHROMIUM_FLAGS[mode]]
-        )
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            result: dict[str, Any] = page.evaluate(_MEASURE, [size, rounds])
-        finally:
-            browser.close()
-    return _checked(mode, result)
-
-
-def _run_firefox(url: str, mode: str, size: int, rounds: int) -> dict[str, list[float]]:
-    with firefox(FIREFOX_PREFS[mode]) as client:
-        client.timeout.script = SCRIPT_SECONDS
-        client.navigate(url)
-        script = _MARIONETTE_CALL.replace("MEASURE", _MEASURE)
-        result: dict[str, Any] = client.execute_async_script(script, script_args=[[size, rounds]])
-    return _checked(mode, result)
-
-
-RUNNERS: dict[str, Callable[[str, str, int, int], dict[str, list[float]]]] = {
-    **dict.fromkeys(CHROMIUM_FLAGS, _run_chromium),
-    **dict.fromkeys(FIREFOX_PREFS, _run_firefox),
-}
-
-
 def _report(size_text: str, size: int, times: dict[tuple[str, str], list[float]]) -> None:
     print(f"{size_text} in 64 KiB chunks, medians (MB/s = 10^6 bytes/s)")
     rates = {key: size / 1e6 / (statistics.median(ms) / 1000) for key, ms in times.items()}
-    print(f"  {'':8} " + "".join(f"{mode:>15}" for mode in RUNNERS))
+    print(f"  {'':8} " + "".join(f"{mode:>15}" for mode in MODES))
     for name in IMPLEMENTATIONS:
-        print(f"  {name:8} " + "".join(f"{rates[(mode, name)]:15.2f}" for mode in RUNNERS))
-    ratios = "".join(
-        f"{rates[(mode, 'inlined')] / rates[(mode, 'noble')]:15.3f}" for mode in RUNNERS
-    )
+        print(f"  {name:8} " + "".join(f"{rates[(mode, name)]:15.2f}" for mode in MODES))
+    ratios = "".join(f"{rates[(mode, 'inlined')] / rates[(mode, 'noble')]:15.3f}" for mode in MODES)
     print(f"  {'ratio':8} {ratios}   (inlined / noble, same page)")
 
 
@@ -161,8 +105,10 @@ def main() -> None:
         server, port = _serve(root)
         try:
             for _ in range(args.repeat):
-                for mode, run in RUNNERS.items():
-                    result = run(f"http://127.0.0.1:{port}/index.html", mode, size, args.rounds)
+                for mode in MODES:
+                    url = f"http://127.0.0.1:{port}/index.html"
+                    found = evaluate(mode, url, _MEASURE, [size, args.rounds])
+                    result = {name: [float(ms) for ms in times] for name, times in found.items()}
                     print(f"  {mode}: {result}", file=sys.stderr, flush=True)
                     for name, ms in result.items():
                         times.setdefault((mode, name), []).extend(ms)
