@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gettext
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,41 @@ def _t(lang: str, text: str) -> str:
     return catalogue.gettext(text)
 
 
+def _tap_once_done_is_held(
+    page: Any,
+    site: LiveSite,
+    lang: str,
+    *,
+    files: tuple[bytes, bytes],
+    done: Callable[[Any], None],
+    seen: Callable[[Any], None],
+    held: list[Any],
+    setup: str | None = None,
+) -> None:
+    """Opens the form, sends first.mp4 and second.mp4 with `done` routing the first file's
+    `done` (it appends to `held`), and taps "Send the usual way" once that `done` is held."""
+    page.route("**/testimony/parts/*/done*", done)
+    open_form(page, site.base_url, lang)
+    page.on("request", seen)
+    required(page, "The shelling began at night.")
+    if setup is not None:
+        page.evaluate(setup)
+    page.set_input_files(
+        "#group1-files",
+        [
+            {"name": name, "mimeType": "video/mp4", "buffer": data}
+            for name, data in zip(("first.mp4", "second.mp4"), files, strict=True)
+        ],
+    )
+    page.click("#send")
+    for _ in range(600):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the first file's `done` never came"
+    page.evaluate(TAP)
+
+
 @pytest.mark.parametrize("lang", ["en", "uk", "ru"])
 def test_a_file_received_as_the_plain_form_is_chosen_is_not_sent_again(
     browser: Any, live_site: LiveSite, lang: str
@@ -66,22 +102,10 @@ def test_a_file_received_as_the_plain_form_is_chosen_is_not_sent_again(
             if request.method == "POST" and "/parts" not in request.url:
                 plain_bodies.append(request.post_data_buffer or b"")
 
-        page.route("**/testimony/parts/*/done*", done)
-        open_form(page, live_site.base_url, lang)
-        page.on("request", seen)
-        required(page, "The shelling began at night.")
-        files = [
-            {"name": "first.mp4", "mimeType": "video/mp4", "buffer": first},
-            {"name": "second.mp4", "mimeType": "video/mp4", "buffer": second},
-        ]
-        page.set_input_files("#group1-files", files)
-        page.click("#send")
-        for _ in range(600):
-            if held:
-                break
-            page.wait_for_timeout(100)
-        assert held, "the first file's `done` never came"
-        page.evaluate(TAP)  # the file is in the draft; the page has not heard so yet
+        _tap_once_done_is_held(
+            page, live_site, lang, files=(first, second), done=done, seen=seen, held=held
+        )
+        # The file is in the draft; the page has not heard so yet.
         route, answer = held[0]
         route.fulfill(response=answer)
         page.wait_for_selector("#reference", timeout=120_000)
@@ -129,23 +153,10 @@ def test_a_done_never_answered_does_not_hold_the_plain_form_for_ever(
             if request.method == "POST" and "/parts" not in request.url:
                 plain_bodies.append(request.post_data_buffer or b"")
 
-        page.route("**/testimony/parts/*/done*", done)
-        open_form(page, live_site.base_url, "en")
-        page.on("request", seen)
-        required(page, "The shelling began at night.")
-        page.evaluate(SHORT_WAIT)
-        files = [
-            {"name": "first.mp4", "mimeType": "video/mp4", "buffer": first},
-            {"name": "second.mp4", "mimeType": "video/mp4", "buffer": second},
-        ]
-        page.set_input_files("#group1-files", files)
-        page.click("#send")
-        for _ in range(600):
-            if held:
-                break
-            page.wait_for_timeout(100)
-        assert held, "the first file's `done` never came"
-        page.evaluate(TAP)
+        _tap_once_done_is_held(
+            page, live_site, "en", files=(first, second), done=done, seen=seen, held=held,
+            setup=SHORT_WAIT,
+        )  # fmt: skip
         # Unbounded, the page waited here for ever: well within 30 s, the plain form goes.
         page.wait_for_selector("#reference", timeout=30_000)
         reference = page.locator("#reference").inner_text().strip()
