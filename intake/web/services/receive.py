@@ -124,7 +124,9 @@ class DraftKeeper:
             # (Chromium after a killed worker did): what the draft kept then arrives again.
             # Left unclaimed, this copy is discarded with the upload session.
             return
-        if len(self._files) >= self._upload.max_files:
+        # Distinct files: a browser's copy that landed after the plain one is the same file
+        # twice, and must not push out another file the witness sent whole (review of 83b10a4).
+        if self.distinct >= self._upload.max_files:
             # Only now, the part whole, is it known not to be a copy of a kept file.
             self._upload.refused_files += 1
             return
@@ -144,6 +146,11 @@ class DraftKeeper:
             raise
         self.kept.append(file)
         self._files.append(file)
+
+    @property
+    def distinct(self) -> int:
+        """How many different files `files` holds: what the file limit counts."""
+        return len({_same_file(f) for f in self._files})
 
     @property
     def files(self) -> tuple[IncomingFile, ...]:

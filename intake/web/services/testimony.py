@@ -89,9 +89,10 @@ def _text_bytes(formdata: MultiDict[str, str]) -> int:
 
 
 def _file_count(received: Received) -> int:
-    """The submission's files: those the draft held when last read, and the new ones it kept
-    (a resent copy of a held file is neither new nor kept)."""
-    return len(received.keeper.files)
+    """The submission's different files: those the draft held when last read, and the new
+    ones it kept (a resent copy of a held file is neither new nor kept; a browser's copy that
+    landed after the plain one is the same file twice, sent twice, counted once)."""
+    return received.keeper.distinct
 
 
 def _problems(ctx: WebContext, received: Received, files: int) -> list[LazyString]:

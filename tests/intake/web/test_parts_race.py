@@ -9,6 +9,7 @@ once, and the file limit counts what the draft holds then, not what it held when
 from __future__ import annotations
 
 import io
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -138,5 +139,32 @@ def test_the_file_limit_counts_the_copy_that_landed_mid_post(tmp_path: Path, db_
         assert again.status_code == 200, receipt
         names = sorted(f.original_name for f in _manifest(site, receipt).files)
         assert names == ["other.bin", "yard.mp4"]
+    finally:
+        site.services.engine.dispose()
+
+
+def test_a_copy_landing_after_the_plain_one_never_pushes_out_another_file(
+    tmp_path: Path, db_url: str
+) -> None:
+    # Review of 83b10a4: the plain yard.mp4 was kept, then the browser's `done` for it landed
+    # (two copies in the draft), and other.bin, whole, was refused as one file too many: a
+    # file the witness sent, lost, and "you chose more files" said to a witness who chose two.
+    site = make_site(tmp_path, db_url, max_files=2)
+    try:
+        client = site.client()
+        begun = begin(site, client, parts=3)
+        action = form_action(begun.page, "testimony-form")
+
+        def land() -> None:
+            assert done_upload(client, begun.url, begun.upload) == 200
+
+        # Random, so a point a megabyte in is found once: the browser's copy lands there, long
+        # after the plain yard.mp4 was kept, well before other.bin ends.
+        other = random.Random(7).randbytes(2 << 20)  # noqa: S311 - test data, not a secret
+        files = [("yard.mp4", CONTENT), ("other.bin", other)]
+        answer = _post_landing(client, action, files, other[1 << 20 : (1 << 20) + 64], land)
+        assert answer.startswith("200 "), answer
+        names = {f.original_name for f in _manifest(site, answer).files}
+        assert names == {"yard.mp4", "other.bin"}
     finally:
         site.services.engine.dispose()
