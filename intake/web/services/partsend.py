@@ -18,9 +18,9 @@ from intake.blobstore import new_blob_name
 from intake.partstore import PartError, PartStore, PartUpload, expiry_hour, owner_of
 from intake.web.presealed import SealedMeta
 from intake.web.services.context import WebContext
-from intake.web.services.drafts import DraftKey, keep_file, load_draft
+from intake.web.services.drafts import DraftKey, draft_files, keep_file, load_draft
 from intake.web.services.incoming import IncomingFile
-from intake.web.services.receive import forget_blobs, snapshot_keyring
+from intake.web.services.receive import forget_blobs, same_file, snapshot_keyring
 
 __all__ = [
     "FileFacts",
@@ -195,6 +195,12 @@ def _keep(ctx: WebContext, key: DraftKey, upload: PartUpload, facts: FileFacts) 
         keyring_digest=upload.keyring_digest,
         sealed_to=upload.fingerprints,
     )
+    # A copy of a file the draft holds already (the plain form's, sent as the witness gave
+    # up waiting, or an earlier upload declaring the same file): kept, it would count once
+    # against the file limit (DraftKeeper.distinct) and double what one submission takes.
+    if same_file(file) in {same_file(held) for held in draft_files(ctx.sessions, key)}:
+        forget_blobs(ctx.store, [upload.blob])
+        return
     try:
         keep_file(ctx.sessions, key, file, ttl_hours=ctx.limits.pending_draft_ttl_hours)
     except BaseException:

@@ -17,7 +17,14 @@ from intake.web.services.incoming import IncomingFile, group_of_field
 from intake.web.services.storage import StoreTemp
 from intake.web.upload import Part, UploadSession
 
-__all__ = ["DraftKeeper", "KeyringSnapshot", "forget_blobs", "new_upload", "snapshot_keyring"]
+__all__ = [
+    "DraftKeeper",
+    "KeyringSnapshot",
+    "forget_blobs",
+    "new_upload",
+    "same_file",
+    "snapshot_keyring",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -119,7 +126,7 @@ class DraftKeeper:
         )
         # One query per file part (not per chunk): what other requests added meanwhile.
         self._files = [*draft_files(self._ctx.sessions, self._key)]
-        if _same_file(file) in {_same_file(f) for f in self._files}:
+        if same_file(file) in {same_file(f) for f in self._files}:
             # A browser resends a POST by itself when the connection died before any answer
             # (Chromium after a killed worker did): what the draft kept then arrives again.
             # Left unclaimed, this copy is discarded with the upload session.
@@ -150,7 +157,7 @@ class DraftKeeper:
     @property
     def distinct(self) -> int:
         """How many different files `files` holds: what the file limit counts."""
-        return len({_same_file(f) for f in self._files})
+        return len({same_file(f) for f in self._files})
 
     @property
     def files(self) -> tuple[IncomingFile, ...]:
@@ -159,7 +166,7 @@ class DraftKeeper:
         return tuple(self._files)
 
 
-def _same_file(file: IncomingFile) -> tuple[int, str, str, int]:
+def same_file(file: IncomingFile) -> tuple[int, str, str, int]:
     """What makes two parts of one witness's draft the same file: group, name, content.
 
     The hash of a part the browser sealed is the browser's declaration; trusting it here only

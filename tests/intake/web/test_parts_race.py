@@ -29,7 +29,14 @@ from tests.intake.web.conftest import (
     post_multipart,
     reference_of,
 )
-from tests.intake.web.parts_steps import CONTENT, begin, done_upload
+from tests.intake.web.parts_steps import (
+    CONTENT,
+    begin,
+    done_upload,
+    keys_of,
+    put_part,
+    start_upload,
+)
 
 OTHER = b"another file, chosen with the first " * 3000  # about 100 KiB
 THIRD = b"a third file, one too many " * 3000
@@ -164,7 +171,34 @@ def test_a_copy_landing_after_the_plain_one_never_pushes_out_another_file(
         files = [("yard.mp4", CONTENT), ("other.bin", other)]
         answer = _post_landing(client, action, files, other[1 << 20 : (1 << 20) + 64], land)
         assert answer.startswith("200 "), answer
-        names = {f.original_name for f in _manifest(site, answer).files}
-        assert names == {"yard.mp4", "other.bin"}
+        names = sorted(f.original_name for f in _manifest(site, answer).files)
+        assert names == ["other.bin", "yard.mp4"]  # the late browser copy was dropped
+    finally:
+        site.services.engine.dispose()
+
+
+def test_the_browser_path_keeps_no_second_copy_so_the_limit_cannot_be_doubled(
+    tmp_path: Path, db_url: str
+) -> None:
+    # Review of ec0dff1: the limit counts different files, and the browser path kept every
+    # copy, so two uploads declaring one file (the server cannot check a browser's hash)
+    # counted once: max_files=2 took three files. A copy of a file the draft holds is now
+    # dropped as its `done` lands.
+    site = make_site(tmp_path, db_url, max_files=2)
+    try:
+        client = site.client()
+        begun = begin(site, client, parts=3)
+        assert done_upload(client, begun.url, begun.upload) == 200
+        again = start_upload(client, begun.url, begun.sealed, keys_of(site))
+        for index in range(3):
+            assert put_part(client, begun.url, again, begun.sealed, index) == 200
+        assert done_upload(client, begun.url, again) == 200  # received: the file is there
+        assert _count(site, DraftBlob) == 1
+        action = form_action(begun.page, "testimony-form")
+        answer = _post_landing(client, action, [("other.bin", OTHER)], OTHER, lambda: None)
+        assert answer.startswith("200 "), answer
+        names = sorted(f.original_name for f in _manifest(site, answer).files)
+        assert names == ["other.bin", "yard.mp4"]
+        assert len(list(site.services.store.blob_dir.iterdir())) == 3  # type: ignore[attr-defined]
     finally:
         site.services.engine.dispose()
