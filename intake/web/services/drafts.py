@@ -40,6 +40,7 @@ __all__ = [
     "Draft",
     "DraftKey",
     "discard_draft",
+    "extend_draft",
     "draft_files",
     "drop_draft_files",
     "KeptFile",
@@ -271,6 +272,17 @@ def keep_file(
             session.add(DraftFile(blob_name=file.blob_name, sealed_meta=sealed))
             draft.file_count += 1
             draft.sealed_bytes += file.sealed_size
+            session.commit()
+
+    _retrying(write)
+
+
+def extend_draft(sessions: SessionFactory, key: DraftKey, *, ttl_hours: int) -> None:
+    """Keep the witness's draft `ttl_hours` more, as adding a file to it would."""
+
+    def write() -> None:
+        with sessions() as session:
+            _draft_row(sessions, session, key, ttl_hours)
             session.commit()
 
     _retrying(write)

@@ -18,7 +18,13 @@ from intake.blobstore import new_blob_name
 from intake.partstore import PartError, PartStore, PartUpload, expiry_hour, owner_of
 from intake.web.presealed import SealedMeta
 from intake.web.services.context import WebContext
-from intake.web.services.drafts import DraftKey, draft_files, keep_file, load_draft
+from intake.web.services.drafts import (
+    DraftKey,
+    draft_files,
+    extend_draft,
+    keep_file,
+    load_draft,
+)
 from intake.web.services.incoming import IncomingFile
 from intake.web.services.receive import forget_blobs, same_file, snapshot_keyring
 
@@ -198,11 +204,19 @@ def _keep(ctx: WebContext, key: DraftKey, upload: PartUpload, facts: FileFacts) 
     # A copy of a file the draft holds already (the plain form's, sent as the witness gave
     # up waiting, or an earlier upload declaring the same file): kept, it would count once
     # against the file limit (DraftKeeper.distinct) and double what one submission takes.
-    if same_file(file) in {same_file(held) for held in draft_files(ctx.sessions, key)}:
+    # Only one sealed to the same keyring: a held copy sealed to keys revoked since is
+    # dropped at submission, and this one is then the file. The draft is kept as long as a
+    # file added to it would be: the page tells the witness it was received.
+    if any(_same_copy(held, file) for held in draft_files(ctx.sessions, key)):
         forget_blobs(ctx.store, [upload.blob])
+        extend_draft(ctx.sessions, key, ttl_hours=ctx.limits.pending_draft_ttl_hours)
         return
     try:
         keep_file(ctx.sessions, key, file, ttl_hours=ctx.limits.pending_draft_ttl_hours)
     except BaseException:
         forget_blobs(ctx.store, [upload.blob])
         raise
+
+
+def _same_copy(held: IncomingFile, file: IncomingFile) -> bool:
+    return same_file(held) == same_file(file) and held.keyring_digest == file.keyring_digest

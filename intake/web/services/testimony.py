@@ -32,7 +32,7 @@ from intake.web.services.drafts import (
     summary_of,
 )
 from intake.web.services.incoming import IncomingFile
-from intake.web.services.receive import DraftKeeper, KeyringSnapshot, forget_blobs
+from intake.web.services.receive import DraftKeeper, KeyringSnapshot, forget_blobs, same_file
 from intake.web.services.submit import (
     AlreadyReceivedError,
     NewSubmission,
@@ -163,7 +163,10 @@ def _without_revoked(
     if not gone:
         return files, []
     forget_blobs(ctx.store, drop_draft_files(ctx.sessions, [f.blob_name for f in gone]))
-    return tuple(f for f in files if f not in gone), gone
+    kept = tuple(f for f in files if f not in gone)
+    # A file the witness already sent again, sealed to the current keys, is not asked for.
+    again = {same_file(f) for f in kept}
+    return kept, [f for f in gone if same_file(f) not in again]
 
 
 def _restart_message(file: IncomingFile) -> LazyString:

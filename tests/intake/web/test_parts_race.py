@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import stream_encode_multipart
 
-from intake.models import Blob, DraftBlob
+from intake.clock import hour_bucket
+from intake.models import Blob, DraftBlob, PendingDraft
 from intake.models import Submission as SubmissionRow
 from protocol.schema import Submission
 from tests.intake.web.conftest import (
@@ -202,3 +203,24 @@ def test_the_browser_path_keeps_no_second_copy_so_the_limit_cannot_be_doubled(
         assert len(list(site.services.store.blob_dir.iterdir())) == 3  # type: ignore[attr-defined]
     finally:
         site.services.engine.dispose()
+
+
+def test_a_copy_dropped_as_received_keeps_the_draft_as_long_as_a_new_file(
+    site: Site, client: FlaskClient
+) -> None:
+    # Review of 64b9c08: the page says "received", so the held copy must not expire an hour
+    # later: the dropped copy extends the draft as keeping it would have.
+    begun = begin(site, client, parts=3)
+    assert done_upload(client, begun.url, begun.upload) == 200
+    with site.services.sessions() as session:
+        draft = session.scalars(select(PendingDraft)).one()
+        draft.expires_hour = hour_bucket() + 1
+        session.commit()
+    again = start_upload(client, begun.url, begun.sealed, keys_of(site))
+    for index in range(3):
+        assert put_part(client, begun.url, again, begun.sealed, index) == 200
+    assert done_upload(client, begun.url, again) == 200
+    with site.services.sessions() as session:
+        draft = session.scalars(select(PendingDraft)).one()
+        assert draft.expires_hour > hour_bucket() + 1
+    assert _count(site, DraftBlob) == 1

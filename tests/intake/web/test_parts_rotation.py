@@ -10,11 +10,13 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from crypto.age import seal_bytes
 from crypto.keyfile import fingerprint
 from crypto.minisign import SigningKey
 from crypto.x25519 import X25519Identity
 from intake.keyring import NewKey
 from intake.models import BlobRecipient
+from intake.partstore import PART_SIZE
 from tests.intake.keyring_admin import admin
 from tests.intake.web.conftest import (
     Site,
@@ -23,7 +25,15 @@ from tests.intake.web.conftest import (
     post_multipart,
     reference_of,
 )
-from tests.intake.web.parts_steps import CONTENT, begin, done_upload, draft_blobs
+from tests.intake.web.parts_steps import (
+    CONTENT,
+    begin,
+    done_upload,
+    draft_blobs,
+    parts_url,
+    put_part,
+    start_upload,
+)
 
 
 def _new_key(name: str) -> NewKey:
@@ -69,3 +79,26 @@ def test_a_file_sealed_before_a_routine_rotation_is_kept_for_rewrap(
         )
         assert list(rows) == [old]  # still sealed to the retired key: re-wrapped by triage
     assert site.open_blob(name) == CONTENT  # kept exactly as the browser sealed it
+
+
+def test_a_copy_sealed_to_the_new_keys_is_kept_beside_one_sealed_to_a_revoked_key(
+    site: Site, client: FlaskClient
+) -> None:
+    # Review of 64b9c08: a `done` dropped its copy of a file the draft held, even when the
+    # held copy was sealed to a key revoked since; the submission then dropped that one too,
+    # and the file, sent whole twice, was gone.
+    page = _send_in_parts(site, client)
+    keys = admin(site.services)
+    second = X25519Identity.generate()
+    signing = SigningKey.generate().verify_key().to_file_text()
+    keys.add(NewKey.parse(str(second.recipient()), name="Second", signing_key=signing))
+    keys.revoke(fingerprint(site.investigator.recipient()))
+    url = parts_url(page)
+    sealed = seal_bytes(CONTENT, [second.recipient()])
+    again = start_upload(client, url, sealed, str(second.recipient()))
+    for index in range(-(-len(sealed) // PART_SIZE)):
+        assert put_part(client, url, again, sealed, index) == 200
+    assert done_upload(client, url, again) == 200
+    sent = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
+    assert sent.status_code == 200, sent.get_data(as_text=True)
+    assert "yard.mp4" in sent.get_data(as_text=True)  # the copy sealed to the current keys
