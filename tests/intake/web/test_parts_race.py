@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -32,6 +33,7 @@ from tests.intake.web.conftest import (
 )
 from tests.intake.web.parts_steps import (
     CONTENT,
+    Begun,
     begin,
     done_upload,
     keys_of,
@@ -98,6 +100,22 @@ def _post_landing(
     return f"{response.status_code} {response.get_data(as_text=True)}"
 
 
+@pytest.fixture
+def two_files(tmp_path: Path, db_url: str) -> Iterator[Site]:
+    """A site that takes at most two files per submission."""
+    site = make_site(tmp_path, db_url, max_files=2)
+    yield site
+    site.services.engine.dispose()
+
+
+def _send_again(client: FlaskClient, begun: Begun, site: Site) -> None:
+    """The same file sent whole once more through the parts path, its `done` answered 200."""
+    again = start_upload(client, begun.url, begun.sealed, keys_of(site))
+    for index in range(3):
+        assert put_part(client, begun.url, again, begun.sealed, index) == 200
+    assert done_upload(client, begun.url, again) == 200
+
+
 def _count(site: Site, model: object) -> int:
     with site.services.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)  # type: ignore[arg-type]
@@ -127,82 +145,70 @@ def test_the_browsers_copy_landing_mid_post_is_kept_once(site: Site, client: Fla
     assert _count(site, DraftBlob) == 0
 
 
-def test_the_file_limit_counts_the_copy_that_landed_mid_post(tmp_path: Path, db_url: str) -> None:
-    site = make_site(tmp_path, db_url, max_files=2)
-    try:
-        client = site.client()
-        begun = begin(site, client, parts=3)
-        action = form_action(begun.page, "testimony-form")
+def test_the_file_limit_counts_the_copy_that_landed_mid_post(two_files: Site) -> None:
+    site = two_files
+    client = site.client()
+    begun = begin(site, client, parts=3)
+    action = form_action(begun.page, "testimony-form")
 
-        def land() -> None:
-            assert done_upload(client, begun.url, begun.upload) == 200
+    def land() -> None:
+        assert done_upload(client, begun.url, begun.upload) == 200
 
-        files = [("other.bin", OTHER), ("yard.mp4", CONTENT), ("third.bin", THIRD)]
-        answer = _post_landing(client, action, files, OTHER, land)
-        assert answer.startswith("422 "), answer
-        assert "more files than one submission can take (2)" in answer
-        assert _count(site, DraftBlob) == 2  # the browser's yard.mp4 and other.bin, no more
-        again = post_multipart(client, form_action(answer, "testimony-form"), minimal_testimony())
-        receipt = again.get_data(as_text=True)
-        assert again.status_code == 200, receipt
-        names = sorted(f.original_name for f in _manifest(site, receipt).files)
-        assert names == ["other.bin", "yard.mp4"]
-    finally:
-        site.services.engine.dispose()
+    files = [("other.bin", OTHER), ("yard.mp4", CONTENT), ("third.bin", THIRD)]
+    answer = _post_landing(client, action, files, OTHER, land)
+    assert answer.startswith("422 "), answer
+    assert "more files than one submission can take (2)" in answer
+    assert _count(site, DraftBlob) == 2  # the browser's yard.mp4 and other.bin, no more
+    again = post_multipart(client, form_action(answer, "testimony-form"), minimal_testimony())
+    receipt = again.get_data(as_text=True)
+    assert again.status_code == 200, receipt
+    names = sorted(f.original_name for f in _manifest(site, receipt).files)
+    assert names == ["other.bin", "yard.mp4"]
 
 
 def test_a_copy_landing_after_the_plain_one_never_pushes_out_another_file(
-    tmp_path: Path, db_url: str
+    two_files: Site,
 ) -> None:
     # Review of 83b10a4: the plain yard.mp4 was kept, then the browser's `done` for it landed
     # (two copies in the draft), and other.bin, whole, was refused as one file too many: a
     # file the witness sent, lost, and "you chose more files" said to a witness who chose two.
-    site = make_site(tmp_path, db_url, max_files=2)
-    try:
-        client = site.client()
-        begun = begin(site, client, parts=3)
-        action = form_action(begun.page, "testimony-form")
+    site = two_files
+    client = site.client()
+    begun = begin(site, client, parts=3)
+    action = form_action(begun.page, "testimony-form")
 
-        def land() -> None:
-            assert done_upload(client, begun.url, begun.upload) == 200
+    def land() -> None:
+        assert done_upload(client, begun.url, begun.upload) == 200
 
-        # Random, so a point a megabyte in is found once: the browser's copy lands there, long
-        # after the plain yard.mp4 was kept, well before other.bin ends.
-        other = random.Random(7).randbytes(2 << 20)  # noqa: S311 - test data, not a secret
-        files = [("yard.mp4", CONTENT), ("other.bin", other)]
-        answer = _post_landing(client, action, files, other[1 << 20 : (1 << 20) + 64], land)
-        assert answer.startswith("200 "), answer
-        names = sorted(f.original_name for f in _manifest(site, answer).files)
-        assert names == ["other.bin", "yard.mp4"]  # the late browser copy was dropped
-    finally:
-        site.services.engine.dispose()
+    # Random, so a point a megabyte in is found once: the browser's copy lands there, long
+    # after the plain yard.mp4 was kept, well before other.bin ends.
+    other = random.Random(7).randbytes(2 << 20)  # noqa: S311 - test data, not a secret
+    files = [("yard.mp4", CONTENT), ("other.bin", other)]
+    answer = _post_landing(client, action, files, other[1 << 20 : (1 << 20) + 64], land)
+    assert answer.startswith("200 "), answer
+    names = sorted(f.original_name for f in _manifest(site, answer).files)
+    assert names == ["other.bin", "yard.mp4"]  # the late browser copy was dropped
 
 
 def test_the_browser_path_keeps_no_second_copy_so_the_limit_cannot_be_doubled(
-    tmp_path: Path, db_url: str
+    two_files: Site,
 ) -> None:
     # Review of ec0dff1: the limit counts different files, and the browser path kept every
     # copy, so two uploads declaring one file (the server cannot check a browser's hash)
     # counted once: max_files=2 took three files. A copy of a file the draft holds is now
     # dropped as its `done` lands.
-    site = make_site(tmp_path, db_url, max_files=2)
-    try:
-        client = site.client()
-        begun = begin(site, client, parts=3)
-        assert done_upload(client, begun.url, begun.upload) == 200
-        again = start_upload(client, begun.url, begun.sealed, keys_of(site))
-        for index in range(3):
-            assert put_part(client, begun.url, again, begun.sealed, index) == 200
-        assert done_upload(client, begun.url, again) == 200  # received: the file is there
-        assert _count(site, DraftBlob) == 1
-        action = form_action(begun.page, "testimony-form")
-        answer = _post_landing(client, action, [("other.bin", OTHER)], OTHER, lambda: None)
-        assert answer.startswith("200 "), answer
-        names = sorted(f.original_name for f in _manifest(site, answer).files)
-        assert names == ["other.bin", "yard.mp4"]
-        assert len(list(site.services.store.blob_dir.iterdir())) == 3  # type: ignore[attr-defined]
-    finally:
-        site.services.engine.dispose()
+    site = two_files
+    client = site.client()
+    begun = begin(site, client, parts=3)
+    assert done_upload(client, begun.url, begun.upload) == 200
+    _send_again(client, begun, site)  # answered "received": the file is there
+    assert _count(site, DraftBlob) == 1
+    action = form_action(begun.page, "testimony-form")
+    answer = _post_landing(client, action, [("other.bin", OTHER)], OTHER, lambda: None)
+    assert answer.startswith("200 "), answer
+    names = sorted(f.original_name for f in _manifest(site, answer).files)
+    assert names == ["other.bin", "yard.mp4"]
+    assert len(list(site.services.store.blob_dir.iterdir())) == 3  # type: ignore[attr-defined]
 
 
 def test_a_copy_dropped_as_received_keeps_the_draft_as_long_as_a_new_file(
@@ -216,10 +222,7 @@ def test_a_copy_dropped_as_received_keeps_the_draft_as_long_as_a_new_file(
         draft = session.scalars(select(PendingDraft)).one()
         draft.expires_hour = hour_bucket() + 1
         session.commit()
-    again = start_upload(client, begun.url, begun.sealed, keys_of(site))
-    for index in range(3):
-        assert put_part(client, begun.url, again, begun.sealed, index) == 200
-    assert done_upload(client, begun.url, again) == 200
+    _send_again(client, begun, site)
     with site.services.sessions() as session:
         draft = session.scalars(select(PendingDraft)).one()
         assert draft.expires_hour > hour_bucket() + 1
