@@ -11,6 +11,7 @@ from crypto.x25519 import X25519Recipient
 from intake.blobstore import BlobStore, new_blob_name
 from intake.errors import IntakeError
 from intake.keyring import Keyring, KeyringFile, fingerprint_set_digest
+from intake.models import KeyStatus
 from intake.web.services.context import WebContext
 from intake.web.services.drafts import DraftKey, draft_files, keep_answers, keep_file
 from intake.web.services.incoming import IncomingFile, group_of_field
@@ -126,7 +127,7 @@ class DraftKeeper:
         )
         # One query per file part (not per chunk): what other requests added meanwhile.
         self._files = [*draft_files(self._ctx.sessions, self._key)]
-        if same_file(file) in {same_file(f) for f in self._files}:
+        if same_file(file) in {same_file(f) for f in self._files if self._usable(f)}:
             # A browser resends a POST by itself when the connection died before any answer
             # (Chromium after a killed worker did): what the draft kept then arrives again.
             # Left unclaimed, this copy is discarded with the upload session.
@@ -153,6 +154,13 @@ class DraftKeeper:
             raise
         self.kept.append(file)
         self._files.append(file)
+
+    def _usable(self, held: IncomingFile) -> bool:
+        """Whether a held copy will go with the submission: one sealed in the browser to a
+        key revoked since leaves the draft at submission (testimony._without_revoked), so a
+        copy sent again now is the file, not a duplicate to discard."""
+        revoked = {k.fingerprint for k in self._snapshot.ring.keys if k.state is KeyStatus.REVOKED}
+        return not (held.sealed_in_browser and revoked.intersection(held.sealed_to))
 
     @property
     def distinct(self) -> int:

@@ -7,8 +7,11 @@ name the retired key, so it is among the blobs `triage rewrap` re-issues.
 
 from __future__ import annotations
 
+import io
+
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from crypto.age import seal_bytes
 from crypto.keyfile import fingerprint
@@ -102,3 +105,20 @@ def test_a_copy_sealed_to_the_new_keys_is_kept_beside_one_sealed_to_a_revoked_ke
     sent = post_multipart(client, form_action(page, "testimony-form"), minimal_testimony())
     assert sent.status_code == 200, sent.get_data(as_text=True)
     assert "yard.mp4" in sent.get_data(as_text=True)  # the copy sealed to the current keys
+
+
+def test_the_plain_form_keeps_a_copy_sent_beside_one_sealed_to_a_revoked_key(
+    site: Site, client: FlaskClient
+) -> None:
+    # Review of 8a57982: the plain form discarded its copy (sealed to the current keys) as a
+    # duplicate of the browser's, which the submission then dropped as sealed to a revoked
+    # key: the file, sent whole twice, was gone and asked for a third time.
+    page = _send_in_parts(site, client)
+    keys = admin(site.services)
+    keys.add(_new_key("Second"))
+    keys.revoke(fingerprint(site.investigator.recipient()))
+    action = form_action(page, "testimony-form")
+    again = FileStorage(io.BytesIO(CONTENT), "yard.mp4", content_type="video/mp4")
+    sent = post_multipart(client, action, {**minimal_testimony(), "group1-files": again})
+    assert sent.status_code == 200, sent.get_data(as_text=True)
+    assert "yard.mp4" in sent.get_data(as_text=True)
