@@ -183,11 +183,16 @@ def finish_upload(ctx: WebContext, key: DraftKey, upload_id: str, facts: FileFac
             ctx.store.commit(upload_id, upload.blob)
         elif store.temp_exists(upload_id):
             ctx.store.discard(upload_id)  # a commit cut between link and unlink: a 2nd name
-        _keep(ctx, key, upload, facts)
+        kept = _keep(ctx, key, upload, facts)
         store.save(upload_id, replace(upload, finished=True))
+        if not kept:
+            # A copy of a held file, removed only now that the upload is finished: a `done`
+            # retried after a cut in between answers from `finished`, not "the upload is gone".
+            forget_blobs(ctx.store, [upload.blob])
 
 
-def _keep(ctx: WebContext, key: DraftKey, upload: PartUpload, facts: FileFacts) -> None:
+def _keep(ctx: WebContext, key: DraftKey, upload: PartUpload, facts: FileFacts) -> bool:
+    """Add the upload's file to the draft; False when the draft holds it already."""
     file = IncomingFile(
         blob_name=upload.blob,
         group=upload.group,
@@ -208,14 +213,14 @@ def _keep(ctx: WebContext, key: DraftKey, upload: PartUpload, facts: FileFacts) 
     # dropped at submission, and this one is then the file. The draft is kept as long as a
     # file added to it would be: the page tells the witness it was received.
     if any(_same_copy(held, file) for held in draft_files(ctx.sessions, key)):
-        forget_blobs(ctx.store, [upload.blob])
         extend_draft(ctx.sessions, key, ttl_hours=ctx.limits.pending_draft_ttl_hours)
-        return
+        return False
     try:
         keep_file(ctx.sessions, key, file, ttl_hours=ctx.limits.pending_draft_ttl_hours)
     except BaseException:
         forget_blobs(ctx.store, [upload.blob])
         raise
+    return True
 
 
 def _same_copy(held: IncomingFile, file: IncomingFile) -> bool:

@@ -22,6 +22,7 @@ from werkzeug.test import stream_encode_multipart
 from intake.clock import hour_bucket
 from intake.models import Blob, DraftBlob, PendingDraft
 from intake.models import Submission as SubmissionRow
+from intake.web.services import partsend
 from protocol.schema import Submission
 from tests.intake.web.conftest import (
     Site,
@@ -226,4 +227,28 @@ def test_a_copy_dropped_as_received_keeps_the_draft_as_long_as_a_new_file(
     with site.services.sessions() as session:
         draft = session.scalars(select(PendingDraft)).one()
         assert draft.expires_hour > hour_bucket() + 1
+    assert _count(site, DraftBlob) == 1
+
+
+def test_a_done_retried_after_a_cut_while_dropping_its_copy_is_answered(
+    site: Site, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Review of 8a57982: the copy's blob went before the upload was marked finished, so a
+    # `done` retried after a cut in between found nothing and answered 409, and the page
+    # sealed and sent the whole file again.
+    begun = begin(site, client, parts=3)
+    assert done_upload(client, begun.url, begun.upload) == 200
+    again = start_upload(client, begun.url, begun.sealed, keys_of(site))
+    for index in range(3):
+        assert put_part(client, begun.url, again, begun.sealed, index) == 200
+    real = getattr(partsend, "extend_draft")  # noqa: B009 - not exported: patched in place
+
+    def cut(*args: object, **kwargs: object) -> None:
+        monkeypatch.setattr(partsend, "extend_draft", real)
+        raise SystemExit("the worker was killed")  # gunicorn's timeout, as a cut
+
+    monkeypatch.setattr(partsend, "extend_draft", cut)
+    with pytest.raises(SystemExit):
+        done_upload(client, begun.url, again)
+    assert done_upload(client, begun.url, again) == 200
     assert _count(site, DraftBlob) == 1
