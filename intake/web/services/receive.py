@@ -134,7 +134,8 @@ class DraftKeeper:
             return
         # Distinct files: a browser's copy that landed after the plain one is the same file
         # twice, and must not push out another file the witness sent whole (review of 83b10a4).
-        if self.distinct >= self._upload.max_files:
+        counted = same_file(file) in {same_file(f) for f in self._files}  # a revoked twin
+        if not counted and self.distinct >= self._upload.max_files:
             # Only now, the part whole, is it known not to be a copy of a kept file.
             self._upload.refused_files += 1
             return

@@ -8,6 +8,7 @@ name the retired key, so it is among the blobs `triage rewrap` re-issues.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from tests.intake.keyring_admin import admin
 from tests.intake.web.conftest import (
     Site,
     form_action,
+    make_site,
     minimal_testimony,
     post_multipart,
     reference_of,
@@ -122,3 +124,23 @@ def test_the_plain_form_keeps_a_copy_sent_beside_one_sealed_to_a_revoked_key(
     sent = post_multipart(client, action, {**minimal_testimony(), "group1-files": again})
     assert sent.status_code == 200, sent.get_data(as_text=True)
     assert "yard.mp4" in sent.get_data(as_text=True)
+
+
+def test_a_copy_sent_beside_a_revoked_one_is_kept_at_the_file_limit(
+    tmp_path: Path, db_url: str
+) -> None:
+    # Review of 7e9b959: the file limit still counted the revoked copy, so with the draft full
+    # the copy sent again to the current keys was refused as one file too many.
+    one = make_site(tmp_path, db_url, max_files=1)
+    try:
+        client = one.client()
+        page = _send_in_parts(one, client)
+        keys = admin(one.services)
+        keys.add(_new_key("Second"))
+        keys.revoke(fingerprint(one.investigator.recipient()))
+        again = FileStorage(io.BytesIO(CONTENT), "yard.mp4", content_type="video/mp4")
+        action = form_action(page, "testimony-form")
+        sent = post_multipart(client, action, {**minimal_testimony(), "group1-files": again})
+        assert sent.status_code == 200, sent.get_data(as_text=True)
+    finally:
+        one.services.engine.dispose()
