@@ -24,6 +24,7 @@ __all__ = [
     "forget_blobs",
     "new_upload",
     "same_file",
+    "sealed_to_revoked",
     "snapshot_keyring",
 ]
 
@@ -160,8 +161,7 @@ class DraftKeeper:
         """Whether a held copy will go with the submission: one sealed in the browser to a
         key revoked since leaves the draft at submission (testimony._without_revoked), so a
         copy sent again now is the file, not a duplicate to discard."""
-        revoked = {k.fingerprint for k in self._snapshot.ring.keys if k.state is KeyStatus.REVOKED}
-        return not (held.sealed_in_browser and revoked.intersection(held.sealed_to))
+        return not sealed_to_revoked(held, self._snapshot.ring)
 
     @property
     def distinct(self) -> int:
@@ -193,3 +193,10 @@ def forget_blobs(store: BlobStore, names: Iterable[str]) -> None:
         except IntakeError:
             # Never log the name's context beyond the category: logs carry no request data.
             _log.warning("could not remove a blob after a failed submission")
+
+
+def sealed_to_revoked(file: IncomingFile, ring: KeyringFile) -> bool:
+    """Whether `file` was sealed in the browser to a key `ring` shows revoked: nobody may open
+    it with that key, and the server cannot re-issue its header (testimony drops it)."""
+    revoked = {key.fingerprint for key in ring.keys if key.state is KeyStatus.REVOKED}
+    return file.sealed_in_browser and bool(revoked.intersection(file.sealed_to))

@@ -14,7 +14,6 @@ from flask_babel.speaklater import LazyString
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import Form
 
-from intake.models import KeyStatus
 from intake.web.choices import plain
 from intake.web.forms import FollowUpForm, TestimonyForm
 from intake.web.rule_messages import rule_message
@@ -32,7 +31,13 @@ from intake.web.services.drafts import (
     summary_of,
 )
 from intake.web.services.incoming import IncomingFile
-from intake.web.services.receive import DraftKeeper, KeyringSnapshot, forget_blobs, same_file
+from intake.web.services.receive import (
+    DraftKeeper,
+    KeyringSnapshot,
+    forget_blobs,
+    same_file,
+    sealed_to_revoked,
+)
 from intake.web.services.submit import (
     AlreadyReceivedError,
     NewSubmission,
@@ -157,9 +162,7 @@ def _without_revoked(
     """The files to keep, and those sealed in the browser to a key revoked since: nobody may
     open those with that key any more, and the server cannot re-issue their headers, so they
     leave the draft and the store and the witness chooses them again (issue 16, item 4)."""
-    ring = received.snapshot.ring
-    revoked = {key.fingerprint for key in ring.keys if key.state is KeyStatus.REVOKED}
-    gone = [f for f in files if f.sealed_in_browser and revoked.intersection(f.sealed_to)]
+    gone = [f for f in files if sealed_to_revoked(f, received.snapshot.ring)]
     if not gone:
         return files, []
     forget_blobs(ctx.store, drop_draft_files(ctx.sessions, [f.blob_name for f in gone]))
